@@ -1,0 +1,46 @@
+using ObjStore.Cli.Commands;
+
+namespace ObjStore.Cli;
+
+/// <summary>Parses the sub-command and hands the rest of the arguments to it.</summary>
+internal static class CommandLine
+{
+    private const string Usage = """
+        objstore: an S3-compatible, erasure-coded object store
+
+        usage:
+          objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            return args switch
+            {
+                ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
+                _ => Fail($"unknown command: {string.Join(' ', args)}"),
+            };
+        }
+        catch (OptionException e)
+        {
+            return Fail(e.Message);
+        }
+        finally
+        {
+            await Console.Out.FlushAsync();
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"objstore: {message}");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+}

@@ -1,0 +1,78 @@
+namespace ObjStore.Cli;
+
+/// <summary>A bad command line; the message is printed with the usage.</summary>
+internal sealed class OptionException(string message) : Exception(message);
+
+/// <summary>"--name value" and "--flag" pairs of a sub-command.</summary>
+internal sealed class Options
+{
+    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    public List<string> Positional { get; } = [];
+
+    public static Options Parse(IReadOnlyList<string> args)
+    {
+        var options = new Options();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                options.Positional.Add(arg);
+                continue;
+            }
+            string name = arg[2..];
+            int eq = name.IndexOf('=');
+            if (eq >= 0)
+            {
+                options._values[name[..eq]] = name[(eq + 1)..];
+            }
+            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                options._values[name] = args[++i];
+            }
+            else
+            {
+                options._values[name] = null;
+            }
+        }
+        return options;
+    }
+
+    public string? Get(string name)
+    {
+        _read.Add(name);
+        return _values.TryGetValue(name, out var value) ? value : null;
+    }
+
+    public string Get(string name, string fallback) => Get(name) ?? fallback;
+
+    public bool Flag(string name)
+    {
+        _read.Add(name);
+        return _values.ContainsKey(name);
+    }
+
+    public double GetDouble(string name, double fallback)
+    {
+        var text = Get(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+        return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new OptionException($"--{name} expects a number, got '{text}'");
+    }
+
+    /// <summary>Rejects options nobody asked for, so a typo is an error rather than a silent default.</summary>
+    public void RejectUnknown()
+    {
+        var unknown = _values.Keys.Where(k => !_read.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new OptionException($"unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}");
+        }
+    }
+}

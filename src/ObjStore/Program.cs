@@ -1,0 +1,3 @@
+using ObjStore.Cli;
+
+return await CommandLine.RunAsync(args);
