@@ -9,6 +9,8 @@ internal static class CommandLine
         objstore: an S3-compatible, erasure-coded object store
 
         usage:
+          objstore dev [--data DIR] [--listen URL] [--ec K+M] [--access-key K] [--secret-key S] [--stripe-size BYTES]
+                                                           the whole store in one process (default ./data, 127.0.0.1:9000, 4+2)
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
         """;
 
@@ -23,6 +25,7 @@ internal static class CommandLine
         {
             return args switch
             {
+                ["dev", .. var rest] => await DevCommand.RunAsync(Options.Parse(rest), rest),
                 ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
                 _ => Fail($"unknown command: {string.Join(' ', args)}"),
             };

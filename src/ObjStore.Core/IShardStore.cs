@@ -1,0 +1,71 @@
+namespace ObjStore.Core;
+
+/// <summary>
+/// One storage location for shards: a local folder or a remote node, the same to the object layer. Shards are named
+/// by server-generated ids (<see cref="ShardId"/>), never by keys.
+/// </summary>
+public interface IShardStore
+{
+    string Id { get; }
+
+    /// <summary>Starts a shard; its bytes become the shard only when the writer commits.</summary>
+    Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken);
+
+    /// <exception cref="ShardNotFoundException">No such shard.</exception>
+    Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken);
+
+    /// <summary>Removes a shard; no error when it is already gone.</summary>
+    Task DeleteAsync(string shardId, CancellationToken cancellationToken);
+
+    /// <summary>Every committed shard with its length, for scrubbing and garbage collection.</summary>
+    IAsyncEnumerable<ShardEntry> ListAsync(CancellationToken cancellationToken);
+
+    Task<StoreHealth> GetHealthAsync(CancellationToken cancellationToken);
+}
+
+public interface IShardWriter : IAsyncDisposable
+{
+    Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Appends the footer, makes the shard durable (fsync) and visible under its id.</summary>
+    Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken);
+}
+
+public interface IShardReader : IAsyncDisposable
+{
+    long Length { get; }
+
+    /// <summary>Reads up to buffer.Length bytes at offset; fewer only at the end of the shard.</summary>
+    ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
+}
+
+public sealed record ShardEntry(string ShardId, long Length, DateTimeOffset Modified);
+
+public sealed record StoreHealth(bool Ready, long FreeBytes, long TotalBytes);
+
+/// <summary>Shard ids: 32 lower-case hex characters of the data id, '.', two hex characters of the shard index.</summary>
+public static class ShardId
+{
+    public const int Length = 35;
+
+    public static string NewDataId() => Guid.NewGuid().ToString("N");
+
+    public static string For(string dataId, int index) => $"{dataId}.{index:x2}";
+
+    /// <summary>Fixed length, fixed alphabet: nothing that could be a path.</summary>
+    public static bool IsValid(string shardId)
+    {
+        if (shardId.Length != Length || shardId[32] != '.')
+        {
+            return false;
+        }
+        for (int i = 0; i < Length; i++)
+        {
+            if (i != 32 && !char.IsAsciiHexDigitLower(shardId[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

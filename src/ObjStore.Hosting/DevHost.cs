@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ObjStore.Core;
+using ObjStore.Metadata;
+using ObjStore.Objects;
+using ObjStore.S3;
+using ObjStore.S3.Auth;
+using ObjStore.Storage;
+
+namespace ObjStore.Hosting;
+
+/// <summary>
+/// Builds the single-process store: the S3 endpoint over k+m local folders (<c>DATA/store-NN</c>) and the catalogue
+/// (<c>DATA/catalogue.db</c>). The object layer is the same one the cluster gateway uses.
+/// </summary>
+public static class DevHost
+{
+    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+        var options = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        options.Validate();
+        var layerOptions = options.ToObjectLayerOptions();
+
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null; // bounded per operation: 5 GiB per PUT, 2 MiB per XML body
+            kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        string dataDir = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(dataDir);
+        var stores = Enumerable.Range(0, layerOptions.DataShards + layerOptions.ParityShards)
+            .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
+            .ToList();
+
+        var s3Options = options.S3;
+        s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(_ => new Catalogue(Path.Combine(dataDir, "catalogue.db")));
+        builder.Services.AddSingleton(layerOptions);
+        builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
+        builder.Services.AddSingleton(sp => new ErasureObjectLayer(
+            sp.GetRequiredService<Catalogue>(), stores, layerOptions, sp.GetRequiredService<ILogger<ErasureObjectLayer>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
+        builder.Services.AddSingleton(s3Options);
+        builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, s3Options.Region, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<S3Handler>();
+
+        var app = builder.Build();
+        var handler = app.Services.GetRequiredService<S3Handler>();
+        var objects = app.Services.GetRequiredService<IObjectLayer>();
+        app.Run(context => context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal)
+            ? HealthAsync(context, objects)
+            : handler.HandleAsync(context));
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var layer = app.Services.GetRequiredService<ErasureObjectLayer>();
+            _ = Task.Run(() => layer.CollectPendingDeletesAsync(app.Lifetime.ApplicationStopping));
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// /_objstore/health/live (the process answers) and /_objstore/health/ready (enough stores for a write quorum).
+    /// Underscores are not allowed in bucket names, so these paths never shadow a bucket.
+    /// </summary>
+    private static async Task HealthAsync(HttpContext context, IObjectLayer objects)
+    {
+        string path = context.Request.Path.Value!;
+        bool ok = path switch
+        {
+            "/_objstore/health/live" => true,
+            "/_objstore/health/ready" => await objects.IsReadyAsync(context.RequestAborted),
+            _ => false,
+        };
+        context.Response.StatusCode = ok ? 200 : path.EndsWith("/ready", StringComparison.Ordinal) ? 503 : 404;
+        await context.Response.WriteAsync(ok ? "ok\n" : "unavailable\n");
+    }
+}

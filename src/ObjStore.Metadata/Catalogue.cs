@@ -1,0 +1,363 @@
+using System.Data;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using ObjStore.Core;
+
+namespace ObjStore.Metadata;
+
+/// <summary>
+/// The metadata catalogue in SQLite (WAL). One writer connection serialised by a lock (SQLite allows one writer);
+/// readers open pooled connections of their own and never block the writer.
+/// </summary>
+public sealed class Catalogue : IDisposable
+{
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public Catalogue(string path, bool synchronousFull = true)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        // FULL: an acknowledged PUT must survive power loss, not just a process crash.
+        Exec(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}; PRAGMA foreign_keys=ON;");
+        Migrate();
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _writeLock.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+
+    // ---- buckets -------------------------------------------------------------------------------------------------
+
+    /// <summary>False when the bucket already exists.</summary>
+    public Task<bool> CreateBucketAsync(string name, DateTimeOffset created) => WriteAsync(connection =>
+        connection.Execute(
+            "INSERT INTO buckets(name, created) VALUES (@name, @created) ON CONFLICT(name) DO NOTHING",
+            new { name, created = created.ToUnixTimeMilliseconds() }) == 1);
+
+    /// <summary>False when there was no such bucket; throws BucketNotEmpty when it holds objects.</summary>
+    public Task<bool> DeleteBucketAsync(string name) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        if (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @name)", new { name }, tx) != 0)
+        {
+            throw new ObjectStoreException(ErrorKind.BucketNotEmpty, $"The bucket {name} is not empty.");
+        }
+        bool deleted = connection.Execute("DELETE FROM buckets WHERE name = @name", new { name }, tx) == 1;
+        tx.Commit();
+        return deleted;
+    });
+
+    public async Task<BucketInfo?> GetBucketAsync(string name)
+    {
+        await using var connection = await OpenReaderAsync();
+        var row = await connection.QuerySingleOrDefaultAsync<(string Name, long Created)?>(
+            "SELECT name, created FROM buckets WHERE name = @name", new { name });
+        return row is { } r ? new BucketInfo(r.Name, DateTimeOffset.FromUnixTimeMilliseconds(r.Created)) : null;
+    }
+
+    public async Task<IReadOnlyList<BucketInfo>> ListBucketsAsync()
+    {
+        await using var connection = await OpenReaderAsync();
+        var rows = await connection.QueryAsync<(string Name, long Created)>("SELECT name, created FROM buckets ORDER BY name");
+        return rows.Select(r => new BucketInfo(r.Name, DateTimeOffset.FromUnixTimeMilliseconds(r.Created))).ToList();
+    }
+
+    // ---- objects -------------------------------------------------------------------------------------------------
+
+    public async Task<ObjectInfo?> GetObjectAsync(string bucket, string key)
+    {
+        await using var connection = await OpenReaderAsync();
+        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(
+            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key",
+            new { bucket, key = KeyBytes(key) });
+        return row?.ToInfo();
+    }
+
+    /// <summary>
+    /// Makes <paramref name="info"/> the object at its key, in one transaction: the bucket must exist, the
+    /// preconditions must hold against the current object, and the replaced object's shards are queued for deletion.
+    /// Returns the replaced layout (its shards are now garbage), or null.
+    /// </summary>
+    public Task<ObjectLayout?> CommitObjectAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        RequireBucket(connection, tx, info.Bucket);
+        var current = connection.QuerySingleOrDefault<ObjectRow>(
+            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key",
+            new { bucket = info.Bucket, key = KeyBytes(info.Key) }, tx);
+        if (ifNoneMatchAny && current is not null)
+        {
+            throw new ObjectStoreException(ErrorKind.PreconditionFailed, "An object already exists at this key (If-None-Match: *).");
+        }
+        if (ifMatch is not null && (current is null || !ETagMatches(ifMatch, current.etag)))
+        {
+            throw current is null
+                ? new ObjectStoreException(ErrorKind.NoSuchKey, "No object to match If-Match against.")
+                : new ObjectStoreException(ErrorKind.PreconditionFailed, "The object's ETag does not match If-Match.");
+        }
+        connection.Execute(
+            """
+            INSERT OR REPLACE INTO objects (bucket, key, size, etag, last_modified, content_type, headers, user_meta,
+                checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement)
+            VALUES (@bucket, @key, @size, @etag, @last_modified, @content_type, @headers, @user_meta,
+                @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement)
+            """,
+            ObjectRow.From(info), tx);
+        ObjectLayout? replaced = null;
+        if (current is not null)
+        {
+            replaced = current.ToInfo().Layout;
+            EnqueueDelete(connection, tx, replaced);
+        }
+        tx.Commit();
+        return replaced;
+    });
+
+    /// <summary>Removes the object; returns its layout (now garbage, queued for deletion) or null when absent.</summary>
+    public Task<ObjectLayout?> DeleteObjectAsync(string bucket, string key) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        var current = connection.QuerySingleOrDefault<ObjectRow>(
+            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key",
+            new { bucket, key = KeyBytes(key) }, tx);
+        if (current is null)
+        {
+            return null;
+        }
+        connection.Execute("DELETE FROM objects WHERE bucket = @bucket AND key = @key", new { bucket, key = KeyBytes(key) }, tx);
+        var layout = current.ToInfo().Layout;
+        EnqueueDelete(connection, tx, layout);
+        tx.Commit();
+        return layout;
+    });
+
+    /// <summary>
+    /// One page in UTF-8 binary key order. Each query is an indexed range seek; a common prefix is returned once and
+    /// the listing then seeks past every key under it, so a page costs O(page), never a scan of the bucket.
+    /// </summary>
+    public async Task<ListPage> ListObjectsAsync(ListRequest request)
+    {
+        await using var connection = await OpenReaderAsync();
+        byte[] prefix = KeyBytes(request.Prefix);
+        byte[]? end = request.Prefix.Length == 0 ? null : Successor(prefix);
+        byte[]? startAfter = request.StartAfter is null ? null : KeyBytes(request.StartAfter);
+        byte[]? from = prefix;
+        if (startAfter is not null && Compare(startAfter, prefix) >= 0)
+        {
+            from = [.. startAfter, 0]; // the smallest key after startAfter
+        }
+
+        var objects = new List<ObjectInfo>();
+        var prefixes = new List<string>();
+        string? last = null;
+        int wanted = Math.Max(0, request.MaxKeys);
+        string sql = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key >= @from"
+            + (end is null ? "" : " AND key < @end") + " ORDER BY key LIMIT @limit";
+
+        while (from is not null && objects.Count + prefixes.Count < wanted)
+        {
+            int limit = wanted - objects.Count - prefixes.Count;
+            var rows = (await connection.QueryAsync<ObjectRow>(
+                sql, new { bucket = request.Bucket, from, end, limit })).ToList();
+            bool jumped = false;
+            foreach (var row in rows)
+            {
+                string key = Naming.StrictUtf8.GetString(row.key);
+                int at = request.Delimiter is { Length: > 0 } delimiter
+                    ? key.IndexOf(delimiter, request.Prefix.Length, StringComparison.Ordinal)
+                    : -1;
+                if (at < 0)
+                {
+                    objects.Add(row.ToInfo());
+                    last = key;
+                    from = [.. row.key, 0];
+                    continue;
+                }
+                string common = key[..(at + request.Delimiter!.Length)];
+                byte[] commonBytes = KeyBytes(common);
+                if (startAfter is null || Compare(commonBytes, startAfter) > 0)
+                {
+                    prefixes.Add(common);
+                    last = common;
+                }
+                from = Successor(commonBytes);
+                jumped = true;
+                break;
+            }
+            if (!jumped && rows.Count < limit)
+            {
+                from = null; // fewer rows than asked for: the range is exhausted
+            }
+        }
+
+        bool truncated = false;
+        if (from is not null && wanted > 0)
+        {
+            truncated = await connection.ExecuteScalarAsync<long>(
+                "SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key >= @from" + (end is null ? "" : " AND key < @end") + ")",
+                new { bucket = request.Bucket, from, end }) != 0;
+        }
+        return new ListPage(objects, prefixes, truncated, truncated ? last : null);
+    }
+
+    // ---- garbage -------------------------------------------------------------------------------------------------
+
+    public async Task<IReadOnlyList<ObjectLayout>> PendingDeletesAsync(int limit)
+    {
+        await using var connection = await OpenReaderAsync();
+        var rows = await connection.QueryAsync<(string DataId, long K, long M, string Placement)>(
+            "SELECT data_id, data_shards, parity_shards, placement FROM pending_deletes ORDER BY enqueued LIMIT @limit", new { limit });
+        return rows.Select(r => new ObjectLayout((int)r.K, (int)r.M, 0, r.DataId, r.Placement.Split(','))).ToList();
+    }
+
+    public Task CompleteDeleteAsync(string dataId) => WriteAsync(connection =>
+        connection.Execute("DELETE FROM pending_deletes WHERE data_id = @dataId", new { dataId }));
+
+    // ---- plumbing ------------------------------------------------------------------------------------------------
+
+    public static byte[] KeyBytes(string key) => Naming.StrictUtf8.GetBytes(key);
+
+    private static void EnqueueDelete(SqliteConnection connection, IDbTransaction tx, ObjectLayout layout) =>
+        connection.Execute(
+            "INSERT OR IGNORE INTO pending_deletes(data_id, data_shards, parity_shards, placement, enqueued) VALUES (@d, @k, @m, @p, @t)",
+            new { d = layout.DataId, k = layout.DataShards, m = layout.ParityShards, p = string.Join(',', layout.Placement), t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+            tx);
+
+    private static void RequireBucket(SqliteConnection connection, IDbTransaction tx, string bucket)
+    {
+        if (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM buckets WHERE name = @bucket)", new { bucket }, tx) == 0)
+        {
+            throw new ObjectStoreException(ErrorKind.NoSuchBucket, $"The bucket {bucket} does not exist.");
+        }
+    }
+
+    private static bool ETagMatches(string condition, string etag) =>
+        condition.Split(',').Select(c => c.Trim().Trim('"')).Any(c => c == "*" || c == etag);
+
+    /// <summary>The smallest byte string greater than every string starting with <paramref name="value"/>; null if none.</summary>
+    private static byte[]? Successor(byte[] value)
+    {
+        var next = (byte[])value.Clone();
+        for (int i = next.Length - 1; i >= 0; i--)
+        {
+            if (next[i] != 0xFF)
+            {
+                next[i]++;
+                return next[..(i + 1)];
+            }
+        }
+        return null;
+    }
+
+    private static int Compare(byte[] a, byte[] b) => a.AsSpan().SequenceCompareTo(b);
+
+    private async Task<SqliteConnection> OpenReaderAsync()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> work)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            return work(_writer);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void Migrate()
+    {
+        long version = _writer.ExecuteScalar<long>("PRAGMA user_version", commandType: CommandType.Text);
+        for (long i = version; i < Schema.Migrations.Length; i++)
+        {
+            using var tx = _writer.BeginTransaction();
+            _writer.Execute(Schema.Migrations[i], transaction: tx, commandType: CommandType.Text);
+            _writer.Execute($"PRAGMA user_version = {i + 1}", transaction: tx, commandType: CommandType.Text);
+            tx.Commit();
+        }
+    }
+
+    private static void Exec(SqliteConnection connection, string sql) => connection.Execute(sql, commandType: CommandType.Text);
+
+    /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
+#pragma warning disable IDE1006, CA1707 // names mirror the SQL columns
+    private sealed class ObjectRow
+    {
+        public const string Columns = "bucket, key, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement";
+
+        public string bucket { get; set; } = "";
+        public byte[] key { get; set; } = [];
+        public long size { get; set; }
+        public string etag { get; set; } = "";
+        public long last_modified { get; set; }
+        public string? content_type { get; set; }
+        public string? headers { get; set; }
+        public string? user_meta { get; set; }
+        public long checksum_algo { get; set; }
+        public string? checksum { get; set; }
+        public string storage_class { get; set; } = "STANDARD";
+        public string data_id { get; set; } = "";
+        public long data_shards { get; set; }
+        public long parity_shards { get; set; }
+        public long stripe_size { get; set; }
+        public string placement { get; set; } = "";
+
+        public static ObjectRow From(ObjectInfo info) => new()
+        {
+            bucket = info.Bucket,
+            key = KeyBytes(info.Key),
+            size = info.Size,
+            etag = info.ETag,
+            last_modified = info.LastModified.ToUnixTimeMilliseconds(),
+            content_type = info.ContentType,
+            headers = info.Headers.Count == 0 ? null : JsonSerializer.Serialize(info.Headers),
+            user_meta = info.UserMetadata.Count == 0 ? null : JsonSerializer.Serialize(info.UserMetadata),
+            checksum_algo = (long)info.ChecksumAlgorithm,
+            checksum = info.Checksum,
+            storage_class = info.StorageClass,
+            data_id = info.Layout.DataId,
+            data_shards = info.Layout.DataShards,
+            parity_shards = info.Layout.ParityShards,
+            stripe_size = info.Layout.StripeSize,
+            placement = string.Join(',', info.Layout.Placement),
+        };
+
+        public ObjectInfo ToInfo() => new()
+        {
+            Bucket = bucket,
+            Key = Naming.StrictUtf8.GetString(key),
+            Size = size,
+            ETag = etag,
+            LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified),
+            ContentType = content_type,
+            Headers = headers is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(headers)!,
+            UserMetadata = user_meta is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(user_meta)!,
+            ChecksumAlgorithm = (ChecksumAlgorithm)checksum_algo,
+            Checksum = checksum,
+            StorageClass = storage_class,
+            Layout = new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')),
+        };
+    }
+#pragma warning restore IDE1006, CA1707
+}

@@ -1,0 +1,45 @@
+namespace ObjStore.Metadata;
+
+/// <summary>Ordered migrations; the catalogue's user_version says how many have run.</summary>
+internal static class Schema
+{
+    public static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE buckets (
+            name    TEXT PRIMARY KEY,
+            created INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Keys are UTF-8 BLOBs: BLOB order is memcmp, which is S3's UTF-8 binary listing order.
+        CREATE TABLE objects (
+            bucket        TEXT    NOT NULL,
+            key           BLOB    NOT NULL,
+            size          INTEGER NOT NULL,
+            etag          TEXT    NOT NULL,
+            last_modified INTEGER NOT NULL,
+            content_type  TEXT,
+            headers       TEXT,
+            user_meta     TEXT,
+            checksum_algo INTEGER NOT NULL DEFAULT 0,
+            checksum      TEXT,
+            storage_class TEXT    NOT NULL DEFAULT 'STANDARD',
+            data_id       TEXT    NOT NULL,
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            stripe_size   INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            PRIMARY KEY (bucket, key)
+        ) WITHOUT ROWID;
+
+        -- Shards of replaced or deleted objects, freed after the commit that orphaned them; survives a crash.
+        CREATE TABLE pending_deletes (
+            data_id       TEXT PRIMARY KEY,
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            enqueued      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ];
+}

@@ -1,0 +1,301 @@
+using System.Security.Cryptography;
+using ObjStore.Core;
+using ObjStore.Erasure;
+
+namespace ObjStore.Objects;
+
+public sealed partial class ErasureObjectLayer
+{
+    /// <summary>
+    /// The write path: stripes are read from the body into one buffer while the previous stripe is hashed, encoded and
+    /// written to all k+m shards in parallel (two stripe buffers, so memory is 2 x (k+m) blocks whatever the size).
+    /// Shards are fsynced and renamed at commit; the catalogue row commits only when the write quorum is durable.
+    /// </summary>
+    public async Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken)
+    {
+        Naming.ValidateKey(request.Key);
+        if (request.DeclaredLength > _options.MaxObjectSize)
+        {
+            throw TooLarge();
+        }
+        if (await _catalogue.GetBucketAsync(request.Bucket) is null)
+        {
+            throw NoSuchBucket(request.Bucket);
+        }
+
+        int k = _options.DataShards, m = _options.ParityShards;
+        var layout = new StripeLayout(k, m, _options.StripeSize);
+        string dataId = ShardId.NewDataId();
+        var placement = Placement.Choose(_storeIds, k + m, request.Bucket, request.Key, dataId);
+        var shards = new ShardSet(this, dataId, placement);
+        try
+        {
+            await shards.OpenAsync(cancellationToken);
+            using var hasher = new ContentHasher(request.ChecksumAlgorithm);
+            long size = await StreamStripesAsync(request, body, layout, hasher, shards, cancellationToken);
+
+            byte[] md5 = hasher.Md5();
+            if (request.ExpectedMd5 is { } expectedMd5 && !CryptographicOperations.FixedTimeEquals(md5, expectedMd5))
+            {
+                throw new ObjectStoreException(ErrorKind.BadDigest, "The Content-MD5 you specified did not match what we received.");
+            }
+            string? checksum = hasher.Checksum();
+            string? expectedChecksum = request.ExpectedChecksum?.Invoke();
+            if (expectedChecksum is not null && expectedChecksum != checksum)
+            {
+                throw new ObjectStoreException(
+                    ErrorKind.BadDigest, $"The {request.ChecksumAlgorithm.ToString().ToUpperInvariant()} you specified did not match the calculated checksum.");
+            }
+
+            var info = new ObjectInfo
+            {
+                Bucket = request.Bucket,
+                Key = request.Key,
+                Size = size,
+                ETag = Convert.ToHexStringLower(md5),
+                LastModified = _clock.GetUtcNow(),
+                ContentType = request.ContentType,
+                Headers = request.Headers,
+                UserMetadata = request.UserMetadata,
+                ChecksumAlgorithm = request.ChecksumAlgorithm,
+                Checksum = checksum,
+                StorageClass = request.StorageClass,
+                Layout = new ObjectLayout(k, m, _options.StripeSize, dataId, placement),
+            };
+            await shards.CommitAsync(info, _options.EffectiveWriteQuorum, cancellationToken);
+
+            ObjectLayout? replaced;
+            try
+            {
+                replaced = await _catalogue.CommitObjectAsync(info, request.IfMatch, request.IfNoneMatchAny);
+            }
+            catch
+            {
+                await FreeShardsAsync(info.Layout);
+                throw;
+            }
+            if (replaced is not null)
+            {
+                await FreeShardsAsync(replaced);
+            }
+            return info;
+        }
+        finally
+        {
+            await shards.DisposeAsync();
+        }
+    }
+
+    private async Task<long> StreamStripesAsync(
+        PutObjectRequest request, Stream body, StripeLayout layout, ContentHasher hasher, ShardSet shards, CancellationToken cancellationToken)
+    {
+        var codec = Codec(layout.DataShards, layout.ParityShards);
+        using var first = new StripeBuffer(codec, layout);
+        using var second = new StripeBuffer(codec, layout);
+        var current = first;
+        Task previous = Task.CompletedTask;
+        long size = 0;
+        try
+        {
+            while (true)
+            {
+                int read = await FillAsync(body, current.DataRegion, cancellationToken);
+                size += read;
+                if (size > _options.MaxObjectSize)
+                {
+                    throw TooLarge();
+                }
+                if (request.DeclaredLength is { } declared && size > declared)
+                {
+                    throw new ObjectStoreException(ErrorKind.InvalidArgument, "The body is longer than its declared Content-Length.");
+                }
+                await previous;
+                if (read == 0)
+                {
+                    break;
+                }
+                previous = WriteStripeAsync(current, read, hasher, shards, cancellationToken);
+                current = current == first ? second : first;
+                if (read < layout.StripeDataSize)
+                {
+                    break;
+                }
+            }
+            await previous;
+        }
+        catch
+        {
+            // Never leave a write in flight on a buffer that is about to go back to the pool.
+            await Task.WhenAny(previous);
+            throw;
+        }
+        if (request.DeclaredLength is { } expected && size != expected)
+        {
+            throw new ObjectStoreException(
+                ErrorKind.IncompleteBody, $"You did not provide the number of bytes specified by the Content-Length ({size} of {expected}).");
+        }
+        return size;
+    }
+
+    private static async Task WriteStripeAsync(StripeBuffer stripe, int length, ContentHasher hasher, ShardSet shards, CancellationToken cancellationToken)
+    {
+        // MD5 runs on another core while this one encodes: hashing is the slowest step of a PUT.
+        var data = stripe.DataRegion[..length];
+        var hashing = Task.Run(() => hasher.Append(data.Span), CancellationToken.None);
+        try
+        {
+            stripe.Seal(length);
+            await shards.WriteStripeAsync(stripe, cancellationToken);
+        }
+        finally
+        {
+            await hashing;
+        }
+    }
+
+    /// <summary>Reads until the buffer is full or the body ends. Client hang-ups surface as IncompleteBody.</summary>
+    private static async Task<int> FillAsync(Stream body, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException && e is not ShardNotFoundException)
+        {
+            throw new ObjectStoreException(ErrorKind.IncompleteBody, "The request body ended early: " + e.Message, e);
+        }
+    }
+
+    private ObjectStoreException TooLarge() => new(
+        ErrorKind.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed object size ({_options.MaxObjectSize} bytes).");
+
+    /// <summary>The k+m shard writers of one PUT; a writer that fails drops out, and the write fails below quorum.</summary>
+    private sealed class ShardSet(ErasureObjectLayer owner, string dataId, IReadOnlyList<string> placement) : IAsyncDisposable
+    {
+        private readonly IShardWriter?[] _writers = new IShardWriter?[placement.Count];
+        private readonly byte[][] _checksums = Enumerable.Range(0, placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
+
+        private int Alive => _writers.Count(w => w is not null);
+
+        public async Task OpenAsync(CancellationToken cancellationToken)
+        {
+            await Task.WhenAll(placement.Select(async (storeId, index) =>
+            {
+                try
+                {
+                    _writers[index] = await owner._stores[storeId].CreateAsync(ShardId.For(dataId, index), cancellationToken);
+                }
+                catch (Exception e) when (IsShardFailure(e))
+                {
+                    owner.LogWriteFailure(dataId, index, storeId, e);
+                }
+            }));
+            RequireQuorum("opening shards");
+        }
+
+        public async Task WriteStripeAsync(StripeBuffer stripe, CancellationToken cancellationToken)
+        {
+            await Task.WhenAll(_writers.Select(async (writer, index) =>
+            {
+                if (writer is null)
+                {
+                    return;
+                }
+                try
+                {
+                    stripe.WriteChecksum(index, _checksums[index]);
+                    await writer.WriteAsync(stripe.Block(index), cancellationToken);
+                    await writer.WriteAsync(_checksums[index], cancellationToken);
+                }
+                catch (Exception e) when (IsShardFailure(e))
+                {
+                    await DropAsync(index, e);
+                }
+            }));
+            RequireQuorum("writing stripes");
+        }
+
+        public async Task CommitAsync(ObjectInfo info, int quorum, CancellationToken cancellationToken)
+        {
+            var committed = new bool[_writers.Length];
+            await Task.WhenAll(_writers.Select(async (writer, index) =>
+            {
+                if (writer is null)
+                {
+                    return;
+                }
+                var footer = new ShardFooter
+                {
+                    Bucket = info.Bucket,
+                    Key = info.Key,
+                    DataId = dataId,
+                    Index = index,
+                    DataShards = info.Layout.DataShards,
+                    ParityShards = info.Layout.ParityShards,
+                    StripeSize = info.Layout.StripeSize,
+                    Size = info.Size,
+                    ETag = info.ETag,
+                    ContentType = info.ContentType,
+                    Headers = new(info.Headers),
+                    UserMetadata = new(info.UserMetadata),
+                    ChecksumAlgorithm = info.ChecksumAlgorithm,
+                    Checksum = info.Checksum,
+                    Created = info.LastModified,
+                };
+                try
+                {
+                    await writer.CommitAsync(footer.Serialize(), cancellationToken);
+                    committed[index] = true;
+                }
+                catch (Exception e) when (IsShardFailure(e))
+                {
+                    await DropAsync(index, e);
+                }
+            }));
+            int durable = committed.Count(c => c);
+            if (durable < quorum)
+            {
+                await owner.FreeShardsAsync(info.Layout);
+                throw new WriteQuorumException(durable, quorum, "committing shards");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var writer in _writers)
+            {
+                if (writer is not null)
+                {
+                    await writer.DisposeAsync();
+                }
+            }
+        }
+
+        private async Task DropAsync(int index, Exception e)
+        {
+            owner.LogWriteFailure(dataId, index, placement[index], e);
+            var writer = _writers[index];
+            _writers[index] = null;
+            if (writer is not null)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+
+        private void RequireQuorum(string stage)
+        {
+            int need = owner._options.EffectiveWriteQuorum;
+            if (Alive < need)
+            {
+                throw new WriteQuorumException(Alive, need, stage);
+            }
+        }
+    }
+
+    private void LogWriteFailure(string dataId, int index, string storeId, Exception e) =>
+        LogShardWriteFailed(_logger, dataId, index, storeId, e);
+
+    /// <summary>Failures of one shard store, which quorum absorbs; anything else (cancellation, bugs) propagates.</summary>
+    private static bool IsShardFailure(Exception e) =>
+        e is IOException or HttpRequestException or TimeoutException or UnauthorizedAccessException;
+}

@@ -1,0 +1,31 @@
+namespace ObjStore.Objects;
+
+public sealed class ObjectLayerOptions
+{
+    public int DataShards { get; set; } = 4;
+    public int ParityShards { get; set; } = 2;
+
+    /// <summary>Object bytes per stripe (rounded up to k x 64).</summary>
+    public int StripeSize { get; set; } = 1 << 20;
+
+    /// <summary>Shards that must be durable before a PUT commits; default k+1 (never below k, never above k+m).</summary>
+    public int? WriteQuorum { get; set; }
+
+    /// <summary>The largest single PUT, S3's 5 GiB.</summary>
+    public long MaxObjectSize { get; set; } = 5L << 30;
+
+    public int EffectiveWriteQuorum =>
+        Math.Clamp(WriteQuorum ?? (DataShards + 1), DataShards, DataShards + ParityShards);
+
+    public void Validate()
+    {
+        if (DataShards < 1 || ParityShards < 0 || DataShards + ParityShards > 256)
+        {
+            throw new ArgumentException($"Invalid erasure layout {DataShards}+{ParityShards}.");
+        }
+        if (StripeSize is < 4096 or > 64 << 20)
+        {
+            throw new ArgumentException($"Stripe size {StripeSize} must be 4 KiB to 64 MiB.");
+        }
+    }
+}

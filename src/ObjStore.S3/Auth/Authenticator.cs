@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace ObjStore.S3.Auth;
+
+/// <summary>Who signed a request and how its body is to be verified.</summary>
+public sealed record AuthContext(
+    string AccessKey, byte[] SigningKey, string AmzDate, string Scope, string Signature, string PayloadHash, bool Presigned);
+
+/// <summary>
+/// Verifies SigV4 in the Authorization header or a presigned query string. Every request must be signed: anonymous
+/// access is denied (no policies grant it yet).
+/// </summary>
+public sealed class Authenticator(IReadOnlyDictionary<string, string> credentials, string region, TimeProvider clock)
+{
+    public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
+    private const int MaxPresignSeconds = 7 * 24 * 3600;
+
+    public string Region { get; } = region;
+
+    public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query)
+    {
+        string? authorization = request.Headers.Authorization;
+        if (!string.IsNullOrEmpty(authorization))
+        {
+            return FromHeader(request, authorization, decodedPath, query);
+        }
+        if (query.Any(q => q.Key == "X-Amz-Signature"))
+        {
+            return FromQuery(request, decodedPath, query);
+        }
+        throw new S3Exception(S3Error.AccessDenied, "Anonymous access is denied: sign the request with AWS Signature Version 4.");
+    }
+
+    private AuthContext FromHeader(HttpRequest request, string authorization, string path, IReadOnlyList<KeyValuePair<string, string>> query)
+    {
+        if (!authorization.StartsWith(SigV4.Algorithm + " ", StringComparison.Ordinal))
+        {
+            throw new S3Exception(S3Error.InvalidRequest with { Code = "InvalidArgument" }, "Unsupported Authorization Type: use AWS4-HMAC-SHA256.");
+        }
+        var parts = authorization[(SigV4.Algorithm.Length + 1)..]
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        if (!parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signedHeaders)
+            || !parts.TryGetValue("Signature", out var signature))
+        {
+            throw new S3Exception(S3Error.AuthorizationHeaderMalformed, "The authorization header needs Credential, SignedHeaders and Signature.");
+        }
+        string amzDate = request.Headers["x-amz-date"].ToString();
+        if (amzDate.Length == 0)
+        {
+            amzDate = DateToAmz(request.Headers.Date.ToString());
+        }
+        string payloadHash = request.Headers["x-amz-content-sha256"].ToString();
+        if (payloadHash.Length == 0)
+        {
+            throw new S3Exception(S3Error.InvalidRequest, "Missing required header for this request: x-amz-content-sha256");
+        }
+        if (!IsKnownPayloadHash(payloadHash))
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a hex SHA-256.");
+        }
+        return Verify(request, path, query, credential, signedHeaders, signature, amzDate, payloadHash, presigned: false);
+    }
+
+    private AuthContext FromQuery(HttpRequest request, string path, IReadOnlyList<KeyValuePair<string, string>> query)
+    {
+        string Get(string name) => query.FirstOrDefault(q => q.Key == name).Value
+            ?? throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 }, $"Query-string authentication requires {name}.");
+        if (Get("X-Amz-Algorithm") != SigV4.Algorithm)
+        {
+            throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 }, "X-Amz-Algorithm must be AWS4-HMAC-SHA256.");
+        }
+        string amzDate = Get("X-Amz-Date");
+        if (!int.TryParse(Get("X-Amz-Expires"), NumberStyles.None, CultureInfo.InvariantCulture, out int expires) || expires < 1 || expires > MaxPresignSeconds)
+        {
+            throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 },
+                "X-Amz-Expires must be a number of seconds from 1 to 604800 (7 days).");
+        }
+        var signedAt = ParseAmzDate(amzDate);
+        if (clock.GetUtcNow() > signedAt.AddSeconds(expires))
+        {
+            throw new S3Exception(S3Error.AccessDenied, "Request has expired");
+        }
+        if (signedAt - clock.GetUtcNow() > MaxSkew)
+        {
+            throw new S3Exception(S3Error.RequestTimeTooSkewed);
+        }
+        string payloadHash = request.Headers["x-amz-content-sha256"].ToString() is { Length: > 0 } h ? h : SigV4.UnsignedPayload;
+        var unsignedQuery = query.Where(q => q.Key != "X-Amz-Signature").ToList();
+        return Verify(request, path, unsignedQuery, Get("X-Amz-Credential"), Get("X-Amz-SignedHeaders"), Get("X-Amz-Signature"),
+            amzDate, payloadHash, presigned: true);
+    }
+
+    private AuthContext Verify(
+        HttpRequest request, string path, IReadOnlyList<KeyValuePair<string, string>> query, string credential,
+        string signedHeaderList, string signature, string amzDate, string payloadHash, bool presigned)
+    {
+        var scopeParts = credential.Split('/');
+        if (scopeParts.Length != 5 || scopeParts[4] != "aws4_request")
+        {
+            throw new S3Exception(S3Error.AuthorizationHeaderMalformed, $"Malformed credential '{credential}'.");
+        }
+        var (accessKey, date, signedRegion, service) = (scopeParts[0], scopeParts[1], scopeParts[2], scopeParts[3]);
+        if (!credentials.TryGetValue(accessKey, out var secret))
+        {
+            throw new S3Exception(S3Error.InvalidAccessKeyId);
+        }
+        var signedAt = ParseAmzDate(amzDate);
+        if (!presigned && (clock.GetUtcNow() - signedAt).Duration() > MaxSkew)
+        {
+            throw new S3Exception(S3Error.RequestTimeTooSkewed);
+        }
+        if (date != amzDate[..8] || service != "s3")
+        {
+            throw new S3Exception(S3Error.AuthorizationHeaderMalformed, "The credential scope does not match the request date or service.");
+        }
+
+        var names = signedHeaderList.Split(';');
+        if (!names.Contains("host"))
+        {
+            throw new S3Exception(S3Error.AuthorizationHeaderMalformed, "SignedHeaders must include host.");
+        }
+        var headers = new List<KeyValuePair<string, string>>(names.Length);
+        foreach (var name in names)
+        {
+            string value = name == "host" ? request.Host.Value ?? "" : string.Join(',', request.Headers[name].Select(v => SigV4.CanonicalHeaderValue(v ?? "")));
+            headers.Add(new(name, SigV4.CanonicalHeaderValue(value)));
+        }
+        string scope = $"{date}/{signedRegion}/{service}/aws4_request";
+        string canonical = SigV4.CanonicalRequest(request.Method, path, query, headers, payloadHash);
+        byte[] key = SigV4.SigningKey(secret, date, signedRegion, service);
+        string expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, scope, canonical));
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
+        {
+            throw new S3Exception(S3Error.SignatureDoesNotMatch);
+        }
+        return new AuthContext(accessKey, key, amzDate, scope, signature, payloadHash, presigned);
+    }
+
+    private static bool IsKnownPayloadHash(string value) =>
+        value is SigV4.UnsignedPayload or SigV4.StreamingPayload or SigV4.StreamingPayloadTrailer or SigV4.StreamingUnsignedTrailer
+        || (value.Length == 64 && value.All(char.IsAsciiHexDigitLower));
+
+    private static DateTimeOffset ParseAmzDate(string value) =>
+        DateTimeOffset.TryParseExact(value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed
+            : throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationHeaderMalformed", Status = 400 }, $"Invalid X-Amz-Date '{value}'.");
+
+    private static string DateToAmz(string httpDate) =>
+        DateTimeOffset.TryParse(httpDate, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)
+            : throw new S3Exception(S3Error.AccessDenied, "The request needs an X-Amz-Date or Date header.");
+}

@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+
+namespace ObjStore.S3.Auth;
+
+/// <summary>Passes a body through and, at its end, checks it against the signed x-amz-content-sha256.</summary>
+public sealed class Sha256VerifyingStream(Stream inner, string expectedHex) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private bool _checked;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int n = await inner.ReadAsync(buffer, cancellationToken);
+        if (n > 0)
+        {
+            _hash.AppendData(buffer.Span[..n]);
+        }
+        else if (!_checked && buffer.Length > 0)
+        {
+            _checked = true;
+            if (Convert.ToHexStringLower(_hash.GetHashAndReset()) != expectedHex)
+            {
+                throw new S3Exception(S3Error.XAmzContentSHA256Mismatch);
+            }
+        }
+        return n;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ObjStore.S3.Protocol;
+
+/// <summary>The parts of an HTTP request S3 cares about, parsed once: decoded path, query pairs, bucket and key.</summary>
+public sealed class S3Request
+{
+    private S3Request(string path, List<KeyValuePair<string, string>> query, string? bucket, string? key)
+    {
+        Path = path;
+        Query = query;
+        Bucket = bucket;
+        Key = key;
+        QueryNames = query.Select(q => q.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The percent-decoded path as the client sent it (the signature covers it).</summary>
+    public string Path { get; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Query { get; }
+    public HashSet<string> QueryNames { get; }
+    public string? Bucket { get; }
+    public string? Key { get; }
+
+    public string? QueryValue(string name) => Query.FirstOrDefault(q => q.Key == name).Value;
+
+    public static S3Request Parse(HttpContext context, IReadOnlyList<string> domains)
+    {
+        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (context.Request.Path + context.Request.QueryString);
+        int question = rawTarget.IndexOf('?');
+        string rawPath = question < 0 ? rawTarget : rawTarget[..question];
+        string rawQuery = question < 0 ? "" : rawTarget[(question + 1)..];
+        if (rawPath.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || rawPath.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            // Absolute-form request target (proxies): keep only the path.
+            int slash = rawPath.IndexOf('/', rawPath.IndexOf("//", StringComparison.Ordinal) + 2);
+            rawPath = slash < 0 ? "/" : rawPath[slash..];
+        }
+        string path = PercentDecode(rawPath, plusIsSpace: false);
+        var query = ParseQuery(rawQuery);
+
+        string? hostBucket = null;
+        string host = context.Request.Host.Host;
+        foreach (var domain in domains)
+        {
+            if (host.Length > domain.Length + 1 && host.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase))
+            {
+                hostBucket = host[..^(domain.Length + 1)];
+                break;
+            }
+        }
+
+        string? bucket;
+        string? key;
+        if (hostBucket is not null)
+        {
+            bucket = hostBucket;
+            key = path.Length > 1 ? path[1..] : null;
+        }
+        else
+        {
+            string trimmed = path.StartsWith('/') ? path[1..] : path;
+            int slash = trimmed.IndexOf('/');
+            bucket = slash < 0 ? (trimmed.Length == 0 ? null : trimmed) : trimmed[..slash];
+            key = slash < 0 || slash == trimmed.Length - 1 ? null : trimmed[(slash + 1)..];
+        }
+        return new S3Request(path, query, bucket, key);
+    }
+
+    public static List<KeyValuePair<string, string>> ParseQuery(string rawQuery)
+    {
+        var pairs = new List<KeyValuePair<string, string>>();
+        foreach (var part in rawQuery.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=');
+            string name = PercentDecode(eq < 0 ? part : part[..eq], plusIsSpace: true);
+            string value = eq < 0 ? "" : PercentDecode(part[(eq + 1)..], plusIsSpace: true);
+            pairs.Add(new(name, value));
+        }
+        return pairs;
+    }
+
+    /// <summary>Strict percent-decoding to UTF-8; invalid escapes or invalid UTF-8 are a bad request.</summary>
+    public static string PercentDecode(string value, bool plusIsSpace)
+    {
+        if (!value.Contains('%') && !(plusIsSpace && value.Contains('+')))
+        {
+            return value;
+        }
+        var bytes = new List<byte>(value.Length);
+        Span<byte> scratch = stackalloc byte[4];
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            if (c == '%')
+            {
+                if (i + 2 >= value.Length || !char.IsAsciiHexDigit(value[i + 1]) || !char.IsAsciiHexDigit(value[i + 2]))
+                {
+                    throw new S3Exception(S3Error.InvalidArgument, "The request URI has an invalid percent-encoding.");
+                }
+                bytes.Add(Convert.ToByte(value.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else if (c == '+' && plusIsSpace)
+            {
+                bytes.Add((byte)' ');
+            }
+            else
+            {
+                int n = Encoding.UTF8.GetBytes(value.AsSpan(i, char.IsHighSurrogate(c) && i + 1 < value.Length ? 2 : 1), scratch);
+                if (char.IsHighSurrogate(c))
+                {
+                    i++;
+                }
+                for (int b = 0; b < n; b++)
+                {
+                    bytes.Add(scratch[b]);
+                }
+            }
+        }
+        try
+        {
+            return Core.Naming.StrictUtf8.GetString(bytes.ToArray());
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new S3Exception(S3Error.InvalidArgument with { Code = "InvalidURI" }, "The request URI is not valid UTF-8.");
+        }
+    }
+}

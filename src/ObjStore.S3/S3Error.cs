@@ -1,0 +1,63 @@
+using ObjStore.Core;
+
+namespace ObjStore.S3;
+
+/// <summary>One S3 error: its code, HTTP status and default message, as AWS documents them.</summary>
+public sealed record S3Error(string Code, int Status, string Message)
+{
+    public static readonly S3Error AccessDenied = new("AccessDenied", 403, "Access Denied");
+    public static readonly S3Error AuthorizationHeaderMalformed = new("AuthorizationHeaderMalformed", 400, "The authorization header is malformed.");
+    public static readonly S3Error BadDigest = new("BadDigest", 400, "The Content-MD5 or checksum you specified did not match what we received.");
+    public static readonly S3Error BucketAlreadyOwnedByYou = new("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.");
+    public static readonly S3Error BucketNotEmpty = new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.");
+    public static readonly S3Error EntityTooLarge = new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.");
+    public static readonly S3Error IncompleteBody = new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+    public static readonly S3Error InternalError = new("InternalError", 500, "We encountered an internal error. Please try again.");
+    public static readonly S3Error InvalidAccessKeyId = new("InvalidAccessKeyId", 403, "The AWS access key Id you provided does not exist in our records.");
+    public static readonly S3Error InvalidArgument = new("InvalidArgument", 400, "Invalid Argument");
+    public static readonly S3Error InvalidBucketName = new("InvalidBucketName", 400, "The specified bucket is not valid.");
+    public static readonly S3Error InvalidDigest = new("InvalidDigest", 400, "The Content-MD5 you specified is not valid.");
+    public static readonly S3Error InvalidRange = new("InvalidRange", 416, "The requested range is not satisfiable");
+    public static readonly S3Error InvalidRequest = new("InvalidRequest", 400, "Invalid Request");
+    public static readonly S3Error KeyTooLongError = new("KeyTooLongError", 400, "Your key is too long.");
+    public static readonly S3Error MalformedXML = new("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema.");
+    public static readonly S3Error MethodNotAllowed = new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
+    public static readonly S3Error MissingContentLength = new("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
+    public static readonly S3Error NoSuchBucket = new("NoSuchBucket", 404, "The specified bucket does not exist.");
+    public static readonly S3Error NoSuchKey = new("NoSuchKey", 404, "The specified key does not exist.");
+    public static readonly S3Error NotImplemented = new("NotImplemented", 501, "A header you provided implies functionality that is not implemented.");
+    public static readonly S3Error NotModified = new("NotModified", 304, "Not Modified");
+    public static readonly S3Error PreconditionFailed = new("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold.");
+    public static readonly S3Error RequestTimeTooSkewed = new("RequestTimeTooSkewed", 403, "The difference between the request time and the current time is too large.");
+    public static readonly S3Error SignatureDoesNotMatch = new("SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
+    public static readonly S3Error ServiceUnavailable = new("ServiceUnavailable", 503, "Reduce your request rate.");
+    public static readonly S3Error SlowDown = new("SlowDown", 503, "Please reduce your request rate.");
+    public static readonly S3Error XAmzContentSHA256Mismatch = new("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    public static readonly S3Error InvalidPart = new("InvalidPart", 400, "One or more of the specified parts could not be found.");
+
+    /// <summary>The one place object-layer failures become S3 errors. Quorum loss is 503 so clients retry.</summary>
+    public static S3Error From(ErrorKind kind) => kind switch
+    {
+        ErrorKind.NoSuchBucket => NoSuchBucket,
+        ErrorKind.NoSuchKey => NoSuchKey,
+        ErrorKind.BucketAlreadyOwnedByYou => BucketAlreadyOwnedByYou,
+        ErrorKind.BucketNotEmpty => BucketNotEmpty,
+        ErrorKind.InvalidBucketName => InvalidBucketName,
+        ErrorKind.KeyTooLong => KeyTooLongError,
+        ErrorKind.PreconditionFailed => PreconditionFailed,
+        ErrorKind.BadDigest => BadDigest,
+        ErrorKind.IncompleteBody => IncompleteBody,
+        ErrorKind.EntityTooLarge => EntityTooLarge,
+        ErrorKind.InvalidArgument => InvalidArgument,
+        ErrorKind.ReadQuorumLost => SlowDown with { Code = "ServiceUnavailable", Message = "Not enough shards are available to read this object; retry later." },
+        ErrorKind.WriteQuorumLost => SlowDown with { Message = "Not enough storage nodes accepted the write; retry later." },
+        _ => InternalError,
+    };
+}
+
+/// <summary>Thrown anywhere in the S3 layer to answer with an S3 error.</summary>
+public sealed class S3Exception(S3Error error, string? message = null, Exception? inner = null)
+    : Exception(message ?? error.Message, inner)
+{
+    public S3Error Error { get; } = error;
+}

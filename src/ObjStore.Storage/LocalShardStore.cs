@@ -1,0 +1,167 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
+using ObjStore.Core;
+
+namespace ObjStore.Storage;
+
+/// <summary>
+/// Shards as files in one folder: <c>shards/ab/&lt;shard id&gt;</c>, fanned out by the id's first two characters.
+/// A shard is written to <c>tmp/</c>, fsynced, renamed into place, and the directory fsynced, so a committed shard
+/// survives a crash and a half-written one is never visible under its id.
+/// </summary>
+public sealed class LocalShardStore : IShardStore
+{
+    private readonly string _shardRoot;
+    private readonly string _tempRoot;
+
+    public LocalShardStore(string id, string root)
+    {
+        Id = id;
+        Root = Path.GetFullPath(root);
+        _shardRoot = Path.Combine(Root, "shards");
+        _tempRoot = Path.Combine(Root, "tmp");
+        Directory.CreateDirectory(_shardRoot);
+        Directory.CreateDirectory(_tempRoot);
+        // Anything still in tmp/ is a write that never committed (a crash or a hang-up): it is garbage.
+        foreach (var stale in Directory.EnumerateFiles(_tempRoot))
+        {
+            File.Delete(stale);
+        }
+    }
+
+    public string Id { get; }
+    public string Root { get; }
+
+    /// <summary>The file holding a committed shard (tests corrupt and delete these).</summary>
+    public string PathOf(string shardId)
+    {
+        if (!ShardId.IsValid(shardId))
+        {
+            throw new ArgumentException($"Invalid shard id '{shardId}'.", nameof(shardId));
+        }
+        return Path.Combine(_shardRoot, shardId[..2], shardId);
+    }
+
+    public Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken)
+    {
+        string final = PathOf(shardId);
+        string temp = Path.Combine(_tempRoot, $"{shardId}.{Guid.NewGuid():N}");
+        var stream = new FileStream(temp, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            Options = FileOptions.Asynchronous,
+            BufferSize = 0,
+        });
+        return Task.FromResult<IShardWriter>(new Writer(stream, temp, final));
+    }
+
+    public Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var handle = File.OpenHandle(PathOf(shardId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous | FileOptions.RandomAccess);
+            return Task.FromResult<IShardReader>(new Reader(handle));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ShardNotFoundException(shardId);
+        }
+    }
+
+    public Task DeleteAsync(string shardId, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(shardId));
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<ShardEntry> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(_shardRoot))
+        {
+            foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (ShardId.IsValid(file.Name))
+                {
+                    yield return new ShardEntry(file.Name, file.Length, file.LastWriteTimeUtc);
+                }
+            }
+            await Task.Yield();
+        }
+    }
+
+    public Task<StoreHealth> GetHealthAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var drive = new DriveInfo(Root);
+            bool writable = Directory.Exists(_tempRoot);
+            return Task.FromResult(new StoreHealth(writable, drive.AvailableFreeSpace, drive.TotalSize));
+        }
+        catch (IOException)
+        {
+            return Task.FromResult(new StoreHealth(false, 0, 0));
+        }
+    }
+
+    private sealed class Writer(FileStream stream, string tempPath, string finalPath) : IShardWriter
+    {
+        private bool _committed;
+
+        public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+            stream.WriteAsync(data, cancellationToken).AsTask();
+
+        public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(footer, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+            await stream.DisposeAsync();
+            string directory = Path.GetDirectoryName(finalPath)!;
+            Directory.CreateDirectory(directory);
+            File.Move(tempPath, finalPath, overwrite: true);
+            DirectorySync.Fsync(directory);
+            _committed = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stream.DisposeAsync();
+            if (!_committed)
+            {
+                File.Delete(tempPath);
+            }
+        }
+    }
+
+    private sealed class Reader(SafeFileHandle handle) : IShardReader
+    {
+        public long Length { get; } = RandomAccess.GetLength(handle);
+
+        public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
+            ReadFullyAsync(offset, buffer, cancellationToken);
+
+        public ValueTask DisposeAsync()
+        {
+            handle.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        private async ValueTask<int> ReadFullyAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            int total = 0;
+            while (total < buffer.Length)
+            {
+                int n = await RandomAccess.ReadAsync(handle, buffer[total..], offset + total, cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        }
+    }
+}
