@@ -1,0 +1,79 @@
+using Amazon.Runtime;
+using Amazon.S3;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using ObjStore.Hosting;
+using ObjStore.Storage;
+
+namespace ObjStore.Integration.Tests;
+
+/// <summary>dev mode hosted in-process on a loopback port with its own temporary data folder.</summary>
+public sealed class DevServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private DevServer(WebApplication app, string dataDir)
+    {
+        _app = app;
+        DataDir = dataDir;
+        Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public string Url { get; }
+    public string DataDir { get; }
+    public IReadOnlyList<LocalShardStore> Stores => _app.Services.GetRequiredService<IReadOnlyList<LocalShardStore>>();
+
+    public static async Task<DevServer> StartAsync(string erasure = "4+2", string? dataDir = null)
+    {
+        dataDir ??= Directory.CreateTempSubdirectory("objstore-it-").FullName;
+        var app = DevHost.Build([], new Dictionary<string, string?>
+        {
+            ["ObjStore:Listen"] = "http://127.0.0.1:0",
+            ["ObjStore:DataDir"] = dataDir,
+            ["ObjStore:Erasure"] = erasure,
+            ["ObjStore:StripeSize"] = "65536",
+            ["ObjStore:AccessKey"] = "it",
+            ["ObjStore:SecretKey"] = "integration-secret",
+        });
+        await app.StartAsync();
+        return new DevServer(app, dataDir);
+    }
+
+    public AmazonS3Client Client() => new(new BasicAWSCredentials("it", "integration-secret"), new AmazonS3Config
+    {
+        ServiceURL = Url,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        MaxErrorRetry = 0,
+    });
+
+    /// <summary>Every committed shard file of every store.</summary>
+    public List<string> ShardFiles() => FilesUnder("shards");
+
+    /// <summary>Every uncommitted (temporary) shard file of every store.</summary>
+    public List<string> TempFiles() => FilesUnder("tmp");
+
+    private List<string> FilesUnder(string folder) =>
+        Directory.EnumerateDirectories(DataDir, "store-*")
+            .Select(store => Path.Combine(store, folder))
+            .Where(Directory.Exists)
+            .SelectMany(path => Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+            .ToList();
+
+    public async Task StopAsync() => await _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace ObjStore.Integration.Tests;
+
+/// <summary>Shards deleted and rotted on disk, too many lost, clients that hang up: through a real S3 client.</summary>
+public class FaultTests
+{
+    private static byte[] RandomBytes(int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static async Task<byte[]> GetAsync(AmazonS3Client s3, string bucket, string key, ByteRange? range = null)
+    {
+        using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = range });
+        using var buffer = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task ReadsSurviveMDeletedOrCorruptShardsAndFailCleanlyBeyond()
+    {
+        await using var server = await DevServer.StartAsync("4+2");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("faults");
+        var data = RandomBytes(700_001, 1); // many 64 KiB stripes and a short last one
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "faults", Key = "obj", InputStream = new MemoryStream(data) });
+
+        var shards = server.ShardFiles().OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal).ToList();
+        Assert.Equal(6, shards.Count);
+
+        // One shard deleted, one with bit rot in a block in the middle: still exact, whole and ranged.
+        File.Delete(shards[0]);
+        using (var file = new FileStream(shards[3], FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 70_000;
+            int b = file.ReadByte();
+            file.Position = 70_000;
+            file.WriteByte((byte)(b ^ 0x40));
+        }
+        Assert.Equal(data, await GetAsync(s3, "faults", "obj"));
+        Assert.Equal(data[123_456..654_321], await GetAsync(s3, "faults", "obj", new ByteRange(123_456, 654_320)));
+
+        // A third lost shard: more than m. The read fails with an S3 error or a cut connection, never wrong bytes.
+        File.Delete(shards[5]);
+        var failure = await Record.ExceptionAsync(() => GetAsync(s3, "faults", "obj"));
+        Assert.NotNull(failure);
+        if (failure is AmazonS3Exception s3Error)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, s3Error.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task AClientThatHangsUpMidBodyLeavesNoObjectAndNoShards()
+    {
+        await using var server = await DevServer.StartAsync("4+2");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("hangup");
+        var uri = new Uri(server.Url);
+
+        // Presign a PUT, send half of the declared body, then close the socket.
+        string url = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = "hangup", Key = "partial", Verb = HttpVerb.PUT, Expires = DateTime.UtcNow.AddMinutes(5), Protocol = Protocol.HTTP,
+        });
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(uri.Host, uri.Port);
+            var stream = client.GetStream();
+            string target = url[url.IndexOf('/', "http://".Length)..];
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"PUT {target} HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Length: 1000000\r\n\r\n"));
+            await stream.WriteAsync(new byte[300_000]);
+            await stream.FlushAsync();
+        }
+
+        await WaitForAsync(() => server.TempFiles().Count == 0);
+        Assert.Equal("NoSuchKey", (await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.GetObjectAsync("hangup", "partial"))).ErrorCode);
+        Assert.Empty(server.ShardFiles());
+        Assert.Empty(server.TempFiles());
+    }
+
+    [Fact]
+    public async Task OverwritesAndDeletesFreeTheOldShards()
+    {
+        await using var server = await DevServer.StartAsync("3+2");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("gcb");
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "gcb", Key = "k", ContentBody = "first version" });
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "gcb", Key = "k", ContentBody = "second version" });
+        Assert.Equal(5, server.ShardFiles().Count);
+        Assert.Equal("second version", Encoding.UTF8.GetString(await GetAsync(s3, "gcb", "k")));
+        await s3.DeleteObjectAsync("gcb", "k");
+        Assert.Empty(server.ShardFiles());
+    }
+
+    [Fact]
+    public async Task EverythingSurvivesARestart()
+    {
+        string dataDir = Directory.CreateTempSubdirectory("objstore-restart-").FullName;
+        var data = RandomBytes(200_000, 3);
+        var first = await DevServer.StartAsync("4+2", dataDir);
+        using (var s3 = first.Client())
+        {
+            await s3.PutBucketAsync("persist");
+            var put = new PutObjectRequest { BucketName = "persist", Key = "dir/file", InputStream = new MemoryStream(data), ContentType = "application/x-test" };
+            put.Metadata["kept"] = "yes";
+            await s3.PutObjectAsync(put);
+        }
+        await first.StopAsync();
+
+        await using var second = await DevServer.StartAsync("4+2", dataDir);
+        using var again = second.Client();
+        Assert.Equal(data, await GetAsync(again, "persist", "dir/file"));
+        var head = await again.GetObjectMetadataAsync("persist", "dir/file");
+        Assert.Equal("yes", head.Metadata["kept"]);
+        Assert.Equal("application/x-test", head.Headers.ContentType);
+    }
+
+    [Theory]
+    [InlineData("POST", "/bad?delete", "<Delete><Object><Key>a</Key></Object", "MalformedXML")]
+    [InlineData("POST", "/bad?delete", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Delete><Object><Key>&e;</Key></Object></Delete>", "MalformedXML")]
+    [InlineData("PUT", "/bad", "<CreateBucketConfiguration><LocationConstraint>mars-1</LocationConstraint></CreateBucketConfiguration>", "InvalidLocationConstraint")]
+    [InlineData("PATCH", "/bad/key", "", "MethodNotAllowed")]
+    [InlineData("GET", "/bad?versioning", "", "NotImplemented")]
+    public async Task BadInputGetsTheDocumentedErrorNot500(string method, string target, string body, string code)
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("bad");
+        var response = await SignedRawAsync(s3, server, method, target, body);
+        Assert.Contains($"<Code>{code}</Code>", response.Body, StringComparison.Ordinal);
+        Assert.True(response.Status is >= 400 and < 500 or 501, $"{response.Status}: {response.Body}");
+    }
+
+    [Fact]
+    public async Task InvalidContentMd5IsInvalidDigest()
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("bad");
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = "bad", Key = "k", ContentBody = "x", MD5Digest = "not-base64!", UseChunkEncoding = false,
+        }));
+        Assert.Equal("InvalidDigest", e.ErrorCode);
+    }
+
+    /// <summary>A raw request signed with the project's own SigV4 signer, so method, query and body are ours to malform.</summary>
+    private static async Task<(int Status, string Body)> SignedRawAsync(AmazonS3Client s3, DevServer server, string method, string target, string body)
+    {
+        _ = s3;
+        var uri = new Uri(server.Url);
+        int q = target.IndexOf('?');
+        string path = q < 0 ? target : target[..q];
+        var query = ObjStore.S3.Protocol.S3Request.ParseQuery(q < 0 ? "" : target[(q + 1)..]);
+        string amzDate = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        string scope = $"{amzDate[..8]}/us-east-1/s3/aws4_request";
+        var headers = new List<KeyValuePair<string, string>>
+        {
+            new("host", uri.Authority),
+            new("x-amz-content-sha256", ObjStore.S3.Auth.SigV4.UnsignedPayload),
+            new("x-amz-date", amzDate),
+        };
+        string canonical = ObjStore.S3.Auth.SigV4.CanonicalRequest(method, path, query, headers, ObjStore.S3.Auth.SigV4.UnsignedPayload);
+        string signature = ObjStore.S3.Auth.SigV4.Sign(
+            ObjStore.S3.Auth.SigV4.SigningKey("integration-secret", amzDate[..8], "us-east-1", "s3"),
+            ObjStore.S3.Auth.SigV4.StringToSign(amzDate, scope, canonical));
+        using var http = new HttpClient();
+        var message = new HttpRequestMessage(new HttpMethod(method), server.Url + target) { Content = new StringContent(body) };
+        message.Headers.TryAddWithoutValidation("x-amz-content-sha256", ObjStore.S3.Auth.SigV4.UnsignedPayload);
+        message.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
+        message.Headers.TryAddWithoutValidation("Authorization",
+            $"AWS4-HMAC-SHA256 Credential=it/{scope},SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature={signature}");
+        var response = await http.SendAsync(message);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+    }
+}
