@@ -11,7 +11,7 @@ namespace ObjStore.S3.Auth;
 /// when the payload is signed. Trailing headers (a flexible checksum) are available once the stream has ended.
 /// Any framing error or bad signature throws <see cref="S3Exception"/>; the PUT then commits nothing.
 /// </summary>
-public sealed class AwsChunkedStream : Stream
+public sealed class AwsChunkedStream : ReadOnlyBodyStream
 {
     private const int MaxLineLength = 4096;
     private readonly Stream _inner;
@@ -230,21 +230,6 @@ public sealed class AwsChunkedStream : Stream
     }
 
     private static string Truncate(string s) => s.Length > 40 ? s[..40] + "..." : s;
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

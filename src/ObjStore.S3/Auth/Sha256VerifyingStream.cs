@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace ObjStore.S3.Auth;
 
 /// <summary>Passes a body through and, at its end, checks it against the signed x-amz-content-sha256.</summary>
-public sealed class Sha256VerifyingStream(Stream inner, string expectedHex) : Stream
+public sealed class Sha256VerifyingStream(Stream inner, string expectedHex) : ReadOnlyBodyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private bool _checked;
@@ -25,21 +25,6 @@ public sealed class Sha256VerifyingStream(Stream inner, string expectedHex) : St
         }
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
