@@ -53,9 +53,6 @@ public sealed unsafe class ReedSolomon
     public int TotalShards => DataShards + ParityShards;
     public SimdLevel Simd { get; }
 
-    /// <summary>The m x k parity rows of the encoding matrix, for tests and for other implementations to compare.</summary>
-    public ReadOnlySpan<byte> ParityMatrix => _parityCoefficients;
-
     /// <summary>Computes the parity shards from the data shards.</summary>
     public void Encode(ReadOnlySpan<ReadOnlyMemory<byte>> data, ReadOnlySpan<Memory<byte>> parity)
     {

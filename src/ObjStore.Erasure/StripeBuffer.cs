@@ -51,8 +51,6 @@ public sealed class StripeBuffer : IDisposable
 
     public Memory<byte> Block(int index) => _blocks[index];
 
-    public ulong Checksum(int index) => _checksums[index];
-
     /// <summary>
     /// Ends a stripe of <paramref name="dataLength"/> bytes written into <see cref="DataRegion"/>: pads, computes the
     /// parity blocks and every block's checksum.
@@ -83,9 +81,6 @@ public sealed class StripeBuffer : IDisposable
     /// <summary>Writes the stored (little-endian) form of block <paramref name="index"/>'s checksum.</summary>
     public void WriteChecksum(int index, Span<byte> destination) =>
         BinaryPrimitives.WriteUInt64LittleEndian(destination, _checksums[index]);
-
-    /// <summary>Recomputes block <paramref name="index"/>'s checksum after it was filled or rebuilt.</summary>
-    public void RecomputeChecksum(int index) => _checksums[index] = XxHash3.HashToUInt64(_blocks[index].Span);
 
     public void Dispose()
     {

@@ -50,6 +50,7 @@ public static class DevHost
         var s3Options = options.S3;
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 
+        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new Catalogue(Path.Combine(dataDir, "catalogue.db")));
         builder.Services.AddSingleton(layerOptions);
@@ -59,7 +60,7 @@ public static class DevHost
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
         builder.Services.AddSingleton(s3Options);
-        builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, s3Options.Region, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<S3Handler>();
 
         var app = builder.Build();

@@ -82,9 +82,7 @@ public sealed class Catalogue : IDisposable
     public async Task<ObjectInfo?> GetObjectAsync(string bucket, string key)
     {
         await using var connection = await OpenReaderAsync();
-        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(
-            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key",
-            new { bucket, key = KeyBytes(key) });
+        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) });
         return row?.ToInfo();
     }
 
@@ -97,9 +95,7 @@ public sealed class Catalogue : IDisposable
     {
         using var tx = connection.BeginTransaction();
         RequireBucket(connection, tx, info.Bucket);
-        var current = connection.QuerySingleOrDefault<ObjectRow>(
-            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key",
-            new { bucket = info.Bucket, key = KeyBytes(info.Key) }, tx);
+        var current = FindObject(connection, tx, info.Bucket, info.Key);
         if (ifNoneMatchAny && current is not null)
         {
             throw new ObjectStoreException(ErrorKind.PreconditionFailed, "An object already exists at this key (If-None-Match: *).");
@@ -132,9 +128,7 @@ public sealed class Catalogue : IDisposable
     public Task<ObjectLayout?> DeleteObjectAsync(string bucket, string key) => WriteAsync(connection =>
     {
         using var tx = connection.BeginTransaction();
-        var current = connection.QuerySingleOrDefault<ObjectRow>(
-            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key",
-            new { bucket, key = KeyBytes(key) }, tx);
+        var current = FindObject(connection, tx, bucket, key);
         if (current is null)
         {
             return null;
@@ -237,6 +231,11 @@ public sealed class Catalogue : IDisposable
             "INSERT OR IGNORE INTO pending_deletes(data_id, data_shards, parity_shards, placement, enqueued) VALUES (@d, @k, @m, @p, @t)",
             new { d = layout.DataId, k = layout.DataShards, m = layout.ParityShards, p = string.Join(',', layout.Placement), t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
             tx);
+
+    private const string SelectObjectSql = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key";
+
+    private static ObjectRow? FindObject(SqliteConnection connection, IDbTransaction tx, string bucket, string key) =>
+        connection.QuerySingleOrDefault<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) }, tx);
 
     private static void RequireBucket(SqliteConnection connection, IDbTransaction tx, string bucket)
     {

@@ -9,13 +9,11 @@ namespace ObjStore.Objects;
 internal sealed class ContentHasher : IDisposable
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-    private readonly ChecksumAlgorithm _algorithm;
     private readonly NonCryptographicHashAlgorithm? _crc;
     private readonly IncrementalHash? _sha;
 
     public ContentHasher(ChecksumAlgorithm algorithm)
     {
-        _algorithm = algorithm;
         _crc = algorithm switch
         {
             ChecksumAlgorithm.Crc32 => new Crc32(),
@@ -56,8 +54,6 @@ internal sealed class ContentHasher : IDisposable
         }
         return _sha is null ? null : Convert.ToBase64String(_sha.GetHashAndReset());
     }
-
-    public ChecksumAlgorithm Algorithm => _algorithm;
 
     public void Dispose()
     {

@@ -160,7 +160,7 @@ public sealed partial class ErasureObjectLayer
         {
             return await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
         }
-        catch (Exception e) when (e is IOException && e is not ShardNotFoundException)
+        catch (IOException e)
         {
             throw new ObjectStoreException(ErrorKind.IncompleteBody, "The request body ended early: " + e.Message, e);
         }
@@ -187,7 +187,7 @@ public sealed partial class ErasureObjectLayer
                 }
                 catch (Exception e) when (IsShardFailure(e))
                 {
-                    owner.LogWriteFailure(dataId, index, storeId, e);
+                    LogShardWriteFailed(owner._logger, dataId, index, storeId, e);
                 }
             }));
             RequireQuorum("opening shards");
@@ -273,7 +273,7 @@ public sealed partial class ErasureObjectLayer
 
         private async Task DropAsync(int index, Exception e)
         {
-            owner.LogWriteFailure(dataId, index, placement[index], e);
+            LogShardWriteFailed(owner._logger, dataId, index, placement[index], e);
             var writer = _writers[index];
             _writers[index] = null;
             if (writer is not null)
@@ -291,9 +291,6 @@ public sealed partial class ErasureObjectLayer
             }
         }
     }
-
-    private void LogWriteFailure(string dataId, int index, string storeId, Exception e) =>
-        LogShardWriteFailed(_logger, dataId, index, storeId, e);
 
     /// <summary>Failures of one shard store, which quorum absorbs; anything else (cancellation, bugs) propagates.</summary>
     private static bool IsShardFailure(Exception e) =>

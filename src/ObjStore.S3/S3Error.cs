@@ -49,7 +49,7 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.IncompleteBody => IncompleteBody,
         ErrorKind.EntityTooLarge => EntityTooLarge,
         ErrorKind.InvalidArgument => InvalidArgument,
-        ErrorKind.ReadQuorumLost => SlowDown with { Code = "ServiceUnavailable", Message = "Not enough shards are available to read this object; retry later." },
+        ErrorKind.ReadQuorumLost => ServiceUnavailable with { Message = "Not enough shards are available to read this object; retry later." },
         ErrorKind.WriteQuorumLost => SlowDown with { Message = "Not enough storage nodes accepted the write; retry later." },
         _ => InternalError,
     };

@@ -25,7 +25,7 @@ internal static class CommandLine
         {
             return args switch
             {
-                ["dev", .. var rest] => await DevCommand.RunAsync(Options.Parse(rest), rest),
+                ["dev", .. var rest] => await DevCommand.RunAsync(Options.Parse(rest)),
                 ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
                 _ => Fail($"unknown command: {string.Join(' ', args)}"),
             };

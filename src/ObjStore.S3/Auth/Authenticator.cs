@@ -13,12 +13,10 @@ public sealed record AuthContext(
 /// Verifies SigV4 in the Authorization header or a presigned query string. Every request must be signed: anonymous
 /// access is denied (no policies grant it yet).
 /// </summary>
-public sealed class Authenticator(IReadOnlyDictionary<string, string> credentials, string region, TimeProvider clock)
+public sealed class Authenticator(IReadOnlyDictionary<string, string> credentials, TimeProvider clock)
 {
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
     private const int MaxPresignSeconds = 7 * 24 * 3600;
-
-    public string Region { get; } = region;
 
     public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query)
     {

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ObjStore.Hosting;
@@ -8,7 +7,7 @@ namespace ObjStore.Cli.Commands;
 /// <summary>`objstore dev`: the whole store in one process, local folders as shard stores.</summary>
 internal static class DevCommand
 {
-    public static async Task<int> RunAsync(Options options, string[] rawArgs)
+    public static async Task<int> RunAsync(Options options)
     {
         var overrides = new Dictionary<string, string?>();
         void Map(string option, string key)
@@ -30,13 +29,13 @@ internal static class DevCommand
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
-            app = DevHost.Build(rawArgs.Where(a => a.StartsWith("--ObjStore:", StringComparison.Ordinal)).ToArray(), overrides);
+            app = DevHost.Build([], overrides);
         }
         catch (ArgumentException e)
         {
             throw new OptionException(e.Message);
         }
-        var store = app.Services.GetRequiredService<IConfiguration>().GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        var store = app.Services.GetRequiredService<StoreOptions>();
         await app.StartAsync();
         Console.WriteLine($"objstore dev: S3 endpoint {store.Listen}  erasure {store.Erasure}  data {Path.GetFullPath(store.DataDir)}");
         Console.WriteLine($"  access key: {store.AccessKey}");
