@@ -14,6 +14,12 @@ public enum ErrorKind
     IncompleteBody,
     EntityTooLarge,
     InvalidArgument,
+    InvalidRequest,
+    MalformedXml,
+    NoSuchUpload,
+    InvalidPart,
+    InvalidPartOrder,
+    EntityTooSmall,
     ReadQuorumLost,
     WriteQuorumLost,
 }

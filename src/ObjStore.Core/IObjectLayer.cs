@@ -28,6 +28,30 @@ public interface IObjectLayer
 
     Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken);
 
+    // ---- multipart ----
+
+    /// <summary>Starts an upload carrying the request's metadata and checksum algorithm.</summary>
+    Task<MultipartUpload> CreateMultipartUploadAsync(PutObjectRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Stores one part (erasure-coded as it arrives); replaces an earlier part with the same number.</summary>
+    /// <exception cref="ObjectStoreException">NoSuchUpload, InvalidArgument (part number), BadDigest, ...</exception>
+    Task<ObjectPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken);
+
+    /// <summary>Stores bytes [offset, offset+length) of a committed object as a part.</summary>
+    Task<ObjectPart> UploadPartCopyAsync(
+        string bucket, string key, string uploadId, int partNumber, ObjectInfo source, long offset, long length, CancellationToken cancellationToken);
+
+    /// <summary>Makes the named parts the object at the upload's key; writes metadata only, no data moves.</summary>
+    Task<ObjectInfo> CompleteMultipartUploadAsync(
+        string bucket, string key, string uploadId, IReadOnlyList<CompletedPart> parts, CancellationToken cancellationToken);
+
+    /// <summary>Ends the upload and frees every part's shards.</summary>
+    Task AbortMultipartUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken);
+
+    Task<PartsPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken);
+
+    Task<UploadsPage> ListMultipartUploadsAsync(ListUploadsRequest request, CancellationToken cancellationToken);
+
     /// <summary>True when the store can serve reads and writes now.</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
 }

@@ -16,6 +16,19 @@ public enum ChecksumAlgorithm
 /// <summary>Where an object's bytes live: the erasure layout and the shard stores holding shards 0..k+m-1.</summary>
 public sealed record ObjectLayout(int DataShards, int ParityShards, int StripeSize, string DataId, IReadOnlyList<string> Placement);
 
+/// <summary>
+/// One independently erasure-coded run of an object's bytes: the whole object of a single PUT (number 1), or one part
+/// of a multipart upload. Offset is where it starts in the object.
+/// </summary>
+public sealed record ObjectPart(int Number, long Offset, long Size, string ETag, string? Checksum, ObjectLayout Layout)
+{
+    public DateTimeOffset LastModified { get; init; }
+}
+
+/// <summary>A listing entry: what ListObjects reports of a key, without the part layout.</summary>
+public sealed record ObjectSummary(
+    string Key, long Size, string ETag, DateTimeOffset LastModified, string StorageClass, ChecksumAlgorithm ChecksumAlgorithm);
+
 /// <summary>A committed object as the catalogue knows it.</summary>
 public sealed record ObjectInfo
 {
@@ -41,7 +54,49 @@ public sealed record ObjectInfo
     public string? Checksum { get; init; }
 
     public string StorageClass { get; init; } = "STANDARD";
-    public required ObjectLayout Layout { get; init; }
+
+    /// <summary>The object's bytes in order: one part for a single PUT, the completed parts of a multipart upload.</summary>
+    public required IReadOnlyList<ObjectPart> Parts { get; init; }
+
+    /// <summary>True when the object was assembled by CompleteMultipartUpload (its ETag then ends in -N).</summary>
+    public bool IsMultipart { get; init; }
+
+    /// <summary>The upload a multipart object was completed from; null for a single PUT.</summary>
+    public string? UploadId { get; init; }
+}
+
+/// <summary>An upload in progress: the object's metadata, fixed when the upload was created.</summary>
+public sealed record MultipartUpload
+{
+    public required string UploadId { get; init; }
+    public required string Bucket { get; init; }
+    public required string Key { get; init; }
+    public required DateTimeOffset Initiated { get; init; }
+    public string? ContentType { get; init; }
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> UserMetadata { get; init; } = new Dictionary<string, string>();
+    public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
+    public string StorageClass { get; init; } = "STANDARD";
+}
+
+/// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
+public sealed record CompletedPart(int Number, string ETag, string? Checksum = null);
+
+/// <summary>One page of ListParts.</summary>
+public sealed record PartsPage(MultipartUpload Upload, IReadOnlyList<ObjectPart> Parts, bool IsTruncated);
+
+/// <summary>One page of ListMultipartUploads, in (key, initiation) order.</summary>
+public sealed record UploadsPage(
+    IReadOnlyList<MultipartUpload> Uploads, IReadOnlyList<string> CommonPrefixes, bool IsTruncated, string? NextKeyMarker, string? NextUploadIdMarker);
+
+public sealed record ListUploadsRequest
+{
+    public required string Bucket { get; init; }
+    public string Prefix { get; init; } = "";
+    public string? Delimiter { get; init; }
+    public string? KeyMarker { get; init; }
+    public string? UploadIdMarker { get; init; }
+    public int MaxUploads { get; init; } = 1000;
 }
 
 /// <summary>What a PUT brings besides the body.</summary>
@@ -77,7 +132,7 @@ public sealed record PutObjectRequest
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>
 public sealed record ListPage(
-    IReadOnlyList<ObjectInfo> Objects, IReadOnlyList<string> CommonPrefixes, bool IsTruncated, string? NextMarker);
+    IReadOnlyList<ObjectSummary> Objects, IReadOnlyList<string> CommonPrefixes, bool IsTruncated, string? NextMarker);
 
 public sealed record ListRequest
 {

@@ -19,7 +19,7 @@ namespace ObjStore.Hosting;
 /// Builds the single-process store: the S3 endpoint over k+m local folders (<c>DATA/store-NN</c>) and the catalogue
 /// (<c>DATA/catalogue.db</c>). The object layer is the same one the cluster gateway uses.
 /// </summary>
-public static class DevHost
+public static partial class DevHost
 {
     public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
     {
@@ -73,9 +73,39 @@ public static class DevHost
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var layer = app.Services.GetRequiredService<ErasureObjectLayer>();
-            _ = Task.Run(() => layer.CollectPendingDeletesAsync(app.Lifetime.ApplicationStopping));
+            var stopping = app.Lifetime.ApplicationStopping;
+            _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
+            _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
         });
         return app;
+    }
+
+    private static async Task SweepAbandonedUploadsAsync(ErasureObjectLayer layer, TimeSpan interval, ILogger logger, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    int expired = await layer.ExpireAbandonedUploadsAsync(stopping);
+                    if (expired > 0)
+                    {
+                        LogUploadsExpired(logger, expired);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogSweepFailed(logger, e);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stopping));
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
     }
 
     /// <summary>
@@ -94,4 +124,10 @@ public static class DevHost
         context.Response.StatusCode = ok ? 200 : path.EndsWith("/ready", StringComparison.Ordinal) ? 503 : 404;
         await context.Response.WriteAsync(ok ? "ok\n" : "unavailable\n");
     }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Aborted {Count} abandoned multipart uploads")]
+    private static partial void LogUploadsExpired(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The sweep for abandoned multipart uploads failed; retrying next interval")]
+    private static partial void LogSweepFailed(ILogger logger, Exception e);
 }

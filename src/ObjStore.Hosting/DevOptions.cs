@@ -22,6 +22,15 @@ public sealed class StoreOptions
     public int StripeSize { get; set; } = 1 << 20;
     public int? WriteQuorum { get; set; }
 
+    /// <summary>Multipart uploads older than this are aborted by the background sweep (d.hh:mm:ss).</summary>
+    public TimeSpan UploadExpiry { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the sweep for abandoned uploads runs.</summary>
+    public TimeSpan UploadSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Every part but the last must be at least this big (S3: 5 MiB).</summary>
+    public long MinPartSize { get; set; } = 5L << 20;
+
     public string AccessKey { get; set; } = DefaultAccessKey;
     public string SecretKey { get; set; } = DefaultSecretKey;
 
@@ -40,7 +49,15 @@ public sealed class StoreOptions
     public ObjectLayerOptions ToObjectLayerOptions()
     {
         var (k, m) = ParseErasure();
-        var options = new ObjectLayerOptions { DataShards = k, ParityShards = m, StripeSize = StripeSize, WriteQuorum = WriteQuorum };
+        var options = new ObjectLayerOptions
+        {
+            DataShards = k,
+            ParityShards = m,
+            StripeSize = StripeSize,
+            WriteQuorum = WriteQuorum,
+            UploadExpiry = UploadExpiry,
+            MinPartSize = MinPartSize,
+        };
         options.Validate();
         return options;
     }
@@ -51,6 +68,10 @@ public sealed class StoreOptions
         if (string.IsNullOrWhiteSpace(AccessKey) || SecretKey.Length < 8)
         {
             throw new ArgumentException("ObjStore:AccessKey must be set and ObjStore:SecretKey must be at least 8 characters.");
+        }
+        if (UploadSweepInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ObjStore:UploadSweepInterval must be positive.");
         }
         if (!Uri.TryCreate(Listen, UriKind.Absolute, out _))
         {

@@ -10,7 +10,7 @@ namespace ObjStore.Metadata;
 /// The metadata catalogue in SQLite (WAL). One writer connection serialised by a lock (SQLite allows one writer);
 /// readers open pooled connections of their own and never block the writer.
 /// </summary>
-public sealed class Catalogue : IDisposable
+public sealed partial class Catalogue : IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -57,6 +57,11 @@ public sealed class Catalogue : IDisposable
         {
             throw new ObjectStoreException(ErrorKind.BucketNotEmpty, $"The bucket {name} is not empty.");
         }
+        // Uploads still in progress die with their bucket; their parts become garbage.
+        foreach (var uploadId in connection.Query<string>("SELECT upload_id FROM uploads WHERE bucket = @name", new { name }, tx).ToList())
+        {
+            DropUpload(connection, tx, uploadId);
+        }
         bool deleted = connection.Execute("DELETE FROM buckets WHERE name = @name", new { name }, tx) == 1;
         tx.Commit();
         return deleted;
@@ -82,16 +87,18 @@ public sealed class Catalogue : IDisposable
     public async Task<ObjectInfo?> GetObjectAsync(string bucket, string key)
     {
         await using var connection = await OpenReaderAsync();
-        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) });
-        return row?.ToInfo();
+        // One read transaction: the object row and its parts come from the same snapshot.
+        using var tx = connection.BeginTransaction(deferred: true);
+        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) }, tx);
+        return row is null ? null : Load(connection, tx, row);
     }
 
     /// <summary>
-    /// Makes <paramref name="info"/> the object at its key, in one transaction: the bucket must exist, the
-    /// preconditions must hold against the current object, and the replaced object's shards are queued for deletion.
-    /// Returns the replaced layout (its shards are now garbage), or null.
+    /// Makes <paramref name="info"/> (a single-PUT object) the object at its key, in one transaction: the bucket must
+    /// exist, the preconditions must hold against the current object, and the replaced object's shards are queued for
+    /// deletion. Returns the replaced object's layouts (now garbage).
     /// </summary>
-    public Task<ObjectLayout?> CommitObjectAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny) => WriteAsync(connection =>
+    public Task<IReadOnlyList<ObjectLayout>> CommitObjectAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny) => WriteAsync(connection =>
     {
         using var tx = connection.BeginTransaction();
         RequireBucket(connection, tx, info.Bucket);
@@ -106,26 +113,14 @@ public sealed class Catalogue : IDisposable
                 ? new ObjectStoreException(ErrorKind.NoSuchKey, "No object to match If-Match against.")
                 : new ObjectStoreException(ErrorKind.PreconditionFailed, "The object's ETag does not match If-Match.");
         }
-        connection.Execute(
-            """
-            INSERT OR REPLACE INTO objects (bucket, key, size, etag, last_modified, content_type, headers, user_meta,
-                checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement)
-            VALUES (@bucket, @key, @size, @etag, @last_modified, @content_type, @headers, @user_meta,
-                @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement)
-            """,
-            ObjectRow.From(info), tx);
-        ObjectLayout? replaced = null;
-        if (current is not null)
-        {
-            replaced = current.ToInfo().Layout;
-            EnqueueDelete(connection, tx, replaced);
-        }
+        IReadOnlyList<ObjectLayout> replaced = current is null ? [] : Retire(connection, tx, current);
+        InsertObject(connection, tx, info);
         tx.Commit();
         return replaced;
     });
 
-    /// <summary>Removes the object; returns its layout (now garbage, queued for deletion) or null when absent.</summary>
-    public Task<ObjectLayout?> DeleteObjectAsync(string bucket, string key) => WriteAsync(connection =>
+    /// <summary>Removes the object; returns its layouts (now garbage, queued for deletion) or null when absent.</summary>
+    public Task<IReadOnlyList<ObjectLayout>?> DeleteObjectAsync(string bucket, string key) => WriteAsync<IReadOnlyList<ObjectLayout>?>(connection =>
     {
         using var tx = connection.BeginTransaction();
         var current = FindObject(connection, tx, bucket, key);
@@ -134,11 +129,39 @@ public sealed class Catalogue : IDisposable
             return null;
         }
         connection.Execute("DELETE FROM objects WHERE bucket = @bucket AND key = @key", new { bucket, key = KeyBytes(key) }, tx);
-        var layout = current.ToInfo().Layout;
-        EnqueueDelete(connection, tx, layout);
+        var layouts = Retire(connection, tx, current);
         tx.Commit();
-        return layout;
+        return layouts;
     });
+
+    /// <summary>Queues every shard of an object that is leaving its key for deletion; returns the layouts.</summary>
+    private static List<ObjectLayout> Retire(SqliteConnection connection, IDbTransaction tx, ObjectRow current)
+    {
+        var layouts = Load(connection, tx, current).Parts.Select(p => p.Layout).ToList();
+        foreach (var layout in layouts)
+        {
+            EnqueueDelete(connection, tx, layout);
+        }
+        if (current.parts_count > 0)
+        {
+            connection.Execute("DELETE FROM parts WHERE upload_id = @id", new { id = current.data_id }, tx);
+        }
+        return layouts;
+    }
+
+    private static void InsertObject(SqliteConnection connection, IDbTransaction tx, ObjectInfo info) =>
+        connection.Execute(
+            $"INSERT OR REPLACE INTO objects ({ObjectRow.Columns}) VALUES ({ObjectRow.Parameters})", ObjectRow.From(info), tx);
+
+    private static ObjectInfo Load(SqliteConnection connection, IDbTransaction tx, ObjectRow row)
+    {
+        if (row.parts_count == 0)
+        {
+            return row.ToInfo(null);
+        }
+        var parts = connection.Query<PartRow>($"SELECT {PartRow.Columns} FROM parts WHERE upload_id = @id ORDER BY part_number", new { id = row.data_id }, tx);
+        return row.ToInfo(PartRow.WithOffsets(parts));
+    }
 
     /// <summary>
     /// One page in UTF-8 binary key order. Each query is an indexed range seek; a common prefix is returned once and
@@ -156,11 +179,11 @@ public sealed class Catalogue : IDisposable
             from = [.. startAfter, 0]; // the smallest key after startAfter
         }
 
-        var objects = new List<ObjectInfo>();
+        var objects = new List<ObjectSummary>();
         var prefixes = new List<string>();
         string? last = null;
         int wanted = Math.Max(0, request.MaxKeys);
-        string sql = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key >= @from"
+        string sql = $"SELECT {ObjectRow.SummaryColumns} FROM objects WHERE bucket = @bucket AND key >= @from"
             + (end is null ? "" : " AND key < @end") + " ORDER BY key LIMIT @limit";
 
         while (from is not null && objects.Count + prefixes.Count < wanted)
@@ -177,7 +200,7 @@ public sealed class Catalogue : IDisposable
                     : -1;
                 if (at < 0)
                 {
-                    objects.Add(row.ToInfo());
+                    objects.Add(row.ToSummary());
                     last = key;
                     from = [.. row.key, 0];
                     continue;
@@ -303,7 +326,9 @@ public sealed class Catalogue : IDisposable
 #pragma warning disable IDE1006, CA1707 // names mirror the SQL columns
     private sealed class ObjectRow
     {
-        public const string Columns = "bucket, key, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement";
+        public const string Columns = "bucket, key, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count";
+        public const string Parameters = "@bucket, @key, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count";
+        public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class";
 
         public string bucket { get; set; } = "";
         public byte[] key { get; set; } = [];
@@ -321,42 +346,121 @@ public sealed class Catalogue : IDisposable
         public long parity_shards { get; set; }
         public long stripe_size { get; set; }
         public string placement { get; set; } = "";
+        public long parts_count { get; set; }
 
-        public static ObjectRow From(ObjectInfo info) => new()
+        /// <summary>A single-PUT object keeps its one layout in the row; a multipart one names its upload instead.</summary>
+        public static ObjectRow From(ObjectInfo info)
         {
-            bucket = info.Bucket,
-            key = KeyBytes(info.Key),
-            size = info.Size,
-            etag = info.ETag,
-            last_modified = info.LastModified.ToUnixTimeMilliseconds(),
-            content_type = info.ContentType,
-            headers = info.Headers.Count == 0 ? null : JsonSerializer.Serialize(info.Headers),
-            user_meta = info.UserMetadata.Count == 0 ? null : JsonSerializer.Serialize(info.UserMetadata),
-            checksum_algo = (long)info.ChecksumAlgorithm,
-            checksum = info.Checksum,
-            storage_class = info.StorageClass,
-            data_id = info.Layout.DataId,
-            data_shards = info.Layout.DataShards,
-            parity_shards = info.Layout.ParityShards,
-            stripe_size = info.Layout.StripeSize,
-            placement = string.Join(',', info.Layout.Placement),
+            var layout = info.Parts.Count > 0 ? info.Parts[0].Layout : null;
+            return new()
+            {
+                bucket = info.Bucket,
+                key = KeyBytes(info.Key),
+                size = info.Size,
+                etag = info.ETag,
+                last_modified = info.LastModified.ToUnixTimeMilliseconds(),
+                content_type = info.ContentType,
+                headers = Json(info.Headers),
+                user_meta = Json(info.UserMetadata),
+                checksum_algo = (long)info.ChecksumAlgorithm,
+                checksum = info.Checksum,
+                storage_class = info.StorageClass,
+                data_id = info.IsMultipart ? info.UploadId! : layout!.DataId,
+                data_shards = layout?.DataShards ?? 0,
+                parity_shards = layout?.ParityShards ?? 0,
+                stripe_size = layout?.StripeSize ?? 0,
+                placement = info.IsMultipart ? "" : string.Join(',', layout!.Placement),
+                parts_count = info.IsMultipart ? info.Parts.Count : 0,
+            };
+        }
+
+        public ObjectInfo ToInfo(IReadOnlyList<ObjectPart>? parts)
+        {
+            var lastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified);
+            return new()
+            {
+                Bucket = bucket,
+                Key = Naming.StrictUtf8.GetString(key),
+                Size = size,
+                ETag = etag,
+                LastModified = lastModified,
+                ContentType = content_type,
+                Headers = Dictionary(headers),
+                UserMetadata = Dictionary(user_meta),
+                ChecksumAlgorithm = (ChecksumAlgorithm)checksum_algo,
+                Checksum = checksum,
+                StorageClass = storage_class,
+                IsMultipart = parts is not null,
+                UploadId = parts is not null ? data_id : null,
+                Parts = parts ??
+                [
+                    new ObjectPart(1, 0, size, etag, checksum,
+                        new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')))
+                    { LastModified = lastModified },
+                ],
+            };
+        }
+
+        public ObjectSummary ToSummary() => new(
+            Naming.StrictUtf8.GetString(key), size, etag, DateTimeOffset.FromUnixTimeMilliseconds(last_modified), storage_class,
+            (ChecksumAlgorithm)checksum_algo);
+    }
+
+    /// <summary>The parts row.</summary>
+    private sealed class PartRow
+    {
+        public const string Columns = "upload_id, part_number, size, etag, checksum, last_modified, data_id, data_shards, parity_shards, stripe_size, placement";
+        public const string Parameters = "@upload_id, @part_number, @size, @etag, @checksum, @last_modified, @data_id, @data_shards, @parity_shards, @stripe_size, @placement";
+
+        public string upload_id { get; set; } = "";
+        public long part_number { get; set; }
+        public long size { get; set; }
+        public string etag { get; set; } = "";
+        public string? checksum { get; set; }
+        public long last_modified { get; set; }
+        public string data_id { get; set; } = "";
+        public long data_shards { get; set; }
+        public long parity_shards { get; set; }
+        public long stripe_size { get; set; }
+        public string placement { get; set; } = "";
+
+        public ObjectLayout Layout => new((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(','));
+
+        public ObjectPart ToPart(long offset) =>
+            new((int)part_number, offset, size, etag, checksum, Layout) { LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified) };
+
+        public static PartRow From(string uploadId, ObjectPart part) => new()
+        {
+            upload_id = uploadId,
+            part_number = part.Number,
+            size = part.Size,
+            etag = part.ETag,
+            checksum = part.Checksum,
+            last_modified = part.LastModified.ToUnixTimeMilliseconds(),
+            data_id = part.Layout.DataId,
+            data_shards = part.Layout.DataShards,
+            parity_shards = part.Layout.ParityShards,
+            stripe_size = part.Layout.StripeSize,
+            placement = string.Join(',', part.Layout.Placement),
         };
 
-        public ObjectInfo ToInfo() => new()
+        /// <summary>Parts in number order, each placed after the previous one.</summary>
+        public static List<ObjectPart> WithOffsets(IEnumerable<PartRow> rows)
         {
-            Bucket = bucket,
-            Key = Naming.StrictUtf8.GetString(key),
-            Size = size,
-            ETag = etag,
-            LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified),
-            ContentType = content_type,
-            Headers = headers is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(headers)!,
-            UserMetadata = user_meta is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(user_meta)!,
-            ChecksumAlgorithm = (ChecksumAlgorithm)checksum_algo,
-            Checksum = checksum,
-            StorageClass = storage_class,
-            Layout = new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')),
-        };
+            var parts = new List<ObjectPart>();
+            long offset = 0;
+            foreach (var row in rows)
+            {
+                parts.Add(row.ToPart(offset));
+                offset += row.size;
+            }
+            return parts;
+        }
     }
 #pragma warning restore IDE1006, CA1707
+
+    private static string? Json(IReadOnlyDictionary<string, string> values) => values.Count == 0 ? null : JsonSerializer.Serialize(values);
+
+    private static Dictionary<string, string> Dictionary(string? json) =>
+        json is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
 }

@@ -41,5 +41,40 @@ internal static class Schema
             enqueued      INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        """
+        -- Multipart: parts_count > 0 marks an object assembled from the parts rows whose upload_id is its data_id.
+        ALTER TABLE objects ADD COLUMN parts_count INTEGER NOT NULL DEFAULT 0;
+
+        -- Upload ids begin with the initiation time in hex, so (key, upload_id) is S3's (key, initiated) order.
+        CREATE TABLE uploads (
+            upload_id     TEXT    PRIMARY KEY,
+            bucket        TEXT    NOT NULL,
+            key           BLOB    NOT NULL,
+            initiated     INTEGER NOT NULL,
+            content_type  TEXT,
+            headers       TEXT,
+            user_meta     TEXT,
+            checksum_algo INTEGER NOT NULL DEFAULT 0,
+            storage_class TEXT    NOT NULL DEFAULT 'STANDARD'
+        ) WITHOUT ROWID;
+        CREATE INDEX uploads_by_key ON uploads(bucket, key, upload_id);
+        CREATE INDEX uploads_by_age ON uploads(initiated);
+
+        -- Parts of uploads in progress and of completed multipart objects (then upload_id = objects.data_id).
+        CREATE TABLE parts (
+            upload_id     TEXT    NOT NULL,
+            part_number   INTEGER NOT NULL,
+            size          INTEGER NOT NULL,
+            etag          TEXT    NOT NULL,
+            checksum      TEXT,
+            last_modified INTEGER NOT NULL,
+            data_id       TEXT    NOT NULL,
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            stripe_size   INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            PRIMARY KEY (upload_id, part_number)
+        ) WITHOUT ROWID;
+        """,
     ];
 }

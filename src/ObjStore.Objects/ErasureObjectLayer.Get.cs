@@ -21,7 +21,24 @@ public sealed partial class ErasureObjectLayer
         {
             throw new ArgumentOutOfRangeException(nameof(offset), "The range is outside the object.");
         }
-        var objectLayout = info.Layout;
+        long end = offset + length;
+        foreach (var part in info.Parts)
+        {
+            long partEnd = part.Offset + part.Size;
+            if (partEnd <= offset || part.Offset >= end)
+            {
+                continue;
+            }
+            long from = Math.Max(offset, part.Offset) - part.Offset;
+            long to = Math.Min(end, partEnd) - part.Offset;
+            await ReadPartAsync(part, from, to - from, destination, cancellationToken);
+        }
+    }
+
+    /// <summary>Bytes [offset, offset+length) of one part, relative to the part.</summary>
+    private async Task ReadPartAsync(ObjectPart part, long offset, long length, Stream destination, CancellationToken cancellationToken)
+    {
+        var objectLayout = part.Layout;
         var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
         var codec = Codec(objectLayout.DataShards, objectLayout.ParityShards);
         await using var readers = new ShardReaders(this, objectLayout);
@@ -29,7 +46,7 @@ public sealed partial class ErasureObjectLayer
         long end = offset + length;
         for (long s = offset / layout.StripeDataSize; s * layout.StripeDataSize < end; s++)
         {
-            await readers.ReadStripeAsync(stripe, layout, info.Size, s, cancellationToken);
+            await readers.ReadStripeAsync(stripe, layout, part.Size, s, cancellationToken);
             long stripeStart = s * layout.StripeDataSize;
             int from = (int)Math.Max(0, offset - stripeStart);
             int to = (int)Math.Min(stripe.DataLength, end - stripeStart);

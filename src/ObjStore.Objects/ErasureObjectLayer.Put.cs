@@ -14,25 +14,72 @@ public sealed partial class ErasureObjectLayer
     public async Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken)
     {
         Naming.ValidateKey(request.Key);
-        if (request.DeclaredLength > _options.MaxObjectSize)
-        {
-            throw TooLarge();
-        }
         if (await _catalogue.GetBucketAsync(request.Bucket) is null)
         {
             throw NoSuchBucket(request.Bucket);
         }
+        var now = _clock.GetUtcNow();
+        ObjectInfo? info = null;
+        var stored = await StoreAsync(request, body, _options.MaxObjectSize, data =>
+        {
+            info = new ObjectInfo
+            {
+                Bucket = request.Bucket,
+                Key = request.Key,
+                Size = data.Size,
+                ETag = data.ETag,
+                LastModified = now,
+                ContentType = request.ContentType,
+                Headers = request.Headers,
+                UserMetadata = request.UserMetadata,
+                ChecksumAlgorithm = request.ChecksumAlgorithm,
+                Checksum = data.Checksum,
+                StorageClass = request.StorageClass,
+                Parts = [new ObjectPart(1, 0, data.Size, data.ETag, data.Checksum, data.Layout) { LastModified = now }],
+            };
+            return ShardFooter.Describe(info);
+        }, cancellationToken);
 
+        IReadOnlyList<ObjectLayout> replaced;
+        try
+        {
+            replaced = await _catalogue.CommitObjectAsync(info!, request.IfMatch, request.IfNoneMatchAny);
+        }
+        catch
+        {
+            await FreeShardsAsync(stored.Layout);
+            throw;
+        }
+        await FreeShardsAsync(replaced);
+        return info!;
+    }
+
+    /// <summary>What <see cref="StoreAsync"/> wrote: durable shards (write quorum met) not yet in the catalogue.</summary>
+    private sealed record StoredData(ObjectLayout Layout, long Size, string ETag, string? Checksum);
+
+    /// <summary>
+    /// Streams a body into a fresh set of k+m shards, verifies Content-MD5 and the flexible checksum, and commits the
+    /// shards with the footer <paramref name="describe"/> gives (index 0; each shard gets its own index). The caller
+    /// commits the catalogue row, or frees the shards if that fails.
+    /// </summary>
+    private async Task<StoredData> StoreAsync(
+        PutObjectRequest request, Stream body, long maxSize, Func<StoredData, ShardFooter> describe, CancellationToken cancellationToken)
+    {
+        if (request.DeclaredLength > maxSize)
+        {
+            throw TooLarge(maxSize);
+        }
         int k = _options.DataShards, m = _options.ParityShards;
         var layout = new StripeLayout(k, m, _options.StripeSize);
         string dataId = ShardId.NewDataId();
         var placement = Placement.Choose(_storeIds, k + m, request.Bucket, request.Key, dataId);
+        var objectLayout = new ObjectLayout(k, m, _options.StripeSize, dataId, placement);
         var shards = new ShardSet(this, dataId, placement);
         try
         {
             await shards.OpenAsync(cancellationToken);
             using var hasher = new ContentHasher(request.ChecksumAlgorithm);
-            long size = await StreamStripesAsync(request, body, layout, hasher, shards, cancellationToken);
+            long size = await StreamStripesAsync(request, body, layout, maxSize, hasher, shards, cancellationToken);
 
             byte[] md5 = hasher.Md5();
             if (request.ExpectedMd5 is { } expectedMd5 && !CryptographicOperations.FixedTimeEquals(md5, expectedMd5))
@@ -46,39 +93,9 @@ public sealed partial class ErasureObjectLayer
                 throw new ObjectStoreException(
                     ErrorKind.BadDigest, $"The {request.ChecksumAlgorithm.ToString().ToUpperInvariant()} you specified did not match the calculated checksum.");
             }
-
-            var info = new ObjectInfo
-            {
-                Bucket = request.Bucket,
-                Key = request.Key,
-                Size = size,
-                ETag = Convert.ToHexStringLower(md5),
-                LastModified = _clock.GetUtcNow(),
-                ContentType = request.ContentType,
-                Headers = request.Headers,
-                UserMetadata = request.UserMetadata,
-                ChecksumAlgorithm = request.ChecksumAlgorithm,
-                Checksum = checksum,
-                StorageClass = request.StorageClass,
-                Layout = new ObjectLayout(k, m, _options.StripeSize, dataId, placement),
-            };
-            await shards.CommitAsync(info, _options.EffectiveWriteQuorum, cancellationToken);
-
-            ObjectLayout? replaced;
-            try
-            {
-                replaced = await _catalogue.CommitObjectAsync(info, request.IfMatch, request.IfNoneMatchAny);
-            }
-            catch
-            {
-                await FreeShardsAsync(info.Layout);
-                throw;
-            }
-            if (replaced is not null)
-            {
-                await FreeShardsAsync(replaced);
-            }
-            return info;
+            var stored = new StoredData(objectLayout, size, Convert.ToHexStringLower(md5), checksum);
+            await shards.CommitAsync(objectLayout, describe(stored), _options.EffectiveWriteQuorum, cancellationToken);
+            return stored;
         }
         finally
         {
@@ -87,7 +104,7 @@ public sealed partial class ErasureObjectLayer
     }
 
     private async Task<long> StreamStripesAsync(
-        PutObjectRequest request, Stream body, StripeLayout layout, ContentHasher hasher, ShardSet shards, CancellationToken cancellationToken)
+        PutObjectRequest request, Stream body, StripeLayout layout, long maxSize, ContentHasher hasher, ShardSet shards, CancellationToken cancellationToken)
     {
         var codec = Codec(layout.DataShards, layout.ParityShards);
         using var first = new StripeBuffer(codec, layout);
@@ -101,9 +118,9 @@ public sealed partial class ErasureObjectLayer
             {
                 int read = await FillAsync(body, current.DataRegion, cancellationToken);
                 size += read;
-                if (size > _options.MaxObjectSize)
+                if (size > maxSize)
                 {
-                    throw TooLarge();
+                    throw TooLarge(maxSize);
                 }
                 if (request.DeclaredLength is { } declared && size > declared)
                 {
@@ -166,8 +183,8 @@ public sealed partial class ErasureObjectLayer
         }
     }
 
-    private ObjectStoreException TooLarge() => new(
-        ErrorKind.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed object size ({_options.MaxObjectSize} bytes).");
+    private static ObjectStoreException TooLarge(long maxSize) => new(
+        ErrorKind.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed size ({maxSize} bytes).");
 
     /// <summary>The k+m shard writers of one PUT; a writer that fails drops out, and the write fails below quorum.</summary>
     private sealed class ShardSet(ErasureObjectLayer owner, string dataId, IReadOnlyList<string> placement) : IAsyncDisposable
@@ -215,7 +232,7 @@ public sealed partial class ErasureObjectLayer
             RequireQuorum("writing stripes");
         }
 
-        public async Task CommitAsync(ObjectInfo info, int quorum, CancellationToken cancellationToken)
+        public async Task CommitAsync(ObjectLayout layout, ShardFooter footer, int quorum, CancellationToken cancellationToken)
         {
             var committed = new bool[_writers.Length];
             await Task.WhenAll(_writers.Select(async (writer, index) =>
@@ -224,27 +241,9 @@ public sealed partial class ErasureObjectLayer
                 {
                     return;
                 }
-                var footer = new ShardFooter
-                {
-                    Bucket = info.Bucket,
-                    Key = info.Key,
-                    DataId = dataId,
-                    Index = index,
-                    DataShards = info.Layout.DataShards,
-                    ParityShards = info.Layout.ParityShards,
-                    StripeSize = info.Layout.StripeSize,
-                    Size = info.Size,
-                    ETag = info.ETag,
-                    ContentType = info.ContentType,
-                    Headers = new(info.Headers),
-                    UserMetadata = new(info.UserMetadata),
-                    ChecksumAlgorithm = info.ChecksumAlgorithm,
-                    Checksum = info.Checksum,
-                    Created = info.LastModified,
-                };
                 try
                 {
-                    await writer.CommitAsync(footer.Serialize(), cancellationToken);
+                    await writer.CommitAsync((footer with { Index = index }).Serialize(), cancellationToken);
                     committed[index] = true;
                 }
                 catch (Exception e) when (IsShardFailure(e))
@@ -255,7 +254,7 @@ public sealed partial class ErasureObjectLayer
             int durable = committed.Count(c => c);
             if (durable < quorum)
             {
-                await owner.FreeShardsAsync(info.Layout);
+                await owner.FreeShardsAsync(layout);
                 throw new WriteQuorumException(durable, quorum, "committing shards");
             }
         }

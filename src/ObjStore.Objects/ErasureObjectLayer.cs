@@ -59,6 +59,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         {
             throw NoSuchBucket(bucket);
         }
+        await CollectPendingDeletesAsync(cancellationToken); // the parts of uploads that died with the bucket
     }
 
     public Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken) => _catalogue.GetBucketAsync(bucket);
@@ -104,9 +105,15 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         return await _catalogue.ListObjectsAsync(request);
     }
 
-    public async Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken)
+    public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken) =>
+        PipeFromAsync(source, 0, source.Size, body => PutObjectAsync(destination with { DeclaredLength = source.Size }, body, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Streams bytes of a committed object through a pipe into <paramref name="consume"/> (a new PUT or part): bounded
+    /// memory, and the same commit protocol as any write.
+    /// </summary>
+    private async Task<T> PipeFromAsync<T>(ObjectInfo source, long offset, long length, Func<Stream, Task<T>> consume, CancellationToken cancellationToken)
     {
-        // Stream the source through a pipe into a new PUT: bounded memory, same commit protocol as any write.
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var produce = Task.Run(async () =>
@@ -114,7 +121,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             try
             {
                 await using var sink = pipe.Writer.AsStream();
-                await ReadObjectAsync(source, 0, source.Size, sink, cancel.Token);
+                await ReadObjectAsync(source, offset, length, sink, cancel.Token);
                 await pipe.Writer.CompleteAsync();
             }
             catch (Exception e)
@@ -125,7 +132,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         try
         {
             await using var body = pipe.Reader.AsStream();
-            return await PutObjectAsync(destination with { DeclaredLength = source.Size }, body, cancel.Token);
+            return await consume(body);
         }
         finally
         {
@@ -164,6 +171,14 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             {
                 await FreeShardsAsync(layout);
             }
+        }
+    }
+
+    private async Task FreeShardsAsync(IEnumerable<ObjectLayout> layouts)
+    {
+        foreach (var layout in layouts)
+        {
+            await FreeShardsAsync(layout);
         }
     }
 

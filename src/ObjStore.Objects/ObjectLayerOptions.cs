@@ -14,6 +14,15 @@ public sealed class ObjectLayerOptions
     /// <summary>The largest single PUT, S3's 5 GiB.</summary>
     public long MaxObjectSize { get; set; } = 5L << 30;
 
+    /// <summary>The largest part, S3's 5 GiB; 10,000 parts of up to this size make S3's largest object, 5 TiB and more.</summary>
+    public long MaxPartSize { get; set; } = 5L << 30;
+
+    /// <summary>Every part but the last must be at least this big (S3's 5 MiB) when the upload completes.</summary>
+    public long MinPartSize { get; set; } = 5L << 20;
+
+    /// <summary>Uploads older than this are abandoned: background cleanup aborts them and frees their parts.</summary>
+    public TimeSpan UploadExpiry { get; set; } = TimeSpan.FromDays(7);
+
     public int EffectiveWriteQuorum =>
         Math.Clamp(WriteQuorum ?? (DataShards + 1), DataShards, DataShards + ParityShards);
 
@@ -22,6 +31,10 @@ public sealed class ObjectLayerOptions
         if (DataShards < 1 || ParityShards < 0 || DataShards + ParityShards > 256)
         {
             throw new ArgumentException($"Invalid erasure layout {DataShards}+{ParityShards}.");
+        }
+        if (MinPartSize < 0 || MaxPartSize < MinPartSize || UploadExpiry <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Part sizes must satisfy 0 <= MinPartSize <= MaxPartSize, and UploadExpiry must be positive.");
         }
         if (StripeSize is < 4096 or > 64 << 20)
         {

@@ -40,6 +40,56 @@ public sealed record ShardFooter
     public string? Checksum { get; init; }
     public required DateTimeOffset Created { get; init; }
 
+    /// <summary>Set on parts of multipart uploads: the upload and the part's number; Size and ETag are the part's.</summary>
+    public string? UploadId { get; init; }
+    public int? PartNumber { get; init; }
+
+    /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>
+    public static ShardFooter Describe(ObjectInfo info)
+    {
+        var layout = info.Parts[0].Layout;
+        return new ShardFooter
+        {
+            Bucket = info.Bucket,
+            Key = info.Key,
+            DataId = layout.DataId,
+            Index = 0,
+            DataShards = layout.DataShards,
+            ParityShards = layout.ParityShards,
+            StripeSize = layout.StripeSize,
+            Size = info.Size,
+            ETag = info.ETag,
+            ContentType = info.ContentType,
+            Headers = new(info.Headers),
+            UserMetadata = new(info.UserMetadata),
+            ChecksumAlgorithm = info.ChecksumAlgorithm,
+            Checksum = info.Checksum,
+            Created = info.LastModified,
+        };
+    }
+
+    /// <summary>The footer of a part's shards: the upload's metadata, so a lost catalogue can be rebuilt from nodes.</summary>
+    public static ShardFooter Describe(MultipartUpload upload, int partNumber, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created) => new()
+    {
+        Bucket = upload.Bucket,
+        Key = upload.Key,
+        DataId = layout.DataId,
+        Index = 0,
+        DataShards = layout.DataShards,
+        ParityShards = layout.ParityShards,
+        StripeSize = layout.StripeSize,
+        Size = size,
+        ETag = etag,
+        ContentType = upload.ContentType,
+        Headers = new(upload.Headers),
+        UserMetadata = new(upload.UserMetadata),
+        ChecksumAlgorithm = upload.ChecksumAlgorithm,
+        Checksum = checksum,
+        Created = created,
+        UploadId = upload.UploadId,
+        PartNumber = partNumber,
+    };
+
     public byte[] Serialize()
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(this);

@@ -34,6 +34,9 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error SlowDown = new("SlowDown", 503, "Please reduce your request rate.");
     public static readonly S3Error XAmzContentSHA256Mismatch = new("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed.");
     public static readonly S3Error InvalidPart = new("InvalidPart", 400, "One or more of the specified parts could not be found.");
+    public static readonly S3Error InvalidPartOrder = new("InvalidPartOrder", 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number.");
+    public static readonly S3Error EntityTooSmall = new("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.");
+    public static readonly S3Error NoSuchUpload = new("NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
 
     /// <summary>The one place object-layer failures become S3 errors. Quorum loss is 503 so clients retry.</summary>
     public static S3Error From(ErrorKind kind) => kind switch
@@ -49,6 +52,12 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.IncompleteBody => IncompleteBody,
         ErrorKind.EntityTooLarge => EntityTooLarge,
         ErrorKind.InvalidArgument => InvalidArgument,
+        ErrorKind.InvalidRequest => InvalidRequest,
+        ErrorKind.MalformedXml => MalformedXML,
+        ErrorKind.NoSuchUpload => NoSuchUpload,
+        ErrorKind.InvalidPart => InvalidPart,
+        ErrorKind.InvalidPartOrder => InvalidPartOrder,
+        ErrorKind.EntityTooSmall => EntityTooSmall,
         ErrorKind.ReadQuorumLost => ServiceUnavailable with { Message = "Not enough shards are available to read this object; retry later." },
         ErrorKind.WriteQuorumLost => SlowDown with { Message = "Not enough storage nodes accepted the write; retry later." },
         _ => InternalError,

@@ -231,7 +231,7 @@ public sealed partial class S3Handler
         if (info.Checksum is not null && info.ChecksumAlgorithm != ChecksumAlgorithm.None)
         {
             response.Headers["x-amz-checksum-" + ChecksumName(info.ChecksumAlgorithm).ToLowerInvariant()] = info.Checksum;
-            response.Headers["x-amz-checksum-type"] = "FULL_OBJECT";
+            response.Headers["x-amz-checksum-type"] = info.IsMultipart ? "COMPOSITE" : "FULL_OBJECT";
         }
     }
 
@@ -240,14 +240,24 @@ public sealed partial class S3Handler
     private async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
     {
         var info = await objects.GetObjectInfoAsync(call.Bucket, call.Key, ct);
-        if (call.Request.QueryValue("partNumber") is { } part && part != "1")
+        ObjectPart? part = null;
+        if (call.Request.QueryValue("partNumber") is { } partText)
         {
-            throw new S3Exception(S3Error.InvalidPart with { Code = "InvalidPartNumber", Status = 416 }, "The requested partnumber is not satisfiable");
+            if (!int.TryParse(partText, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is < 1 or > 10_000)
+            {
+                throw new S3Exception(S3Error.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
+            }
+            if (call.Http.Headers.Range.Count > 0)
+            {
+                throw new S3Exception(S3Error.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
+            }
+            part = info.Parts.FirstOrDefault(p => p.Number == number)
+                ?? throw new S3Exception(S3Error.InvalidRange with { Code = "InvalidPartNumber" }, "The requested partnumber is not satisfiable");
         }
         CheckConditions(call.Http.Headers, info, "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", isRead: true);
 
         var response = call.Response;
-        var range = ParseRange(call.Http.Headers.Range.ToString(), info.Size);
+        var range = part is not null && info.IsMultipart ? (part.Offset, part.Size) : ParseRange(call.Http.Headers.Range.ToString(), info.Size);
         WriteObjectHeaders(response, info);
         foreach (var (query, header) in ResponseOverrides)
         {
@@ -256,12 +266,16 @@ public sealed partial class S3Handler
                 response.Headers[header] = value;
             }
         }
+        if (part is not null && info.IsMultipart)
+        {
+            response.Headers["x-amz-mp-parts-count"] = info.Parts.Count.ToString(CultureInfo.InvariantCulture);
+        }
         if (range is null && string.Equals(call.Http.Headers["x-amz-checksum-mode"], "ENABLED", StringComparison.OrdinalIgnoreCase))
         {
             WriteChecksumHeader(response, info);
         }
         long offset = 0, length = info.Size;
-        if (range is { } r)
+        if (range is { Length: > 0 } r)
         {
             (offset, length) = r;
             response.StatusCode = StatusCodes.Status206PartialContent;

@@ -55,6 +55,13 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
         S3Operation.GetObject => GetObjectAsync(call, head: false, ct),
         S3Operation.HeadObject => GetObjectAsync(call, head: true, ct),
         S3Operation.DeleteObject => DeleteObjectAsync(call, ct),
+        S3Operation.CreateMultipartUpload => CreateMultipartUploadAsync(call, ct),
+        S3Operation.UploadPart => UploadPartAsync(call, ct),
+        S3Operation.UploadPartCopy => UploadPartCopyAsync(call, ct),
+        S3Operation.CompleteMultipartUpload => CompleteMultipartUploadAsync(call, ct),
+        S3Operation.AbortMultipartUpload => AbortMultipartUploadAsync(call, ct),
+        S3Operation.ListParts => ListPartsAsync(call, ct),
+        S3Operation.ListMultipartUploads => ListMultipartUploadsAsync(call, ct),
         S3Operation.MethodNotAllowed => throw new S3Exception(S3Error.MethodNotAllowed),
         _ => throw new S3Exception(S3Error.NotImplemented, $"{operation} is not implemented."),
     };

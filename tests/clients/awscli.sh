@@ -1,56 +1,87 @@
 #!/usr/bin/env bash
-# Debian's awscli (2.x, /usr/bin/aws) and the image's awscli 1.45 (CRC trailers) against a fresh `objstore dev`:
-# mb, cp up and down, ls, rm, put-object with a CRC32 checksum, presign + curl. Every downloaded byte is compared.
-# Prints "N passed, N failed" last.
-set -uo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-endpoint="http://127.0.0.1:$port"
-dotnet "$root/src/ObjStore/bin/Release/net10.0/objstore.dll" dev --listen "$endpoint" --data "$work/data" \
-  --access-key cli --secret-key cli-secret-key >"$work/server.log" 2>&1 &
-server=$!
-cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 300); do curl -fs "$endpoint/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
-
-export AWS_ACCESS_KEY_ID=cli AWS_SECRET_ACCESS_KEY=cli-secret-key AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+# aws-cli against a fresh `objstore dev`: Debian's awscli (2.x, /usr/bin/aws) and, when present, a pip-installed one
+# (1.x sends CRC trailers). mb; cp of 1 KiB and 100 MiB (multipart) both ways; sync of a tree with nested prefixes and
+# unicode names, twice (the second transfers nothing); ls --recursive; s3api multipart by hand; put-object with a
+# CRC32 checksum; presign + curl; rm --recursive. Every downloaded byte is compared.
+source "$(dirname "$0")/lib.sh"
+start_server || { finish; exit 1; }
+export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 # awscli 1.x presigns with SigV2 unless told otherwise; ObjStore speaks SigV4 only (as new AWS buckets do).
-printf '[default]\ns3 =\n    signature_version = s3v4\n' >"$work/aws-config"
-export AWS_CONFIG_FILE="$work/aws-config"
-passed=0; failed=0
-check() { local name=$1; shift; if "$@" >>"$work/steps.log" 2>&1; then passed=$((passed+1)); echo "ok   $name"; else failed=$((failed+1)); echo "FAIL $name"; tail -5 "$work/steps.log"; fi; }
+printf '[default]\ns3 =\n    signature_version = s3v4\n' >"$WORK/aws-config"
+export AWS_CONFIG_FILE="$WORK/aws-config"
 
-head -c 1024 /dev/urandom >"$work/small.bin"
-head -c $((3 * 1024 * 1024 + 17)) /dev/urandom >"$work/medium.bin"
+random_file "$WORK/small.bin" 1024
+random_file "$WORK/large.bin" $((100 * 1024 * 1024))
+random_file "$WORK/part1.bin" $((5 * 1024 * 1024))
+random_file "$WORK/part2.bin" 12345
+tree="$WORK/tree"
+mkdir -p "$tree/a/b/c" "$tree/ünïcödé/日本語" "$tree/with space"
+for f in a/1.txt a/b/2.txt a/b/c/3.txt "ünïcödé/ß.txt" "ünïcödé/日本語/ファイル.txt" "with space/x y.txt" top.txt; do
+  random_file "$tree/$f" $((RANDOM % 5000 + 1))
+done
+# Older than any object the sync writes, so size + time say "unchanged" on the second run.
+find "$tree" -type f -exec touch -d '2020-01-01' {} +
 
 clients=()
 [ -x /usr/bin/aws ] && clients+=("/usr/bin/aws")
 command -v aws >/dev/null && [ "$(command -v aws)" != /usr/bin/aws ] && clients+=("$(command -v aws)")
+[ ${#clients[@]} -gt 0 ] || { echo "no aws cli found"; failed=$((failed + 1)); }
+
 for aws in "${clients[@]}"; do
   v=$("$aws" --version 2>&1 | cut -d' ' -f1)
-  A=("$aws" --endpoint-url "$endpoint")
+  A=("$aws" --endpoint-url "$ENDPOINT")
   b="cli-$RANDOM-$RANDOM"
   check "$v s3 mb" "${A[@]}" s3 mb "s3://$b"
-  check "$v s3 cp small up" "${A[@]}" s3 cp "$work/small.bin" "s3://$b/dir/small.bin"
-  check "$v s3 cp medium up" "${A[@]}" s3 cp "$work/medium.bin" "s3://$b/dir/sub/medium file.bin"
-  check "$v s3 cp small down" "${A[@]}" s3 cp "s3://$b/dir/small.bin" "$work/small.back"
-  check "$v small bytes" cmp "$work/small.bin" "$work/small.back"
-  check "$v s3 cp medium down" "${A[@]}" s3 cp "s3://$b/dir/sub/medium file.bin" "$work/medium.back"
-  check "$v medium bytes" cmp "$work/medium.bin" "$work/medium.back"
-  listed() { "${A[@]}" s3 ls --recursive "s3://$b" | grep -q 'dir/sub/medium file.bin'; }
-  check "$v s3 ls" listed
-  check "$v put-object CRC32" "${A[@]}" s3api put-object --bucket "$b" --key crc --body "$work/small.bin" --checksum-algorithm CRC32
-  check "$v get-object crc" "${A[@]}" s3api get-object --bucket "$b" --key crc "$work/crc.back"
-  check "$v crc bytes" cmp "$work/small.bin" "$work/crc.back"
-  rm -f "$work"/*.back
+  check "$v s3 cp 1 KiB up" "${A[@]}" s3 cp --no-progress "$WORK/small.bin" "s3://$b/dir/small.bin"
+  check "$v s3 cp 100 MiB up (multipart)" "${A[@]}" s3 cp --no-progress "$WORK/large.bin" "s3://$b/dir/sub/large file.bin"
+  check "$v s3 cp 1 KiB down" "${A[@]}" s3 cp --no-progress "s3://$b/dir/small.bin" "$WORK/small.back"
+  check "$v 1 KiB bytes" cmp "$WORK/small.bin" "$WORK/small.back"
+  check "$v s3 cp 100 MiB down" "${A[@]}" s3 cp --no-progress "s3://$b/dir/sub/large file.bin" "$WORK/large.back"
+  check "$v 100 MiB bytes" cmp "$WORK/large.bin" "$WORK/large.back"
+  multipart_etag() { "${A[@]}" s3api head-object --bucket "$b" --key "dir/sub/large file.bin" --query ETag --output text | grep -Eq -- '-[0-9]+"?$'; }
+  check "$v 100 MiB object has a multipart ETag" multipart_etag
+
+  check "$v s3 sync up" "${A[@]}" s3 sync --no-progress "$tree" "s3://$b/tree"
+  second_sync_idle() { local out; out=$("${A[@]}" s3 sync --no-progress "$tree" "s3://$b/tree") && [ -z "$out" ]; }
+  check "$v s3 sync again transfers nothing" second_sync_idle
+  rm -rf "$WORK/tree.back"
+  check "$v s3 sync down" "${A[@]}" s3 sync --no-progress "s3://$b/tree" "$WORK/tree.back"
+  check "$v synced tree identical" diff -r "$tree" "$WORK/tree.back"
+  listed() { local out; out=$("${A[@]}" s3 ls --recursive "s3://$b") &&
+    grep -q 'dir/sub/large file.bin' <<<"$out" && grep -q 'tree/ünïcödé/日本語/ファイル.txt' <<<"$out" &&
+    [ "$(grep -c . <<<"$out")" -eq 9 ]; }
+  check "$v s3 ls --recursive" listed
+
+  by_hand() {
+    local id etag1 etag2
+    id=$("${A[@]}" s3api create-multipart-upload --bucket "$b" --key manual --content-type text/x-test --query UploadId --output text) || return 1
+    etag1=$("${A[@]}" s3api upload-part --bucket "$b" --key manual --upload-id "$id" --part-number 1 --body "$WORK/part1.bin" --query ETag --output text) || return 1
+    etag2=$("${A[@]}" s3api upload-part --bucket "$b" --key manual --upload-id "$id" --part-number 2 --body "$WORK/part2.bin" --query ETag --output text) || return 1
+    [ "$("${A[@]}" s3api list-parts --bucket "$b" --key manual --upload-id "$id" --query 'length(Parts)' --output text)" = 2 ] || return 1
+    "${A[@]}" s3api list-multipart-uploads --bucket "$b" --query 'Uploads[].UploadId' --output text | grep -q "$id" || return 1
+    printf '{"Parts":[{"PartNumber":1,"ETag":%s},{"PartNumber":2,"ETag":%s}]}' "$etag1" "$etag2" >"$WORK/parts.json"
+    "${A[@]}" s3api complete-multipart-upload --bucket "$b" --key manual --upload-id "$id" --multipart-upload "file://$WORK/parts.json" || return 1
+    "${A[@]}" s3api get-object --bucket "$b" --key manual "$WORK/manual.back" >"$WORK/manual.json" || return 1
+    grep -q '"ETag": "\\"[0-9a-f]*-2\\""' "$WORK/manual.json" && grep -q 'text/x-test' "$WORK/manual.json" || return 1
+    cat "$WORK/part1.bin" "$WORK/part2.bin" | cmp - "$WORK/manual.back" || return 1
+    # An aborted upload is gone from the listing.
+    id=$("${A[@]}" s3api create-multipart-upload --bucket "$b" --key aborted --query UploadId --output text) || return 1
+    "${A[@]}" s3api upload-part --bucket "$b" --key aborted --upload-id "$id" --part-number 1 --body "$WORK/part2.bin" >/dev/null || return 1
+    "${A[@]}" s3api abort-multipart-upload --bucket "$b" --key aborted --upload-id "$id" || return 1
+    ! "${A[@]}" s3api list-multipart-uploads --bucket "$b" --output text | grep -q "$id"
+  }
+  check "$v s3api multipart by hand" by_hand
+
+  check "$v put-object CRC32" "${A[@]}" s3api put-object --bucket "$b" --key crc --body "$WORK/small.bin" --checksum-algorithm CRC32
+  check "$v get-object crc" "${A[@]}" s3api get-object --bucket "$b" --key crc "$WORK/crc.back"
+  check "$v crc bytes" cmp "$WORK/small.bin" "$WORK/crc.back"
   url=$("${A[@]}" s3 presign "s3://$b/dir/small.bin" --expires-in 300)
-  check "$v presign + curl" curl -fsS -o "$work/presigned.back" "$url"
-  check "$v presigned bytes" cmp "$work/small.bin" "$work/presigned.back"
-  check "$v s3 rm" "${A[@]}" s3 rm --recursive "s3://$b"
+  check "$v presign + curl" curl -fsS -o "$WORK/presigned.back" "$url"
+  check "$v presigned bytes" cmp "$WORK/small.bin" "$WORK/presigned.back"
+  rm -rf "$WORK"/*.back
+  check "$v s3 rm --recursive" "${A[@]}" s3 rm --recursive "s3://$b"
   empty() { local out; out=$("${A[@]}" s3 ls --recursive "s3://$b") && [ -z "$out" ]; }
   check "$v bucket empty" empty
   check "$v s3 rb" "${A[@]}" s3 rb "s3://$b"
 done
-[ ${#clients[@]} -gt 0 ] || { echo "no aws cli found"; failed=$((failed+1)); }
-echo "$passed passed, $failed failed"
+finish

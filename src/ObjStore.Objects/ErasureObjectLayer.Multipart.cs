@@ -1,0 +1,227 @@
+using System.Security.Cryptography;
+using ObjStore.Core;
+
+namespace ObjStore.Objects;
+
+/// <summary>
+/// Multipart uploads. Each part is erasure-coded as it arrives, exactly like a single PUT, and recorded in the
+/// catalogue; completion validates the part list and writes metadata only, so completing a 10 GiB upload moves no data.
+/// </summary>
+public sealed partial class ErasureObjectLayer
+{
+    public const int MaxParts = 10_000;
+
+    public async Task<MultipartUpload> CreateMultipartUploadAsync(PutObjectRequest request, CancellationToken cancellationToken)
+    {
+        Naming.ValidateKey(request.Key);
+        var now = _clock.GetUtcNow();
+        var upload = new MultipartUpload
+        {
+            // Time first, so ids of one key sort in initiation order, as ListMultipartUploads must list them.
+            UploadId = $"{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10))}",
+            Bucket = request.Bucket,
+            Key = request.Key,
+            Initiated = now,
+            ContentType = request.ContentType,
+            Headers = request.Headers,
+            UserMetadata = request.UserMetadata,
+            ChecksumAlgorithm = request.ChecksumAlgorithm,
+            StorageClass = request.StorageClass,
+        };
+        await _catalogue.CreateUploadAsync(upload);
+        return upload;
+    }
+
+    public async Task<ObjectPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken)
+    {
+        ValidatePartNumber(partNumber);
+        var upload = await RequireUploadAsync(request.Bucket, request.Key, uploadId);
+        if (upload.ChecksumAlgorithm != ChecksumAlgorithm.None && request.ChecksumAlgorithm != ChecksumAlgorithm.None
+            && request.ChecksumAlgorithm != upload.ChecksumAlgorithm)
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidRequest,
+                $"Checksum Type mismatch occurred, expected checksum Type: {upload.ChecksumAlgorithm}, actual checksum Type: {request.ChecksumAlgorithm}.");
+        }
+        // A part keeps a checksum only in the upload's algorithm: that is what completion combines and ListParts shows.
+        // A checksum of a part in another algorithm (upload created without one) is verified, not kept.
+        var algorithm = request.ChecksumAlgorithm != ChecksumAlgorithm.None ? request.ChecksumAlgorithm : upload.ChecksumAlgorithm;
+        var now = _clock.GetUtcNow();
+        var stored = await StoreAsync(request with { ChecksumAlgorithm = algorithm }, body, _options.MaxPartSize,
+            data => ShardFooter.Describe(upload, partNumber, data.Layout, data.Size, data.ETag, data.Checksum, now), cancellationToken);
+        string? checksum = upload.ChecksumAlgorithm != ChecksumAlgorithm.None ? stored.Checksum : null;
+        var part = new ObjectPart(partNumber, 0, stored.Size, stored.ETag, checksum, stored.Layout) { LastModified = now };
+        ObjectLayout? replaced;
+        try
+        {
+            replaced = await _catalogue.CommitPartAsync(request.Bucket, request.Key, uploadId, part);
+        }
+        catch
+        {
+            await FreeShardsAsync(stored.Layout); // completed or aborted meanwhile: this part belongs to nothing
+            throw;
+        }
+        if (replaced is not null)
+        {
+            await FreeShardsAsync(replaced);
+        }
+        return part;
+    }
+
+    public async Task<ObjectPart> UploadPartCopyAsync(
+        string bucket, string key, string uploadId, int partNumber, ObjectInfo source, long offset, long length, CancellationToken cancellationToken)
+    {
+        ValidatePartNumber(partNumber);
+        _ = await RequireUploadAsync(bucket, key, uploadId);
+        var request = new PutObjectRequest { Bucket = bucket, Key = key, DeclaredLength = length };
+        return await PipeFromAsync(source, offset, length, body => UploadPartAsync(request, uploadId, partNumber, body, cancellationToken), cancellationToken);
+    }
+
+    public async Task<ObjectInfo> CompleteMultipartUploadAsync(
+        string bucket, string key, string uploadId, IReadOnlyList<CompletedPart> parts, CancellationToken cancellationToken)
+    {
+        if (parts.Count == 0)
+        {
+            throw new ObjectStoreException(ErrorKind.MalformedXml, "You must specify at least one part.");
+        }
+        for (int i = 1; i < parts.Count; i++)
+        {
+            if (parts[i].Number <= parts[i - 1].Number)
+            {
+                throw new ObjectStoreException(ErrorKind.InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number.");
+            }
+        }
+        var now = _clock.GetUtcNow();
+        var (info, garbage) = await _catalogue.CompleteUploadAsync(bucket, key, uploadId, (upload, stored) => Assemble(upload, stored, parts, now));
+        await FreeShardsAsync(garbage);
+        return info;
+    }
+
+    /// <summary>
+    /// The object a completion makes, or the S3 error refusing it. ETag: MD5 of the concatenated binary part MD5s,
+    /// then "-N". Checksum: composite (the checksum of the concatenated part checksums, then "-N") in the upload's
+    /// algorithm; CRC64NVME has only a full-object form in S3, which needs every byte, so such objects carry none.
+    /// </summary>
+    private ObjectInfo Assemble(MultipartUpload upload, IReadOnlyList<ObjectPart> stored, IReadOnlyList<CompletedPart> requested, DateTimeOffset now)
+    {
+        var byNumber = stored.ToDictionary(p => p.Number);
+        var chosen = new List<ObjectPart>(requested.Count);
+        long offset = 0;
+        using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        bool composite = upload.ChecksumAlgorithm is not (ChecksumAlgorithm.None or ChecksumAlgorithm.Crc64Nvme);
+        using var checksums = new ContentHasher(composite ? upload.ChecksumAlgorithm : ChecksumAlgorithm.None);
+        for (int i = 0; i < requested.Count; i++)
+        {
+            var want = requested[i];
+            if (!byNumber.TryGetValue(want.Number, out var part) || !string.Equals(want.ETag.Trim().Trim('"'), part.ETag, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ObjectStoreException(ErrorKind.InvalidPart,
+                    $"Part {want.Number} could not be found or its ETag does not match. The part may not have been uploaded.");
+            }
+            if (want.Checksum is not null && part.Checksum is not null && want.Checksum != part.Checksum)
+            {
+                throw new ObjectStoreException(ErrorKind.InvalidPart, $"The checksum of part {want.Number} does not match the uploaded part.");
+            }
+            if (i < requested.Count - 1 && part.Size < _options.MinPartSize)
+            {
+                throw new ObjectStoreException(ErrorKind.EntityTooSmall,
+                    $"Your proposed upload is smaller than the minimum allowed object size: part {part.Number} has {part.Size} bytes, every part but the last needs {_options.MinPartSize}.");
+            }
+            md5s.AppendData(Convert.FromHexString(part.ETag));
+            if (composite)
+            {
+                checksums.Append(Convert.FromBase64String(part.Checksum ?? throw new ObjectStoreException(
+                    ErrorKind.InvalidPart, $"Part {part.Number} has no {upload.ChecksumAlgorithm} checksum.")));
+            }
+            chosen.Add(part with { Offset = offset });
+            offset += part.Size;
+        }
+        string suffix = "-" + chosen.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new ObjectInfo
+        {
+            Bucket = upload.Bucket,
+            Key = upload.Key,
+            Size = offset,
+            ETag = Convert.ToHexStringLower(md5s.GetHashAndReset()) + suffix,
+            LastModified = now,
+            ContentType = upload.ContentType,
+            Headers = upload.Headers,
+            UserMetadata = upload.UserMetadata,
+            ChecksumAlgorithm = composite ? upload.ChecksumAlgorithm : ChecksumAlgorithm.None,
+            Checksum = composite ? checksums.Checksum() + suffix : null,
+            StorageClass = upload.StorageClass,
+            Parts = chosen,
+            IsMultipart = true,
+            UploadId = upload.UploadId,
+        };
+    }
+
+    public async Task AbortMultipartUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken) =>
+        await FreeShardsAsync(await _catalogue.AbortUploadAsync(bucket, key, uploadId));
+
+    public async Task<PartsPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken)
+    {
+        var upload = await RequireUploadAsync(bucket, key, uploadId);
+        var (parts, truncated) = await _catalogue.ListPartsAsync(uploadId, partNumberMarker, Math.Clamp(maxParts, 0, 1000));
+        return new PartsPage(upload, parts, truncated);
+    }
+
+    public async Task<UploadsPage> ListMultipartUploadsAsync(ListUploadsRequest request, CancellationToken cancellationToken)
+    {
+        if (await _catalogue.GetBucketAsync(request.Bucket) is null)
+        {
+            throw NoSuchBucket(request.Bucket);
+        }
+        return await _catalogue.ListUploadsAsync(request);
+    }
+
+    /// <summary>Aborts uploads older than the configured expiry; returns how many.</summary>
+    public async Task<int> ExpireAbandonedUploadsAsync(CancellationToken cancellationToken)
+    {
+        int expired = 0;
+        var cutoff = _clock.GetUtcNow() - _options.UploadExpiry;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = await _catalogue.UploadsInitiatedBeforeAsync(cutoff, 100);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+            foreach (var upload in batch)
+            {
+                try
+                {
+                    await AbortMultipartUploadAsync(upload.Bucket, upload.Key, upload.UploadId, cancellationToken);
+                    expired++;
+                }
+                catch (ObjectStoreException e) when (e.Kind == ErrorKind.NoSuchUpload)
+                {
+                    // Completed or aborted since the query: nothing to do.
+                }
+            }
+        }
+        return expired;
+    }
+
+    private async Task<MultipartUpload> RequireUploadAsync(string bucket, string key, string uploadId)
+    {
+        var upload = await _catalogue.GetUploadAsync(bucket, key, uploadId);
+        if (upload is not null)
+        {
+            return upload;
+        }
+        if (await _catalogue.GetBucketAsync(bucket) is null)
+        {
+            throw NoSuchBucket(bucket);
+        }
+        throw new ObjectStoreException(ErrorKind.NoSuchUpload,
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+    }
+
+    private static void ValidatePartNumber(int partNumber)
+    {
+        if (partNumber is < 1 or > MaxParts)
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidArgument, $"Part number must be an integer between 1 and {MaxParts}, inclusive.");
+        }
+    }
+}
