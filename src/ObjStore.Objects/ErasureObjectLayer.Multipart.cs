@@ -109,9 +109,9 @@ public sealed partial class ErasureObjectLayer
         using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         bool composite = upload.ChecksumAlgorithm is not (ChecksumAlgorithm.None or ChecksumAlgorithm.Crc64Nvme);
         using var checksums = new ContentHasher(composite ? upload.ChecksumAlgorithm : ChecksumAlgorithm.None);
-        for (int i = 0; i < requested.Count; i++)
+        // Every named part must exist with its ETag before sizes are judged: an unknown part is InvalidPart.
+        var found = requested.Select(want =>
         {
-            var want = requested[i];
             if (!byNumber.TryGetValue(want.Number, out var part) || !string.Equals(want.ETag.Trim().Trim('"'), part.ETag, StringComparison.OrdinalIgnoreCase))
             {
                 throw new ObjectStoreException(ErrorKind.InvalidPart,
@@ -121,7 +121,12 @@ public sealed partial class ErasureObjectLayer
             {
                 throw new ObjectStoreException(ErrorKind.InvalidPart, $"The checksum of part {want.Number} does not match the uploaded part.");
             }
-            if (i < requested.Count - 1 && part.Size < _options.MinPartSize)
+            return part;
+        }).ToList();
+        for (int i = 0; i < found.Count; i++)
+        {
+            var part = found[i];
+            if (i < found.Count - 1 && part.Size < _options.MinPartSize)
             {
                 throw new ObjectStoreException(ErrorKind.EntityTooSmall,
                     $"Your proposed upload is smaller than the minimum allowed object size: part {part.Number} has {part.Size} bytes, every part but the last needs {_options.MinPartSize}.");

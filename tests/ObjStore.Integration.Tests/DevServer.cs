@@ -25,10 +25,11 @@ public sealed class DevServer : IAsyncDisposable
     public string DataDir { get; }
     public IReadOnlyList<LocalShardStore> Stores => _app.Services.GetRequiredService<IReadOnlyList<LocalShardStore>>();
 
-    public static async Task<DevServer> StartAsync(string erasure = "4+2", string? dataDir = null)
+    public static async Task<DevServer> StartAsync(
+        string erasure = "4+2", string? dataDir = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("objstore-it-").FullName;
-        var app = DevHost.Build([], new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["ObjStore:Listen"] = "http://127.0.0.1:0",
             ["ObjStore:DataDir"] = dataDir,
@@ -36,7 +37,12 @@ public sealed class DevServer : IAsyncDisposable
             ["ObjStore:StripeSize"] = "65536",
             ["ObjStore:AccessKey"] = "it",
             ["ObjStore:SecretKey"] = "integration-secret",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration["ObjStore:" + key] = value;
+        }
+        var app = DevHost.Build([], configuration);
         await app.StartAsync();
         return new DevServer(app, dataDir);
     }

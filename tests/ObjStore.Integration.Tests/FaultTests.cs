@@ -81,7 +81,7 @@ public class FaultTests
             await stream.FlushAsync();
         }
 
-        await WaitForAsync(() => server.TempFiles().Count == 0);
+        await RawS3.WaitForAsync(() => server.TempFiles().Count == 0);
         Assert.Equal("NoSuchKey", (await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.GetObjectAsync("hangup", "partial"))).ErrorCode);
         Assert.Empty(server.ShardFiles());
         Assert.Empty(server.TempFiles());
@@ -135,7 +135,7 @@ public class FaultTests
         await using var server = await DevServer.StartAsync("2+1");
         using var s3 = server.Client();
         await s3.PutBucketAsync("bad");
-        var response = await SignedRawAsync(s3, server, method, target, body);
+        var response = await RawS3.SendAsync(server, method, target, body);
         Assert.Contains($"<Code>{code}</Code>", response.Body, StringComparison.Ordinal);
         Assert.True(response.Status is >= 400 and < 500 or 501, $"{response.Status}: {response.Body}");
     }
@@ -153,41 +153,4 @@ public class FaultTests
         Assert.Equal("InvalidDigest", e.ErrorCode);
     }
 
-    /// <summary>A raw request signed with the project's own SigV4 signer, so method, query and body are ours to malform.</summary>
-    private static async Task<(int Status, string Body)> SignedRawAsync(AmazonS3Client s3, DevServer server, string method, string target, string body)
-    {
-        _ = s3;
-        var uri = new Uri(server.Url);
-        int q = target.IndexOf('?');
-        string path = q < 0 ? target : target[..q];
-        var query = ObjStore.S3.Protocol.S3Request.ParseQuery(q < 0 ? "" : target[(q + 1)..]);
-        string amzDate = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        string scope = $"{amzDate[..8]}/us-east-1/s3/aws4_request";
-        var headers = new List<KeyValuePair<string, string>>
-        {
-            new("host", uri.Authority),
-            new("x-amz-content-sha256", ObjStore.S3.Auth.SigV4.UnsignedPayload),
-            new("x-amz-date", amzDate),
-        };
-        string canonical = ObjStore.S3.Auth.SigV4.CanonicalRequest(method, path, query, headers, ObjStore.S3.Auth.SigV4.UnsignedPayload);
-        string signature = ObjStore.S3.Auth.SigV4.Sign(
-            ObjStore.S3.Auth.SigV4.SigningKey("integration-secret", amzDate[..8], "us-east-1", "s3"),
-            ObjStore.S3.Auth.SigV4.StringToSign(amzDate, scope, canonical));
-        using var http = new HttpClient();
-        var message = new HttpRequestMessage(new HttpMethod(method), server.Url + target) { Content = new StringContent(body) };
-        message.Headers.TryAddWithoutValidation("x-amz-content-sha256", ObjStore.S3.Auth.SigV4.UnsignedPayload);
-        message.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
-        message.Headers.TryAddWithoutValidation("Authorization",
-            $"AWS4-HMAC-SHA256 Credential=it/{scope},SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature={signature}");
-        var response = await http.SendAsync(message);
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 100 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-    }
 }
