@@ -12,6 +12,11 @@ internal static class CommandLine
           objstore dev [--data DIR] [--listen URL] [--ec K+M] [--access-key K] [--secret-key S] [--stripe-size BYTES]
                                                            the whole store in one process (default ./data, 127.0.0.1:9000, 4+2)
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
+          objstore bench s3 --endpoint URL --access-key K --secret-key S [--bucket B]
+                 --op put|get|stat|delete|list|mixed --size 4KiB|1KiB-1MiB --concurrency N (--duration 30s | --objects N)
+                 [--mix get=45,stat=30,put=15,delete=10] [--verify] [--keep] [--no-sign] [--seed N] [--json FILE]
+                                                           load generator for any S3 endpoint (or plain HTTP with --no-sign)
+          objstore bench compare A.json B.json             ratios of report B to report A
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -27,6 +32,8 @@ internal static class CommandLine
             {
                 ["dev", .. var rest] => await DevCommand.RunAsync(Options.Parse(rest)),
                 ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
+                ["bench", "s3", .. var rest] => await S3BenchCommand.RunAsync(Options.Parse(rest)),
+                ["bench", "compare", .. var rest] => S3BenchCommand.Compare(Options.Parse(rest)),
                 _ => Fail($"unknown command: {string.Join(' ', args)}"),
             };
         }

@@ -169,6 +169,35 @@ public class SigV4VectorTests
         Assert.Equal("NhCmhg==", stream.Trailers["x-amz-checksum-crc32"]);
     }
 
+    [Fact]
+    public void TheClientSignerReproducesThePresignedExample()
+    {
+        var signer = new SigV4Signer(AccessKey, Secret);
+        string url = signer.Presign("GET", new Uri("https://examplebucket.s3.amazonaws.com/test.txt"), TimeSpan.FromDays(1), SignedAt);
+        Assert.EndsWith("&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404", url, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET", "/examplebucket/plain-key")]
+    [InlineData("PUT", "/examplebucket/dir/ünï cöde+%.bin")]
+    [InlineData("GET", "/examplebucket?list-type=2&prefix=a%2Fb&continuation-token=x%3D%3D")]
+    public void WhatTheClientSignerSignsTheServerVerifies(string method, string target)
+    {
+        var signer = new SigV4Signer(AccessKey, Secret);
+        int q = target.IndexOf('?');
+        string path = q < 0 ? target : target[..q];
+        var uri = new Uri("http://examplebucket.s3.amazonaws.com" + SigV4.UriEncode(path, encodeSlash: false) + (q < 0 ? "" : target[q..]));
+        using var message = new HttpRequestMessage(new HttpMethod(method), uri);
+        signer.Sign(message, now: SignedAt);
+        var request = Request(method, uri.PathAndQuery,
+            message.Headers.Select(h => (h.Key, string.Join(",", h.Value))).ToArray());
+        Assert.Equal(AccessKey, Verify(Verifier(), request, path).AccessKey);
+
+        var tampered = Request(method, uri.PathAndQuery + (q < 0 ? "?x=1" : "&x=1"),
+            message.Headers.Select(h => (h.Key, string.Join(",", h.Value))).ToArray());
+        Assert.Equal("SignatureDoesNotMatch", Assert.Throws<S3Exception>(() => Verify(Verifier(), tampered, path)).Error.Code);
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using System.Xml;
+using ObjStore.S3.Auth;
+
+namespace ObjStore.Bench;
+
+/// <summary>The outcome of one request: bytes moved, or the error it counts under (S3 code, HTTP status, transport).</summary>
+public readonly record struct OpResult(long Bytes, string? Error)
+{
+    public static OpResult Ok(long bytes) => new(bytes, null);
+}
+
+/// <summary>
+/// The few S3 calls the bench makes, over one pooled HttpClient, signed with <see cref="SigV4Signer"/> (UNSIGNED-PAYLOAD)
+/// unless the target is a plain HTTP server.
+/// </summary>
+public sealed partial class BenchClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly SigV4Signer? _signer;
+    private readonly string _base;
+    private readonly string _bucket;
+
+    public BenchClient(BenchOptions options)
+    {
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = options.Concurrency + 2,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+            UseCookies = false,
+        })
+        {
+            Timeout = TimeSpan.FromMinutes(10),
+        };
+        _signer = options.NoSign ? null : new SigV4Signer(options.AccessKey, options.SecretKey, options.Region);
+        _base = options.Endpoint.ToString().TrimEnd('/');
+        _bucket = options.Bucket;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    public Uri ObjectUri(string key) => new($"{_base}/{_bucket}/{SigV4.UriEncode(key, encodeSlash: false)}");
+
+    public async Task<OpResult> PutAsync(string key, HttpContent content, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, ObjectUri(key)) { Content = content };
+        long size = content.Headers.ContentLength ?? 0;
+        return await SendAsync(request, _ => Task.FromResult(size), ct);
+    }
+
+    /// <summary>GET, reading and discarding the body; its length must equal <paramref name="expectedSize"/>.</summary>
+    public async Task<OpResult> GetAsync(string key, long expectedSize, byte[] scratch, Func<long, ReadOnlyMemory<byte>, bool>? verify, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, ObjectUri(key));
+        return await SendAsync(request, async response =>
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            long total = 0;
+            int n;
+            while ((n = await body.ReadAsync(scratch, ct)) > 0)
+            {
+                if (verify is not null && !verify(total, scratch.AsMemory(0, n)))
+                {
+                    throw new BenchContentException("content differs");
+                }
+                total += n;
+            }
+            return total == expectedSize ? total : throw new BenchContentException($"length {total}, expected {expectedSize}");
+        }, ct);
+    }
+
+    public async Task<OpResult> HeadAsync(string key, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, ObjectUri(key));
+        return await SendAsync(request, _ => Task.FromResult(0L), ct);
+    }
+
+    public async Task<OpResult> DeleteAsync(string key, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ObjectUri(key));
+        return await SendAsync(request, _ => Task.FromResult(0L), ct);
+    }
+
+    /// <summary>One ListObjectsV2 page (max-keys 1000): the keys on it and the token for the next, if any.</summary>
+    public async Task<(OpResult Result, int Keys, string? Next)> ListPageAsync(string prefix, string? continuation, CancellationToken ct)
+    {
+        string query = $"list-type=2&max-keys=1000&prefix={SigV4.UriEncode(prefix, encodeSlash: true)}"
+            + (continuation is null ? "" : $"&continuation-token={SigV4.UriEncode(continuation, encodeSlash: true)}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{_base}/{_bucket}?{query}"));
+        int keys = 0;
+        string? next = null;
+        var result = await SendAsync(request, async response =>
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            using var xml = XmlReader.Create(body, new XmlReaderSettings { Async = true, DtdProcessing = DtdProcessing.Prohibit });
+            while (await xml.ReadAsync())
+            {
+                if (xml.NodeType != XmlNodeType.Element)
+                {
+                    continue;
+                }
+                if (xml.LocalName == "Key")
+                {
+                    keys++;
+                }
+                else if (xml.LocalName == "NextContinuationToken")
+                {
+                    next = await xml.ReadElementContentAsStringAsync();
+                }
+            }
+            return 0L;
+        }, ct);
+        return (result, keys, next);
+    }
+
+    public Task<OpResult> CreateBucketAsync(CancellationToken ct) => BucketCallAsync(HttpMethod.Put, ct);
+
+    public Task<OpResult> DeleteBucketAsync(CancellationToken ct) => BucketCallAsync(HttpMethod.Delete, ct);
+
+    private async Task<OpResult> BucketCallAsync(HttpMethod method, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, new Uri($"{_base}/{_bucket}"));
+        return await SendAsync(request, _ => Task.FromResult(0L), ct);
+    }
+
+    private async Task<OpResult> SendAsync(HttpRequestMessage request, Func<HttpResponseMessage, Task<long>> onSuccess, CancellationToken ct)
+    {
+        _signer?.Sign(request);
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (response.IsSuccessStatusCode)
+            {
+                return OpResult.Ok(await onSuccess(response));
+            }
+            string body = request.Method == HttpMethod.Head ? "" : await response.Content.ReadAsStringAsync(ct);
+            var code = ErrorCode().Match(body);
+            return new OpResult(0, code.Success ? $"{code.Groups[1].Value} ({(int)response.StatusCode})" : $"HTTP {(int)response.StatusCode}");
+        }
+        catch (BenchContentException e)
+        {
+            return new OpResult(0, "bad content: " + e.Message);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return new OpResult(0, "transport: " + e.GetType().Name);
+        }
+    }
+
+    [GeneratedRegex("<Code>([^<]+)</Code>")]
+    private static partial Regex ErrorCode();
+}
+
+internal sealed class BenchContentException(string message) : Exception(message);
