@@ -23,7 +23,9 @@ public static partial class DevHost
 {
     public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // No reload-on-change: its FileSystemWatcher watches the content root recursively, and when the data folder
+        // is under it (./data, the default) every shard written costs inotify events, which once ate a core.
+        var builder = WebApplication.CreateSlimBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);

@@ -6,13 +6,15 @@ namespace ObjStore.Storage;
 
 /// <summary>
 /// Shards as files in one folder: <c>shards/ab/&lt;shard id&gt;</c>, fanned out by the id's first two characters.
-/// A shard is written to <c>tmp/</c>, fsynced, renamed into place, and the directory fsynced, so a committed shard
+/// A shard is written to <c>tmp/</c>, renamed into place, and made durable (a shared syncfs per filesystem on Linux,
+/// see <see cref="FileSystemSync"/>; file and directory fsync elsewhere) before commit returns, so a committed shard
 /// survives a crash and a half-written one is never visible under its id.
 /// </summary>
 public sealed class LocalShardStore : IShardStore
 {
     private readonly string _shardRoot;
     private readonly string _tempRoot;
+    private readonly FileSystemSync? _sync;
 
     public LocalShardStore(string id, string root)
     {
@@ -22,6 +24,7 @@ public sealed class LocalShardStore : IShardStore
         _tempRoot = Path.Combine(Root, "tmp");
         Directory.CreateDirectory(_shardRoot);
         Directory.CreateDirectory(_tempRoot);
+        _sync = FileSystemSync.For(Root);
         // Anything still in tmp/ is a write that never committed (a crash or a hang-up): it is garbage.
         foreach (var stale in Directory.EnumerateFiles(_tempRoot))
         {
@@ -54,7 +57,7 @@ public sealed class LocalShardStore : IShardStore
             Options = FileOptions.Asynchronous,
             BufferSize = 0,
         });
-        return Task.FromResult<IShardWriter>(new Writer(stream, temp, final));
+        return Task.FromResult<IShardWriter>(new Writer(stream, temp, final, _sync));
     }
 
     public Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken)
@@ -106,7 +109,7 @@ public sealed class LocalShardStore : IShardStore
         }
     }
 
-    private sealed class Writer(FileStream stream, string tempPath, string finalPath) : IShardWriter
+    private sealed class Writer(FileStream stream, string tempPath, string finalPath, FileSystemSync? sync) : IShardWriter
     {
         private bool _committed;
 
@@ -117,13 +120,25 @@ public sealed class LocalShardStore : IShardStore
         {
             await stream.WriteAsync(footer, cancellationToken);
             await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
+            if (sync is null)
+            {
+                stream.Flush(flushToDisk: true);
+            }
             await stream.DisposeAsync();
             string directory = Path.GetDirectoryName(finalPath)!;
             Directory.CreateDirectory(directory);
             File.Move(tempPath, finalPath, overwrite: true);
-            DirectorySync.Fsync(directory);
             _committed = true;
+            // Until this returns the shard may not survive a crash; the caller commits nothing before it does, and
+            // a shard at its final name that no catalogue row references is garbage to collect.
+            if (sync is null)
+            {
+                DirectorySync.Fsync(directory);
+            }
+            else
+            {
+                await sync.SyncAsync();
+            }
         }
 
         public async ValueTask DisposeAsync()
