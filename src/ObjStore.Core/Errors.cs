@@ -51,3 +51,6 @@ public sealed class ShardNotFoundException(string shardId) : IOException($"Shard
 {
     public string ShardId { get; } = shardId;
 }
+
+/// <summary>A whole store is unreachable (a node marked down): every shard on it is, no single shard is at fault.</summary>
+public class StoreUnavailableException(string message) : IOException(message);

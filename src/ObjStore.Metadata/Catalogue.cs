@@ -245,6 +245,31 @@ public sealed partial class Catalogue : IDisposable
     public Task CompleteDeleteAsync(string dataId) => WriteAsync(connection =>
         connection.Execute("DELETE FROM pending_deletes WHERE data_id = @dataId", new { dataId }));
 
+    // ---- degraded shards ----------------------------------------------------------------------------------------
+
+    /// <summary>Records shards of a committed layout that are missing or bad, for healing.</summary>
+    public Task RecordDegradedShardsAsync(ObjectLayout layout, IReadOnlyCollection<int> indexes, string reason) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (int index in indexes)
+        {
+            connection.Execute(
+                "INSERT OR IGNORE INTO degraded_shards(data_id, shard_index, store_id, reason, recorded) VALUES (@d, @i, @s, @r, @t)",
+                new { d = layout.DataId, i = index, s = layout.Placement[index], r = reason, t = now }, tx);
+        }
+        tx.Commit();
+        return 0;
+    });
+
+    public async Task<IReadOnlyList<(string DataId, int Index, string StoreId, string Reason)>> DegradedShardsAsync(int limit)
+    {
+        await using var connection = await OpenReaderAsync();
+        var rows = await connection.QueryAsync<(string, long, string, string)>(
+            "SELECT data_id, shard_index, store_id, reason FROM degraded_shards ORDER BY recorded LIMIT @limit", new { limit });
+        return rows.Select(r => (r.Item1, (int)r.Item2, r.Item3, r.Item4)).ToList();
+    }
+
     // ---- plumbing ------------------------------------------------------------------------------------------------
 
     public static byte[] KeyBytes(string key) => Naming.StrictUtf8.GetBytes(key);

@@ -76,5 +76,17 @@ internal static class Schema
             PRIMARY KEY (upload_id, part_number)
         ) WITHOUT ROWID;
         """,
+        """
+        -- Shards known to be missing or bad: not written at PUT time (node down, write failed) or found bad by a read.
+        -- The heal work (self-healing) rebuilds them from k good shards and deletes the row.
+        CREATE TABLE degraded_shards (
+            data_id     TEXT    NOT NULL,
+            shard_index INTEGER NOT NULL,
+            store_id    TEXT    NOT NULL,
+            reason      TEXT    NOT NULL,
+            recorded    INTEGER NOT NULL,
+            PRIMARY KEY (data_id, shard_index)
+        ) WITHOUT ROWID;
+        """,
     ];
 }

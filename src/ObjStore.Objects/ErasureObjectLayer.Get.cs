@@ -44,53 +44,114 @@ public sealed partial class ErasureObjectLayer
         await using var readers = new ShardReaders(this, objectLayout);
         using var stripe = new StripeBuffer(codec, layout);
         long end = offset + length;
-        for (long s = offset / layout.StripeDataSize; s * layout.StripeDataSize < end; s++)
+        try
         {
-            await readers.ReadStripeAsync(stripe, layout, part.Size, s, cancellationToken);
-            long stripeStart = s * layout.StripeDataSize;
-            int from = (int)Math.Max(0, offset - stripeStart);
-            int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
-            await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
+            for (long s = offset / layout.StripeDataSize; s * layout.StripeDataSize < end; s++)
+            {
+                await readers.ReadStripeAsync(stripe, layout, part.Size, s, cancellationToken);
+                long stripeStart = s * layout.StripeDataSize;
+                int from = (int)Math.Max(0, offset - stripeStart);
+                int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
+                await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
+            }
+        }
+        finally
+        {
+            if (readers.Bad.Count > 0)
+            {
+                await _catalogue.RecordDegradedShardsAsync(objectLayout, [.. readers.Bad], "found missing or corrupt by a read");
+            }
         }
     }
 
+    /// <summary>
+    /// The shard readers of one read. Per stripe it asks k shards at once (data shards first), replaces a shard that
+    /// fails (missing, corrupt block, node error or timeout, node marked down) by the next untried one, and hedges: a
+    /// stripe still waiting after the hedge delay asks one more shard, and the first k good blocks win. Reads still in
+    /// flight then are cancelled and awaited (they write into this stripe's buffer); their shards are asked last from
+    /// then on. A failed shard is not asked again for this read.
+    /// </summary>
     private sealed class ShardReaders(ErasureObjectLayer owner, ObjectLayout layout) : IAsyncDisposable
     {
         private readonly IShardReader?[] _readers = new IShardReader?[layout.Placement.Count];
         private readonly bool[] _failed = new bool[layout.Placement.Count];
+        private readonly bool[] _slow = new bool[layout.Placement.Count];
         private readonly byte[][] _checksums = Enumerable.Range(0, layout.Placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
         private readonly bool[] _present = new bool[layout.Placement.Count];
+        private readonly bool[] _asked = new bool[layout.Placement.Count];
+        private readonly List<int> _bad = [];
+
+        /// <summary>Shards found missing or corrupt (not merely unreachable): to record for healing.</summary>
+        public IReadOnlyList<int> Bad => _bad;
 
         public async Task ReadStripeAsync(StripeBuffer stripe, StripeLayout stripeLayout, long objectSize, long index, CancellationToken cancellationToken)
         {
             stripe.BeginRead(stripeLayout.StripeDataLength(objectSize, index));
             long blockOffset = stripeLayout.BlockOffset(index);
             Array.Clear(_present);
+            Array.Clear(_asked);
             int k = layout.DataShards;
             int good = 0;
-            int next = 0;
-            while (good < k)
+            using var stripeCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var inflight = new List<(Task<bool> Read, int Shard)>(k + 2);
+            bool Launch()
             {
-                // Ask as many untried shards as are still missing, all at once.
-                var batch = new List<int>();
-                for (; next < _readers.Length && batch.Count < k - good; next++)
+                int next = NextCandidate();
+                if (next < 0)
                 {
-                    if (!_failed[next])
+                    return false;
+                }
+                _asked[next] = true;
+                inflight.Add((ReadBlockAsync(stripe, next, blockOffset, stripeCancel.Token), next));
+                return true;
+            }
+            for (int i = 0; i < k && Launch(); i++)
+            {
+            }
+            try
+            {
+                while (good < k)
+                {
+                    if (inflight.Count == 0)
                     {
-                        batch.Add(next);
+                        throw new ReadQuorumException(good, k, $"stripe {index} of {layout.DataId}");
+                    }
+                    var reads = inflight.Select(f => (Task)f.Read).ToList();
+                    Task? hedge = null;
+                    if (_asked.Count(a => a) < _readers.Length)
+                    {
+                        hedge = Task.Delay(owner._readLatency.HedgeDelay, stripeCancel.Token);
+                        reads.Add(hedge);
+                    }
+                    var done = await Task.WhenAny(reads);
+                    if (done == hedge)
+                    {
+                        Launch();
+                        continue;
+                    }
+                    int at = inflight.FindIndex(f => f.Read == done);
+                    var (read, shard) = inflight[at];
+                    inflight.RemoveAt(at);
+                    if (await read)
+                    {
+                        _present[shard] = true;
+                        good++;
+                    }
+                    else
+                    {
+                        Launch();
                     }
                 }
-                if (batch.Count == 0)
+            }
+            finally
+            {
+                if (inflight.Count > 0)
                 {
-                    throw new ReadQuorumException(good, k, $"stripe {index} of {layout.DataId}");
-                }
-                var results = await Task.WhenAll(batch.Select(i => ReadBlockAsync(stripe, i, blockOffset, cancellationToken)));
-                for (int b = 0; b < batch.Count; b++)
-                {
-                    if (results[b])
+                    await stripeCancel.CancelAsync();
+                    await Task.WhenAll(inflight.Select(f => f.Read));
+                    foreach (var (_, shard) in inflight)
                     {
-                        _present[batch[b]] = true;
-                        good++;
+                        _slow[shard] = !_failed[shard];
                     }
                 }
             }
@@ -105,9 +166,28 @@ public sealed partial class ErasureObjectLayer
             }
         }
 
+        /// <summary>Untried shards in order of preference: healthy data shards, healthy parity, then slow ones.</summary>
+        private int NextCandidate()
+        {
+            for (int pass = 0; pass < 2; pass++)
+            {
+                for (int i = 0; i < _readers.Length; i++)
+                {
+                    if (!_asked[i] && !_failed[i] && _slow[i] == (pass == 1))
+                    {
+                        return i;
+                    }
+                }
+            }
+            return -1;
+        }
+
+        /// <summary>True when the block and its checksum were read and verified; false (shard now failed) otherwise.</summary>
         private async Task<bool> ReadBlockAsync(StripeBuffer stripe, int index, long offset, CancellationToken cancellationToken)
         {
             string reason;
+            bool bad = false, unavailable = false;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 var reader = _readers[index] ??= await owner._stores[layout.Placement[index]]
@@ -118,6 +198,7 @@ public sealed partial class ErasureObjectLayer
                 {
                     if (stripe.VerifyBlock(index, _checksums[index]))
                     {
+                        owner._readLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
                         return true;
                     }
                     reason = "checksum mismatch";
@@ -126,13 +207,30 @@ public sealed partial class ErasureObjectLayer
                 {
                     reason = "shard too short";
                 }
+                bad = true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false; // a hedge won, or the request ended: not the shard's fault
             }
             catch (Exception e) when (IsShardFailure(e) || e is KeyNotFoundException)
             {
                 reason = e.Message;
+                bad = e is ShardNotFoundException;
+                unavailable = e is StoreUnavailableException; // the store's own monitor reports it, once
             }
             _failed[index] = true;
-            LogShardReadFailed(owner._logger, layout.DataId, index, layout.Placement[index], reason);
+            if (bad)
+            {
+                lock (_bad)
+                {
+                    _bad.Add(index);
+                }
+            }
+            if (!unavailable)
+            {
+                LogShardReadFailed(owner._logger, layout.DataId, index, layout.Placement[index], reason);
+            }
             return false;
         }
 

@@ -64,6 +64,7 @@ public sealed partial class ErasureObjectLayer
         {
             await FreeShardsAsync(replaced);
         }
+        await RecordMissingAsync(stored);
         return part;
     }
 

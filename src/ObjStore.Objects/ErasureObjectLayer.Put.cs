@@ -51,11 +51,25 @@ public sealed partial class ErasureObjectLayer
             throw;
         }
         await FreeShardsAsync(replaced);
+        await RecordMissingAsync(stored);
         return info!;
     }
 
+    /// <summary>A write that met its quorum without every shard leaves the rest for healing.</summary>
+    private async Task RecordMissingAsync(StoredData stored)
+    {
+        if (stored.Missing.Count > 0)
+        {
+            await _catalogue.RecordDegradedShardsAsync(stored.Layout, [.. stored.Missing], "not written");
+        }
+    }
+
     /// <summary>What <see cref="StoreAsync"/> wrote: durable shards (write quorum met) not yet in the catalogue.</summary>
-    private sealed record StoredData(ObjectLayout Layout, long Size, string ETag, string? Checksum);
+    private sealed record StoredData(ObjectLayout Layout, long Size, string ETag, string? Checksum)
+    {
+        /// <summary>Shards that did not become durable (the write quorum was met without them): to heal.</summary>
+        public IReadOnlyList<int> Missing { get; init; } = [];
+    }
 
     /// <summary>
     /// Streams a body into a fresh set of k+m shards, verifies Content-MD5 and the flexible checksum, and commits the
@@ -72,7 +86,7 @@ public sealed partial class ErasureObjectLayer
         int k = _options.DataShards, m = _options.ParityShards;
         var layout = new StripeLayout(k, m, _options.StripeSize);
         string dataId = ShardId.NewDataId();
-        var placement = Placement.Choose(_storeIds, k + m, request.Bucket, request.Key, dataId);
+        var placement = Placement.Choose(_topology, k + m, request.Bucket, request.Key, dataId);
         var objectLayout = new ObjectLayout(k, m, _options.StripeSize, dataId, placement);
         var shards = new ShardSet(this, dataId, placement);
         try
@@ -94,8 +108,8 @@ public sealed partial class ErasureObjectLayer
                     ErrorKind.BadDigest, $"The {request.ChecksumAlgorithm.ToString().ToUpperInvariant()} you specified did not match the calculated checksum.");
             }
             var stored = new StoredData(objectLayout, size, Convert.ToHexStringLower(md5), checksum);
-            await shards.CommitAsync(objectLayout, describe(stored), _options.EffectiveWriteQuorum, cancellationToken);
-            return stored;
+            var missing = await shards.CommitAsync(objectLayout, describe(stored), _options.EffectiveWriteQuorum, cancellationToken);
+            return stored with { Missing = missing };
         }
         finally
         {
@@ -232,7 +246,8 @@ public sealed partial class ErasureObjectLayer
             RequireQuorum("writing stripes");
         }
 
-        public async Task CommitAsync(ObjectLayout layout, ShardFooter footer, int quorum, CancellationToken cancellationToken)
+        /// <summary>Commits every live shard; returns the indexes that are not durable. Below quorum: frees all, throws.</summary>
+        public async Task<IReadOnlyList<int>> CommitAsync(ObjectLayout layout, ShardFooter footer, int quorum, CancellationToken cancellationToken)
         {
             var committed = new bool[_writers.Length];
             await Task.WhenAll(_writers.Select(async (writer, index) =>
@@ -257,6 +272,7 @@ public sealed partial class ErasureObjectLayer
                 await owner.FreeShardsAsync(layout);
                 throw new WriteQuorumException(durable, quorum, "committing shards");
             }
+            return [.. Enumerable.Range(0, committed.Length).Where(i => !committed[i])];
         }
 
         public async ValueTask DisposeAsync()

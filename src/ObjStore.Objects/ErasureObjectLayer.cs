@@ -15,27 +15,34 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
 {
     private readonly Catalogue _catalogue;
     private readonly IReadOnlyDictionary<string, IShardStore> _stores;
-    private readonly IReadOnlyList<string> _storeIds;
+    private readonly IReadOnlyList<PlacementNode> _topology;
     private readonly ObjectLayerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<(int, int), ReedSolomon> _codecs = new();
+    private readonly ReadLatency _readLatency;
 
+    /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
     public ErasureObjectLayer(
         Catalogue catalogue, IEnumerable<IShardStore> stores, ObjectLayerOptions options, ILogger<ErasureObjectLayer> logger,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, IReadOnlyList<PlacementNode>? topology = null)
     {
         options.Validate();
         _catalogue = catalogue;
         _stores = stores.ToDictionary(s => s.Id, StringComparer.Ordinal);
-        _storeIds = [.. _stores.Keys.Order(StringComparer.Ordinal)];
+        _topology = topology ?? [.. _stores.Keys.Order(StringComparer.Ordinal).Select(id => new PlacementNode(id, id))];
+        if (_topology.Any(n => !_stores.ContainsKey(n.Id)))
+        {
+            throw new ArgumentException("Every node of the topology must be one of the stores.", nameof(topology));
+        }
         _options = options;
+        _readLatency = new ReadLatency(options.HedgePercentile, options.HedgeFloor);
         _logger = logger;
         _clock = clock ?? TimeProvider.System;
-        if (_storeIds.Count < options.DataShards + options.ParityShards)
+        if (_topology.Count < options.DataShards + options.ParityShards)
         {
             throw new ArgumentException(
-                $"Layout {options.DataShards}+{options.ParityShards} needs {options.DataShards + options.ParityShards} stores; {_storeIds.Count} given.");
+                $"Layout {options.DataShards}+{options.ParityShards} needs {options.DataShards + options.ParityShards} stores; {_topology.Count} given.");
         }
     }
 

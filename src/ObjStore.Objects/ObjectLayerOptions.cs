@@ -23,6 +23,12 @@ public sealed class ObjectLayerOptions
     /// <summary>Uploads older than this are abandoned: background cleanup aborts them and frees their parts.</summary>
     public TimeSpan UploadExpiry { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>A stripe read waiting longer than this percentile of recent block reads asks one more shard.</summary>
+    public double HedgePercentile { get; set; } = 0.99;
+
+    /// <summary>The hedge delay never drops below this (local disks answer in microseconds; noise is not slowness).</summary>
+    public TimeSpan HedgeFloor { get; set; } = TimeSpan.FromMilliseconds(20);
+
     public int EffectiveWriteQuorum =>
         Math.Clamp(WriteQuorum ?? (DataShards + 1), DataShards, DataShards + ParityShards);
 

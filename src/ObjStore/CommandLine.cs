@@ -11,6 +11,10 @@ internal static class CommandLine
         usage:
           objstore dev [--data DIR] [--listen URL] [--ec K+M] [--access-key K] [--secret-key S] [--stripe-size BYTES]
                                                            the whole store in one process (default ./data, 127.0.0.1:9000, 4+2)
+          objstore node --data DIR --listen URL --node-id ID --cluster-secret S
+                                                           one storage node (shards over authenticated HTTP)
+          objstore gateway --config cluster.json [--listen URL]
+                                                           the S3 endpoint over storage nodes (see deploy/cluster.json)
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
           objstore bench s3 --endpoint URL --access-key K --secret-key S [--bucket B]
                  --op put|get|stat|delete|list|mixed --size 4KiB|1KiB-1MiB --concurrency N (--duration 30s | --objects N)
@@ -31,6 +35,8 @@ internal static class CommandLine
             return args switch
             {
                 ["dev", .. var rest] => await DevCommand.RunAsync(Options.Parse(rest)),
+                ["node", .. var rest] => await NodeCommand.RunAsync(Options.Parse(rest)),
+                ["gateway", .. var rest] => await GatewayCommand.RunAsync(Options.Parse(rest)),
                 ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
                 ["bench", "s3", .. var rest] => await S3BenchCommand.RunAsync(Options.Parse(rest)),
                 ["bench", "compare", .. var rest] => S3BenchCommand.Compare(Options.Parse(rest)),

@@ -42,7 +42,7 @@ public sealed class DevServer : IAsyncDisposable
         {
             configuration["ObjStore:" + key] = value;
         }
-        var app = DevHost.Build([], configuration);
+        var app = StoreHost.Build([], configuration);
         await app.StartAsync();
         return new DevServer(app, dataDir);
     }

@@ -29,7 +29,7 @@ internal static class DevCommand
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
-            app = DevHost.Build([], overrides);
+            app = StoreHost.Build([], overrides);
         }
         catch (ArgumentException e)
         {

@@ -36,6 +36,21 @@ public sealed class StoreOptions
 
     public S3Options S3 { get; set; } = new();
 
+    /// <summary>The SQLite catalogue; default DATA/catalogue.db.</summary>
+    public string? MetadataPath { get; set; }
+
+    /// <summary>Gateway: the storage nodes (id, URL, failure domain, weight).</summary>
+    public List<NodeEntry> Nodes { get; set; } = [];
+
+    /// <summary>Gateway and nodes: the shared secret node requests are signed with (at least 16 characters).</summary>
+    public string? ClusterSecret { get; set; }
+
+    /// <summary>Gateway: longest wait for a node to connect, answer, or move a body along.</summary>
+    public TimeSpan NodeRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gateway: how often each node's health is probed.</summary>
+    public TimeSpan NodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     public (int K, int M) ParseErasure()
     {
         var parts = Erasure.Split('+');
@@ -62,9 +77,25 @@ public sealed class StoreOptions
         return options;
     }
 
-    public void Validate()
+    public void Validate(StoreMode mode = StoreMode.Dev)
     {
-        _ = ToObjectLayerOptions();
+        var layout = ToObjectLayerOptions();
+        if (mode == StoreMode.Gateway)
+        {
+            if (ClusterSecret is not { Length: >= 16 })
+            {
+                throw new ArgumentException("ObjStore:ClusterSecret must be set, at least 16 characters, the same on every node.");
+            }
+            if (Nodes.Count < layout.DataShards + layout.ParityShards)
+            {
+                throw new ArgumentException($"Erasure {Erasure} needs at least {layout.DataShards + layout.ParityShards} nodes; ObjStore:Nodes lists {Nodes.Count}.");
+            }
+            if (Nodes.Select(n => n.Id).Distinct(StringComparer.Ordinal).Count() != Nodes.Count
+                || Nodes.Any(n => string.IsNullOrWhiteSpace(n.Id) || !Uri.TryCreate(n.Url, UriKind.Absolute, out _) || n.Weight <= 0))
+            {
+                throw new ArgumentException("Every node needs a unique Id, an absolute Url and a positive Weight.");
+            }
+        }
         if (string.IsNullOrWhiteSpace(AccessKey) || SecretKey.Length < 8)
         {
             throw new ArgumentException("ObjStore:AccessKey must be set and ObjStore:SecretKey must be at least 8 characters.");
@@ -78,4 +109,16 @@ public sealed class StoreOptions
             throw new ArgumentException($"ObjStore:Listen must be an absolute URL, not '{Listen}'.");
         }
     }
+}
+
+/// <summary>One storage node of a gateway's cluster.</summary>
+public sealed class NodeEntry
+{
+    public string Id { get; set; } = "";
+    public string Url { get; set; } = "";
+
+    /// <summary>Host, rack or zone: shards of one object go to distinct domains while there are enough.</summary>
+    public string? Domain { get; set; }
+
+    public double Weight { get; set; } = 1.0;
 }

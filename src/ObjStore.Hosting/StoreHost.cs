@@ -12,16 +12,27 @@ using ObjStore.Objects;
 using ObjStore.S3;
 using ObjStore.S3.Auth;
 using ObjStore.Storage;
+using ObjStore.Storage.Remote;
 
 namespace ObjStore.Hosting;
 
-/// <summary>
-/// Builds the single-process store: the S3 endpoint over k+m local folders (<c>DATA/store-NN</c>) and the catalogue
-/// (<c>DATA/catalogue.db</c>). The object layer is the same one the cluster gateway uses.
-/// </summary>
-public static partial class DevHost
+/// <summary>Which shard stores a store host runs over.</summary>
+public enum StoreMode
 {
-    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    /// <summary>Everything in one process: k+m local folders (<c>DATA/store-NN</c>).</summary>
+    Dev,
+
+    /// <summary>The cluster gateway: the storage nodes of ObjStore:Nodes, over authenticated HTTP.</summary>
+    Gateway,
+}
+
+/// <summary>
+/// Builds the S3 endpoint over the object layer and the catalogue (<c>MetadataPath</c>, by default
+/// <c>DATA/catalogue.db</c>). dev mode and the gateway share every line of it; only the shard stores differ.
+/// </summary>
+public static partial class StoreHost
+{
+    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null, StoreMode mode = StoreMode.Dev)
     {
         // No reload-on-change: its FileSystemWatcher watches the content root recursively, and when the data folder
         // is under it (./data, the default) every shard written costs inotify events, which once ate a core.
@@ -31,7 +42,7 @@ public static partial class DevHost
             builder.Configuration.AddInMemoryCollection(overrides);
         }
         var options = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
-        options.Validate();
+        options.Validate(mode);
         var layerOptions = options.ToObjectLayerOptions();
 
         builder.WebHost.UseUrls(options.Listen);
@@ -45,21 +56,36 @@ public static partial class DevHost
 
         string dataDir = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(dataDir);
-        var stores = Enumerable.Range(0, layerOptions.DataShards + layerOptions.ParityShards)
-            .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
-            .ToList();
-
         var s3Options = options.S3;
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => new Catalogue(Path.Combine(dataDir, "catalogue.db")));
+        builder.Services.AddSingleton(_ => new Catalogue(options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db")));
         builder.Services.AddSingleton(layerOptions);
-        builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
+        if (mode == StoreMode.Dev)
+        {
+            var stores = Enumerable.Range(0, layerOptions.DataShards + layerOptions.ParityShards)
+                .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
+                .ToList();
+            builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
+            builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(stores);
+            builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. stores.Select(s => new PlacementNode(s.Id, s.Id))]);
+        }
+        else
+        {
+            var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval };
+            var http = RemoteShardStore.CreateHttpClient(nodeOptions);
+            builder.Services.AddSingleton<IReadOnlyList<RemoteShardStore>>(sp => [.. options.Nodes.Select(n => new RemoteShardStore(
+                n.Id, new Uri(n.Url), options.ClusterSecret!, http, nodeOptions,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node." + n.Id), sp.GetRequiredService<TimeProvider>()))]);
+            builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(sp => sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>());
+            builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. options.Nodes.Select(n => new PlacementNode(n.Id, n.Domain ?? n.Id, n.Weight))]);
+        }
         builder.Services.AddSingleton(sp => new ErasureObjectLayer(
-            sp.GetRequiredService<Catalogue>(), stores, layerOptions, sp.GetRequiredService<ILogger<ErasureObjectLayer>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions,
+            sp.GetRequiredService<ILogger<ErasureObjectLayer>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
         builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
         builder.Services.AddSingleton(s3Options);
         builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>()));
@@ -76,6 +102,13 @@ public static partial class DevHost
         {
             var layer = app.Services.GetRequiredService<ErasureObjectLayer>();
             var stopping = app.Lifetime.ApplicationStopping;
+            if (mode == StoreMode.Gateway)
+            {
+                foreach (var node in app.Services.GetRequiredService<IReadOnlyList<RemoteShardStore>>())
+                {
+                    _ = Task.Run(() => node.MonitorAsync(stopping));
+                }
+            }
             _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
             _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
         });

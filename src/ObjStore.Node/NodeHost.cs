@@ -1,0 +1,230 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using ObjStore.Core;
+using ObjStore.Storage;
+using ObjStore.Storage.Remote;
+
+namespace ObjStore.Node;
+
+/// <summary>`objstore node` settings.</summary>
+public sealed class NodeOptions
+{
+    public required string DataDir { get; init; }
+    public string Listen { get; init; } = "http://127.0.0.1:9100";
+    public required string NodeId { get; init; }
+    public required string ClusterSecret { get; init; }
+
+    public void Validate()
+    {
+        if (ClusterSecret.Length < 16)
+        {
+            throw new ArgumentException("The cluster secret must be at least 16 characters.");
+        }
+        if (string.IsNullOrWhiteSpace(NodeId) || NodeId.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.')))
+        {
+            throw new ArgumentException($"Node id '{NodeId}' must be letters, digits, '-', '_' or '.'.");
+        }
+        if (!Uri.TryCreate(Listen, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"--listen must be an absolute URL, not '{Listen}'.");
+        }
+    }
+}
+
+/// <summary>
+/// A storage node: <see cref="LocalShardStore"/> over HTTP.
+/// <code>
+/// PUT    /shards/{id}             streaming body; answered once the shard is durable (temp file, sync, rename)
+/// GET    /shards/{id}             Range: bytes=a- or a-b
+/// HEAD   /shards/{id}             Content-Length
+/// DELETE /shards/{id}             204, also when absent
+/// GET    /shards                  "id TAB length TAB modified-unix-ms" lines, for scrubbing and GC
+/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes
+/// GET    /_objstore/health/live   200 (the only unauthenticated path)
+/// </code>
+/// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret.
+/// </summary>
+public static partial class NodeHost
+{
+    public static WebApplication Build(NodeOptions options)
+    {
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var store = new LocalShardStore(options.NodeId, options.DataDir);
+        builder.Services.AddSingleton(store);
+        var app = builder.Build();
+        var key = NodeAuth.Key(options.ClusterSecret);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
+        app.Run(context => HandleAsync(context, store, options.NodeId, key, logger));
+        return app;
+    }
+
+    private static async Task HandleAsync(HttpContext context, LocalShardStore store, string nodeId, byte[] key, ILogger logger)
+    {
+        var request = context.Request;
+        string path = request.Path.Value ?? "/";
+        if (path == "/_objstore/health/live")
+        {
+            await context.Response.WriteAsync("ok\n");
+            return;
+        }
+        string? refused = NodeAuth.Verify(key, request.Method, path + request.QueryString.Value,
+            request.Headers[NodeAuth.DateHeader], request.Headers[NodeAuth.SignatureHeader], TimeProvider.System);
+        if (refused is not null)
+        {
+            LogRefused(logger, request.Method, path, refused);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync(refused + "\n");
+            return;
+        }
+        try
+        {
+            if (path == "/_objstore/health/ready")
+            {
+                var health = await store.GetHealthAsync(context.RequestAborted);
+                context.Response.StatusCode = health.Ready ? 200 : 503;
+                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes });
+                return;
+            }
+            if (path == "/shards" && HttpMethods.IsGet(request.Method))
+            {
+                await ListAsync(context, store);
+                return;
+            }
+            if (!path.StartsWith("/shards/", StringComparison.Ordinal) || !ShardId.IsValid(path[8..]))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            string shardId = path[8..];
+            switch (request.Method)
+            {
+                case "PUT":
+                    await PutAsync(context, store, shardId);
+                    break;
+                case "GET" or "HEAD":
+                    await GetAsync(context, store, shardId);
+                    break;
+                case "DELETE":
+                    await store.DeleteAsync(shardId, context.RequestAborted);
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                    break;
+                default:
+                    context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                    break;
+            }
+        }
+        catch (ShardNotFoundException)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // A gateway that hung up mid-shard, or a failing disk: the shard was not committed.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            }
+            LogFailed(logger, request.Method, path, e.Message);
+        }
+    }
+
+    private static async Task PutAsync(HttpContext context, LocalShardStore store, string shardId)
+    {
+        await using var writer = await store.CreateAsync(shardId, context.RequestAborted);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 << 10);
+        try
+        {
+            int n;
+            while ((n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                await writer.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        // The footer travelled as the end of the body: commit with nothing more to add.
+        await writer.CommitAsync(ReadOnlyMemory<byte>.Empty, context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status201Created;
+    }
+
+    private static async Task GetAsync(HttpContext context, LocalShardStore store, string shardId)
+    {
+        await using var reader = await store.OpenAsync(shardId, context.RequestAborted);
+        long length = reader.Length;
+        long from = 0, to = length - 1;
+        var range = context.Request.GetTypedHeaders().Range;
+        if (range is { Ranges.Count: 1 } && range.Ranges.First() is { From: { } start } r)
+        {
+            if (start >= length)
+            {
+                context.Response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                context.Response.Headers.ContentRange = $"bytes */{length}";
+                return;
+            }
+            from = start;
+            to = Math.Min(r.To ?? length - 1, length - 1);
+            context.Response.StatusCode = StatusCodes.Status206PartialContent;
+            context.Response.Headers.ContentRange = $"bytes {from}-{to}/{length}";
+        }
+        context.Response.ContentLength = Math.Max(0, to - from + 1);
+        context.Response.ContentType = "application/octet-stream";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 << 10);
+        try
+        {
+            for (long at = from; at <= to;)
+            {
+                int want = (int)Math.Min(buffer.Length, to - at + 1);
+                int n = await reader.ReadAsync(at, buffer.AsMemory(0, want), context.RequestAborted);
+                if (n == 0)
+                {
+                    break;
+                }
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
+                at += n;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task ListAsync(HttpContext context, LocalShardStore store)
+    {
+        context.Response.ContentType = "text/tab-separated-values";
+        var line = new System.Text.StringBuilder();
+        await foreach (var entry in store.ListAsync(context.RequestAborted))
+        {
+            line.Clear().Append(entry.ShardId).Append('\t').Append(entry.Length.ToString(CultureInfo.InvariantCulture))
+                .Append('\t').Append(entry.Modified.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
+            await context.Response.WriteAsync(line.ToString(), context.RequestAborted);
+        }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Refused {Method} {Path}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "{Method} {Path} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string method, string path, string reason);
+}

@@ -1,0 +1,442 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ObjStore.Core;
+
+namespace ObjStore.Storage.Remote;
+
+/// <summary>Timeouts and limits for talking to one storage node.</summary>
+public sealed class RemoteNodeOptions
+{
+    /// <summary>Longest wait for any single step: a connection, response headers, one read or write of a body.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Requests in flight to one node; more wait (up to <see cref="RequestTimeout"/>).</summary>
+    public int MaxConcurrentRequests { get; set; } = 128;
+
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive failed requests after which the node is marked down until a probe succeeds.</summary>
+    public int FailuresBeforeDown { get; set; } = 3;
+}
+
+/// <summary>A node is marked down: requests to it fail at once instead of waiting for a timeout.</summary>
+public sealed class NodeDownException(string nodeId) : StoreUnavailableException($"Storage node {nodeId} is marked down.");
+
+/// <summary>
+/// A storage node's shards over HTTP (<c>objstore node</c>). Writes stream through a pipe into one chunked PUT per
+/// shard (backpressure: the writer waits when the node is slow, and gives up after the request timeout); reads stream
+/// one ranged GET per shard and continue it while the caller reads forward. Every step has a timeout, so a node that
+/// accepts a connection and then says nothing costs one timeout, after which it is marked down and skipped until a
+/// health probe finds it answering again.
+/// </summary>
+public sealed partial class RemoteShardStore : IShardStore, IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly byte[] _key;
+    private readonly RemoteNodeOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly SemaphoreSlim _slots;
+    private int _consecutiveFailures;
+    private volatile bool _down;
+
+    public RemoteShardStore(string id, Uri baseUri, string clusterSecret, HttpClient http, RemoteNodeOptions options, ILogger logger, TimeProvider? clock = null)
+    {
+        Id = id;
+        BaseUri = baseUri;
+        _http = http;
+        _key = NodeAuth.Key(clusterSecret);
+        _options = options;
+        _logger = logger;
+        _clock = clock ?? TimeProvider.System;
+        _slots = new SemaphoreSlim(options.MaxConcurrentRequests);
+    }
+
+    public string Id { get; }
+    public Uri BaseUri { get; }
+
+    public void Dispose() => _slots.Dispose();
+    public bool IsDown => _down;
+
+    /// <summary>The HttpClient every remote store of a gateway shares: pooled keep-alive connections, no global timeout.</summary>
+    public static HttpClient CreateHttpClient(RemoteNodeOptions options) => new(new SocketsHttpHandler
+    {
+        ConnectTimeout = options.RequestTimeout,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        MaxConnectionsPerServer = options.MaxConcurrentRequests,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseProxy = false,
+        UseCookies = false,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    public Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken)
+    {
+        ThrowIfDown();
+        return Task.FromResult<IShardWriter>(new Writer(this, shardId));
+    }
+
+    public async Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken)
+    {
+        ThrowIfDown();
+        using var response = await SendAsync(HttpMethod.Head, ShardPath(shardId), null, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ShardNotFoundException(shardId);
+        }
+        Require(response, "HEAD");
+        return new Reader(this, shardId, response.Content.Headers.ContentLength ?? 0);
+    }
+
+    public async Task DeleteAsync(string shardId, CancellationToken cancellationToken)
+    {
+        ThrowIfDown();
+        using var response = await SendAsync(HttpMethod.Delete, ShardPath(shardId), null, cancellationToken);
+        Require(response, "DELETE");
+    }
+
+    public async IAsyncEnumerable<ShardEntry> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ThrowIfDown();
+        using var response = await SendAsync(HttpMethod.Get, "/shards", null, cancellationToken);
+        Require(response, "list");
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(body);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            var fields = line.Split('\t');
+            if (fields.Length == 3 && ShardId.IsValid(fields[0]))
+            {
+                yield return new ShardEntry(fields[0], long.Parse(fields[1], CultureInfo.InvariantCulture),
+                    DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(fields[2], CultureInfo.InvariantCulture)));
+            }
+        }
+    }
+
+    public async Task<StoreHealth> GetHealthAsync(CancellationToken cancellationToken)
+    {
+        if (_down)
+        {
+            return new StoreHealth(false, 0, 0);
+        }
+        return await ProbeAsync(cancellationToken) ?? new StoreHealth(false, 0, 0);
+    }
+
+    /// <summary>Probes the node until <paramref name="stopping"/>: a node that answers is up again, one that does not is down.</summary>
+    public async Task MonitorAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_options.ProbeInterval, _clock);
+        try
+        {
+            do
+            {
+                var health = await ProbeAsync(stopping);
+                bool wasDown = _down;
+                _down = health is not { Ready: true };
+                if (health is { Ready: true })
+                {
+                    Interlocked.Exchange(ref _consecutiveFailures, 0);
+                }
+                if (wasDown != _down)
+                {
+                    LogNodeState(_logger, Id, _down ? "down" : "up");
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stopping));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<StoreHealth?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Get, "/_objstore/health/ready", null, cancellationToken, track: false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+            var health = await response.Content.ReadFromJsonAsync<NodeHealth>(cancellationToken: cancellationToken);
+            return health is null ? null : new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private sealed record NodeHealth(string Node, bool Ready, long FreeBytes, long TotalBytes);
+
+    private static string ShardPath(string shardId) =>
+        ShardId.IsValid(shardId) ? "/shards/" + shardId : throw new ArgumentException($"Invalid shard id '{shardId}'.", nameof(shardId));
+
+    private void ThrowIfDown()
+    {
+        if (_down)
+        {
+            throw new NodeDownException(Id);
+        }
+    }
+
+    /// <summary>
+    /// Sends a signed request and returns once its headers arrive (the body streams after). Waiting for a slot,
+    /// connecting and the headers together are bounded by the request timeout (except for an upload, whose body
+    /// takes as long as it takes: its writes are timed one by one); a timeout marks the node down.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(
+        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
+        configure?.Invoke(request);
+        NodeAuth.Sign(request, _key, _clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (request.Content is null)
+        {
+            timeout.CancelAfter(_options.RequestTimeout);
+        }
+        bool slot = false;
+        try
+        {
+            slot = await _slots.WaitAsync(_options.RequestTimeout, cancellationToken);
+            if (!slot)
+            {
+                throw new TimeoutException($"Storage node {Id}: no free request slot within {_options.RequestTimeout}.");
+            }
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (track)
+            {
+                Succeeded();
+            }
+            return response;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var error = new TimeoutException($"Storage node {Id} did not answer {method} {pathAndQuery} within {_options.RequestTimeout}.");
+            if (track)
+            {
+                Failed(error);
+            }
+            throw error;
+        }
+        catch (HttpRequestException e)
+        {
+            if (track)
+            {
+                Failed(e);
+            }
+            throw;
+        }
+        finally
+        {
+            if (slot)
+            {
+                _slots.Release();
+            }
+        }
+    }
+
+    private void Require(HttpResponseMessage response, string what)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = new IOException($"Storage node {Id}: {what} answered {(int)response.StatusCode}.");
+            Failed(error);
+            throw error;
+        }
+    }
+
+    private void Succeeded() => Interlocked.Exchange(ref _consecutiveFailures, 0);
+
+    /// <summary>Passive failure tracking: a timeout marks the node down at once, other errors after a few in a row.</summary>
+    private void Failed(Exception e)
+    {
+        if (e is TimeoutException || Interlocked.Increment(ref _consecutiveFailures) >= _options.FailuresBeforeDown)
+        {
+            if (!_down)
+            {
+                _down = true;
+                LogNodeDown(_logger, Id, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Storage node {NodeId} marked down: {Reason}")]
+    private static partial void LogNodeDown(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Storage node {NodeId} is {State}")]
+    private static partial void LogNodeState(ILogger logger, string nodeId, string state);
+
+    /// <summary>One shard PUT, fed through a pipe; the node commits (fsync, rename) when the body ends and answers then.</summary>
+    private sealed class Writer : IShardWriter
+    {
+        private readonly RemoteShardStore _store;
+        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 2 << 20, resumeWriterThreshold: 1 << 20, useSynchronizationContext: false));
+        private readonly CancellationTokenSource _abort = new();
+        private readonly Task<HttpResponseMessage> _response;
+        private bool _committed;
+
+        public Writer(RemoteShardStore store, string shardId)
+        {
+            _store = store;
+            _response = Task.Run(() => store.SendAsync(HttpMethod.Put, ShardPath(shardId), request =>
+            {
+                request.Content = new StreamContent(_pipe.Reader.AsStream());
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            }, _abort.Token));
+        }
+
+        public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            if (_response.IsCompleted)
+            {
+                // The node answered (or failed) before the body ended: nothing more will be read.
+                await FailedResponseAsync();
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_store._options.RequestTimeout);
+            try
+            {
+                var result = await _pipe.Writer.WriteAsync(data, timeout.Token);
+                if (result.IsCompleted)
+                {
+                    await FailedResponseAsync();
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                var error = new TimeoutException($"Storage node {_store.Id} stopped reading a shard for {_store._options.RequestTimeout}.");
+                _store.Failed(error);
+                throw error;
+            }
+        }
+
+        public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
+        {
+            await WriteAsync(footer, cancellationToken);
+            await _pipe.Writer.CompleteAsync();
+            HttpResponseMessage response;
+            try
+            {
+                response = await _response.WaitAsync(_store._options.RequestTimeout, cancellationToken);
+            }
+            catch (TimeoutException e)
+            {
+                _store.Failed(e);
+                throw;
+            }
+            using (response)
+            {
+                _store.Require(response, "shard PUT");
+            }
+            _committed = true;
+        }
+
+        private async Task FailedResponseAsync()
+        {
+            using var response = await _response;
+            _store.Require(response, "shard PUT");
+            throw new IOException($"Storage node {_store.Id} ended a shard PUT early.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_committed)
+            {
+                // Fail the body: the node sees an incomplete request and discards its temporary file.
+                await _pipe.Writer.CompleteAsync(new OperationCanceledException("shard write abandoned"));
+                await _abort.CancelAsync();
+                try
+                {
+                    (await _response).Dispose();
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or OperationCanceledException)
+                {
+                }
+            }
+            _abort.Dispose();
+        }
+    }
+
+    /// <summary>Reads forward through one ranged GET; a read elsewhere, or after a failure, starts a new one.</summary>
+    private sealed class Reader(RemoteShardStore store, string shardId, long length) : IShardReader
+    {
+        private HttpResponseMessage? _response;
+        private Stream? _body;
+        private long _position;
+
+        public long Length => length;
+
+        public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (_body is null || _position != offset)
+            {
+                await ResetAsync();
+                _response = await store.SendAsync(HttpMethod.Get, ShardPath(shardId),
+                    request => request.Headers.Range = new RangeHeaderValue(offset, null), cancellationToken);
+                if (_response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw new ShardNotFoundException(shardId);
+                }
+                if (_response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    return 0;
+                }
+                store.Require(_response, "shard GET");
+                _body = await _response.Content.ReadAsStreamAsync(cancellationToken);
+                _position = offset;
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(store._options.RequestTimeout);
+            int total = 0;
+            try
+            {
+                while (total < buffer.Length)
+                {
+                    int n = await _body.ReadAsync(buffer[total..], timeout.Token);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    total += n;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await ResetAsync();
+                var error = new TimeoutException($"Storage node {store.Id} sent nothing for {store._options.RequestTimeout} while reading {shardId}.");
+                store.Failed(error);
+                throw error;
+            }
+            catch
+            {
+                await ResetAsync(); // cancelled (a hedge won) or broken: the stream's position is unknown
+                throw;
+            }
+            _position += total;
+            return total;
+        }
+
+        private async ValueTask ResetAsync()
+        {
+            if (_body is not null)
+            {
+                await _body.DisposeAsync();
+                _body = null;
+            }
+            _response?.Dispose();
+            _response = null;
+        }
+
+        public ValueTask DisposeAsync() => ResetAsync();
+    }
+}

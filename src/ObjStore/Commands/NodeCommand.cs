@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Hosting;
+using ObjStore.Node;
+
+namespace ObjStore.Cli.Commands;
+
+/// <summary>`objstore node`: one storage node, serving a folder of shards to gateways.</summary>
+internal static class NodeCommand
+{
+    public static async Task<int> RunAsync(Options options)
+    {
+        var node = new NodeOptions
+        {
+            DataDir = options.Get("data") ?? throw new OptionException("node needs --data DIR"),
+            Listen = options.Get("listen", "http://127.0.0.1:9100"),
+            NodeId = options.Get("node-id") ?? throw new OptionException("node needs --node-id ID"),
+            ClusterSecret = options.Get("cluster-secret") ?? Environment.GetEnvironmentVariable("OBJSTORE_CLUSTER_SECRET")
+                ?? throw new OptionException("node needs --cluster-secret S (or OBJSTORE_CLUSTER_SECRET)"),
+        };
+        options.RejectUnknown();
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
+        {
+            app = NodeHost.Build(node);
+        }
+        catch (ArgumentException e)
+        {
+            throw new OptionException(e.Message);
+        }
+        await app.StartAsync();
+        Console.WriteLine($"objstore node {node.NodeId}: listening on {node.Listen}, shards in {Path.GetFullPath(node.DataDir)}");
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,329 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.S3.Transfer;
+using Microsoft.Data.Sqlite;
+
+namespace ObjStore.Integration.Tests;
+
+/// <summary>
+/// A real 4+2 cluster of six node processes and a gateway process, started by deploy/local-cluster.sh, with nodes
+/// killed (SIGKILL), restarted, stalled and corrupted under it. One test, in steps, because every step needs the
+/// objects the first one wrote and the cluster the previous one left.
+/// </summary>
+public sealed class ClusterFailureTests : IAsyncLifetime
+{
+    private const int Stripe = 1 << 20;
+    private const string Bucket = "drill";
+    private static readonly string Root = FindRoot();
+    private readonly string _dir = Directory.CreateTempSubdirectory("objstore-cluster-").FullName;
+    private readonly Dictionary<string, (int Seed, int Size)> _objects = [];
+    private Dictionary<string, string> _env = [];
+    private AmazonS3Client _s3 = null!;
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ObjStore.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("ObjStore.sln not found above the test binaries.");
+    }
+
+    public async Task InitializeAsync()
+    {
+        await ScriptAsync("start", _dir, "--nodes", "6", "--ec", "4+2");
+        _env = File.ReadAllLines(Path.Combine(_dir, "cluster.env"))
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(p => p[0], p => p[1].Trim('"'));
+        _s3 = new AmazonS3Client(new BasicAWSCredentials(_env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]), new AmazonS3Config
+        {
+            ServiceURL = _env["OBJSTORE_ENDPOINT"],
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            MaxErrorRetry = 0,
+            Timeout = TimeSpan.FromSeconds(60),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _s3?.Dispose();
+        await ScriptAsync("stop", _dir);
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task TheClusterSurvivesLostStalledAndCorruptNodes()
+    {
+        await _s3.PutBucketAsync(Bucket);
+        await WriteObjectsAsync();
+
+        // Any two nodes down, including the two holding the first data shards of the largest object: every byte reads.
+        var (first, second) = DataShardHolders("multipart-100MiB");
+        foreach (var (a, b) in new[] { (first, second), (3, 6), (1, 5) }.Distinct())
+        {
+            await ScriptAsync("node-stop", _dir, a.ToString(), "");
+            await ScriptAsync("node-stop", _dir, b.ToString(), "");
+            await ReadEverythingAsync($"nodes {a} and {b} down");
+            await ScriptAsync("node-start", _dir, a.ToString(), "");
+            await ScriptAsync("node-start", _dir, b.ToString(), "");
+            await WaitUntilReadyAsync();
+        }
+
+        // Three down is more than m: reads fail with an S3 error (or a cut connection), never with wrong bytes.
+        foreach (int node in new[] { 1, 2, 3 })
+        {
+            await ScriptAsync("node-stop", _dir, node.ToString(), "");
+        }
+        foreach (var key in _objects.Keys.Where(k => _objects[k].Size > 0).Take(12))
+        {
+            var failure = await Record.ExceptionAsync(() => ReadAsync(key));
+            Assert.NotNull(failure);
+            if (failure is AmazonS3Exception s3)
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, s3.StatusCode);
+            }
+        }
+        foreach (int node in new[] { 1, 2, 3 })
+        {
+            await ScriptAsync("node-start", _dir, node.ToString(), "");
+        }
+        await WaitUntilReadyAsync();
+        await ReadEverythingAsync("all nodes back");
+
+        // One node down: writes still meet the k+1 quorum, and the missing shard is recorded for healing.
+        await ScriptAsync("node-stop", _dir, "4", "");
+        await WaitUntilMarkedDownAsync();
+        await PutAsync("written-degraded", 7, 3 * Stripe + 5);
+        await ReadEverythingAsync("node 4 down after a degraded write");
+        Assert.Contains(DegradedShards(), d => d.StoreId == "node-4" && d.Reason == "not written");
+        await ScriptAsync("node-start", _dir, "4", "");
+        await WaitUntilReadyAsync();
+
+        // A node that accepts connections and never answers costs at most a timeout, then is skipped.
+        int stalled = first;
+        await ScriptAsync("node-stop", _dir, stalled.ToString(), "");
+        using (var listener = StallingListener(NodePort(stalled)))
+        {
+            var watch = Stopwatch.StartNew();
+            await ReadEverythingAsync($"node {stalled} stalling");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(90), $"reads took {watch.Elapsed} with a stalled node");
+        }
+        await ScriptAsync("node-start", _dir, stalled.ToString(), "");
+        await WaitUntilReadyAsync();
+
+        // Flipped bytes on a node's disk are caught by the block checksums: reads stay exact, the shard is recorded.
+        string victim = "single-33MiB";
+        var shardFile = Directory.EnumerateFiles(Path.Combine(_dir, $"node-{second}", "shards"), DataId(victim) + ".*", SearchOption.AllDirectories).Single();
+        using (var file = new FileStream(shardFile, FileMode.Open, FileAccess.ReadWrite))
+        {
+            foreach (long at in new long[] { 100, Stripe / 4 + 77, 5L * Stripe / 4 })
+            {
+                file.Position = at;
+                int b = file.ReadByte();
+                file.Position = at;
+                file.WriteByte((byte)(b ^ 0xA5));
+            }
+        }
+        await AssertReadsBackAsync(victim);
+        Assert.Contains(DegradedShards(), d => d.DataId == DataId(victim) && d.Reason.Contains("corrupt", StringComparison.Ordinal));
+    }
+
+    private async Task WriteObjectsAsync()
+    {
+        int[] small = [0, 1, Stripe - 1, Stripe, Stripe + 1];
+        for (int i = 0; i < 192; i++)
+        {
+            await PutAsync($"small/{i:D3}", i, small[i % small.Length]);
+        }
+        await PutAsync("single-33MiB", 1000, 33 * Stripe);
+        await PutAsync("single-100MiB", 1001, 100 * Stripe);
+        await PutAsync("single-1MiB", 1002, Stripe);
+        await PutMultipartAsync("multipart-33MiB", 1003, 33 * Stripe);
+        await PutMultipartAsync("multipart-100MiB", 1004, 100 * Stripe);
+        await PutMultipartAsync("multipart-7MiB", 1005, 7 * Stripe + 3);
+        await PutAsync("single-stripe-minus-1", 1006, Stripe - 1);
+        await PutAsync("single-2-stripes-plus-1", 1007, 2 * Stripe + 1);
+        Assert.Equal(200, _objects.Count);
+    }
+
+    private static byte[] Content(int seed, int size)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private async Task PutAsync(string key, int seed, int size)
+    {
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)) });
+        _objects[key] = (seed, size);
+    }
+
+    private async Task PutMultipartAsync(string key, int seed, int size)
+    {
+        using var transfer = new TransferUtility(_s3);
+        await transfer.UploadAsync(new TransferUtilityUploadRequest
+        {
+            BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)), PartSize = 8 * Stripe,
+        });
+        _objects[key] = (seed, size);
+    }
+
+    private async Task<byte[]> ReadAsync(string key, ByteRange? range = null)
+    {
+        using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key, ByteRange = range });
+        using var buffer = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    private async Task AssertReadsBackAsync(string key)
+    {
+        var (seed, size) = _objects[key];
+        var expected = Content(seed, size);
+        byte[] actual = await ReadAsync(key);
+        Assert.True(SHA256.HashData(expected).AsSpan().SequenceEqual(SHA256.HashData(actual)), $"{key}: bytes differ");
+        if (size > 2)
+        {
+            int from = new Random(seed).Next(size - 1), to = Math.Min(size - 1, from + 3 * Stripe);
+            byte[] slice = await ReadAsync(key, new ByteRange(from, to));
+            Assert.True(expected.AsSpan(from, to - from + 1).SequenceEqual(slice), $"{key}: range {from}-{to} differs");
+        }
+    }
+
+    private async Task ReadEverythingAsync(string situation)
+    {
+        foreach (var key in _objects.Keys)
+        {
+            try
+            {
+                await AssertReadsBackAsync(key);
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                throw new InvalidOperationException($"{situation}: reading {key} failed", e);
+            }
+        }
+    }
+
+    /// <summary>The nodes (1-based) holding shards 0 and 1 of an object's first part, from the gateway's catalogue.</summary>
+    private (int, int) DataShardHolders(string key)
+    {
+        using var connection = OpenCatalogue();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COALESCE((SELECT p.placement FROM parts p WHERE p.upload_id = o.data_id ORDER BY p.part_number LIMIT 1), o.placement)
+            FROM objects o WHERE o.bucket = $bucket AND o.key = $key
+            """;
+        command.Parameters.AddWithValue("$bucket", Bucket);
+        command.Parameters.AddWithValue("$key", System.Text.Encoding.UTF8.GetBytes(key));
+        var placement = ((string)command.ExecuteScalar()!).Split(',');
+        return (int.Parse(placement[0]["node-".Length..]), int.Parse(placement[1]["node-".Length..]));
+    }
+
+    private string DataId(string key)
+    {
+        using var connection = OpenCatalogue();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data_id FROM objects WHERE bucket = $bucket AND key = $key";
+        command.Parameters.AddWithValue("$bucket", Bucket);
+        command.Parameters.AddWithValue("$key", System.Text.Encoding.UTF8.GetBytes(key));
+        return (string)command.ExecuteScalar()!;
+    }
+
+    private List<(string DataId, string StoreId, string Reason)> DegradedShards()
+    {
+        using var connection = OpenCatalogue();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data_id, store_id, reason FROM degraded_shards";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, string, string)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+        return rows;
+    }
+
+    private SqliteConnection OpenCatalogue()
+    {
+        var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "gateway", "catalogue.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private int NodePort(int node) => int.Parse(_env["NODE_PORTS"].Split(' ')[node - 1]);
+
+    /// <summary>Accepts connections on a node's port and never answers (nor reads).</summary>
+    private static TcpListener StallingListener(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var held = new List<TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    held.Add(await listener.AcceptTcpClientAsync());
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                foreach (var client in held)
+                {
+                    client.Dispose();
+                }
+            }
+        });
+        return listener;
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var http = new HttpClient();
+        for (int i = 0; i < 150; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync(_env["OBJSTORE_ENDPOINT"] + "/_objstore/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The gateway did not become ready.");
+    }
+
+    /// <summary>With one node down the gateway stays ready (5 of 6 meet the quorum): wait for its probe instead.</summary>
+    private static Task WaitUntilMarkedDownAsync() => Task.Delay(TimeSpan.FromSeconds(2.5));
+
+    private static async Task ScriptAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Root, "deploy", "local-cluster.sh"));
+        foreach (var arg in args.Where(a => a.Length > 0))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        string output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"local-cluster.sh {string.Join(' ', args)} failed: {output}");
+        }
+    }
+}
