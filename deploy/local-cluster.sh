@@ -9,6 +9,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 objstore="$root/src/ObjStore/bin/Release/net10.0/objstore.dll"
+# Seven .NET processes share this machine's cores: thread-pool workers that spin before sleeping steal them from each
+# other (measured: 4 KiB PUTs at 32 clients went from 296 to 427 ops/s without the spin).
+export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -33,9 +33,10 @@ public interface IShardWriter : IAsyncDisposable
 
 public interface IShardReader : IAsyncDisposable
 {
-    long Length { get; }
-
-    /// <summary>Reads up to buffer.Length bytes at offset; fewer only at the end of the shard.</summary>
+    /// <summary>
+    /// Reads up to buffer.Length bytes at offset; fewer only at the end of the shard. A missing shard may only show
+    /// here (a remote store opens lazily, saving a round trip): <see cref="ShardNotFoundException"/>.
+    /// </summary>
     ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
 }
 

@@ -165,7 +165,7 @@ public static partial class NodeHost
 
     private static async Task GetAsync(HttpContext context, LocalShardStore store, string shardId)
     {
-        await using var reader = await store.OpenAsync(shardId, context.RequestAborted);
+        await using var reader = store.Open(shardId);
         long length = reader.Length;
         long from = 0, to = length - 1;
         var range = context.Request.GetTypedHeaders().Range;

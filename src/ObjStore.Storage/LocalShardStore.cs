@@ -60,12 +60,16 @@ public sealed class LocalShardStore : IShardStore
         return Task.FromResult<IShardWriter>(new Writer(stream, temp, final, _sync));
     }
 
-    public Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken)
+    public Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken) => Task.FromResult<IShardReader>(Open(shardId));
+
+    /// <summary>Opens a committed shard, with its length (the node serves ranges of it).</summary>
+    /// <exception cref="ShardNotFoundException">No such shard.</exception>
+    public LocalShardReader Open(string shardId)
     {
         try
         {
             var handle = File.OpenHandle(PathOf(shardId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous | FileOptions.RandomAccess);
-            return Task.FromResult<IShardReader>(new Reader(handle));
+            return new LocalShardReader(handle);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -151,7 +155,7 @@ public sealed class LocalShardStore : IShardStore
         }
     }
 
-    private sealed class Reader(SafeFileHandle handle) : IShardReader
+    public sealed class LocalShardReader(SafeFileHandle handle) : IShardReader
     {
         public long Length { get; } = RandomAccess.GetLength(handle);
 

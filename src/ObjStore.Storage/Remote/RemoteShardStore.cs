@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
@@ -84,16 +85,12 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         return Task.FromResult<IShardWriter>(new Writer(this, shardId));
     }
 
-    public async Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken)
+    /// <summary>Lazy: the first read's ranged GET is the open (a missing shard shows there), saving a round trip.</summary>
+    public Task<IShardReader> OpenAsync(string shardId, CancellationToken cancellationToken)
     {
         ThrowIfDown();
-        using var response = await SendAsync(HttpMethod.Head, ShardPath(shardId), null, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new ShardNotFoundException(shardId);
-        }
-        Require(response, "HEAD");
-        return new Reader(this, shardId, response.Content.Headers.ContentLength ?? 0);
+        _ = ShardPath(shardId); // validates the id now rather than at the first read
+        return Task.FromResult<IShardReader>(new Reader(this, shardId));
     }
 
     public async Task DeleteAsync(string shardId, CancellationToken cancellationToken)
@@ -295,6 +292,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             }, _abort.Token));
         }
 
+        /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 64 KiB are pending.</summary>
         public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (_response.IsCompleted)
@@ -302,11 +300,22 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 // The node answered (or failed) before the body ended: nothing more will be read.
                 await FailedResponseAsync();
             }
+            _pipe.Writer.Write(data.Span);
+            if (_pipe.Writer.UnflushedBytes >= FlushThreshold)
+            {
+                await FlushAsync(cancellationToken);
+            }
+        }
+
+        private const int FlushThreshold = 64 << 10;
+
+        private async Task FlushAsync(CancellationToken cancellationToken)
+        {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_store._options.RequestTimeout);
             try
             {
-                var result = await _pipe.Writer.WriteAsync(data, timeout.Token);
+                var result = await _pipe.Writer.FlushAsync(timeout.Token);
                 if (result.IsCompleted)
                 {
                     await FailedResponseAsync();
@@ -323,6 +332,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
         {
             await WriteAsync(footer, cancellationToken);
+            await FlushAsync(cancellationToken);
             await _pipe.Writer.CompleteAsync();
             HttpResponseMessage response;
             try
@@ -368,13 +378,11 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     }
 
     /// <summary>Reads forward through one ranged GET; a read elsewhere, or after a failure, starts a new one.</summary>
-    private sealed class Reader(RemoteShardStore store, string shardId, long length) : IShardReader
+    private sealed class Reader(RemoteShardStore store, string shardId) : IShardReader
     {
         private HttpResponseMessage? _response;
         private Stream? _body;
         private long _position;
-
-        public long Length => length;
 
         public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
