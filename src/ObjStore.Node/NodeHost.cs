@@ -142,14 +142,17 @@ public static partial class NodeHost
         }
     }
 
+    /// <summary>Bytes moved per disk write or read: large, so a shard costs few syscalls and thread-pool hops.</summary>
+    private const int IoSize = 1 << 20;
+
     private static async Task PutAsync(HttpContext context, LocalShardStore store, string shardId)
     {
         await using var writer = await store.CreateAsync(shardId, context.RequestAborted);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 << 10);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(IoSize);
         try
         {
             int n;
-            while ((n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            while ((n = await context.Request.Body.ReadAtLeastAsync(buffer, IoSize, throwOnEndOfStream: false, context.RequestAborted)) > 0)
             {
                 await writer.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
             }
@@ -189,7 +192,7 @@ public static partial class NodeHost
             return;
         }
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 << 10);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(IoSize);
         try
         {
             for (long at = from; at <= to;)

@@ -3,7 +3,7 @@
 # (1.x sends CRC trailers). mb; cp of 1 KiB and 100 MiB (multipart) both ways; sync of a tree with nested prefixes and
 # unicode names, twice (the second transfers nothing); ls --recursive; s3api multipart by hand; put-object with a
 # CRC32 checksum; presign + curl; rm --recursive. Every downloaded byte is compared.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 # awscli 1.x presigns with SigV2 unless told otherwise; ObjStore speaks SigV4 only (as new AWS buckets do).

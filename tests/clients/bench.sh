@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `objstore bench s3` and `bench compare` as a user runs them, against a fresh `objstore dev`: exit statuses, and
 # JSON reports whose numbers agree with what the store then holds (ops = objects listed, bytes = ops x size).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 objstore=(dotnet "$root/src/ObjStore/bin/Release/net10.0/objstore.dll")
 B=("${objstore[@]}" bench s3 --endpoint "$ENDPOINT" --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY")

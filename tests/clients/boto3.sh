@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # boto3 (Debian's python3-boto3, run by /usr/bin/python3) against a fresh `objstore dev`; see python/boto3_scenario.py.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 python=/usr/bin/python3
 $python -c 'import boto3' 2>/dev/null || python=python3

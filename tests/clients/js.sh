@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AWS SDK for JavaScript v3 against a fresh `objstore dev`; see js/scenario.mjs. The npm packages are installed into
 # js/node_modules (ignored by git) when missing.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 js="$(cd "$(dirname "$0")/js" && pwd)"
 command -v node >/dev/null || { echo "node not installed"; failed=1; finish; exit 1; }
 if [ ! -d "$js/node_modules/@aws-sdk/lib-storage" ]; then

@@ -4,7 +4,7 @@
 # throughput of both directions next to `cp` of the same file on the same disk.
 #   tests/clients/large-object.sh              300 MiB (what CI runs)
 #   SIZE_MIB=6144 tests/clients/large-object.sh  the 6 GiB run (needs ~20 GiB free under TMPDIR)
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 size_mib=${SIZE_MIB:-300}
 limit_mib=${LIMIT_MIB:-500}
 aws=/usr/bin/aws

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rclone (an s3 remote, provider Other) against a fresh `objstore dev`: copy (with a file above a lowered multipart
 # cutoff), check (0 differences), lsf -R, sync with deletions, delete, purge.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 command -v rclone >/dev/null || { echo "rclone not installed"; failed=1; finish; exit 1; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # s3cmd against a fresh `objstore dev`: mb, put (small, and 20 MiB, which s3cmd sends as a 15 MiB-chunk multipart
 # upload), get, ls, sync (twice), del. Every downloaded byte is compared.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 command -v s3cmd >/dev/null || { echo "s3cmd not installed"; failed=1; finish; exit 1; }
 

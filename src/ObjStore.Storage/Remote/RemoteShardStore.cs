@@ -277,7 +277,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private sealed class Writer : IShardWriter
     {
         private readonly RemoteShardStore _store;
-        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 2 << 20, resumeWriterThreshold: 1 << 20, useSynchronizationContext: false));
+        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, useSynchronizationContext: false));
         private readonly CancellationTokenSource _abort = new();
         private readonly Task<HttpResponseMessage> _response;
         private bool _committed;
@@ -292,7 +292,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             }, _abort.Token));
         }
 
-        /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 64 KiB are pending.</summary>
+        /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 1 MiB is pending.</summary>
         public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (_response.IsCompleted)
@@ -307,7 +307,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             }
         }
 
-        private const int FlushThreshold = 64 << 10;
+        private const int FlushThreshold = 1 << 20;
 
         private async Task FlushAsync(CancellationToken cancellationToken)
         {
