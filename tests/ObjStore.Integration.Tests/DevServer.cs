@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ObjStore.Hosting;
+using ObjStore.Metadata;
 using ObjStore.Storage;
 
 namespace ObjStore.Integration.Tests;
@@ -24,6 +25,9 @@ public sealed class DevServer : IAsyncDisposable
     public string Url { get; }
     public string DataDir { get; }
     public IReadOnlyList<LocalShardStore> Stores => _app.Services.GetRequiredService<IReadOnlyList<LocalShardStore>>();
+
+    /// <summary>The catalogue behind the server, for tests that stage metadata no client could afford to upload.</summary>
+    public Catalogue Catalogue => _app.Services.GetRequiredService<Catalogue>();
 
     public static async Task<DevServer> StartAsync(
         string erasure = "4+2", string? dataDir = null, IReadOnlyDictionary<string, string?>? settings = null)

@@ -172,6 +172,37 @@ public partial class MultipartFaultTests
         await CompleteAsync(s3, "xml", "k", id, p1, p2);
     }
 
+    /// <summary>
+    /// S3's largest object, 10,000 parts of 512 MiB (5,000 GiB), is within what the store accepts: the parts are staged in
+    /// the catalogue (uploading 5 TiB is not a test), then completed, sized and addressed by part through S3.
+    /// </summary>
+    [Fact]
+    public async Task TenThousandPartsOf512MiBMakeOneObjectOfNearlyFiveTebibytes()
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("huge");
+        string id = await StartAsync(s3, "huge", "5TiB");
+        const long PartSize = 512L << 20;
+        var etag = new string('a', 32);
+        for (int n = 1; n <= 10_000; n++)
+        {
+            var layout = new Core.ObjectLayout(2, 1, 1 << 20, Core.ShardId.NewDataId(), ["store-00", "store-01", "store-02"]);
+            await server.Catalogue.CommitPartAsync("huge", "5TiB", id, new Core.ObjectPart(n, 0, PartSize, etag, null, layout) { LastModified = DateTimeOffset.UtcNow });
+        }
+        var complete = await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        {
+            BucketName = "huge", Key = "5TiB", UploadId = id, PartETags = [.. Enumerable.Range(1, 10_000).Select(n => new PartETag(n, etag))],
+        });
+        Assert.EndsWith("-10000\"", complete.ETag, StringComparison.Ordinal);
+
+        var head = await s3.GetObjectMetadataAsync("huge", "5TiB");
+        Assert.Equal(10_000 * PartSize, head.ContentLength);
+        var last = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = "huge", Key = "5TiB", PartNumber = 10_000 });
+        Assert.Equal(PartSize, last.ContentLength);
+        Assert.Equal(10_000, last.PartsCount);
+    }
+
     [GeneratedRegex("<Code>([^<]*)</Code>")]
     private static partial Regex CodePattern();
 }
