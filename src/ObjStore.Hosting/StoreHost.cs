@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using ObjStore.Core;
 using ObjStore.Metadata;
 using ObjStore.Objects;
+using ObjStore.Objects.Maintenance;
 using ObjStore.S3;
 using ObjStore.S3.Auth;
 using ObjStore.Storage;
@@ -90,12 +91,17 @@ public static partial class StoreHost
         builder.Services.AddSingleton(s3Options);
         builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<S3Handler>();
+        builder.Services.AddSingleton(sp => new AdminApi(
+            sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>()));
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<S3Handler>();
         var objects = app.Services.GetRequiredService<IObjectLayer>();
-        app.Run(context => context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal)
-            ? HealthAsync(context, objects)
+        var admin = app.Services.GetRequiredService<AdminApi>();
+        // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket.
+        app.Run(context =>
+            context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal) ? HealthAsync(context, objects)
+            : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
             : handler.HandleAsync(context));
 
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -111,6 +117,11 @@ public static partial class StoreHost
             }
             _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
             _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
+            var catalogue = app.Services.GetRequiredService<Catalogue>();
+            var worker = new JobWorker(layer, catalogue, options.Maintenance, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<JobWorker>(),
+                $"{Environment.MachineName}:{Environment.ProcessId}");
+            _ = Task.Run(() => worker.RunAsync(stopping));
+            _ = Task.Run(() => MaintenanceScheduler.RunAsync(catalogue, options.Maintenance, TimeProvider.System, stopping));
         });
         return app;
     }

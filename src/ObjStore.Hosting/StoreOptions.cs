@@ -1,4 +1,5 @@
 using ObjStore.Objects;
+using ObjStore.Objects.Maintenance;
 using ObjStore.S3;
 
 namespace ObjStore.Hosting;
@@ -47,6 +48,9 @@ public sealed class StoreOptions
 
     /// <summary>Gateway: longest wait for a node to connect, answer, or move a body along.</summary>
     public TimeSpan NodeRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Scrub, heal and GC: rates, job lease, cadence.</summary>
+    public MaintenanceOptions Maintenance { get; set; } = new();
 
     /// <summary>Gateway: how often each node's health is probed.</summary>
     public TimeSpan NodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);

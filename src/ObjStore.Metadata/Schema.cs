@@ -88,5 +88,33 @@ internal static class Schema
             PRIMARY KEY (data_id, shard_index)
         ) WITHOUT ROWID;
         """,
+        """
+        -- Background work (heal, scrub, gc), claimed by workers under a lease; a lease that expires (its worker died)
+        -- makes the job claimable again, until max_attempts, after which it stays failed and visible.
+        CREATE TABLE jobs (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind         TEXT    NOT NULL,
+            target       TEXT    NOT NULL,
+            state        TEXT    NOT NULL,
+            priority     INTEGER NOT NULL DEFAULT 0,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 3,
+            items_done   INTEGER NOT NULL DEFAULT 0,
+            items_total  INTEGER NOT NULL DEFAULT 0,
+            bytes_done   INTEGER NOT NULL DEFAULT 0,
+            bytes_total  INTEGER NOT NULL DEFAULT 0,
+            last_error   TEXT,
+            result       TEXT,
+            lease_owner  TEXT,
+            lease_expiry INTEGER,
+            not_before   INTEGER NOT NULL DEFAULT 0,
+            created      INTEGER NOT NULL,
+            finished     INTEGER
+        );
+        CREATE INDEX jobs_by_state ON jobs(state, priority DESC, id);
+        -- Healing and GC look objects and parts up by the data id their shards are named after.
+        CREATE INDEX objects_by_data_id ON objects(data_id);
+        CREATE INDEX parts_by_data_id ON parts(data_id);
+        """,
     ];
 }

@@ -69,12 +69,12 @@ public sealed partial class ErasureObjectLayer
     /// fails (missing, corrupt block, node error or timeout, node marked down) by the next untried one, and hedges: a
     /// stripe still waiting after the hedge delay asks one more shard, and the first k good blocks win. Reads still in
     /// flight then are cancelled and awaited (they write into this stripe's buffer); their shards are asked last from
-    /// then on. A failed shard is not asked again for this read.
+    /// then on. A failed shard is not asked again for this read, nor are the shards to <c>avoid</c> (being healed).
     /// </summary>
-    private sealed class ShardReaders(ErasureObjectLayer owner, ObjectLayout layout) : IAsyncDisposable
+    private sealed class ShardReaders(ErasureObjectLayer owner, ObjectLayout layout, IReadOnlyCollection<int>? avoid = null) : IAsyncDisposable
     {
         private readonly IShardReader?[] _readers = new IShardReader?[layout.Placement.Count];
-        private readonly bool[] _failed = new bool[layout.Placement.Count];
+        private readonly bool[] _failed = Enumerable.Range(0, layout.Placement.Count).Select(i => avoid?.Contains(i) == true).ToArray();
         private readonly bool[] _slow = new bool[layout.Placement.Count];
         private readonly byte[][] _checksums = Enumerable.Range(0, layout.Placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
         private readonly bool[] _present = new bool[layout.Placement.Count];

@@ -119,8 +119,10 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         await WaitUntilReadyAsync();
 
         // Flipped bytes on a node's disk are caught by the block checksums: reads stay exact, the shard is recorded.
+        // The victim is data shard 0, which every GET reads (parity is read only when a data shard fails).
         string victim = "single-33MiB";
-        var shardFile = Directory.EnumerateFiles(Path.Combine(_dir, $"node-{second}", "shards"), DataId(victim) + ".*", SearchOption.AllDirectories).Single();
+        int holder = DataShardHolders(victim).Item1;
+        var shardFile = Directory.EnumerateFiles(Path.Combine(_dir, $"node-{holder}", "shards"), DataId(victim) + ".00", SearchOption.AllDirectories).Single();
         using (var file = new FileStream(shardFile, FileMode.Open, FileAccess.ReadWrite))
         {
             foreach (long at in new long[] { 100, Stripe / 4 + 77, 5L * Stripe / 4 })

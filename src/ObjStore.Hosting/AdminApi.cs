@@ -1,0 +1,102 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using ObjStore.Core;
+using ObjStore.Metadata;
+using ObjStore.Objects.Maintenance;
+using ObjStore.S3;
+using ObjStore.S3.Auth;
+using ObjStore.S3.Protocol;
+
+namespace ObjStore.Hosting;
+
+/// <summary>
+/// The admin API, signed with SigV4 like S3 requests (the same credentials), JSON in and out:
+/// <code>
+/// GET  /_objstore/admin/status                      stores (health, disk), degraded shards, job counts
+/// GET  /_objstore/admin/jobs                        the latest jobs with progress
+/// GET  /_objstore/admin/jobs/{id}
+/// POST /_objstore/admin/jobs?kind=heal|scrub|gc[&amp;target=...]   queue a job; 201 with the job
+/// </code>
+/// </summary>
+public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, IReadOnlyList<IShardStore> stores)
+{
+    public const string Prefix = "/_objstore/admin";
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        string path = request.Path.Value ?? "";
+        try
+        {
+            var query = S3Request.ParseQuery(request.QueryString.HasValue ? request.QueryString.Value![1..] : "");
+            authenticator.Authenticate(request, path, query);
+            string Query(string name) => query.FirstOrDefault(p => p.Key == name).Value ?? "";
+            switch (request.Method, path[Prefix.Length..])
+            {
+                case ("GET", "/status"):
+                    await StatusAsync(context);
+                    break;
+                case ("GET", "/jobs"):
+                    await context.Response.WriteAsJsonAsync(await catalogue.ListJobsAsync(100));
+                    break;
+                case ("GET", var jobPath) when jobPath.StartsWith("/jobs/", StringComparison.Ordinal):
+                    var job = long.TryParse(jobPath[6..], NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? await catalogue.GetJobAsync(id) : null;
+                    await (job is null ? ErrorAsync(context, 404, "no such job") : context.Response.WriteAsJsonAsync(job));
+                    break;
+                case ("POST", "/jobs"):
+                    string kind = Query("kind");
+                    if (!JobKinds.All.Contains(kind))
+                    {
+                        await ErrorAsync(context, 400, "kind must be heal, scrub or gc");
+                        break;
+                    }
+                    string target = Query("target") is { Length: > 0 } t ? t : kind == JobKinds.Heal ? "*" : "*";
+                    long jobId = await catalogue.EnqueueJobAsync(kind, target, priority: 20);
+                    context.Response.StatusCode = StatusCodes.Status201Created;
+                    await context.Response.WriteAsJsonAsync(await catalogue.GetJobAsync(jobId));
+                    break;
+                default:
+                    await ErrorAsync(context, 404, "no such admin resource");
+                    break;
+            }
+        }
+        catch (S3Exception e)
+        {
+            await ErrorAsync(context, e.Error.Status, e.Error.Code + ": " + e.Message);
+        }
+    }
+
+    private async Task StatusAsync(HttpContext context)
+    {
+        var health = await Task.WhenAll(stores.Select(async store =>
+        {
+            try
+            {
+                var h = await store.GetHealthAsync(context.RequestAborted);
+                return new { id = store.Id, ready = h.Ready, freeBytes = h.FreeBytes, totalBytes = h.TotalBytes };
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
+            {
+                return new { id = store.Id, ready = false, freeBytes = 0L, totalBytes = 0L };
+            }
+        }));
+        var jobs = await catalogue.ListJobsAsync(1000);
+        await context.Response.WriteAsJsonAsync(new
+        {
+            stores = health,
+            degradedShards = await catalogue.CountDegradedShardsAsync(),
+            jobs = new
+            {
+                queued = jobs.Count(j => j.State == JobStates.Queued),
+                running = jobs.Count(j => j.State == JobStates.Running),
+                failed = jobs.Count(j => j.State == JobStates.Failed),
+            },
+        });
+    }
+
+    private static async Task ErrorAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new { error = message });
+    }
+}

@@ -1,0 +1,251 @@
+using Dapper;
+using ObjStore.Core;
+
+namespace ObjStore.Metadata;
+
+/// <summary>A background job as the catalogue keeps it.</summary>
+public sealed record JobInfo
+{
+    public long Id { get; init; }
+    public required string Kind { get; init; }
+    public required string Target { get; init; }
+    public required string State { get; init; }
+    public int Priority { get; init; }
+    public int Attempts { get; init; }
+    public int MaxAttempts { get; init; }
+    public long ItemsDone { get; init; }
+    public long ItemsTotal { get; init; }
+    public long BytesDone { get; init; }
+    public long BytesTotal { get; init; }
+    public string? LastError { get; init; }
+    public string? Result { get; init; }
+    public string? LeaseOwner { get; init; }
+    public DateTimeOffset? LeaseExpiry { get; init; }
+    public DateTimeOffset Created { get; init; }
+    public DateTimeOffset? Finished { get; init; }
+
+    public bool IsFinished => State is JobStates.Succeeded or JobStates.Failed;
+}
+
+public static class JobStates
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+/// <summary>One data id's place in the catalogue: the layout its shards follow and how many object bytes they hold.</summary>
+public sealed record DataRef(ObjectLayout Layout, long Size, string Bucket, string Key);
+
+/// <summary>Jobs (lease-based), and the lookups healing, scrubbing and GC need.</summary>
+public sealed partial class Catalogue
+{
+    private const string JobColumns = "id, kind, target, state, priority, attempts, max_attempts, items_done, items_total, bytes_done, bytes_total, last_error, result, lease_owner, lease_expiry, created, finished";
+
+    public Task<long> EnqueueJobAsync(string kind, string target, int priority = 0, int maxAttempts = 3) => WriteAsync(connection =>
+        connection.ExecuteScalar<long>(
+            "INSERT INTO jobs(kind, target, state, priority, max_attempts, created) VALUES (@kind, @target, 'queued', @priority, @maxAttempts, @now) RETURNING id",
+            new { kind, target, priority, maxAttempts, now = Now() }));
+
+    /// <summary>A queued or running job of this kind and target, if any (so periodic work is not queued twice).</summary>
+    public async Task<JobInfo?> FindActiveJobAsync(string kind, string target)
+    {
+        await using var connection = await OpenReaderAsync();
+        var row = await connection.QueryFirstOrDefaultAsync<JobRow>(
+            $"SELECT {JobColumns} FROM jobs WHERE kind = @kind AND target = @target AND state IN ('queued', 'running') LIMIT 1", new { kind, target });
+        return row?.ToJob();
+    }
+
+    /// <summary>
+    /// Claims the most urgent runnable job: queued and past its backoff, or running under a lease that expired (its
+    /// worker died). The claim bumps attempts; a job out of attempts is failed instead of claimed.
+    /// </summary>
+    public Task<JobInfo?> ClaimJobAsync(string owner, TimeSpan lease, IReadOnlyCollection<string> kinds) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        long now = Now();
+        while (true)
+        {
+            var row = connection.QueryFirstOrDefault<JobRow>(
+                $"""
+                SELECT {JobColumns} FROM jobs
+                WHERE kind IN @kinds AND ((state = 'queued' AND not_before <= @now) OR (state = 'running' AND lease_expiry < @now))
+                ORDER BY priority DESC, id LIMIT 1
+                """, new { kinds, now }, tx);
+            if (row is null)
+            {
+                tx.Commit();
+                return null;
+            }
+            if (row.attempts >= row.max_attempts)
+            {
+                connection.Execute(
+                    "UPDATE jobs SET state = 'failed', finished = @now, last_error = COALESCE(last_error, 'lease expired') || ' (out of attempts)', lease_owner = NULL WHERE id = @id",
+                    new { now, row.id }, tx);
+                continue;
+            }
+            connection.Execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @owner, lease_expiry = @expiry WHERE id = @id",
+                new { owner, expiry = now + (long)lease.TotalMilliseconds, row.id }, tx);
+            tx.Commit();
+            return (row with { }).ToJob() with { State = JobStates.Running, Attempts = (int)row.attempts + 1, LeaseOwner = owner };
+        }
+    });
+
+    /// <summary>Extends the lease and records progress; false when the lease was lost (another worker took over).</summary>
+    public Task<bool> RenewJobAsync(long id, string owner, TimeSpan lease, long itemsDone, long itemsTotal, long bytesDone, long bytesTotal) => WriteAsync(connection =>
+        connection.Execute(
+            """
+            UPDATE jobs SET lease_expiry = @expiry, items_done = @itemsDone, items_total = @itemsTotal, bytes_done = @bytesDone, bytes_total = @bytesTotal
+            WHERE id = @id AND lease_owner = @owner AND state = 'running'
+            """,
+            new { id, owner, expiry = Now() + (long)lease.TotalMilliseconds, itemsDone, itemsTotal, bytesDone, bytesTotal }) == 1);
+
+    /// <summary>Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>.</summary>
+    public Task FinishJobAsync(long id, string owner, bool succeeded, string? error, string? result, TimeSpan backoff) => WriteAsync(connection =>
+    {
+        long now = Now();
+        return succeeded
+            ? connection.Execute(
+                "UPDATE jobs SET state = 'succeeded', finished = @now, result = @result, last_error = NULL, lease_owner = NULL WHERE id = @id AND lease_owner = @owner",
+                new { id, owner, now, result })
+            : connection.Execute(
+                """
+                UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                    finished = CASE WHEN attempts >= max_attempts THEN @now ELSE NULL END,
+                    not_before = @notBefore, last_error = @error, result = @result, lease_owner = NULL
+                WHERE id = @id AND lease_owner = @owner
+                """,
+                new { id, owner, now, error, result, notBefore = now + (long)backoff.TotalMilliseconds });
+    });
+
+    public async Task<JobInfo?> GetJobAsync(long id)
+    {
+        await using var connection = await OpenReaderAsync();
+        return (await connection.QuerySingleOrDefaultAsync<JobRow>($"SELECT {JobColumns} FROM jobs WHERE id = @id", new { id }))?.ToJob();
+    }
+
+    public async Task<IReadOnlyList<JobInfo>> ListJobsAsync(int limit)
+    {
+        await using var connection = await OpenReaderAsync();
+        return (await connection.QueryAsync<JobRow>($"SELECT {JobColumns} FROM jobs ORDER BY id DESC LIMIT @limit", new { limit })).Select(r => r.ToJob()).ToList();
+    }
+
+    // ---- lookups for healing, scrubbing, GC ----------------------------------------------------------------------
+
+    /// <summary>What shards named after <paramref name="dataId"/> belong to: a single-PUT object or a part; null if nothing.</summary>
+    public async Task<DataRef?> FindDataAsync(string dataId)
+    {
+        await using var connection = await OpenReaderAsync();
+        var single = await connection.QueryFirstOrDefaultAsync<ObjectRow>(
+            $"SELECT {ObjectRow.Columns} FROM objects WHERE data_id = @dataId AND parts_count = 0", new { dataId });
+        if (single is not null)
+        {
+            var part = single.ToInfo(null).Parts[0];
+            return new DataRef(part.Layout, part.Size, single.bucket, Naming.StrictUtf8.GetString(single.key));
+        }
+        var row = await connection.QueryFirstOrDefaultAsync<(string UploadId, long Size, string DataId, long K, long M, long Stripe, string Placement)>(
+            "SELECT upload_id, size, data_id, data_shards, parity_shards, stripe_size, placement FROM parts WHERE data_id = @dataId", new { dataId });
+        if (row.DataId is null)
+        {
+            return null;
+        }
+        var owner = await connection.QueryFirstOrDefaultAsync<(string Bucket, byte[] Key)>(
+            "SELECT bucket, key FROM objects WHERE data_id = @uploadId UNION ALL SELECT bucket, key FROM uploads WHERE upload_id = @uploadId LIMIT 1",
+            new { uploadId = row.UploadId });
+        return new DataRef(new ObjectLayout((int)row.K, (int)row.M, (int)row.Stripe, row.DataId, row.Placement.Split(',')), row.Size,
+            owner.Bucket ?? "", owner.Key is null ? "" : Naming.StrictUtf8.GetString(owner.Key));
+    }
+
+    /// <summary>True when a committed object, a part (of an upload or an object) or a pending delete names the data id.</summary>
+    public async Task<bool> IsDataReferencedAsync(string dataId)
+    {
+        await using var connection = await OpenReaderAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            """
+            SELECT EXISTS(SELECT 1 FROM objects WHERE data_id = @dataId AND parts_count = 0)
+                OR EXISTS(SELECT 1 FROM parts WHERE data_id = @dataId)
+                OR EXISTS(SELECT 1 FROM pending_deletes WHERE data_id = @dataId)
+            """, new { dataId }) != 0;
+    }
+
+    /// <summary>
+    /// Every stored layout (single objects, then parts), in pages after <paramref name="afterDataId"/> by data id;
+    /// optionally only objects of a bucket whose key starts with a prefix.
+    /// </summary>
+    public async Task<IReadOnlyList<DataRef>> ListDataAsync(string? afterDataId, int limit, string? bucket = null, string prefix = "")
+    {
+        await using var connection = await OpenReaderAsync();
+        byte[] from = KeyBytes(prefix);
+        byte[]? end = prefix.Length == 0 ? null : Successor(from);
+        string filter = bucket is null ? "" : " AND o.bucket = @bucket AND o.key >= @from" + (end is null ? "" : " AND o.key < @end");
+        var rows = await connection.QueryAsync<(string DataId, long Size, long K, long M, long Stripe, string Placement, string Bucket, byte[] Key)>(
+            $"""
+            SELECT data_id, size, data_shards, parity_shards, stripe_size, placement, bucket, key FROM (
+                SELECT o.data_id, o.size, o.data_shards, o.parity_shards, o.stripe_size, o.placement, o.bucket, o.key
+                FROM objects o WHERE o.parts_count = 0{filter}
+                UNION ALL
+                SELECT p.data_id, p.size, p.data_shards, p.parity_shards, p.stripe_size, p.placement, o.bucket, o.key
+                FROM parts p JOIN objects o ON o.data_id = p.upload_id AND o.parts_count > 0 WHERE 1 = 1{filter})
+            WHERE data_id > @after ORDER BY data_id LIMIT @limit
+            """, new { after = afterDataId ?? "", limit, bucket, from, end });
+        return rows.Select(r => new DataRef(new ObjectLayout((int)r.K, (int)r.M, (int)r.Stripe, r.DataId, r.Placement.Split(',')), r.Size,
+            r.Bucket, Naming.StrictUtf8.GetString(r.Key))).ToList();
+    }
+
+    public Task ClearDegradedAsync(string dataId) => WriteAsync(connection =>
+        connection.Execute("DELETE FROM degraded_shards WHERE data_id = @dataId", new { dataId }));
+
+    public async Task<long> CountDegradedShardsAsync()
+    {
+        await using var connection = await OpenReaderAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM degraded_shards");
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+#pragma warning disable IDE1006, CA1707 // names mirror the SQL columns
+    private sealed record JobRow
+    {
+        public long id { get; init; }
+        public string kind { get; init; } = "";
+        public string target { get; init; } = "";
+        public string state { get; init; } = "";
+        public long priority { get; init; }
+        public long attempts { get; init; }
+        public long max_attempts { get; init; }
+        public long items_done { get; init; }
+        public long items_total { get; init; }
+        public long bytes_done { get; init; }
+        public long bytes_total { get; init; }
+        public string? last_error { get; init; }
+        public string? result { get; init; }
+        public string? lease_owner { get; init; }
+        public long? lease_expiry { get; init; }
+        public long created { get; init; }
+        public long? finished { get; init; }
+
+        public JobInfo ToJob() => new()
+        {
+            Id = id,
+            Kind = kind,
+            Target = target,
+            State = state,
+            Priority = (int)priority,
+            Attempts = (int)attempts,
+            MaxAttempts = (int)max_attempts,
+            ItemsDone = items_done,
+            ItemsTotal = items_total,
+            BytesDone = bytes_done,
+            BytesTotal = bytes_total,
+            LastError = last_error,
+            Result = result,
+            LeaseOwner = lease_owner,
+            LeaseExpiry = lease_expiry is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null,
+            Created = DateTimeOffset.FromUnixTimeMilliseconds(created),
+            Finished = finished is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+        };
+    }
+#pragma warning restore IDE1006, CA1707
+}

@@ -1,0 +1,237 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using ObjStore.Core;
+using ObjStore.Erasure;
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects;
+
+/// <summary>A shard that is missing or bad, and why.</summary>
+public sealed record ShardProblem(int Index, string StoreId, string Problem);
+
+/// <summary>Progress of a maintenance pass: items (layouts or shards) and bytes, reported as they go.</summary>
+public interface IJobProgress
+{
+    void SetTotal(long items, long bytes);
+
+    void Advance(long items, long bytes);
+}
+
+/// <summary>
+/// Scrub, heal and garbage collection of shards. Scrubbing reads every block of every shard and checks it against its
+/// checksum, and the footer against the layout; healing rebuilds the bad shards of a layout from k good ones, stripe by
+/// stripe, and writes them whole to their place (replacing the bad file atomically); collection deletes shards nothing
+/// in the catalogue names, once they are older than the grace period (so writes in flight are never touched).
+/// </summary>
+public sealed partial class ErasureObjectLayer
+{
+    private const int FooterReadLimit = 64 << 10;
+
+    /// <summary>Reads every shard of a layout whole; returns the shards that are missing, short, corrupt or footerless.</summary>
+    public async Task<IReadOnlyList<ShardProblem>> VerifyAsync(DataRef data, IoBudget budget, CancellationToken cancellationToken)
+    {
+        var layout = data.Layout;
+        var stripes = new StripeLayout(layout.DataShards, layout.ParityShards, layout.StripeSize);
+        var problems = new List<ShardProblem>();
+        var block = new byte[stripes.BlockSize + StripeLayout.ChecksumSize];
+        for (int index = 0; index < layout.Placement.Count; index++)
+        {
+            string? problem = await VerifyShardAsync(layout, stripes, data.Size, index, block, budget, cancellationToken);
+            if (problem is not null)
+            {
+                problems.Add(new ShardProblem(index, layout.Placement[index], problem));
+            }
+        }
+        return problems;
+    }
+
+    private async Task<string?> VerifyShardAsync(
+        ObjectLayout layout, StripeLayout stripes, long size, int index, byte[] block, IoBudget budget, CancellationToken cancellationToken)
+    {
+        if (!_stores.TryGetValue(layout.Placement[index], out var store))
+        {
+            return "store not configured";
+        }
+        try
+        {
+            await using var reader = await store.OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
+            long stripeCount = stripes.StripeCount(size);
+            for (long s = 0; s < stripeCount; s++)
+            {
+                int length = stripes.BlockLength(stripes.StripeDataLength(size, s)) + StripeLayout.ChecksumSize;
+                await budget.SpendAsync(length, cancellationToken);
+                var buffer = block.AsMemory(0, length);
+                if (await reader.ReadAsync(stripes.BlockOffset(s), buffer, cancellationToken) != length)
+                {
+                    return $"short at stripe {s}";
+                }
+                var span = buffer.Span;
+                if (XxHash3.HashToUInt64(span[..^StripeLayout.ChecksumSize]) != BinaryPrimitives.ReadUInt64LittleEndian(span[^StripeLayout.ChecksumSize..]))
+                {
+                    return $"checksum mismatch at stripe {s}";
+                }
+            }
+            var footer = await ReadFooterAsync(reader, stripes.ShardDataLength(size), cancellationToken);
+            return footer is null ? "footer missing or corrupt"
+                : footer.DataId != layout.DataId || footer.Index != index ? "footer names another shard"
+                : null;
+        }
+        catch (ShardNotFoundException)
+        {
+            return "missing";
+        }
+        catch (Exception e) when (IsShardFailure(e))
+        {
+            return "unreadable: " + e.Message;
+        }
+    }
+
+    private static async Task<ShardFooter?> ReadFooterAsync(IShardReader reader, long dataLength, CancellationToken cancellationToken)
+    {
+        var tail = new byte[FooterReadLimit];
+        int n = await reader.ReadAsync(dataLength, tail, cancellationToken);
+        return n == tail.Length ? null : ShardFooter.Parse(tail.AsSpan(0, n));
+    }
+
+    /// <summary>
+    /// Rewrites the shards <paramref name="bad"/> of a layout from k good ones: each stripe is read (and rebuilt where
+    /// needed), re-encoded, and the bad shards' blocks written to fresh shards on their stores, committed with a footer
+    /// copied from a good shard. Throws <see cref="ReadQuorumException"/> when fewer than k shards are good.
+    /// </summary>
+    public async Task HealAsync(DataRef data, IReadOnlyCollection<int> bad, IoBudget budget, CancellationToken cancellationToken)
+    {
+        if (bad.Count == 0)
+        {
+            return;
+        }
+        var layout = data.Layout;
+        var stripes = new StripeLayout(layout.DataShards, layout.ParityShards, layout.StripeSize);
+        var footer = await GoodFooterAsync(layout, stripes.ShardDataLength(data.Size), bad, cancellationToken)
+            ?? throw new ReadQuorumException(0, layout.DataShards, $"no good shard footer for {layout.DataId}");
+        var codec = Codec(layout.DataShards, layout.ParityShards);
+        var writers = new Dictionary<int, IShardWriter>();
+        try
+        {
+            foreach (int index in bad)
+            {
+                writers[index] = await _stores[layout.Placement[index]].CreateAsync(ShardId.For(layout.DataId, index), cancellationToken);
+            }
+            await using var readers = new ShardReaders(this, layout, avoid: bad);
+            using var stripe = new StripeBuffer(codec, stripes);
+            var checksum = new byte[StripeLayout.ChecksumSize];
+            long stripeCount = stripes.StripeCount(data.Size);
+            for (long s = 0; s < stripeCount; s++)
+            {
+                await readers.ReadStripeAsync(stripe, stripes, data.Size, s, cancellationToken);
+                stripe.Seal(stripe.DataLength);
+                foreach (var (index, writer) in writers)
+                {
+                    await budget.SpendAsync(stripe.BlockLength, cancellationToken);
+                    stripe.WriteChecksum(index, checksum);
+                    await writer.WriteAsync(stripe.Block(index), cancellationToken);
+                    await writer.WriteAsync(checksum, cancellationToken);
+                }
+            }
+            foreach (var (index, writer) in writers)
+            {
+                await writer.CommitAsync((footer with { Index = index }).Serialize(), cancellationToken);
+            }
+        }
+        finally
+        {
+            foreach (var writer in writers.Values)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<ShardFooter?> GoodFooterAsync(ObjectLayout layout, long dataLength, IReadOnlyCollection<int> bad, CancellationToken cancellationToken)
+    {
+        for (int index = 0; index < layout.Placement.Count; index++)
+        {
+            if (bad.Contains(index) || !_stores.TryGetValue(layout.Placement[index], out var store))
+            {
+                continue;
+            }
+            try
+            {
+                await using var reader = await store.OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
+                if (await ReadFooterAsync(reader, dataLength, cancellationToken) is { } footer && footer.DataId == layout.DataId)
+                {
+                    return footer;
+                }
+            }
+            catch (Exception e) when (IsShardFailure(e))
+            {
+                // try the next shard
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Deletes shards no catalogue entry names and older than <paramref name="grace"/>; returns how many.</summary>
+    public async Task<int> CollectOrphansAsync(TimeSpan grace, IJobProgress progress, CancellationToken cancellationToken)
+    {
+        int deleted = 0;
+        var cutoff = _clock.GetUtcNow() - grace;
+        var verdicts = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var store in _stores.Values)
+        {
+            await foreach (var entry in store.ListAsync(cancellationToken))
+            {
+                progress.Advance(1, entry.Length);
+                if (entry.Modified > cutoff)
+                {
+                    continue; // maybe a write in flight: its catalogue row may be about to commit
+                }
+                string dataId = entry.ShardId[..32];
+                if (!verdicts.TryGetValue(dataId, out bool referenced))
+                {
+                    verdicts[dataId] = referenced = await _catalogue.IsDataReferencedAsync(dataId);
+                }
+                if (!referenced)
+                {
+                    await store.DeleteAsync(entry.ShardId, cancellationToken);
+                    deleted++;
+                }
+            }
+        }
+        return deleted;
+    }
+}
+
+/// <summary>A byte-rate limit for background I/O, so scrubbing and healing leave the foreground its latency.</summary>
+public sealed class IoBudget(long bytesPerSecond, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Lock _lock = new();
+    private long _windowStart = -1;
+    private long _spent;
+
+    public static IoBudget Unlimited { get; } = new(0);
+
+    public async ValueTask SpendAsync(long bytes, CancellationToken cancellationToken)
+    {
+        if (bytesPerSecond <= 0)
+        {
+            return;
+        }
+        TimeSpan wait;
+        lock (_lock)
+        {
+            long now = _clock.GetTimestamp();
+            if (_windowStart < 0)
+            {
+                _windowStart = now;
+            }
+            _spent += bytes;
+            var due = TimeSpan.FromSeconds((double)_spent / bytesPerSecond);
+            wait = due - _clock.GetElapsedTime(_windowStart, now);
+        }
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, _clock, cancellationToken);
+        }
+    }
+}

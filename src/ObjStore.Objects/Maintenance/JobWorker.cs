@@ -1,0 +1,290 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ObjStore.Core;
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects.Maintenance;
+
+/// <summary>Settings of background maintenance: rates, lease, cadence.</summary>
+public sealed class MaintenanceOptions
+{
+    /// <summary>Scrub reads at most this many bytes a second (0: unlimited).</summary>
+    public long ScrubBytesPerSecond { get; set; } = 64L << 20;
+
+    /// <summary>Heal writes at most this many bytes a second (0: unlimited).</summary>
+    public long HealBytesPerSecond { get; set; } = 128L << 20;
+
+    /// <summary>A claimed job's lease; renewed while it runs, so a dead worker's job is free again after this long.</summary>
+    public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shards younger than this are never collected, however unreferenced (a write may be in flight).</summary>
+    public TimeSpan GcGrace { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan GcInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>One full scrub pass is started this often.</summary>
+    public TimeSpan ScrubPeriod { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often known degraded shards are looked for and a heal queued.</summary>
+    public TimeSpan AutoHealInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public static class JobKinds
+{
+    public const string Heal = "heal";
+    public const string Scrub = "scrub";
+    public const string Gc = "gc";
+
+    /// <summary>The heal target that means "every shard recorded as degraded".</summary>
+    public const string Degraded = "degraded";
+
+    public static readonly string[] All = [Heal, Scrub, Gc];
+}
+
+/// <summary>
+/// Claims jobs from the catalogue under a lease and runs them: heal, scrub, gc. Progress is written back with every
+/// lease renewal; a worker that loses its lease (it stalled, and another took the job over) stops. Failures go back to
+/// the queue with exponential backoff until the job is out of attempts.
+/// </summary>
+public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalogue, MaintenanceOptions options, ILogger logger, string workerId)
+{
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var job = await catalogue.ClaimJobAsync(workerId, options.JobLease, JobKinds.All);
+                if (job is null)
+                {
+                    await Task.Delay(options.JobPollInterval, stopping);
+                    continue;
+                }
+                await ExecuteAsync(job, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogWorkerError(logger, e);
+                await Task.Delay(options.JobPollInterval, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(JobInfo job, CancellationToken stopping)
+    {
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var progress = new LeasedProgress(catalogue, job.Id, workerId, options.JobLease, lost);
+        var renewing = progress.KeepAliveAsync();
+        LogJobStarted(logger, job.Id, job.Kind, job.Target, job.Attempts);
+        try
+        {
+            object result = job.Kind switch
+            {
+                JobKinds.Heal => await HealAsync(job.Target, progress, lost.Token),
+                JobKinds.Scrub => await ScrubAsync(progress, lost.Token),
+                JobKinds.Gc => await CollectAsync(progress, lost.Token),
+                _ => throw new InvalidOperationException($"unknown job kind '{job.Kind}'"),
+            };
+            await progress.StopAsync(renewing);
+            await catalogue.FinishJobAsync(job.Id, workerId, succeeded: true, null, JsonSerializer.Serialize(result), TimeSpan.Zero);
+            LogJobFinished(logger, job.Id, job.Kind, "succeeded");
+        }
+        catch (Exception e) when (!stopping.IsCancellationRequested)
+        {
+            await progress.StopAsync(renewing);
+            var backoff = TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, job.Attempts)));
+            await catalogue.FinishJobAsync(job.Id, workerId, succeeded: false, e.Message, null, backoff);
+            LogJobFailed(logger, job.Id, job.Kind, e.Message);
+        }
+    }
+
+    /// <summary>Heal: "degraded" (what reads, writes and scrubs recorded), "*" (everything) or "bucket[/prefix]".</summary>
+    private async Task<object> HealAsync(string target, LeasedProgress progress, CancellationToken ct)
+    {
+        var budget = new IoBudget(options.HealBytesPerSecond);
+        int checkedLayouts = 0, healed = 0;
+        if (target == JobKinds.Degraded)
+        {
+            var failedIds = new HashSet<string>(StringComparer.Ordinal);
+            while (true)
+            {
+                var rows = (await catalogue.DegradedShardsAsync(1000)).Where(r => !failedIds.Contains(r.DataId)).ToList();
+                if (rows.Count == 0)
+                {
+                    break;
+                }
+                var ids = rows.Select(r => r.DataId).Distinct(StringComparer.Ordinal).ToList();
+                progress.SetTotal(progress.ItemsDone + ids.Count, 0);
+                foreach (var dataId in ids)
+                {
+                    var data = await catalogue.FindDataAsync(dataId);
+                    if (data is not null)
+                    {
+                        checkedLayouts++;
+                        healed += await HealOneAsync(data, budget, ct) ? 1 : 0;
+                    }
+                    await catalogue.ClearDegradedAsync(dataId);
+                    progress.Advance(1, data?.Size ?? 0);
+                }
+            }
+            return new { target, checkedLayouts, healed };
+        }
+        var (bucket, prefix) = ParseScope(target);
+        await foreach (var data in AllDataAsync(bucket, prefix, ct))
+        {
+            checkedLayouts++;
+            healed += await HealOneAsync(data, budget, ct) ? 1 : 0;
+            await catalogue.ClearDegradedAsync(data.Layout.DataId);
+            progress.Advance(1, data.Size);
+        }
+        return new { target, checkedLayouts, healed };
+    }
+
+    private async Task<bool> HealOneAsync(DataRef data, IoBudget budget, CancellationToken ct)
+    {
+        var problems = await layer.VerifyAsync(data, IoBudget.Unlimited, ct);
+        if (problems.Count == 0)
+        {
+            return false;
+        }
+        await layer.HealAsync(data, [.. problems.Select(p => p.Index)], budget, ct);
+        LogHealed(logger, data.Layout.DataId, data.Bucket, data.Key, string.Join(", ", problems.Select(p => $"{p.Index}@{p.StoreId}: {p.Problem}")));
+        return true;
+    }
+
+    private async Task<object> ScrubAsync(LeasedProgress progress, CancellationToken ct)
+    {
+        var budget = new IoBudget(options.ScrubBytesPerSecond);
+        int layouts = 0, shards = 0, bad = 0;
+        await foreach (var data in AllDataAsync(null, "", ct))
+        {
+            var problems = await layer.VerifyAsync(data, budget, ct);
+            layouts++;
+            shards += data.Layout.Placement.Count;
+            if (problems.Count > 0)
+            {
+                bad += problems.Count;
+                foreach (var reason in problems.GroupBy(p => p.Problem))
+                {
+                    await catalogue.RecordDegradedShardsAsync(data.Layout, [.. reason.Select(p => p.Index)], "scrub: " + reason.Key);
+                }
+            }
+            progress.Advance(1, data.Size);
+        }
+        if (bad > 0 && await catalogue.FindActiveJobAsync(JobKinds.Heal, JobKinds.Degraded) is null)
+        {
+            await catalogue.EnqueueJobAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
+        }
+        return new { layouts, shards, bad };
+    }
+
+    private async Task<object> CollectAsync(LeasedProgress progress, CancellationToken ct)
+    {
+        await layer.CollectPendingDeletesAsync(ct);
+        int expiredUploads = await layer.ExpireAbandonedUploadsAsync(ct);
+        int orphans = await layer.CollectOrphansAsync(options.GcGrace, progress, ct);
+        return new { expiredUploads, orphansDeleted = orphans };
+    }
+
+    private async IAsyncEnumerable<DataRef> AllDataAsync(string? bucket, string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        string? after = null;
+        while (!ct.IsCancellationRequested)
+        {
+            var page = await catalogue.ListDataAsync(after, 500, bucket, prefix);
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+            foreach (var data in page)
+            {
+                yield return data;
+            }
+            after = page[^1].Layout.DataId;
+        }
+    }
+
+    /// <summary>"*" is everything; otherwise "bucket" or "bucket/prefix".</summary>
+    public static (string? Bucket, string Prefix) ParseScope(string target)
+    {
+        if (target is "*" or "")
+        {
+            return (null, "");
+        }
+        int slash = target.IndexOf('/');
+        return slash < 0 ? (target, "") : (target[..slash], target[(slash + 1)..]);
+    }
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Job {Id} ({Kind} {Target}) started, attempt {Attempt}")]
+    private static partial void LogJobStarted(ILogger logger, long id, string kind, string target, int attempt);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Job {Id} ({Kind}) {State}")]
+    private static partial void LogJobFinished(ILogger logger, long id, string kind, string state);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Job {Id} ({Kind}) failed: {Error}")]
+    private static partial void LogJobFailed(ILogger logger, long id, string kind, string error);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Healed {DataId} ({Bucket}/{Key}): {Problems}")]
+    private static partial void LogHealed(ILogger logger, string dataId, string bucket, string key, string problems);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Error, Message = "The job worker hit an error; continuing")]
+    private static partial void LogWorkerError(ILogger logger, Exception e);
+
+    /// <summary>Progress counters, written to the job row with each lease renewal; a lost lease cancels the job.</summary>
+    private sealed class LeasedProgress(Catalogue catalogue, long jobId, string owner, TimeSpan lease, CancellationTokenSource lost) : IJobProgress, IDisposable
+    {
+        private long _itemsDone, _itemsTotal, _bytesDone, _bytesTotal;
+        private readonly CancellationTokenSource _stop = new();
+
+        public long ItemsDone => Interlocked.Read(ref _itemsDone);
+
+        public void SetTotal(long items, long bytes)
+        {
+            Interlocked.Exchange(ref _itemsTotal, items);
+            Interlocked.Exchange(ref _bytesTotal, bytes);
+        }
+
+        public void Advance(long items, long bytes)
+        {
+            Interlocked.Add(ref _itemsDone, items);
+            Interlocked.Add(ref _bytesDone, bytes);
+        }
+
+        public async Task KeepAliveAsync()
+        {
+            var every = lease / 3;
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 1000)), _stop.Token);
+                    if (!await catalogue.RenewJobAsync(jobId, owner, lease, ItemsDone, Interlocked.Read(ref _itemsTotal),
+                        Interlocked.Read(ref _bytesDone), Interlocked.Read(ref _bytesTotal)))
+                    {
+                        await lost.CancelAsync();
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public async Task StopAsync(Task renewing)
+        {
+            await _stop.CancelAsync();
+            await renewing;
+            await catalogue.RenewJobAsync(jobId, owner, lease, ItemsDone, Interlocked.Read(ref _itemsTotal),
+                Interlocked.Read(ref _bytesDone), Interlocked.Read(ref _bytesTotal));
+        }
+
+        public void Dispose() => _stop.Dispose();
+    }
+}

@@ -1,0 +1,50 @@
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects.Maintenance;
+
+/// <summary>
+/// Queues the periodic work: a heal whenever degraded shards are recorded, a full scrub every scrub period and a GC
+/// every GC interval, each only if the same job is not already queued or running.
+/// </summary>
+public static class MaintenanceScheduler
+{
+    public static async Task RunAsync(Catalogue catalogue, MaintenanceOptions options, TimeProvider clock, CancellationToken stopping)
+    {
+        var nextScrub = clock.GetUtcNow() + options.ScrubPeriod;
+        var nextGc = clock.GetUtcNow() + options.GcInterval;
+        using var timer = new PeriodicTimer(options.AutoHealInterval, clock);
+        try
+        {
+            do
+            {
+                if (await catalogue.CountDegradedShardsAsync() > 0)
+                {
+                    await EnsureQueuedAsync(catalogue, JobKinds.Heal, JobKinds.Degraded, priority: 10);
+                }
+                var now = clock.GetUtcNow();
+                if (now >= nextScrub)
+                {
+                    await EnsureQueuedAsync(catalogue, JobKinds.Scrub, "*", priority: 0);
+                    nextScrub = now + options.ScrubPeriod;
+                }
+                if (now >= nextGc)
+                {
+                    await EnsureQueuedAsync(catalogue, JobKinds.Gc, "*", priority: 5);
+                    nextGc = now + options.GcInterval;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stopping));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task EnsureQueuedAsync(Catalogue catalogue, string kind, string target, int priority)
+    {
+        if (await catalogue.FindActiveJobAsync(kind, target) is null)
+        {
+            await catalogue.EnqueueJobAsync(kind, target, priority);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ObjStore.Metadata;
+using ObjStore.S3.Auth;
+
+namespace ObjStore.Cli.Commands;
+
+/// <summary>
+/// `objstore admin status|jobs|heal [bucket[/prefix]]|scrub|gc` against a running gateway or dev server, over its
+/// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
+/// </summary>
+internal static class AdminCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static async Task<int> RunAsync(string verb, Options options)
+    {
+        string endpoint = (options.Get("endpoint") ?? Environment.GetEnvironmentVariable("OBJSTORE_ENDPOINT") ?? "http://127.0.0.1:9000").TrimEnd('/');
+        string accessKey = options.Get("access-key") ?? Environment.GetEnvironmentVariable("OBJSTORE_ACCESS_KEY") ?? "objstore";
+        string secretKey = options.Get("secret-key") ?? Environment.GetEnvironmentVariable("OBJSTORE_SECRET_KEY") ?? "objstore-dev-secret";
+        bool json = options.Flag("json");
+        bool wait = options.Flag("wait");
+        options.RejectUnknown();
+        using var admin = new AdminClient(endpoint, accessKey, secretKey);
+        try
+        {
+            switch (verb)
+            {
+                case "status":
+                    var status = await admin.GetAsync<JsonElement>("/status");
+                    Console.WriteLine(json ? JsonSerializer.Serialize(status, Json) : FormatStatus(status));
+                    return 0;
+                case "jobs":
+                    var jobs = await admin.GetAsync<List<JobInfo>>("/jobs");
+                    Console.WriteLine(json ? JsonSerializer.Serialize(jobs, Json) : string.Join('\n', jobs.Select(FormatJob)));
+                    return 0;
+                case "heal" or "scrub" or "gc":
+                    string target = options.Positional.FirstOrDefault() ?? "*";
+                    var job = await admin.PostAsync<JobInfo>($"/jobs?kind={verb}&target={Uri.EscapeDataString(target)}");
+                    while (wait && !job.IsFinished)
+                    {
+                        if (!json && !Console.IsOutputRedirected)
+                        {
+                            Console.Write("\r" + FormatJob(job));
+                        }
+                        await Task.Delay(500);
+                        job = await admin.GetAsync<JobInfo>($"/jobs/{job.Id}");
+                    }
+                    Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : "\r" + FormatJob(job));
+                    return !wait || job.State == JobStates.Succeeded ? 0 : 1;
+                default:
+                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc)");
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"objstore admin: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static string FormatJob(JobInfo job)
+    {
+        double done = job.ItemsTotal > 0 ? Math.Clamp((double)job.ItemsDone / job.ItemsTotal, 0, 1) : job.IsFinished ? 1 : 0;
+        int filled = (int)Math.Round(done * 20);
+        string bar = job.ItemsTotal > 0 || job.IsFinished ? $"[{new string('#', filled)}{new string('.', 20 - filled)}]" : "[ running... ]";
+        string line = FormattableString.Invariant(
+            $"#{job.Id,-5} {job.Kind,-6} {job.Target,-20} {job.State,-10} {bar} {job.ItemsDone} items {job.BytesDone / 1048576.0:F1} MiB  attempt {job.Attempts}/{job.MaxAttempts}");
+        return line + (job.LastError is { } error ? $"  error: {error}" : "") + (job.Result is { } result ? $"  {result}" : "");
+    }
+
+    private static string FormatStatus(JsonElement status)
+    {
+        var lines = new List<string> { $"{"store",-12}{"ready",-7}{"free GiB",10}{"total GiB",11}" };
+        foreach (var store in status.GetProperty("stores").EnumerateArray())
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{store.GetProperty("id").GetString(),-12}{(store.GetProperty("ready").GetBoolean() ? "yes" : "NO"),-7}{store.GetProperty("freeBytes").GetInt64() / 1073741824.0,10:F1}{store.GetProperty("totalBytes").GetInt64() / 1073741824.0,11:F1}"));
+        }
+        var jobs = status.GetProperty("jobs");
+        lines.Add($"degraded shards: {status.GetProperty("degradedShards").GetInt64()}   jobs queued {jobs.GetProperty("queued")}, running {jobs.GetProperty("running")}, failed {jobs.GetProperty("failed")}");
+        return string.Join('\n', lines);
+    }
+
+    private sealed class AdminClient(string endpoint, string accessKey, string secretKey) : IDisposable
+    {
+        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+        private readonly SigV4Signer _signer = new(accessKey, secretKey);
+
+        public Task<T> GetAsync<T>(string path) => SendAsync<T>(HttpMethod.Get, path);
+
+        public Task<T> PostAsync<T>(string path) => SendAsync<T>(HttpMethod.Post, path);
+
+        private async Task<T> SendAsync<T>(HttpMethod method, string path)
+        {
+            using var request = new HttpRequestMessage(method, new Uri(endpoint + "/_objstore/admin" + path));
+            _signer.Sign(request);
+            using var response = await _http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+            return (await response.Content.ReadFromJsonAsync<T>(Json))!;
+        }
+
+        public void Dispose() => _http.Dispose();
+    }
+}

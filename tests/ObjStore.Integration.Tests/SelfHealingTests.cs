@@ -1,0 +1,200 @@
+using System.Net;
+using System.Net.Http.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.S3.Transfer;
+using ObjStore.Metadata;
+using ObjStore.S3.Auth;
+
+namespace ObjStore.Integration.Tests;
+
+/// <summary>Scrub, heal and GC through the admin API of a dev server: bit rot, a wiped store, orphaned shards, leases.</summary>
+public class SelfHealingTests
+{
+    private static readonly Dictionary<string, string?> Fast = new()
+    {
+        ["Maintenance:ScrubBytesPerSecond"] = "0",
+        ["Maintenance:HealBytesPerSecond"] = "0",
+        ["Maintenance:JobPollInterval"] = "00:00:00.100",
+        ["Maintenance:GcGrace"] = "00:00:00",
+        ["Maintenance:AutoHealInterval"] = "01:00:00",
+    };
+
+    private static byte[] RandomBytes(int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static async Task<Dictionary<string, byte[]>> WriteObjectsAsync(AmazonS3Client s3, string bucket)
+    {
+        await s3.PutBucketAsync(bucket);
+        var objects = new Dictionary<string, byte[]>();
+        foreach (var (key, size) in new[] { ("a", 1), ("b", 65_536 * 3 + 7), ("c", 700_000), ("d", 0) })
+        {
+            objects[key] = RandomBytes(size, size);
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(objects[key]) });
+        }
+        objects["mp"] = RandomBytes(11 << 20, 5);
+        using var transfer = new TransferUtility(s3);
+        await transfer.UploadAsync(new TransferUtilityUploadRequest { BucketName = bucket, Key = "mp", InputStream = new MemoryStream(objects["mp"]), PartSize = 5 << 20 });
+        return objects;
+    }
+
+    private static async Task ReadAllBackAsync(AmazonS3Client s3, string bucket, Dictionary<string, byte[]> objects)
+    {
+        foreach (var (key, expected) in objects)
+        {
+            using var response = await s3.GetObjectAsync(bucket, key);
+            using var buffer = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(buffer);
+            Assert.True(expected.AsSpan().SequenceEqual(buffer.ToArray()), $"{key} differs");
+        }
+    }
+
+    private static async Task<JobInfo> RunJobAsync(DevServer server, string kind, string target = "*")
+    {
+        using var http = new HttpClient();
+        var signer = new SigV4Signer("it", "integration-secret");
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"{server.Url}/_objstore/admin/jobs?kind={kind}&target={Uri.EscapeDataString(target)}");
+        signer.Sign(post);
+        using var created = await http.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var job = (await created.Content.ReadFromJsonAsync<JobInfo>())!;
+        for (int i = 0; i < 600 && !job.IsFinished; i++)
+        {
+            await Task.Delay(100);
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"{server.Url}/_objstore/admin/jobs/{job.Id}");
+            signer.Sign(get);
+            using var response = await http.SendAsync(get);
+            job = (await response.Content.ReadFromJsonAsync<JobInfo>())!;
+        }
+        Assert.True(job.State == JobStates.Succeeded, $"job {kind} {target}: {job.State} {job.LastError}");
+        return job;
+    }
+
+    /// <summary>Flips one byte in the data section of every shard file whose name ends in one of the indexes.</summary>
+    private static int Rot(DevServer server, params string[] indexes)
+    {
+        int rotted = 0;
+        foreach (var file in server.ShardFiles().Where(f => indexes.Any(i => f.EndsWith("." + i, StringComparison.Ordinal))))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+            if (stream.Length <= 40)
+            {
+                continue;
+            }
+            stream.Position = 3;
+            int b = stream.ReadByte();
+            stream.Position = 3;
+            stream.WriteByte((byte)(b ^ 0x10));
+            rotted++;
+        }
+        return rotted;
+    }
+
+    [Fact]
+    public async Task ScrubFindsEveryRottedShardHealRepairsThemAndASecondScrubFindsNone()
+    {
+        await using var server = await DevServer.StartAsync("4+2", settings: Fast);
+        using var s3 = server.Client();
+        var objects = await WriteObjectsAsync(s3, "rot");
+        int rotted = Rot(server, "01", "04"); // up to m = 2 shards of every object
+
+        var scrub = await RunJobAsync(server, "scrub");
+        Assert.Contains($"\"bad\":{rotted}", scrub.Result, StringComparison.Ordinal);
+        await ReadAllBackAsync(s3, "rot", objects);
+
+        // The scrub queued a heal of what it found; one more runs after it, and finds nothing left.
+        await RunJobAsync(server, "heal", "degraded");
+        var jobs = await server.Catalogue.ListJobsAsync(10);
+        Assert.Contains(jobs, j => j.Kind == "heal" && j.Result is { } r && r.Contains($"\"healed\":{objects.Count}", StringComparison.Ordinal));
+        Assert.Equal(0, await server.Catalogue.CountDegradedShardsAsync());
+        var again = await RunJobAsync(server, "scrub");
+        Assert.Contains("\"bad\":0", again.Result, StringComparison.Ordinal);
+        await ReadAllBackAsync(s3, "rot", objects);
+    }
+
+    [Fact]
+    public async Task AWipedStoreIsRestoredToFullRedundancy()
+    {
+        await using var server = await DevServer.StartAsync("4+2", settings: Fast);
+        using var s3 = server.Client();
+        var objects = await WriteObjectsAsync(s3, "wipe");
+        Directory.Delete(Path.Combine(server.DataDir, "store-03", "shards"), recursive: true);
+        await ReadAllBackAsync(s3, "wipe", objects); // readable all along
+
+        var heal = await RunJobAsync(server, "heal", "wipe");
+        Assert.True(heal.ItemsDone > 0);
+        // Full redundancy again: two other stores lost now, and every byte still reads back.
+        foreach (var store in new[] { "store-00", "store-05" })
+        {
+            Directory.Delete(Path.Combine(server.DataDir, store, "shards"), recursive: true);
+        }
+        await ReadAllBackAsync(s3, "wipe", objects);
+    }
+
+    [Fact]
+    public async Task GcDeletesOrphanedShardsAndNothingElse()
+    {
+        await using var server = await DevServer.StartAsync("2+1", settings: Fast);
+        using var s3 = server.Client();
+        var objects = await WriteObjectsAsync(s3, "gc-bucket");
+        int live = server.ShardFiles().Count;
+        // A crash between shard commit and catalogue commit leaves shards nothing names.
+        var template = server.ShardFiles()[0];
+        string orphanId = Core.ShardId.NewDataId();
+        for (int i = 0; i < 3; i++)
+        {
+            string orphan = server.Stores[i].PathOf(Core.ShardId.For(orphanId, i));
+            Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
+            File.Copy(template, orphan);
+            File.SetLastWriteTimeUtc(orphan, DateTime.UtcNow.AddHours(-2));
+        }
+        Assert.Equal(live + 3, server.ShardFiles().Count);
+
+        var gc = await RunJobAsync(server, "gc");
+        Assert.Contains("\"orphansDeleted\":3", gc.Result, StringComparison.Ordinal);
+        Assert.Equal(live, server.ShardFiles().Count);
+        await ReadAllBackAsync(s3, "gc-bucket", objects);
+    }
+
+    [Fact]
+    public async Task AnExpiredLeaseHandsTheJobToAnotherWorkerUntilItIsOutOfAttempts()
+    {
+        string dir = Directory.CreateTempSubdirectory("objstore-jobs-").FullName;
+        try
+        {
+            using var catalogue = new Catalogue(Path.Combine(dir, "catalogue.db"));
+            long id = await catalogue.EnqueueJobAsync("scrub", "*", maxAttempts: 2);
+            var first = await catalogue.ClaimJobAsync("worker-a", TimeSpan.FromMilliseconds(1), ["scrub"]);
+            Assert.Equal(id, first!.Id);
+            Assert.Null(await catalogue.ClaimJobAsync("worker-b", TimeSpan.FromMinutes(1), ["heal"]));
+            await Task.Delay(20);
+            var second = await catalogue.ClaimJobAsync("worker-b", TimeSpan.FromMilliseconds(1), ["scrub"]);
+            Assert.Equal((id, 2, "worker-b"), (second!.Id, second.Attempts, second.LeaseOwner));
+            Assert.False(await catalogue.RenewJobAsync(id, "worker-a", TimeSpan.FromMinutes(1), 0, 0, 0, 0)); // a lost lease stays lost
+            await Task.Delay(20);
+            Assert.Null(await catalogue.ClaimJobAsync("worker-c", TimeSpan.FromMinutes(1), ["scrub"]));
+            var failed = await catalogue.GetJobAsync(id);
+            Assert.Equal(JobStates.Failed, failed!.State);
+            Assert.Contains("out of attempts", failed.LastError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TheAdminApiRefusesUnsignedRequests()
+    {
+        await using var server = await DevServer.StartAsync("2+1", settings: Fast);
+        using var http = new HttpClient();
+        using var response = await http.PostAsync($"{server.Url}/_objstore/admin/jobs?kind=gc", null);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(await server.Catalogue.ListJobsAsync(10));
+    }
+}
