@@ -249,3 +249,44 @@ public sealed partial class Catalogue
     }
 #pragma warning restore IDE1006, CA1707
 }
+
+/// <summary>Catalogue recovery: objects put back from what their shards' footers say.</summary>
+public sealed partial class Catalogue
+{
+    /// <summary>
+    /// Puts a recovered object back (and its bucket, and for a multipart object its parts), unless the key already
+    /// holds an object at least as new. Returns false when it was skipped.
+    /// </summary>
+    public Task<bool> RestoreObjectAsync(ObjectInfo info) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        connection.Execute("INSERT INTO buckets(name, created) VALUES (@name, @created) ON CONFLICT(name) DO NOTHING",
+            new { name = info.Bucket, created = info.LastModified.ToUnixTimeMilliseconds() }, tx);
+        var current = FindObject(connection, tx, info.Bucket, info.Key);
+        if (current is not null && current.last_modified >= info.LastModified.ToUnixTimeMilliseconds())
+        {
+            tx.Commit();
+            return false;
+        }
+        if (current is not null)
+        {
+            Retire(connection, tx, current);
+        }
+        if (info.IsMultipart)
+        {
+            foreach (var part in info.Parts)
+            {
+                connection.Execute($"INSERT OR REPLACE INTO parts ({PartRow.Columns}) VALUES ({PartRow.Parameters})", PartRow.From(info.UploadId!, part), tx);
+            }
+        }
+        InsertObject(connection, tx, info);
+        tx.Commit();
+        return true;
+    });
+
+    public async Task<bool> HasBucketsAsync()
+    {
+        await using var connection = await OpenReaderAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT EXISTS(SELECT 1 FROM buckets)") != 0;
+    }
+}

@@ -173,6 +173,11 @@ public sealed partial class ErasureObjectLayer
     /// <summary>Deletes shards no catalogue entry names and older than <paramref name="grace"/>; returns how many.</summary>
     public async Task<int> CollectOrphansAsync(TimeSpan grace, IJobProgress progress, CancellationToken cancellationToken)
     {
+        if (!await _catalogue.HasBucketsAsync())
+        {
+            // An empty catalogue over stores that hold shards is a lost catalogue, not garbage: rebuild it first.
+            return 0;
+        }
         int deleted = 0;
         var cutoff = _clock.GetUtcNow() - grace;
         var verdicts = new Dictionary<string, bool>(StringComparer.Ordinal);

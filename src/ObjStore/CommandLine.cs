@@ -15,7 +15,7 @@ internal static class CommandLine
                                                            one storage node (shards over authenticated HTTP)
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
-          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
+          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc|rebuild-metadata [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
           objstore bench s3 --endpoint URL --access-key K --secret-key S [--bucket B]

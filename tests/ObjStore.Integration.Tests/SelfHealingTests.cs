@@ -161,6 +161,56 @@ public class SelfHealingTests
     }
 
     [Fact]
+    public async Task TheCatalogueIsRebuiltFromShardFootersAlone()
+    {
+        string dataDir = Directory.CreateTempSubdirectory("objstore-rebuild-").FullName;
+        Dictionary<string, byte[]> objects;
+        string multipartETag;
+        var first = await DevServer.StartAsync("4+2", dataDir, Fast);
+        using (var s3 = first.Client())
+        {
+            objects = await WriteObjectsAsync(s3, "lost");
+            var put = new PutObjectRequest { BucketName = "lost", Key = "dir/with meta", ContentBody = "metadata matters", ContentType = "text/x-kept" };
+            put.Metadata["colour"] = "blue";
+            await s3.PutObjectAsync(put);
+            objects["dir/with meta"] = "metadata matters"u8.ToArray();
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "a", ContentBody = "overwritten" }); // the newest version wins
+            objects["a"] = "overwritten"u8.ToArray();
+            string id = (await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "lost", Key = "multi", ContentType = "video/x-parts" })).UploadId;
+            byte[] one = RandomBytes(5 << 20, 40), two = RandomBytes(1234, 41);
+            var p1 = await s3.UploadPartAsync(new UploadPartRequest { BucketName = "lost", Key = "multi", UploadId = id, PartNumber = 1, InputStream = new MemoryStream(one) });
+            var p2 = await s3.UploadPartAsync(new UploadPartRequest { BucketName = "lost", Key = "multi", UploadId = id, PartNumber = 2, InputStream = new MemoryStream(two) });
+            multipartETag = (await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = "lost", Key = "multi", UploadId = id, PartETags = [new PartETag(1, p1.ETag), new PartETag(2, p2.ETag)],
+            })).ETag;
+            objects["multi"] = [.. one, .. two];
+        }
+        await first.StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.EnumerateFiles(dataDir, "catalogue.db*"))
+        {
+            File.Delete(file);
+        }
+
+        await using var second = await DevServer.StartAsync("4+2", dataDir, Fast);
+        using var again = second.Client();
+        Assert.Empty((await again.ListBucketsAsync()).Buckets ?? []);
+        var rebuild = await RunJobAsync(second, "rebuild-metadata");
+        Assert.Contains($"\"objectsRestored\":{objects.Count}", rebuild.Result, StringComparison.Ordinal);
+
+        await ReadAllBackAsync(again, "lost", objects);
+        var meta = await again.GetObjectMetadataAsync("lost", "dir/with meta");
+        Assert.Equal("text/x-kept", meta.Headers.ContentType);
+        Assert.Equal("blue", meta.Metadata["colour"]);
+        var multi = await again.GetObjectMetadataAsync("lost", "multi");
+        Assert.Equal(multipartETag, multi.ETag);
+        Assert.Equal("video/x-parts", multi.Headers.ContentType);
+        var listed = await again.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "lost" });
+        Assert.Equal(objects.Keys.Order(StringComparer.Ordinal), listed.S3Objects.Select(o => o.Key));
+    }
+
+    [Fact]
     public async Task AnExpiredLeaseHandsTheJobToAnotherWorkerUntilItIsOutOfAttempts()
     {
         string dir = Directory.CreateTempSubdirectory("objstore-jobs-").FullName;

@@ -36,11 +36,12 @@ public static class JobKinds
     public const string Heal = "heal";
     public const string Scrub = "scrub";
     public const string Gc = "gc";
+    public const string RebuildMetadata = "rebuild-metadata";
 
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
 
-    public static readonly string[] All = [Heal, Scrub, Gc];
+    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata];
 }
 
 /// <summary>
@@ -89,6 +90,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
                 JobKinds.Heal => await HealAsync(job.Target, progress, lost.Token),
                 JobKinds.Scrub => await ScrubAsync(progress, lost.Token),
                 JobKinds.Gc => await CollectAsync(progress, lost.Token),
+                JobKinds.RebuildMetadata => await RebuildAsync(progress, lost.Token),
                 _ => throw new InvalidOperationException($"unknown job kind '{job.Kind}'"),
             };
             await progress.StopAsync(renewing);
@@ -190,6 +192,12 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         int expiredUploads = await layer.ExpireAbandonedUploadsAsync(ct);
         int orphans = await layer.CollectOrphansAsync(options.GcGrace, progress, ct);
         return new { expiredUploads, orphansDeleted = orphans };
+    }
+
+    private async Task<object> RebuildAsync(LeasedProgress progress, CancellationToken ct)
+    {
+        var (objects, shards) = await layer.RebuildCatalogueAsync(progress, ct);
+        return new { shardsScanned = shards, objectsRestored = objects };
     }
 
     private async IAsyncEnumerable<DataRef> AllDataAsync(string? bucket, string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
