@@ -5,6 +5,12 @@ namespace ObjStore.Core;
 /// <summary>S3's rules for bucket names and object keys.</summary>
 public static class Naming
 {
+    /// <summary>Buckets the store keeps for itself (catalogue backups): an underscore, which S3 bucket names cannot have.</summary>
+    public const string SystemBucketPrefix = "_";
+
+    /// <summary>Where catalogue backups are stored, erasure-coded like any object.</summary>
+    public const string BackupBucket = "_objstore";
+
     public const int MaxKeyBytes = 1024;
 
     /// <summary>The general-purpose bucket naming rules: 3-63 of [a-z0-9.-], starting and ending alphanumeric, no "..",

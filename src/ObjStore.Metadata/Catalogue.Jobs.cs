@@ -290,3 +290,14 @@ public sealed partial class Catalogue
         return await connection.ExecuteScalarAsync<long>("SELECT EXISTS(SELECT 1 FROM buckets)") != 0;
     }
 }
+
+/// <summary>Online backups: a consistent copy of the live catalogue, taken without stopping writes.</summary>
+public sealed partial class Catalogue
+{
+    /// <summary>Writes a consistent, compacted copy of the catalogue to <paramref name="path"/> (VACUUM INTO).</summary>
+    public async Task BackupToAsync(string path)
+    {
+        await using var connection = await OpenReaderAsync();
+        await connection.ExecuteAsync("VACUUM INTO @path", new { path });
+    }
+}

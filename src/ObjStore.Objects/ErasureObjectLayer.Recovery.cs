@@ -112,3 +112,87 @@ public sealed partial class ErasureObjectLayer
         }
     }
 }
+
+/// <summary>Catalogue backups stored in the store itself, erasure-coded like any object, and found again by footer.</summary>
+public sealed partial class ErasureObjectLayer
+{
+    public const string BackupPrefix = "catalogue-backups/";
+
+    /// <summary>Backs the catalogue up into the system bucket and keeps the newest <paramref name="keep"/>; returns the key.</summary>
+    public async Task<string> BackupCatalogueAsync(int keep, CancellationToken cancellationToken)
+    {
+        string temp = Path.Combine(Path.GetTempPath(), $"objstore-catalogue-{Guid.NewGuid():N}.db");
+        try
+        {
+            await _catalogue.BackupToAsync(temp);
+            await _catalogue.CreateBucketAsync(Naming.BackupBucket, _clock.GetUtcNow());
+            string key = BackupPrefix + _clock.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture) + ".db";
+            await using (var file = File.OpenRead(temp))
+            {
+                await PutObjectAsync(new PutObjectRequest
+                {
+                    Bucket = Naming.BackupBucket, Key = key, ContentType = "application/vnd.sqlite3", DeclaredLength = file.Length,
+                }, file, cancellationToken);
+            }
+            var backups = await _catalogue.ListObjectsAsync(new ListRequest { Bucket = Naming.BackupBucket, Prefix = BackupPrefix, MaxKeys = 1000 });
+            foreach (var old in backups.Objects.OrderByDescending(o => o.Key, StringComparer.Ordinal).Skip(keep))
+            {
+                await DeleteObjectAsync(Naming.BackupBucket, old.Key, cancellationToken);
+            }
+            return key;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Writes the newest catalogue backup found on the stores (by shard footer: the catalogue may be gone) to
+    /// <paramref name="target"/>; returns its key, or null when there is none.
+    /// </summary>
+    public async Task<string?> RestoreNewestBackupAsync(string target, CancellationToken cancellationToken)
+    {
+        ShardFooter? newest = null;
+        var stores = new Dictionary<string, Dictionary<int, string>>(StringComparer.Ordinal);
+        foreach (var store in _stores.Values)
+        {
+            await foreach (var entry in store.ListAsync(cancellationToken))
+            {
+                var footer = await ReadFooterAtEndAsync(store, entry, cancellationToken);
+                if (footer is null || footer.Bucket != Naming.BackupBucket || !footer.Key.StartsWith(BackupPrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                if (!stores.TryGetValue(footer.DataId, out var byIndex))
+                {
+                    stores[footer.DataId] = byIndex = [];
+                }
+                byIndex[footer.Index] = store.Id;
+                if (newest is null || string.CompareOrdinal(footer.Key, newest.Key) > 0)
+                {
+                    newest = footer;
+                }
+            }
+        }
+        if (newest is null)
+        {
+            return null;
+        }
+        var found = stores[newest.DataId];
+        var layout = new ObjectLayout(newest.DataShards, newest.ParityShards, newest.StripeSize, newest.DataId,
+            [.. Enumerable.Range(0, newest.DataShards + newest.ParityShards).Select(i => found.GetValueOrDefault(i) ?? _topology[0].Id)]);
+        var info = new ObjectInfo
+        {
+            Bucket = newest.Bucket, Key = newest.Key, Size = newest.Size, ETag = newest.ETag, LastModified = newest.Created,
+            Parts = [new ObjectPart(1, 0, newest.Size, newest.ETag, null, layout)],
+        };
+        await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write))
+        {
+            await ReadObjectAsync(info, 0, info.Size, file, cancellationToken);
+            await file.FlushAsync(cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+        return newest.Key;
+    }
+}

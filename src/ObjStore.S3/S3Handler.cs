@@ -30,6 +30,11 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
             var request = S3Request.Parse(context, options.Domains);
             resource = request.Path;
             var auth = authenticator.Authenticate(context.Request, request.Path, request.Query);
+            if (request.Bucket is { } bucket && bucket.StartsWith(Core.Naming.SystemBucketPrefix, StringComparison.Ordinal))
+            {
+                // The store's own buckets (catalogue backups) are not reachable over S3; no client bucket can be named so.
+                throw new S3Exception(S3Error.NoSuchBucket);
+            }
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             await DispatchAsync(operation, new Call(context, request, auth), context.RequestAborted);
@@ -78,7 +83,7 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
 
     private async Task ListBucketsAsync(Call call, CancellationToken ct)
     {
-        var buckets = await objects.ListBucketsAsync(ct);
+        var buckets = (await objects.ListBucketsAsync(ct)).Where(b => !b.Name.StartsWith(Core.Naming.SystemBucketPrefix, StringComparison.Ordinal));
         await WriteXmlAsync(call.Response, El("ListAllMyBucketsResult",
             Owner(call.Auth),
             El("Buckets", buckets.Select(b => El("Bucket", El("Name", b.Name), El("CreationDate", Timestamp(b.Created)))))));

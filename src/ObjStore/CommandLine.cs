@@ -15,8 +15,10 @@ internal static class CommandLine
                                                            one storage node (shards over authenticated HTTP)
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
-          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc|rebuild-metadata [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
+          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc|rebuild-metadata|backup [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
+          objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]
+                                                           put the newest catalogue backup back (server stopped)
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
           objstore bench s3 --endpoint URL --access-key K --secret-key S [--bucket B]
                  --op put|get|stat|delete|list|mixed --size 4KiB|1KiB-1MiB --concurrency N (--duration 30s | --objects N)
@@ -39,6 +41,7 @@ internal static class CommandLine
                 ["dev", .. var rest] => await DevCommand.RunAsync(Options.Parse(rest)),
                 ["node", .. var rest] => await NodeCommand.RunAsync(Options.Parse(rest)),
                 ["gateway", .. var rest] => await GatewayCommand.RunAsync(Options.Parse(rest)),
+                ["restore-catalogue", .. var rest] => await RestoreCommand.RunAsync(Options.Parse(rest)),
                 ["admin", var verb, .. var rest] => await AdminCommand.RunAsync(verb, Options.Parse(rest)),
                 ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
                 ["bench", "s3", .. var rest] => await S3BenchCommand.RunAsync(Options.Parse(rest)),

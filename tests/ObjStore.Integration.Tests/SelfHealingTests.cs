@@ -211,6 +211,40 @@ public class SelfHealingTests
     }
 
     [Fact]
+    public async Task ACatalogueBackupKeptInTheStoreRestoresTheCatalogue()
+    {
+        string dataDir = Directory.CreateTempSubdirectory("objstore-backup-").FullName;
+        Dictionary<string, byte[]> objects;
+        var first = await DevServer.StartAsync("4+2", dataDir, Fast);
+        using (var s3 = first.Client())
+        {
+            objects = await WriteObjectsAsync(s3, "backed-up");
+            var backup = await RunJobAsync(first, "backup");
+            Assert.Contains("catalogue-backups/", backup.Result, StringComparison.Ordinal);
+            // The system bucket is invisible and unreachable over S3.
+            Assert.DoesNotContain((await s3.ListBucketsAsync()).Buckets, b => b.BucketName.StartsWith('_'));
+        }
+        await first.StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.EnumerateFiles(dataDir, "catalogue.db*"))
+        {
+            File.Delete(file);
+        }
+
+        string? key = await Hosting.CatalogueRestore.RunAsync(new Dictionary<string, string?>
+        {
+            ["ObjStore:DataDir"] = dataDir,
+            ["ObjStore:Erasure"] = "4+2",
+            ["ObjStore:StripeSize"] = "65536",
+        }, Hosting.StoreMode.Dev, target: null, force: false);
+        Assert.NotNull(key);
+
+        await using var second = await DevServer.StartAsync("4+2", dataDir, Fast);
+        using var again = second.Client();
+        await ReadAllBackAsync(again, "backed-up", objects);
+    }
+
+    [Fact]
     public async Task AnExpiredLeaseHandsTheJobToAnotherWorkerUntilItIsOutOfAttempts()
     {
         string dir = Directory.CreateTempSubdirectory("objstore-jobs-").FullName;

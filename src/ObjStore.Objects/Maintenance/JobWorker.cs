@@ -27,6 +27,12 @@ public sealed class MaintenanceOptions
     /// <summary>One full scrub pass is started this often.</summary>
     public TimeSpan ScrubPeriod { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>How often the catalogue is backed up into the store itself (system bucket _objstore).</summary>
+    public TimeSpan BackupInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Catalogue backups kept; older ones are deleted.</summary>
+    public int BackupsKept { get; set; } = 8;
+
     /// <summary>How often known degraded shards are looked for and a heal queued.</summary>
     public TimeSpan AutoHealInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
@@ -37,11 +43,12 @@ public static class JobKinds
     public const string Scrub = "scrub";
     public const string Gc = "gc";
     public const string RebuildMetadata = "rebuild-metadata";
+    public const string Backup = "backup";
 
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
 
-    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata];
+    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata, Backup];
 }
 
 /// <summary>
@@ -91,6 +98,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
                 JobKinds.Scrub => await ScrubAsync(progress, lost.Token),
                 JobKinds.Gc => await CollectAsync(progress, lost.Token),
                 JobKinds.RebuildMetadata => await RebuildAsync(progress, lost.Token),
+                JobKinds.Backup => new { key = await layer.BackupCatalogueAsync(options.BackupsKept, lost.Token) },
                 _ => throw new InvalidOperationException($"unknown job kind '{job.Kind}'"),
             };
             await progress.StopAsync(renewing);

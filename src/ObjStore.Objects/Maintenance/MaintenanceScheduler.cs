@@ -4,7 +4,7 @@ namespace ObjStore.Objects.Maintenance;
 
 /// <summary>
 /// Queues the periodic work: a heal whenever degraded shards are recorded, a full scrub every scrub period and a GC
-/// every GC interval, each only if the same job is not already queued or running.
+/// every GC interval, a catalogue backup every backup interval, each only if the same job is not already queued or running.
 /// </summary>
 public static class MaintenanceScheduler
 {
@@ -12,6 +12,7 @@ public static class MaintenanceScheduler
     {
         var nextScrub = clock.GetUtcNow() + options.ScrubPeriod;
         var nextGc = clock.GetUtcNow() + options.GcInterval;
+        var nextBackup = clock.GetUtcNow() + options.BackupInterval;
         using var timer = new PeriodicTimer(options.AutoHealInterval, clock);
         try
         {
@@ -26,6 +27,11 @@ public static class MaintenanceScheduler
                 {
                     await EnsureQueuedAsync(catalogue, JobKinds.Scrub, "*", priority: 0);
                     nextScrub = now + options.ScrubPeriod;
+                }
+                if (now >= nextBackup)
+                {
+                    await EnsureQueuedAsync(catalogue, JobKinds.Backup, "*", priority: 15);
+                    nextBackup = now + options.BackupInterval;
                 }
                 if (now >= nextGc)
                 {

@@ -15,19 +15,7 @@ internal static class GatewayCommand
 {
     public static async Task<int> RunAsync(Options options)
     {
-        var overrides = new Dictionary<string, string?>();
-        if (options.Get("config") is { } path)
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-                Flatten(document.RootElement, StoreOptions.Section, overrides);
-            }
-            catch (Exception e) when (e is IOException or JsonException)
-            {
-                throw new OptionException($"cannot read --config {path}: {e.Message}");
-            }
-        }
+        var overrides = options.Get("config") is { } path ? ReadConfig(path) : [];
         if (options.Get("listen") is { } listen)
         {
             overrides[$"{StoreOptions.Section}:{nameof(StoreOptions.Listen)}"] = listen;
@@ -48,6 +36,22 @@ internal static class GatewayCommand
         Console.WriteLine($"objstore gateway: S3 endpoint {store.Listen}  erasure {store.Erasure}  {store.Nodes.Count} nodes");
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>A cluster file as ObjStore configuration keys.</summary>
+    public static Dictionary<string, string?> ReadConfig(string path)
+    {
+        var settings = new Dictionary<string, string?>();
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            Flatten(document.RootElement, StoreOptions.Section, settings);
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            throw new OptionException($"cannot read --config {path}: {e.Message}");
+        }
+        return settings;
     }
 
     /// <summary>JSON to configuration keys: objects nest with ':', arrays by index.</summary>

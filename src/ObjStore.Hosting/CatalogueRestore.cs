@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using ObjStore.Objects;
+
+namespace ObjStore.Hosting;
+
+/// <summary>
+/// Offline restore of a lost catalogue from the newest backup stored in the store itself: the same stores as the
+/// server would build (dev folders or cluster nodes) over a scratch catalogue, the backup found by its shard footers
+/// and read through the normal (erasure-decoding) read path into the catalogue's place. Run with the server stopped.
+/// </summary>
+public static class CatalogueRestore
+{
+    /// <returns>The backup's key, or null when the stores hold none.</returns>
+    public static async Task<string?> RunAsync(IEnumerable<KeyValuePair<string, string?>> settings, StoreMode mode, string? target, bool force)
+    {
+        string scratch = Path.Combine(Path.GetTempPath(), $"objstore-restore-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var overrides = settings.ToList();
+            // Resolve the real target before pointing the host's catalogue at the scratch one.
+            var probe = StoreHost.Build([], overrides.Append(new($"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}", Path.Combine(scratch, "probe.db"))), mode);
+            var options = probe.Services.GetRequiredService<StoreOptions>();
+            var settingsTarget = overrides.LastOrDefault(p => p.Key == $"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}").Value;
+            target ??= settingsTarget ?? Path.Combine(Path.GetFullPath(options.DataDir), "catalogue.db");
+            if (File.Exists(target) && !force)
+            {
+                throw new IOException($"{target} exists; move it away or pass --force.");
+            }
+            var layer = probe.Services.GetRequiredService<ErasureObjectLayer>();
+            string partial = target + ".restoring";
+            File.Delete(partial);
+            string? key = await layer.RestoreNewestBackupAsync(partial, CancellationToken.None);
+            if (key is not null)
+            {
+                foreach (var stale in new[] { target, target + "-wal", target + "-shm" })
+                {
+                    File.Delete(stale);
+                }
+                File.Move(partial, target);
+            }
+            await probe.DisposeAsync();
+            return key;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+}
