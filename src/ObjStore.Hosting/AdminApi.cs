@@ -15,7 +15,7 @@ namespace ObjStore.Hosting;
 /// GET  /_objstore/admin/status                      stores (health, disk), degraded shards, job counts
 /// GET  /_objstore/admin/jobs                        the latest jobs with progress
 /// GET  /_objstore/admin/jobs/{id}
-/// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup[&amp;target=...]   queue a job; 201 with the job
+/// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain[&amp;target=...]   queue a job; 201 with the job
 /// </code>
 /// </summary>
 public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, IReadOnlyList<IShardStore> stores)
@@ -47,10 +47,15 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                     string kind = Query("kind");
                     if (!JobKinds.All.Contains(kind))
                     {
-                        await ErrorAsync(context, 400, "kind must be heal, scrub, gc, rebuild-metadata or backup");
+                        await ErrorAsync(context, 400, "kind must be heal, scrub, gc, rebuild-metadata, backup or drain");
                         break;
                     }
                     string target = Query("target") is { Length: > 0 } t ? t : "*";
+                    if (kind == JobKinds.Drain && !stores.Any(s => s.Id == target))
+                    {
+                        await ErrorAsync(context, 400, $"drain needs target=STORE, one of {string.Join(", ", stores.Select(s => s.Id))}");
+                        break;
+                    }
                     long jobId = await catalogue.EnqueueJobAsync(kind, target, priority: 20);
                     context.Response.StatusCode = StatusCodes.Status201Created;
                     await context.Response.WriteAsJsonAsync(await catalogue.GetJobAsync(jobId));

@@ -66,7 +66,7 @@ public static partial class StoreHost
         builder.Services.AddSingleton(layerOptions);
         if (mode == StoreMode.Dev)
         {
-            var stores = Enumerable.Range(0, layerOptions.DataShards + layerOptions.ParityShards)
+            var stores = Enumerable.Range(0, options.Stores ?? layerOptions.DataShards + layerOptions.ParityShards)
                 .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
                 .ToList();
             builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
@@ -115,6 +115,7 @@ public static partial class StoreHost
                     _ = Task.Run(() => node.MonitorAsync(stopping));
                 }
             }
+            layer.RefreshStoreStatesAsync().GetAwaiter().GetResult(); // before the first PUT picks stores
             _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
             _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
             var catalogue = app.Services.GetRequiredService<Catalogue>();

@@ -21,6 +21,9 @@ public sealed class StoreOptions
     public string Erasure { get; set; } = "4+2";
 
     public int StripeSize { get; set; } = 1 << 20;
+
+    /// <summary>dev mode: how many local shard stores (folders) to run; default K+M, more lets a store be drained.</summary>
+    public int? Stores { get; set; }
     public int? WriteQuorum { get; set; }
 
     /// <summary>Multipart uploads older than this are aborted by the background sweep (d.hh:mm:ss).</summary>
@@ -84,6 +87,10 @@ public sealed class StoreOptions
     public void Validate(StoreMode mode = StoreMode.Dev)
     {
         var layout = ToObjectLayerOptions();
+        if (Stores is { } count && count < layout.DataShards + layout.ParityShards)
+        {
+            throw new ArgumentException($"ObjStore:Stores must be at least K+M ({layout.DataShards + layout.ParityShards}).");
+        }
         if (mode == StoreMode.Gateway)
         {
             if (ClusterSecret is not { Length: >= 16 })

@@ -89,7 +89,7 @@ public sealed partial class Catalogue
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @owner, lease_expiry = @expiry WHERE id = @id",
                 new { owner, expiry = now + (long)lease.TotalMilliseconds, row.id }, tx);
             tx.Commit();
-            return (row with { }).ToJob() with { State = JobStates.Running, Attempts = (int)row.attempts + 1, LeaseOwner = owner };
+            return row.ToJob() with { State = JobStates.Running, Attempts = (int)row.attempts + 1, LeaseOwner = owner };
         }
     });
 
@@ -300,4 +300,40 @@ public sealed partial class Catalogue
         await using var connection = await OpenReaderAsync();
         await connection.ExecuteAsync("VACUUM INTO @path", new { path });
     }
+}
+
+/// <summary>Draining: store states, and moving one shard of a layout to another store.</summary>
+public sealed partial class Catalogue
+{
+    public Task SetStoreStateAsync(string storeId, string state) => WriteAsync(connection =>
+        connection.Execute(
+            "INSERT INTO store_states(store_id, state, changed) VALUES (@storeId, @state, @now) ON CONFLICT(store_id) DO UPDATE SET state = @state, changed = @now",
+            new { storeId, state, now = Now() }));
+
+    public async Task<IReadOnlyDictionary<string, string>> StoreStatesAsync()
+    {
+        await using var connection = await OpenReaderAsync();
+        return (await connection.QueryAsync<(string Id, string State)>("SELECT store_id, state FROM store_states"))
+            .ToDictionary(r => r.Id, r => r.State, StringComparer.Ordinal);
+    }
+
+    /// <summary>Records that shard <paramref name="index"/> of a data id now lives on <paramref name="storeId"/>.</summary>
+    public Task<bool> MoveShardAsync(string dataId, int index, string storeId) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        bool moved = false;
+        foreach (var table in new[] { "objects", "parts" })
+        {
+            string where = table == "objects" ? "data_id = @dataId AND parts_count = 0" : "data_id = @dataId";
+            var placements = connection.Query<string>($"SELECT placement FROM {table} WHERE {where}", new { dataId }, tx).ToList();
+            foreach (var placement in placements)
+            {
+                var stores = placement.Split(',');
+                stores[index] = storeId;
+                moved |= connection.Execute($"UPDATE {table} SET placement = @placement WHERE {where}", new { dataId, placement = string.Join(',', stores) }, tx) > 0;
+            }
+        }
+        tx.Commit();
+        return moved;
+    });
 }

@@ -116,5 +116,13 @@ internal static class Schema
         CREATE INDEX objects_by_data_id ON objects(data_id);
         CREATE INDEX parts_by_data_id ON parts(data_id);
         """,
+        """
+        -- Stores being drained (no new shards; their shards move elsewhere) and drained ones (empty, removable).
+        CREATE TABLE store_states (
+            store_id TEXT PRIMARY KEY,
+            state    TEXT NOT NULL,
+            changed  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

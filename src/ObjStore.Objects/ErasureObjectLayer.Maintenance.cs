@@ -94,29 +94,37 @@ public sealed partial class ErasureObjectLayer
     }
 
     /// <summary>
-    /// Rewrites the shards <paramref name="bad"/> of a layout from k good ones: each stripe is read (and rebuilt where
-    /// needed), re-encoded, and the bad shards' blocks written to fresh shards on their stores, committed with a footer
-    /// copied from a good shard. Throws <see cref="ReadQuorumException"/> when fewer than k shards are good.
+    /// Rewrites the shards <paramref name="bad"/> of a layout from k good ones, in their place. Throws
+    /// <see cref="ReadQuorumException"/> when fewer than k shards are good.
     /// </summary>
-    public async Task HealAsync(DataRef data, IReadOnlyCollection<int> bad, IoBudget budget, CancellationToken cancellationToken)
+    public Task HealAsync(DataRef data, IReadOnlyCollection<int> bad, IoBudget budget, CancellationToken cancellationToken) =>
+        RewriteShardsAsync(data, bad.ToDictionary(i => i, i => data.Layout.Placement[i]), avoid: bad, budget, cancellationToken);
+
+    /// <summary>
+    /// Writes shards of a layout afresh to the stores in <paramref name="targets"/> (index to store): each stripe is read
+    /// from k good shards (never from <paramref name="avoid"/>), rebuilt where needed, re-encoded, and the target
+    /// shards' blocks streamed to new shards committed with a footer copied from a good shard.
+    /// </summary>
+    private async Task RewriteShardsAsync(
+        DataRef data, IReadOnlyDictionary<int, string> targets, IReadOnlyCollection<int> avoid, IoBudget budget, CancellationToken cancellationToken)
     {
-        if (bad.Count == 0)
+        if (targets.Count == 0)
         {
             return;
         }
         var layout = data.Layout;
         var stripes = new StripeLayout(layout.DataShards, layout.ParityShards, layout.StripeSize);
-        var footer = await GoodFooterAsync(layout, stripes.ShardDataLength(data.Size), bad, cancellationToken)
+        var footer = await GoodFooterAsync(layout, stripes.ShardDataLength(data.Size), avoid, cancellationToken)
             ?? throw new ReadQuorumException(0, layout.DataShards, $"no good shard footer for {layout.DataId}");
         var codec = Codec(layout.DataShards, layout.ParityShards);
         var writers = new Dictionary<int, IShardWriter>();
         try
         {
-            foreach (int index in bad)
+            foreach (var (index, storeId) in targets)
             {
-                writers[index] = await _stores[layout.Placement[index]].CreateAsync(ShardId.For(layout.DataId, index), cancellationToken);
+                writers[index] = await _stores[storeId].CreateAsync(ShardId.For(layout.DataId, index), cancellationToken);
             }
-            await using var readers = new ShardReaders(this, layout, avoid: bad);
+            await using var readers = new ShardReaders(this, layout, avoid);
             using var stripe = new StripeBuffer(codec, stripes);
             var checksum = new byte[StripeLayout.ChecksumSize];
             long stripeCount = stripes.StripeCount(data.Size);
@@ -144,6 +152,86 @@ public sealed partial class ErasureObjectLayer
                 await writer.DisposeAsync();
             }
         }
+    }
+
+    // ---- draining ------------------------------------------------------------------------------------------------
+
+    public const string Draining = "draining";
+    public const string Drained = "drained";
+
+    private volatile IReadOnlySet<string> _closedStores = new HashSet<string>();
+
+    /// <summary>Reloads which stores take no new shards (draining or drained).</summary>
+    public async Task RefreshStoreStatesAsync()
+    {
+        var states = await _catalogue.StoreStatesAsync();
+        _closedStores = states.Where(s => s.Value is Draining or Drained).Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Where new shards may go: every store but draining and drained ones (all, if too few would remain).</summary>
+    private IReadOnlyList<PlacementNode> OpenTopology(int needed)
+    {
+        var closed = _closedStores;
+        if (closed.Count == 0)
+        {
+            return _topology;
+        }
+        var open = _topology.Where(n => !closed.Contains(n.Id)).ToList();
+        return open.Count >= needed ? open : _topology;
+    }
+
+    /// <summary>
+    /// Moves every shard off <paramref name="storeId"/>: each is re-encoded from the other shards onto a store the object
+    /// does not use yet (by placement rank), the catalogue updated, and the old shard deleted. The store takes no new
+    /// shards from the start and is marked drained (removable) at the end. Returns how many shards moved.
+    /// </summary>
+    public async Task<int> DrainAsync(string storeId, IoBudget budget, IJobProgress progress, CancellationToken cancellationToken)
+    {
+        if (!_stores.ContainsKey(storeId))
+        {
+            throw new ArgumentException($"No store '{storeId}'.", nameof(storeId));
+        }
+        await _catalogue.SetStoreStateAsync(storeId, Draining);
+        await RefreshStoreStatesAsync();
+        int moved = 0;
+        string? after = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var page = await _catalogue.ListDataAsync(after, 500);
+            if (page.Count == 0)
+            {
+                break;
+            }
+            foreach (var data in page)
+            {
+                int index = data.Layout.Placement.ToList().IndexOf(storeId);
+                if (index >= 0)
+                {
+                    var candidates = OpenTopology(0).Where(n => !data.Layout.Placement.Contains(n.Id) && n.Id != storeId).ToList();
+                    if (candidates.Count == 0)
+                    {
+                        throw new InvalidOperationException(
+                            $"Cannot drain {storeId}: {data.Bucket}/{data.Key} already uses every other store (needs more stores than k+m).");
+                    }
+                    string destination = Placement.Choose(candidates, 1, data.Bucket, data.Key, data.Layout.DataId)[0];
+                    await RewriteShardsAsync(data, new Dictionary<int, string> { [index] = destination }, avoid: [], budget, cancellationToken);
+                    await _catalogue.MoveShardAsync(data.Layout.DataId, index, destination);
+                    try
+                    {
+                        await _stores[storeId].DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
+                    }
+                    catch (Exception e) when (IsShardFailure(e))
+                    {
+                        LogShardDeleteFailed(_logger, data.Layout.DataId, index, storeId, e);
+                    }
+                    moved++;
+                }
+                progress.Advance(1, data.Size);
+            }
+            after = page[^1].Layout.DataId;
+        }
+        await _catalogue.SetStoreStateAsync(storeId, Drained);
+        return moved;
     }
 
     private async Task<ShardFooter?> GoodFooterAsync(ObjectLayout layout, long dataLength, IReadOnlyCollection<int> bad, CancellationToken cancellationToken)

@@ -86,7 +86,7 @@ public sealed partial class ErasureObjectLayer
         int k = _options.DataShards, m = _options.ParityShards;
         var layout = new StripeLayout(k, m, _options.StripeSize);
         string dataId = ShardId.NewDataId();
-        var placement = Placement.Choose(_topology, k + m, request.Bucket, request.Key, dataId);
+        var placement = Placement.Choose(OpenTopology(k + m), k + m, request.Bucket, request.Key, dataId);
         var objectLayout = new ObjectLayout(k, m, _options.StripeSize, dataId, placement);
         var shards = new ShardSet(this, dataId, placement);
         try

@@ -15,7 +15,7 @@ internal static class CommandLine
                                                            one storage node (shards over authenticated HTTP)
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
-          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc|rebuild-metadata|backup [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
+          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc|rebuild-metadata|backup|drain NODE [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
           objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]
                                                            put the newest catalogue backup back (server stopped)

@@ -245,6 +245,29 @@ public class SelfHealingTests
     }
 
     [Fact]
+    public async Task ADrainedStoreHoldsNothingAndTakesNoNewShards()
+    {
+        var settings = new Dictionary<string, string?>(Fast) { ["Stores"] = "5" };
+        await using var server = await DevServer.StartAsync("2+1", settings: settings);
+        using var s3 = server.Client();
+        var objects = await WriteObjectsAsync(s3, "drain");
+        string drained = Path.Combine(server.DataDir, "store-02", "shards");
+        Assert.NotEmpty(Directory.EnumerateFiles(drained, "*", SearchOption.AllDirectories));
+
+        var job = await RunJobAsync(server, "drain", "store-02");
+        Assert.Contains("\"shardsMoved\":", job.Result, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(drained, "*", SearchOption.AllDirectories));
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "drain", Key = "after", ContentBody = "new" });
+        objects["after"] = "new"u8.ToArray();
+        Assert.Empty(Directory.EnumerateFiles(drained, "*", SearchOption.AllDirectories));
+
+        // The store can go: everything still reads with it gone, and with one more store lost (m = 1).
+        Directory.Delete(Path.Combine(server.DataDir, "store-02"), recursive: true);
+        Directory.Delete(Path.Combine(server.DataDir, "store-04", "shards"), recursive: true);
+        await ReadAllBackAsync(s3, "drain", objects);
+    }
+
+    [Fact]
     public async Task AnExpiredLeaseHandsTheJobToAnotherWorkerUntilItIsOutOfAttempts()
     {
         string dir = Directory.CreateTempSubdirectory("objstore-jobs-").FullName;

@@ -44,11 +44,12 @@ public static class JobKinds
     public const string Gc = "gc";
     public const string RebuildMetadata = "rebuild-metadata";
     public const string Backup = "backup";
+    public const string Drain = "drain";
 
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
 
-    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata, Backup];
+    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata, Backup, Drain];
 }
 
 /// <summary>
@@ -99,6 +100,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
                 JobKinds.Gc => await CollectAsync(progress, lost.Token),
                 JobKinds.RebuildMetadata => await RebuildAsync(progress, lost.Token),
                 JobKinds.Backup => new { key = await layer.BackupCatalogueAsync(options.BackupsKept, lost.Token) },
+                JobKinds.Drain => new { store = job.Target, shardsMoved = await layer.DrainAsync(job.Target, new IoBudget(options.HealBytesPerSecond), progress, lost.Token) },
                 _ => throw new InvalidOperationException($"unknown job kind '{job.Kind}'"),
             };
             await progress.StopAsync(renewing);

@@ -7,7 +7,7 @@ using ObjStore.S3.Auth;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `objstore admin status|jobs|heal [bucket[/prefix]]|scrub|gc|rebuild-metadata|backup` against a running gateway or dev server, over its
+/// `objstore admin status|jobs|heal [bucket[/prefix]]|scrub|gc|rebuild-metadata|backup|drain NODE` against a running gateway or dev server, over its
 /// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
 /// </summary>
 internal static class AdminCommand
@@ -35,7 +35,7 @@ internal static class AdminCommand
                     var jobs = await admin.GetAsync<List<JobInfo>>("/jobs");
                     Console.WriteLine(json ? JsonSerializer.Serialize(jobs, Json) : string.Join('\n', jobs.Select(FormatJob)));
                     return 0;
-                case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup":
+                case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain":
                     string target = options.Positional.FirstOrDefault() ?? "*";
                     var job = await admin.PostAsync<JobInfo>($"/jobs?kind={verb}&target={Uri.EscapeDataString(target)}");
                     while (wait && !job.IsFinished)
@@ -50,7 +50,7 @@ internal static class AdminCommand
                     Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : "\r" + FormatJob(job));
                     return !wait || job.State == JobStates.Succeeded ? 0 : 1;
                 default:
-                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup)");
+                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain)");
             }
         }
         catch (HttpRequestException e)
