@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using ObjStore.Metadata;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Protocol;
 
@@ -33,6 +35,25 @@ internal static class RawS3
             $"AWS4-HMAC-SHA256 Credential=it/{scope},SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature={signature}");
         using var response = await Http.SendAsync(message);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Queues a job through the admin API and polls it until it ends; returns it as it ended.</summary>
+    public static async Task<JobInfo> RunJobAsync(string url, string kind, string target = "*")
+    {
+        var signer = new SigV4Signer("it", "integration-secret");
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"{url}/_objstore/admin/jobs?kind={kind}&target={Uri.EscapeDataString(target)}");
+        signer.Sign(post);
+        using var created = await Http.SendAsync(post);
+        var job = (await created.Content.ReadFromJsonAsync<JobInfo>())!;
+        for (int i = 0; i < 600 && !job.IsFinished; i++)
+        {
+            await Task.Delay(100);
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"{url}/_objstore/admin/jobs/{job.Id}");
+            signer.Sign(get);
+            using var response = await Http.SendAsync(get);
+            job = (await response.Content.ReadFromJsonAsync<JobInfo>())!;
+        }
+        return job;
     }
 
     public static async Task WaitForAsync(Func<bool> condition, int timeoutMs = 5000)

@@ -1,10 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
 using ObjStore.Metadata;
-using ObjStore.S3.Auth;
 
 namespace ObjStore.Integration.Tests;
 
@@ -55,23 +53,20 @@ public class SelfHealingTests
 
     private static async Task<JobInfo> RunJobAsync(DevServer server, string kind, string target = "*")
     {
-        using var http = new HttpClient();
-        var signer = new SigV4Signer("it", "integration-secret");
-        using var post = new HttpRequestMessage(HttpMethod.Post, $"{server.Url}/_objstore/admin/jobs?kind={kind}&target={Uri.EscapeDataString(target)}");
-        signer.Sign(post);
-        using var created = await http.SendAsync(post);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var job = (await created.Content.ReadFromJsonAsync<JobInfo>())!;
-        for (int i = 0; i < 600 && !job.IsFinished; i++)
-        {
-            await Task.Delay(100);
-            using var get = new HttpRequestMessage(HttpMethod.Get, $"{server.Url}/_objstore/admin/jobs/{job.Id}");
-            signer.Sign(get);
-            using var response = await http.SendAsync(get);
-            job = (await response.Content.ReadFromJsonAsync<JobInfo>())!;
-        }
+        var job = await RawS3.RunJobAsync(server.Url, kind, target);
         Assert.True(job.State == JobStates.Succeeded, $"job {kind} {target}: {job.State} {job.LastError}");
         return job;
+    }
+
+    /// <summary>Stops a server whose data folder stays, and deletes its catalogue: the disaster recovery starts from.</summary>
+    private static async Task StopAndLoseCatalogueAsync(DevServer server, string dataDir)
+    {
+        await server.StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.EnumerateFiles(dataDir, "catalogue.db*"))
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Flips one byte in the data section of every shard file whose name ends in one of the indexes.</summary>
@@ -186,12 +181,7 @@ public class SelfHealingTests
             })).ETag;
             objects["multi"] = [.. one, .. two];
         }
-        await first.StopAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.EnumerateFiles(dataDir, "catalogue.db*"))
-        {
-            File.Delete(file);
-        }
+        await StopAndLoseCatalogueAsync(first, dataDir);
 
         await using var second = await DevServer.StartAsync("4+2", dataDir, Fast);
         using var again = second.Client();
@@ -224,12 +214,7 @@ public class SelfHealingTests
             // The system bucket is invisible and unreachable over S3.
             Assert.DoesNotContain((await s3.ListBucketsAsync()).Buckets, b => b.BucketName.StartsWith('_'));
         }
-        await first.StopAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.EnumerateFiles(dataDir, "catalogue.db*"))
-        {
-            File.Delete(file);
-        }
+        await StopAndLoseCatalogueAsync(first, dataDir);
 
         string? key = await Hosting.CatalogueRestore.RunAsync(new Dictionary<string, string?>
         {

@@ -28,41 +28,11 @@ dev_pid=$!
 source "$work/cluster/cluster.env"
 for _ in $(seq 300); do curl -fs "http://127.0.0.1:$dev_port/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
 
-objects_for() { case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac; }
-run() { # target op size concurrency -> "ops/s MiB/s"
-  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json"
-  local args=(--endpoint "http://127.0.0.1:$dev_port" --access-key perf --secret-key perf-secret-key)
-  [ "$target" = cluster ] && args=(--endpoint "$OBJSTORE_ENDPOINT" --access-key "$OBJSTORE_ACCESS_KEY" --secret-key "$OBJSTORE_SECRET_KEY")
-  rm -f "$out"
-  dotnet "$objstore" bench s3 "${args[@]}" --bucket perf --op "$op" --size "$size" --concurrency "$c" \
-    --duration "${seconds}s" --objects "$(objects_for "$size" "$c")" --json "$out" >/dev/null 2>"$work/bench.err" \
-    || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
-  [ -f "$out" ] || { echo "0 0"; return; }
-  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'])"
+target_args() {
+  case $1 in
+    dev) args=(--endpoint "http://127.0.0.1:$dev_port" --access-key perf --secret-key perf-secret-key) ;;
+    cluster) args=(--endpoint "$OBJSTORE_ENDPOINT" --access-key "$OBJSTORE_ACCESS_KEY" --secret-key "$OBJSTORE_SECRET_KEY") ;;
+  esac
 }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-# Fresh processes spend their first seconds in the JIT: one unmeasured pass of every case warms every server up.
-for case in $cases; do
-  IFS=: read -r op size c <<<"$case"
-  for target in dev cluster; do seconds=2 run "$target" "$op" "$size" "$c" >/dev/null; done
-done
-
-
-echo "| op | size | clients | dev ops/s | cluster ops/s | dev MiB/s | cluster MiB/s | cluster / dev |"
-echo "|---|---|---|---:|---:|---:|---:|---:|"
-for case in $cases; do
-  IFS=: read -r op size c <<<"$case"
-  : >"$work/dev.ops"; : >"$work/dev.mib"; : >"$work/cluster.ops"; : >"$work/cluster.mib"
-  for _ in $(seq "$reps"); do
-    for target in dev cluster; do
-      read -r ops mib < <(run "$target" "$op" "$size" "$c")
-      echo "$ops" >>"$work/$target.ops"; echo "$mib" >>"$work/$target.mib"
-    done
-  done
-  d_ops=$(median <"$work/dev.ops"); c_ops=$(median <"$work/cluster.ops")
-  d_mib=$(median <"$work/dev.mib"); c_mib=$(median <"$work/cluster.mib")
-  ratio=$(python3 -c "print(f'{$c_ops / $d_ops:.2f}' if $d_ops > 0 else '-')")
-  printf '| %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n' "$op" "$size" "$c" "$d_ops" "$c_ops" "$d_mib" "$c_mib" "$ratio"
-done
-echo
-echo "medians of $reps alternating runs of ${seconds}s each; $(nproc) cores; $(date -u +%Y-%m-%d)"
+source "$(dirname "$0")/common.bash"
+compare dev cluster dev cluster

@@ -51,43 +51,11 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 
-objects_for() { # enough distinct objects for GETs without preparing gigabytes
-  case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac
+target_args() {
+  case $1 in
+    dev) args=(--endpoint "http://127.0.0.1:$dev_port" --access-key perf --secret-key perf-secret-key) ;;
+    nginx) args=(--endpoint "http://127.0.0.1:$nginx_port" --no-sign) ;;
+  esac
 }
-run() { # server op size concurrency -> "ops/s MiB/s"
-  local server=$1 op=$2 size=$3 c=$4 out="$work/run.json"
-  local target=(--endpoint "http://127.0.0.1:$dev_port" --access-key perf --secret-key perf-secret-key)
-  [ "$server" = nginx ] && target=(--endpoint "http://127.0.0.1:$nginx_port" --no-sign)
-  rm -f "$out"
-  dotnet "$objstore" bench s3 "${target[@]}" --bucket perf --op "$op" --size "$size" --concurrency "$c" \
-    --duration "${seconds}s" --objects "$(objects_for "$size" "$c")" --json "$out" >/dev/null 2>"$work/bench.err" \
-    || { echo "bench failed against $server ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
-  [ -f "$out" ] || { echo "0 0"; return; }
-  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'])"
-}
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-# Fresh processes spend their first seconds in the JIT: one unmeasured pass of every case warms every server up.
-for case in $cases; do
-  IFS=: read -r op size c <<<"$case"
-  for target in dev nginx; do seconds=2 run "$target" "$op" "$size" "$c" >/dev/null; done
-done
-
-
-echo "| op | size | clients | ObjStore dev ops/s | nginx ops/s | ObjStore dev MiB/s | nginx MiB/s | dev / nginx |"
-echo "|---|---|---|---:|---:|---:|---:|---:|"
-for case in $cases; do
-  IFS=: read -r op size c <<<"$case"
-  : >"$work/dev.ops"; : >"$work/dev.mib"; : >"$work/nginx.ops"; : >"$work/nginx.mib"
-  for _ in $(seq "$reps"); do
-    for server in dev nginx; do
-      read -r ops mib < <(run "$server" "$op" "$size" "$c")
-      echo "$ops" >>"$work/$server.ops"; echo "$mib" >>"$work/$server.mib"
-    done
-  done
-  dev_ops=$(median <"$work/dev.ops"); nginx_ops=$(median <"$work/nginx.ops")
-  dev_mib=$(median <"$work/dev.mib"); nginx_mib=$(median <"$work/nginx.mib")
-  ratio=$(python3 -c "print(f'{$dev_ops / $nginx_ops:.2f}' if $nginx_ops > 0 else '-')")
-  printf '| %s | %s | %s | %.0f | %.0f | %.1f | %.1f | %s |\n' "$op" "$size" "$c" "$dev_ops" "$nginx_ops" "$dev_mib" "$nginx_mib" "$ratio"
-done
-echo
-echo "medians of $reps alternating runs of ${seconds}s each; $(nproc) cores; $(date -u +%Y-%m-%d)"
+source "$(dirname "$0")/common.bash"
+compare nginx dev nginx "ObjStore dev"

@@ -1,0 +1,49 @@
+# Sourced by the perf scripts: drives `objstore bench s3` against two targets, alternating, and prints a markdown table
+# of medians and the ratio B / A. The script defines target_args NAME, which sets the array `args` to the bench's
+# endpoint and credential options for that target, and sets reps, seconds, cases, objstore and work.
+
+objects_for() { # enough distinct objects for GETs without preparing gigabytes
+  case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac
+}
+
+run() { # target op size concurrency -> "ops/s MiB/s"
+  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json"
+  target_args "$target"
+  rm -f "$out"
+  dotnet "$objstore" bench s3 "${args[@]}" --bucket perf --op "$op" --size "$size" --concurrency "$c" \
+    --duration "${seconds}s" --objects "$(objects_for "$size" "$c")" --json "$out" >/dev/null 2>"$work/bench.err" \
+    || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
+  [ -f "$out" ] || { echo "0 0"; return; }
+  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'])"
+}
+
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# compare A B "A label" "B label": warm-up pass, then REPS alternating runs per case, one table row per case.
+compare() {
+  local a=$1 b=$2 label_a=$3 label_b=$4 case op size c target ops mib
+  # Fresh processes spend their first seconds in the JIT: one unmeasured pass of every case warms both up.
+  for case in $cases; do
+    IFS=: read -r op size c <<<"$case"
+    for target in "$a" "$b"; do seconds=2 run "$target" "$op" "$size" "$c" >/dev/null; done
+  done
+  echo "| op | size | clients | $label_a ops/s | $label_b ops/s | $label_a MiB/s | $label_b MiB/s | $label_b / $label_a |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|"
+  for case in $cases; do
+    IFS=: read -r op size c <<<"$case"
+    for target in "$a" "$b"; do : >"$work/$target.ops"; : >"$work/$target.mib"; done
+    for _ in $(seq "$reps"); do
+      for target in "$a" "$b"; do
+        read -r ops mib < <(run "$target" "$op" "$size" "$c")
+        echo "$ops" >>"$work/$target.ops"; echo "$mib" >>"$work/$target.mib"
+      done
+    done
+    local a_ops b_ops a_mib b_mib ratio
+    a_ops=$(median <"$work/$a.ops"); b_ops=$(median <"$work/$b.ops")
+    a_mib=$(median <"$work/$a.mib"); b_mib=$(median <"$work/$b.mib")
+    ratio=$(python3 -c "print(f'{$b_ops / $a_ops:.2f}' if $a_ops > 0 else '-')")
+    printf '| %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n' "$op" "$size" "$c" "$a_ops" "$b_ops" "$a_mib" "$b_mib" "$ratio"
+  done
+  echo
+  echo "medians of $reps alternating runs of ${seconds}s each; $(nproc) cores; $(date -u +%Y-%m-%d)"
+}
