@@ -289,24 +289,30 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         return listener;
     }
 
+    /// <summary>Until the gateway sees every node up again (its probes run every second): admin status, all ready.</summary>
     private async Task WaitUntilReadyAsync()
     {
         using var http = new HttpClient();
-        for (int i = 0; i < 150; i++)
+        var signer = new ObjStore.S3.Auth.SigV4Signer(_env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]);
+        for (int i = 0; i < 300; i++)
         {
             try
             {
-                if ((await http.GetAsync(_env["OBJSTORE_ENDPOINT"] + "/_objstore/health/ready")).IsSuccessStatusCode)
+                using var request = new HttpRequestMessage(HttpMethod.Get, _env["OBJSTORE_ENDPOINT"] + "/_objstore/admin/status");
+                signer.Sign(request);
+                using var response = await http.SendAsync(request);
+                using var status = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                if (status.RootElement.GetProperty("stores").EnumerateArray().All(s => s.GetProperty("ready").GetBoolean()))
                 {
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or KeyNotFoundException)
             {
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("The gateway did not become ready.");
+        throw new TimeoutException("The gateway did not see every node up again.");
     }
 
     /// <summary>With one node down the gateway stays ready (5 of 6 meet the quorum): wait for its probe instead.</summary>
