@@ -81,7 +81,10 @@ public class FaultTests
             await stream.FlushAsync();
         }
 
-        await RawS3.WaitForAsync(() => server.TempFiles().Count == 0);
+        // Under load the server may not have started the write yet: give it a moment to (its temporary shards live only
+        // milliseconds, so they may not be seen), then wait for every temporary shard to go.
+        await RawS3.WaitForAsync(() => server.TempFiles().Count > 0, timeoutMs: 1_500);
+        await RawS3.WaitForAsync(() => server.TempFiles().Count == 0, timeoutMs: 30_000);
         Assert.Equal("NoSuchKey", (await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.GetObjectAsync("hangup", "partial"))).ErrorCode);
         Assert.Empty(server.ShardFiles());
         Assert.Empty(server.TempFiles());
