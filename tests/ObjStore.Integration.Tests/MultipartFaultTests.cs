@@ -89,7 +89,7 @@ public partial class MultipartFaultTests
         await UploadAsync(s3, "expiry", "abandoned", id, 1, RandomBytes(1000, 7));
         Assert.Equal(3, server.ShardFiles().Count);
 
-        await RawS3.WaitForAsync(() => server.ShardFiles().Count == 0, timeoutMs: 10_000);
+        await RawS3.WaitForAsync(() => server.ShardFiles().Count == 0, timeoutMs: 30_000);
         Assert.Empty(server.ShardFiles());
         Assert.Empty((await s3.ListMultipartUploadsAsync("expiry")).MultipartUploads ?? []);
         var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => UploadAsync(s3, "expiry", "abandoned", id, 2, [1]));

@@ -89,7 +89,9 @@ public sealed class NodeTests : IAsyncLifetime
         {
             await writer.WriteAsync(new byte[100_000], CancellationToken.None);
         }
-        await RawS3.WaitForAsync(() => !Directory.EnumerateFiles(Path.Combine(_dir, "tmp")).Any());
+        // The node may not have opened its temporary file yet: a moment for that, then until it is gone.
+        await RawS3.WaitForAsync(() => Directory.EnumerateFiles(Path.Combine(_dir, "tmp")).Any(), timeoutMs: 1_500);
+        await RawS3.WaitForAsync(() => !Directory.EnumerateFiles(Path.Combine(_dir, "tmp")).Any(), timeoutMs: 30_000);
         await Assert.ThrowsAsync<ShardNotFoundException>(() => ReadFirstByteAsync(store, id));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir, "tmp")));
     }
