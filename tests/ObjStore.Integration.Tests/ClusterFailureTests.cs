@@ -7,6 +7,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
 using Microsoft.Data.Sqlite;
+using ObjStore.Metadata;
 
 namespace ObjStore.Integration.Tests;
 
@@ -117,6 +118,55 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         }
         await ScriptAsync("node-start", _dir, stalled.ToString(), "");
         await WaitUntilReadyAsync();
+
+        // A node killed in the middle of writes: every acknowledged write reads back, the node's half-written shard
+        // never shows (its temp files are gone after restart), and a heal brings every object back to all six shards.
+        var written = new System.Collections.Concurrent.ConcurrentDictionary<string, (int Seed, int Size)>();
+        using (var stopWriting = new CancellationTokenSource())
+        {
+            var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+            {
+                for (int i = 0; !stopWriting.IsCancellationRequested; i++)
+                {
+                    string key = $"midwrite/{w:D2}/{i:D4}";
+                    int seed = 5000 + (w * 1000) + i, size = Stripe + (w * 1000) + i;
+                    try
+                    {
+                        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)) });
+                        written[key] = (seed, size);
+                    }
+                    catch (Exception e) when (e is AmazonS3Exception or HttpRequestException or IOException)
+                    {
+                        // Not acknowledged: no claim is made about it.
+                    }
+                }
+            })).ToList();
+            await Task.Delay(1500);
+            await ScriptAsync("node-stop", _dir, "5", "");
+            await Task.Delay(1500);
+            await stopWriting.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+        Assert.NotEmpty(written);
+        foreach (var (key, value) in written)
+        {
+            _objects[key] = value;
+        }
+        await ScriptAsync("node-start", _dir, "5", "");
+        await WaitUntilReadyAsync();
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir, "node-5", "tmp")));
+        foreach (var key in written.Keys)
+        {
+            await AssertReadsBackAsync(key);
+        }
+        var heal = await RawS3.RunJobAsync(_env["OBJSTORE_ENDPOINT"], "heal", "degraded", _env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]);
+        Assert.Equal(JobStates.Succeeded, heal.State);
+        foreach (var key in written.Keys)
+        {
+            string dataId = DataId(key);
+            int shards = Enumerable.Range(1, 6).Sum(n => Directory.EnumerateFiles(Path.Combine(_dir, $"node-{n}", "shards"), dataId + ".*", SearchOption.AllDirectories).Count());
+            Assert.True(shards == 6, $"{key} has {shards} shards after healing");
+        }
 
         // Flipped bytes on a node's disk are caught by the block checksums: reads stay exact, the shard is recorded.
         // The victim is data shard 0, which every GET reads (parity is read only when a data shard fails).

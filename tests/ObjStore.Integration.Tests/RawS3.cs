@@ -38,9 +38,10 @@ internal static class RawS3
     }
 
     /// <summary>Queues a job through the admin API and polls it until it ends; returns it as it ended.</summary>
-    public static async Task<JobInfo> RunJobAsync(string url, string kind, string target = "*")
+    public static async Task<JobInfo> RunJobAsync(
+        string url, string kind, string target = "*", string accessKey = "it", string secretKey = "integration-secret")
     {
-        var signer = new SigV4Signer("it", "integration-secret");
+        var signer = new SigV4Signer(accessKey, secretKey);
         using var post = new HttpRequestMessage(HttpMethod.Post, $"{url}/_objstore/admin/jobs?kind={kind}&target={Uri.EscapeDataString(target)}");
         signer.Sign(post);
         using var created = await Http.SendAsync(post);
