@@ -38,6 +38,14 @@ public interface IShardReader : IAsyncDisposable
     /// here (a remote store opens lazily, saving a round trip): <see cref="ShardNotFoundException"/>.
     /// </summary>
     ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads a block and the checksum stored right after it; true when both were read whole. Stores that can read
+    /// both with one call (a vectored read of a local file) override it.
+    /// </summary>
+    async ValueTask<bool> ReadBlockAsync(long offset, Memory<byte> block, Memory<byte> checksum, CancellationToken cancellationToken) =>
+        await ReadAsync(offset, block, cancellationToken) == block.Length
+        && await ReadAsync(offset + block.Length, checksum, cancellationToken) == checksum.Length;
 }
 
 public sealed record ShardEntry(string ShardId, long Length, DateTimeOffset Modified);

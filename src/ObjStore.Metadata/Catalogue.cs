@@ -87,9 +87,14 @@ public sealed partial class Catalogue : IDisposable
     public async Task<ObjectInfo?> GetObjectAsync(string bucket, string key)
     {
         await using var connection = await OpenReaderAsync();
-        // One read transaction: the object row and its parts come from the same snapshot.
+        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) });
+        if (row is null || row.parts_count == 0)
+        {
+            return row?.ToInfo(null); // one row is its own snapshot
+        }
+        // A multipart object's row and parts come from one read transaction: never the parts of an overwrite.
         using var tx = connection.BeginTransaction(deferred: true);
-        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) }, tx);
+        row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(SelectObjectSql, new { bucket, key = KeyBytes(key) }, tx);
         return row is null ? null : Load(connection, tx, row);
     }
 

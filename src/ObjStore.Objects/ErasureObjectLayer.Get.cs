@@ -110,6 +110,7 @@ public sealed partial class ErasureObjectLayer
             }
             try
             {
+                Task? hedge = null;
                 while (good < k)
                 {
                     if (inflight.Count == 0)
@@ -117,15 +118,18 @@ public sealed partial class ErasureObjectLayer
                         throw new ReadQuorumException(good, k, $"stripe {index} of {layout.DataId}");
                     }
                     var reads = inflight.Select(f => (Task)f.Read).ToList();
-                    Task? hedge = null;
-                    if (_asked.Count(a => a) < _readers.Length)
+                    if (hedge is null && _asked.Count(a => a) < _readers.Length)
                     {
                         hedge = Task.Delay(owner._readLatency.HedgeDelay, stripeCancel.Token);
+                    }
+                    if (hedge is not null)
+                    {
                         reads.Add(hedge);
                     }
                     var done = await Task.WhenAny(reads);
                     if (done == hedge)
                     {
+                        hedge = null; // the next hedge waits a full delay again
                         Launch();
                         continue;
                     }
@@ -193,8 +197,7 @@ public sealed partial class ErasureObjectLayer
                 var reader = _readers[index] ??= await owner._stores[layout.Placement[index]]
                     .OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
                 var block = stripe.Block(index);
-                if (await reader.ReadAsync(offset, block, cancellationToken) == block.Length
-                    && await reader.ReadAsync(offset + block.Length, _checksums[index], cancellationToken) == StripeLayout.ChecksumSize)
+                if (await reader.ReadBlockAsync(offset, block, _checksums[index], cancellationToken))
                 {
                     if (stripe.VerifyBlock(index, _checksums[index]))
                     {
