@@ -16,48 +16,11 @@ public sealed partial class ErasureObjectLayer
 {
     public async Task<(int Objects, int Shards)> RebuildCatalogueAsync(IJobProgress progress, CancellationToken cancellationToken)
     {
-        var byData = new Dictionary<string, (ShardFooter Footer, string[] Placement)>(StringComparer.Ordinal);
-        int shards = 0;
-        foreach (var store in _stores.Values)
-        {
-            await foreach (var entry in store.ListAsync(cancellationToken))
-            {
-                shards++;
-                progress.Advance(1, entry.Length);
-                var footer = await ReadFooterAtEndAsync(store, entry, cancellationToken);
-                if (footer is null || footer.Index < 0 || footer.Index >= footer.DataShards + footer.ParityShards)
-                {
-                    continue;
-                }
-                if (!byData.TryGetValue(footer.DataId, out var found))
-                {
-                    found = (footer, new string[footer.DataShards + footer.ParityShards]);
-                    byData[footer.DataId] = found;
-                }
-                found.Placement[footer.Index] = store.Id;
-            }
-        }
-
+        var (byData, shards) = await ScanFootersAsync(progress, cancellationToken);
         int restored = 0;
-        // A layout's placement must name a store for every index; a missing one is filled in (and healed later).
-        string[] Complete(string[] placement) => [.. placement.Select((id, i) => id ?? _topology[i % _topology.Count].Id)];
         foreach (var (footer, placement) in byData.Values.Where(v => v.Footer.UploadId is null))
         {
-            var layout = new ObjectLayout(footer.DataShards, footer.ParityShards, footer.StripeSize, footer.DataId, Complete(placement));
-            restored += await _catalogue.RestoreObjectAsync(new ObjectInfo
-            {
-                Bucket = footer.Bucket,
-                Key = footer.Key,
-                Size = footer.Size,
-                ETag = footer.ETag,
-                LastModified = footer.Created,
-                ContentType = footer.ContentType,
-                Headers = footer.Headers,
-                UserMetadata = footer.UserMetadata,
-                ChecksumAlgorithm = footer.ChecksumAlgorithm,
-                Checksum = footer.Checksum,
-                Parts = [new ObjectPart(1, 0, footer.Size, footer.ETag, footer.Checksum, layout) { LastModified = footer.Created }],
-            }) ? 1 : 0;
+            restored += await _catalogue.RestoreObjectAsync(SingleObjectFrom(footer, placement)) ? 1 : 0;
         }
         foreach (var upload in byData.Values.Where(v => v.Footer.UploadId is not null).GroupBy(v => v.Footer.UploadId!))
         {
@@ -71,7 +34,7 @@ public sealed partial class ErasureObjectLayer
             using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             foreach (var (footer, placement) in parts)
             {
-                var layout = new ObjectLayout(footer.DataShards, footer.ParityShards, footer.StripeSize, footer.DataId, Complete(placement));
+                var layout = LayoutFrom(footer, placement);
                 objectParts.Add(new ObjectPart(footer.PartNumber!.Value, offset, footer.Size, footer.ETag, footer.Checksum, layout) { LastModified = footer.Created });
                 offset += footer.Size;
                 md5s.AppendData(Convert.FromHexString(footer.ETag));
@@ -94,6 +57,61 @@ public sealed partial class ErasureObjectLayer
         }
         return (restored, shards);
     }
+
+    /// <summary>
+    /// Reads the footer of every shard on every store: per data id, one footer and the store holding each shard index
+    /// (null where none was found). Also returns how many shards were scanned.
+    /// </summary>
+    private async Task<(Dictionary<string, (ShardFooter Footer, string?[] Placement)> ByData, int Shards)> ScanFootersAsync(
+        IJobProgress? progress, CancellationToken cancellationToken)
+    {
+        var byData = new Dictionary<string, (ShardFooter Footer, string?[] Placement)>(StringComparer.Ordinal);
+        int shards = 0;
+        foreach (var store in _stores.Values)
+        {
+            await foreach (var entry in store.ListAsync(cancellationToken))
+            {
+                shards++;
+                progress?.Advance(1, entry.Length);
+                var footer = await ReadFooterAtEndAsync(store, entry, cancellationToken);
+                if (footer is null || footer.Index < 0 || footer.Index >= footer.DataShards + footer.ParityShards)
+                {
+                    continue;
+                }
+                if (!byData.TryGetValue(footer.DataId, out var found))
+                {
+                    found = (footer, new string?[footer.DataShards + footer.ParityShards]);
+                    byData[footer.DataId] = found;
+                }
+                found.Placement[footer.Index] = store.Id;
+            }
+        }
+        return (byData, shards);
+    }
+
+    /// <summary>
+    /// The layout a footer describes. An index no store holds is given a configured store (its shard is missing there,
+    /// which reads route around and heal repairs): a layout must name a store for every index.
+    /// </summary>
+    private ObjectLayout LayoutFrom(ShardFooter footer, string?[] placement) =>
+        new(footer.DataShards, footer.ParityShards, footer.StripeSize, footer.DataId,
+            [.. placement.Select((id, i) => id ?? _topology[i % _topology.Count].Id)]);
+
+    /// <summary>The single-PUT object a shard footer describes.</summary>
+    private ObjectInfo SingleObjectFrom(ShardFooter footer, string?[] placement) => new()
+    {
+        Bucket = footer.Bucket,
+        Key = footer.Key,
+        Size = footer.Size,
+        ETag = footer.ETag,
+        LastModified = footer.Created,
+        ContentType = footer.ContentType,
+        Headers = footer.Headers,
+        UserMetadata = footer.UserMetadata,
+        ChecksumAlgorithm = footer.ChecksumAlgorithm,
+        Checksum = footer.Checksum,
+        Parts = [new ObjectPart(1, 0, footer.Size, footer.ETag, footer.Checksum, LayoutFrom(footer, placement)) { LastModified = footer.Created }],
+    };
 
     private static async Task<ShardFooter?> ReadFooterAtEndAsync(IShardStore store, ShardEntry entry, CancellationToken cancellationToken)
     {
@@ -153,46 +171,22 @@ public sealed partial class ErasureObjectLayer
     /// </summary>
     public async Task<string?> RestoreNewestBackupAsync(string target, CancellationToken cancellationToken)
     {
-        ShardFooter? newest = null;
-        var stores = new Dictionary<string, Dictionary<int, string>>(StringComparer.Ordinal);
-        foreach (var store in _stores.Values)
-        {
-            await foreach (var entry in store.ListAsync(cancellationToken))
-            {
-                var footer = await ReadFooterAtEndAsync(store, entry, cancellationToken);
-                if (footer is null || footer.Bucket != Naming.BackupBucket || !footer.Key.StartsWith(BackupPrefix, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-                if (!stores.TryGetValue(footer.DataId, out var byIndex))
-                {
-                    stores[footer.DataId] = byIndex = [];
-                }
-                byIndex[footer.Index] = store.Id;
-                if (newest is null || string.CompareOrdinal(footer.Key, newest.Key) > 0)
-                {
-                    newest = footer;
-                }
-            }
-        }
-        if (newest is null)
+        var (byData, _) = await ScanFootersAsync(null, cancellationToken);
+        var backups = byData.Values
+            .Where(v => v.Footer.UploadId is null && v.Footer.Bucket == Naming.BackupBucket && v.Footer.Key.StartsWith(BackupPrefix, StringComparison.Ordinal))
+            .ToList();
+        if (backups.Count == 0)
         {
             return null;
         }
-        var found = stores[newest.DataId];
-        var layout = new ObjectLayout(newest.DataShards, newest.ParityShards, newest.StripeSize, newest.DataId,
-            [.. Enumerable.Range(0, newest.DataShards + newest.ParityShards).Select(i => found.GetValueOrDefault(i) ?? _topology[0].Id)]);
-        var info = new ObjectInfo
-        {
-            Bucket = newest.Bucket, Key = newest.Key, Size = newest.Size, ETag = newest.ETag, LastModified = newest.Created,
-            Parts = [new ObjectPart(1, 0, newest.Size, newest.ETag, null, layout)],
-        };
+        var newest = backups.MaxBy(v => v.Footer.Key, StringComparer.Ordinal);
+        var info = SingleObjectFrom(newest.Footer, newest.Placement);
         await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write))
         {
             await ReadObjectAsync(info, 0, info.Size, file, cancellationToken);
             await file.FlushAsync(cancellationToken);
             file.Flush(flushToDisk: true);
         }
-        return newest.Key;
+        return info.Key;
     }
 }
