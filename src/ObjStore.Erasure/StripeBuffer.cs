@@ -70,8 +70,11 @@ public sealed class StripeBuffer : IDisposable
     public void BeginRead(int dataLength) => SetDataLength(dataLength);
 
     /// <summary>True when block <paramref name="index"/> as filled matches the stored checksum.</summary>
-    public bool VerifyBlock(int index, ReadOnlySpan<byte> storedChecksum) =>
-        XxHash3.HashToUInt64(_blocks[index].Span) == BinaryPrimitives.ReadUInt64LittleEndian(storedChecksum);
+    public bool VerifyBlock(int index, ReadOnlySpan<byte> storedChecksum) => ChecksumMatches(_blocks[index].Span, storedChecksum);
+
+    /// <summary>True when <paramref name="block"/> matches its stored (little-endian XxHash3) checksum.</summary>
+    public static bool ChecksumMatches(ReadOnlySpan<byte> block, ReadOnlySpan<byte> storedChecksum) =>
+        XxHash3.HashToUInt64(block) == BinaryPrimitives.ReadUInt64LittleEndian(storedChecksum);
 
     /// <summary>Rebuilds the data blocks not marked present; afterwards <see cref="Data"/> holds the stripe.</summary>
     /// <exception cref="TooFewShardsException">Fewer than k blocks are present.</exception>

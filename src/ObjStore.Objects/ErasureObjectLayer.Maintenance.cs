@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using ObjStore.Core;
 using ObjStore.Erasure;
 using ObjStore.Metadata;
@@ -66,7 +64,7 @@ public sealed partial class ErasureObjectLayer
                     return $"short at stripe {s}";
                 }
                 var span = buffer.Span;
-                if (XxHash3.HashToUInt64(span[..^StripeLayout.ChecksumSize]) != BinaryPrimitives.ReadUInt64LittleEndian(span[^StripeLayout.ChecksumSize..]))
+                if (!StripeBuffer.ChecksumMatches(span[..^StripeLayout.ChecksumSize], span[^StripeLayout.ChecksumSize..]))
                 {
                     return $"checksum mismatch at stripe {s}";
                 }
