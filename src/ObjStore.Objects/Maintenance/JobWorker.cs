@@ -123,10 +123,10 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         int checkedLayouts = 0, healed = 0;
         if (target == JobKinds.Degraded)
         {
-            var failedIds = new HashSet<string>(StringComparer.Ordinal);
             while (true)
             {
-                var rows = (await catalogue.DegradedShardsAsync(1000)).Where(r => !failedIds.Contains(r.DataId)).ToList();
+                // Every id taken is cleared below (or the job fails): the loop ends when no new rows appear.
+                var rows = await catalogue.DegradedShardsAsync(1000);
                 if (rows.Count == 0)
                 {
                     break;
