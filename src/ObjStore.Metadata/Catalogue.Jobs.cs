@@ -48,14 +48,18 @@ public sealed partial class Catalogue
             "INSERT INTO jobs(kind, target, state, priority, max_attempts, created) VALUES (@kind, @target, 'queued', @priority, @maxAttempts, @now) RETURNING id",
             new { kind, target, priority, maxAttempts, now = Now() }));
 
-    /// <summary>A queued or running job of this kind and target, if any (so periodic work is not queued twice).</summary>
-    public async Task<JobInfo?> FindActiveJobAsync(string kind, string target)
-    {
-        await using var connection = await OpenReaderAsync();
-        var row = await connection.QueryFirstOrDefaultAsync<JobRow>(
-            $"SELECT {JobColumns} FROM jobs WHERE kind = @kind AND target = @target AND state IN ('queued', 'running') LIMIT 1", new { kind, target });
-        return row?.ToJob();
-    }
+    /// <summary>
+    /// Queues a job unless one of the same kind and target is already queued or running (periodic and follow-up work
+    /// must not pile up); the check and the insert are one transaction.
+    /// </summary>
+    public Task EnsureJobQueuedAsync(string kind, string target, int priority) => WriteAsync(connection =>
+        connection.Execute(
+            """
+            INSERT INTO jobs(kind, target, state, priority, max_attempts, created)
+            SELECT @kind, @target, 'queued', @priority, 3, @now
+            WHERE NOT EXISTS(SELECT 1 FROM jobs WHERE kind = @kind AND target = @target AND state IN ('queued', 'running'))
+            """,
+            new { kind, target, priority, now = Now() }));
 
     /// <summary>
     /// Claims the most urgent runnable job: queued and past its backoff, or running under a lease that expired (its

@@ -189,9 +189,9 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
             }
             progress.Advance(1, data.Size);
         }
-        if (bad > 0 && await catalogue.FindActiveJobAsync(JobKinds.Heal, JobKinds.Degraded) is null)
+        if (bad > 0)
         {
-            await catalogue.EnqueueJobAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
+            await catalogue.EnsureJobQueuedAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
         }
         return new { layouts, shards, bad };
     }

@@ -20,22 +20,22 @@ public static class MaintenanceScheduler
             {
                 if (await catalogue.CountDegradedShardsAsync() > 0)
                 {
-                    await EnsureQueuedAsync(catalogue, JobKinds.Heal, JobKinds.Degraded, priority: 10);
+                    await catalogue.EnsureJobQueuedAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
                 }
                 var now = clock.GetUtcNow();
                 if (now >= nextScrub)
                 {
-                    await EnsureQueuedAsync(catalogue, JobKinds.Scrub, "*", priority: 0);
+                    await catalogue.EnsureJobQueuedAsync(JobKinds.Scrub, "*", priority: 0);
                     nextScrub = now + options.ScrubPeriod;
                 }
                 if (now >= nextBackup)
                 {
-                    await EnsureQueuedAsync(catalogue, JobKinds.Backup, "*", priority: 15);
+                    await catalogue.EnsureJobQueuedAsync(JobKinds.Backup, "*", priority: 15);
                     nextBackup = now + options.BackupInterval;
                 }
                 if (now >= nextGc)
                 {
-                    await EnsureQueuedAsync(catalogue, JobKinds.Gc, "*", priority: 5);
+                    await catalogue.EnsureJobQueuedAsync(JobKinds.Gc, "*", priority: 5);
                     nextGc = now + options.GcInterval;
                 }
             }
@@ -43,14 +43,6 @@ public static class MaintenanceScheduler
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-        }
-    }
-
-    private static async Task EnsureQueuedAsync(Catalogue catalogue, string kind, string target, int priority)
-    {
-        if (await catalogue.FindActiveJobAsync(kind, target) is null)
-        {
-            await catalogue.EnqueueJobAsync(kind, target, priority);
         }
     }
 }
