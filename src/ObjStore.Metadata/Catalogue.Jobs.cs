@@ -198,6 +198,30 @@ public sealed partial class Catalogue
             r.Bucket, Naming.StrictUtf8.GetString(r.Key))).ToList();
     }
 
+    /// <summary>
+    /// Every stored layout in data-id order, page by page (see <see cref="ListDataAsync"/>). Cancellation throws rather
+    /// than ending the sequence early, so a pass that was cut short is never taken for a complete one.
+    /// </summary>
+    public async IAsyncEnumerable<DataRef> EnumerateDataAsync(
+        string? bucket = null, string prefix = "", [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? after = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await ListDataAsync(after, 500, bucket, prefix);
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+            foreach (var data in page)
+            {
+                yield return data;
+            }
+            after = page[^1].Layout.DataId;
+        }
+    }
+
     public Task ClearDegradedAsync(string dataId) => WriteAsync(connection =>
         connection.Execute("DELETE FROM degraded_shards WHERE data_id = @dataId", new { dataId }));
 

@@ -192,41 +192,31 @@ public sealed partial class ErasureObjectLayer
         await _catalogue.SetStoreStateAsync(storeId, Draining);
         await RefreshStoreStatesAsync();
         int moved = 0;
-        string? after = null;
-        while (!cancellationToken.IsCancellationRequested)
+        await foreach (var data in _catalogue.EnumerateDataAsync(cancellationToken: cancellationToken))
         {
-            var page = await _catalogue.ListDataAsync(after, 500);
-            if (page.Count == 0)
+            int index = data.Layout.Placement.ToList().IndexOf(storeId);
+            if (index >= 0)
             {
-                break;
-            }
-            foreach (var data in page)
-            {
-                int index = data.Layout.Placement.ToList().IndexOf(storeId);
-                if (index >= 0)
+                var candidates = OpenTopology(0).Where(n => !data.Layout.Placement.Contains(n.Id) && n.Id != storeId).ToList();
+                if (candidates.Count == 0)
                 {
-                    var candidates = OpenTopology(0).Where(n => !data.Layout.Placement.Contains(n.Id) && n.Id != storeId).ToList();
-                    if (candidates.Count == 0)
-                    {
-                        throw new InvalidOperationException(
-                            $"Cannot drain {storeId}: {data.Bucket}/{data.Key} already uses every other store (needs more stores than k+m).");
-                    }
-                    string destination = Placement.Choose(candidates, 1, data.Bucket, data.Key, data.Layout.DataId)[0];
-                    await RewriteShardsAsync(data, new Dictionary<int, string> { [index] = destination }, avoid: [], budget, cancellationToken);
-                    await _catalogue.MoveShardAsync(data.Layout.DataId, index, destination);
-                    try
-                    {
-                        await _stores[storeId].DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
-                    }
-                    catch (Exception e) when (IsShardFailure(e))
-                    {
-                        LogShardDeleteFailed(_logger, data.Layout.DataId, index, storeId, e);
-                    }
-                    moved++;
+                    throw new InvalidOperationException(
+                        $"Cannot drain {storeId}: {data.Bucket}/{data.Key} already uses every other store (needs more stores than k+m).");
                 }
-                progress.Advance(1, data.Size);
+                string destination = Placement.Choose(candidates, 1, data.Bucket, data.Key, data.Layout.DataId)[0];
+                await RewriteShardsAsync(data, new Dictionary<int, string> { [index] = destination }, avoid: [], budget, cancellationToken);
+                await _catalogue.MoveShardAsync(data.Layout.DataId, index, destination);
+                try
+                {
+                    await _stores[storeId].DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
+                }
+                catch (Exception e) when (IsShardFailure(e))
+                {
+                    LogShardDeleteFailed(_logger, data.Layout.DataId, index, storeId, e);
+                }
+                moved++;
             }
-            after = page[^1].Layout.DataId;
+            progress.Advance(1, data.Size);
         }
         await _catalogue.SetStoreStateAsync(storeId, Drained);
         return moved;

@@ -148,7 +148,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
             return new { target, checkedLayouts, healed };
         }
         var (bucket, prefix) = ParseScope(target);
-        await foreach (var data in AllDataAsync(bucket, prefix, ct))
+        await foreach (var data in catalogue.EnumerateDataAsync(bucket, prefix, ct))
         {
             checkedLayouts++;
             healed += await HealOneAsync(data, budget, ct) ? 1 : 0;
@@ -174,7 +174,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     {
         var budget = new IoBudget(options.ScrubBytesPerSecond);
         int layouts = 0, shards = 0, bad = 0;
-        await foreach (var data in AllDataAsync(null, "", ct))
+        await foreach (var data in catalogue.EnumerateDataAsync(cancellationToken: ct))
         {
             var problems = await layer.VerifyAsync(data, budget, ct);
             layouts++;
@@ -208,24 +208,6 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     {
         var (objects, shards) = await layer.RebuildCatalogueAsync(progress, ct);
         return new { shardsScanned = shards, objectsRestored = objects };
-    }
-
-    private async IAsyncEnumerable<DataRef> AllDataAsync(string? bucket, string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        string? after = null;
-        while (!ct.IsCancellationRequested)
-        {
-            var page = await catalogue.ListDataAsync(after, 500, bucket, prefix);
-            if (page.Count == 0)
-            {
-                yield break;
-            }
-            foreach (var data in page)
-            {
-                yield return data;
-            }
-            after = page[^1].Layout.DataId;
-        }
     }
 
     /// <summary>"*" is everything; otherwise "bucket" or "bucket/prefix".</summary>
