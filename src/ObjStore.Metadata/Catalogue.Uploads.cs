@@ -146,17 +146,14 @@ public sealed partial class Catalogue
             foreach (var row in rows)
             {
                 string key = Naming.StrictUtf8.GetString(row.key);
-                int at = request.Delimiter is { Length: > 0 } delimiter
-                    ? key.IndexOf(delimiter, request.Prefix.Length, StringComparison.Ordinal)
-                    : -1;
-                if (at < 0)
+                string? common = CommonPrefixOf(key, request.Prefix, request.Delimiter);
+                if (common is null)
                 {
                     uploads.Add(row.ToUpload());
                     (fromKey, afterUploadId) = (row.key, row.upload_id);
                     (nextKeyMarker, nextUploadIdMarker) = (key, row.upload_id);
                     continue;
                 }
-                string common = key[..(at + request.Delimiter!.Length)];
                 byte[] commonBytes = KeyBytes(common);
                 if (keyMarker is null || Compare(commonBytes, keyMarker) > 0)
                 {
@@ -217,7 +214,7 @@ public sealed partial class Catalogue
         return layouts;
     }
 
-    private static ObjectStoreException NoSuchUpload() => new(
+    public static ObjectStoreException NoSuchUpload() => new(
         ErrorKind.NoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
 
 #pragma warning disable IDE1006, CA1707 // names mirror the SQL columns

@@ -200,17 +200,14 @@ public sealed partial class Catalogue : IDisposable
             foreach (var row in rows)
             {
                 string key = Naming.StrictUtf8.GetString(row.key);
-                int at = request.Delimiter is { Length: > 0 } delimiter
-                    ? key.IndexOf(delimiter, request.Prefix.Length, StringComparison.Ordinal)
-                    : -1;
-                if (at < 0)
+                string? common = CommonPrefixOf(key, request.Prefix, request.Delimiter);
+                if (common is null)
                 {
                     objects.Add(row.ToSummary());
                     last = key;
                     from = [.. row.key, 0];
                     continue;
                 }
-                string common = key[..(at + request.Delimiter!.Length)];
                 byte[] commonBytes = KeyBytes(common);
                 if (startAfter is null || Compare(commonBytes, startAfter) > 0)
                 {
@@ -300,6 +297,16 @@ public sealed partial class Catalogue : IDisposable
 
     private static bool ETagMatches(string condition, string etag) =>
         condition.Split(',').Select(c => c.Trim().Trim('"')).Any(c => c == "*" || c == etag);
+
+    /// <summary>
+    /// S3's rollup rule: the key's common prefix (up to and including the first delimiter after the listing prefix), or
+    /// null when the key is listed itself.
+    /// </summary>
+    private static string? CommonPrefixOf(string key, string prefix, string? delimiter)
+    {
+        int at = string.IsNullOrEmpty(delimiter) ? -1 : key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+        return at < 0 ? null : key[..(at + delimiter!.Length)];
+    }
 
     /// <summary>The smallest byte string greater than every string starting with <paramref name="value"/>; null if none.</summary>
     private static byte[]? Successor(byte[] value)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using ObjStore.Core;
+using ObjStore.Metadata;
 
 namespace ObjStore.Objects;
 
@@ -219,8 +220,7 @@ public sealed partial class ErasureObjectLayer
         {
             throw NoSuchBucket(bucket);
         }
-        throw new ObjectStoreException(ErrorKind.NoSuchUpload,
-            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+        throw Catalogue.NoSuchUpload();
     }
 
     private static void ValidatePartNumber(int partNumber)
