@@ -60,11 +60,13 @@ public static partial class NodeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxRequestBufferSize = RequestBufferSize;
             kestrel.AddServerHeader = false;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var store = new LocalShardStore(options.NodeId, options.DataDir);
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         var app = builder.Build();
         var key = NodeAuth.Key(options.ClusterSecret);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
@@ -142,24 +144,30 @@ public static partial class NodeHost
         }
     }
 
-    /// <summary>Bytes moved per disk write or read: large, so a shard costs few syscalls and thread-pool hops.</summary>
+    /// <summary>
+    /// Bytes moved per disk write or read: large, so a shard costs few system calls and thread-pool hops. Kestrel
+    /// buffers up to <see cref="RequestBufferSize"/> of a body, which must exceed what a read waits for.
+    /// </summary>
     private const int IoSize = 1 << 20;
+    private const int RequestBufferSize = 4 * IoSize;
 
+    /// <summary>Writes the body's received segments straight to the file, a megabyte at a time, never copying them.</summary>
     private static async Task PutAsync(HttpContext context, LocalShardStore store, string shardId)
     {
-        await using var writer = await store.CreateAsync(shardId, context.RequestAborted);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(IoSize);
-        try
+        await using var writer = store.Create(shardId);
+        var body = context.Request.BodyReader;
+        while (true)
         {
-            int n;
-            while ((n = await context.Request.Body.ReadAtLeastAsync(buffer, IoSize, throwOnEndOfStream: false, context.RequestAborted)) > 0)
+            var result = await body.ReadAtLeastAsync(IoSize, context.RequestAborted);
+            if (!result.Buffer.IsEmpty)
             {
-                await writer.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
+                writer.Write(result.Buffer);
             }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            body.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                break;
+            }
         }
         // The footer travelled as the end of the body: commit with nothing more to add.
         await writer.CommitAsync(ReadOnlyMemory<byte>.Empty, context.RequestAborted);
@@ -191,25 +199,20 @@ public static partial class NodeHost
         {
             return;
         }
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(IoSize);
-        try
+        // Read from the file straight into the response's own buffers: no copy between the two.
+        var output = context.Response.BodyWriter;
+        for (long at = from; at <= to;)
         {
-            for (long at = from; at <= to;)
+            var memory = output.GetMemory(IoSize);
+            int want = (int)Math.Min(memory.Length, to - at + 1);
+            int n = await reader.ReadAsync(at, memory[..want], context.RequestAborted);
+            if (n == 0)
             {
-                int want = (int)Math.Min(buffer.Length, to - at + 1);
-                int n = await reader.ReadAsync(at, buffer.AsMemory(0, want), context.RequestAborted);
-                if (n == 0)
-                {
-                    break;
-                }
-                await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
-                at += n;
+                break;
             }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            output.Advance(n);
+            await output.FlushAsync(context.RequestAborted);
+            at += n;
         }
     }
 

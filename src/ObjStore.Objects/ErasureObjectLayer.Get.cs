@@ -35,28 +35,49 @@ public sealed partial class ErasureObjectLayer
         }
     }
 
-    /// <summary>Bytes [offset, offset+length) of one part, relative to the part.</summary>
+    /// <summary>
+    /// Bytes [offset, offset+length) of one part, relative to the part. Two stripe buffers take turns: the next stripe
+    /// is read from the shards while the current one is written to the client, so a remote read's round trips overlap
+    /// the client's transfer instead of adding to it (memory: two stripes per request).
+    /// </summary>
     private async Task ReadPartAsync(ObjectPart part, long offset, long length, Stream destination, CancellationToken cancellationToken)
     {
         var objectLayout = part.Layout;
         var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
         var codec = Codec(objectLayout.DataShards, objectLayout.ParityShards);
         await using var readers = new ShardReaders(this, objectLayout);
-        using var stripe = new StripeBuffer(codec, layout);
         long end = offset + length;
+        long first = offset / layout.StripeDataSize, last = (end - 1) / layout.StripeDataSize;
+        using var current = new StripeBuffer(codec, layout);
+        using var ahead = first < last ? new StripeBuffer(codec, layout) : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task reading = readers.ReadStripeAsync(current, layout, part.Size, first, stop.Token);
         try
         {
-            for (long s = offset / layout.StripeDataSize; s * layout.StripeDataSize < end; s++)
+            var (stripe, spare) = (current, ahead);
+            for (long s = first; s <= last; s++)
             {
-                await readers.ReadStripeAsync(stripe, layout, part.Size, s, cancellationToken);
+                await reading;
+                if (s < last)
+                {
+                    reading = readers.ReadStripeAsync(spare!, layout, part.Size, s + 1, stop.Token);
+                }
                 long stripeStart = s * layout.StripeDataSize;
                 int from = (int)Math.Max(0, offset - stripeStart);
                 int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
                 await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
+                (stripe, spare) = (spare!, stripe);
             }
         }
         finally
         {
+            if (!reading.IsCompleted)
+            {
+                // The client went away (or a write failed) while the next stripe was being read into a buffer
+                // that is about to be returned: stop that read and wait for it.
+                await stop.CancelAsync();
+                await reading.ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
             if (readers.Bad.Count > 0)
             {
                 await _catalogue.RecordDegradedShardsAsync(objectLayout, [.. readers.Bad], "found missing or corrupt by a read");

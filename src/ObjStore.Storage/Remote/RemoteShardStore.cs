@@ -277,7 +277,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private sealed class Writer : IShardWriter
     {
         private readonly RemoteShardStore _store;
-        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, useSynchronizationContext: false));
+        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 128 << 10, useSynchronizationContext: false));
         private readonly CancellationTokenSource _abort = new();
         private readonly Task<HttpResponseMessage> _response;
         private bool _committed;
