@@ -28,11 +28,11 @@ NODE_PORTS="$NODE_PORTS"
 CLUSTER_SECRET=$CLUSTER_SECRET
 ENV
 }
-start_node() { # dir index port secret -> pid
-  local dir=$1 i=$2 port=$3 secret=$4
+start_node() { # dir index port secret gateway -> pid
+  local dir=$1 i=$2 port=$3 secret=$4 gateway=$5
   mkdir -p "$dir/node-$i"
   setsid nohup dotnet "$objstore" node --data "$dir/node-$i" --listen "http://127.0.0.1:$port" --node-id "node-$i" \
-    --cluster-secret "$secret" >>"$dir/node-$i.log" 2>&1 </dev/null &
+    --cluster-secret "$secret" --gateway "$gateway" >>"$dir/node-$i.log" 2>&1 </dev/null &
   echo $!
 }
 wait_ready() { # url
@@ -59,16 +59,16 @@ case $cmd in
     CLUSTER_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     OBJSTORE_ACCESS_KEY=cluster
     OBJSTORE_SECRET_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    gateway_port=$(free_port)
+    OBJSTORE_ENDPOINT="http://127.0.0.1:$gateway_port"
     NODE_PIDS=""; NODE_PORTS=""; entries=""
     for i in $(seq "$nodes"); do
       port=$(free_port)
-      pid=$(start_node "$dir" "$i" "$port" "$CLUSTER_SECRET")
+      pid=$(start_node "$dir" "$i" "$port" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
       NODE_PIDS="${NODE_PIDS:+$NODE_PIDS }$pid"; NODE_PORTS="${NODE_PORTS:+$NODE_PORTS }$port"
       entries="$entries${entries:+,}
     { \"Id\": \"node-$i\", \"Url\": \"http://127.0.0.1:$port\", \"Domain\": \"host-$i\", \"Weight\": 1 }"
     done
-    gateway_port=$(free_port)
-    OBJSTORE_ENDPOINT="http://127.0.0.1:$gateway_port"
     cat >"$dir/cluster.json" <<JSON
 {
   "Listen": "$OBJSTORE_ENDPOINT",
@@ -108,7 +108,7 @@ JSON
       echo "node $i stopped"
     else
       kill -0 "${pids[$((i - 1))]}" 2>/dev/null && { echo "node $i is running"; exit 0; }
-      pids[$((i - 1))]=$(start_node "$dir" "$i" "${ports[$((i - 1))]}" "$CLUSTER_SECRET")
+      pids[$((i - 1))]=$(start_node "$dir" "$i" "${ports[$((i - 1))]}" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
       NODE_PIDS="${pids[*]}"
       save_env "$dir"
       wait_ready "http://127.0.0.1:${ports[$((i - 1))]}/_objstore/health/live"

@@ -50,7 +50,8 @@ public interface IShardReader : IAsyncDisposable
 
 public sealed record ShardEntry(string ShardId, long Length, DateTimeOffset Modified);
 
-public sealed record StoreHealth(bool Ready, long FreeBytes, long TotalBytes);
+/// <summary>A store's state; <paramref name="Instance"/> names its data folder, and changes when the folder was wiped.</summary>
+public sealed record StoreHealth(bool Ready, long FreeBytes, long TotalBytes, string? Instance = null);
 
 /// <summary>Shard ids: 32 lower-case hex characters of the data id, '.', two hex characters of the shard index.</summary>
 public static class ShardId

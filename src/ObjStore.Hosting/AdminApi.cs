@@ -12,13 +12,14 @@ namespace ObjStore.Hosting;
 /// <summary>
 /// The admin API, signed with SigV4 like S3 requests (the same credentials), JSON in and out:
 /// <code>
-/// GET  /_objstore/admin/status                      stores (health, disk), degraded shards, job counts
+/// GET  /_objstore/admin/status                      stores (health, disk), job workers and their load, degraded shards, job counts
 /// GET  /_objstore/admin/jobs                        the latest jobs with progress
 /// GET  /_objstore/admin/jobs/{id}
 /// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain[&amp;target=...]   queue a job; 201 with the job
+///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
 /// </code>
 /// </summary>
-public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, IReadOnlyList<IShardStore> stores)
+public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance)
 {
     public const string Prefix = "/_objstore/admin";
 
@@ -51,9 +52,9 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                         break;
                     }
                     string target = Query("target") is { Length: > 0 } t ? t : "*";
-                    if (kind == JobKinds.Drain && !stores.Any(s => s.Id == target))
+                    if (TargetProblem(kind, target) is { } problem)
                     {
-                        await ErrorAsync(context, 400, $"drain needs target=STORE, one of {string.Join(", ", stores.Select(s => s.Id))}");
+                        await ErrorAsync(context, 400, problem);
                         break;
                     }
                     long jobId = await catalogue.EnqueueJobAsync(kind, target, priority: 20);
@@ -69,6 +70,19 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
         {
             await ErrorAsync(context, e.Error.Status, e.Error.Code + ": " + e.Message);
         }
+    }
+
+    private string? TargetProblem(string kind, string target)
+    {
+        string known = string.Join(", ", stores.Select(s => s.Id));
+        string? store = JobPlacement.StoreOf(target);
+        return kind switch
+        {
+            JobKinds.Drain when !stores.Any(s => s.Id == target) => $"drain needs target=STORE, one of {known}",
+            JobKinds.Scrub when target != "*" && store is null => "scrub targets \"*\" or \"store:ID\"",
+            JobKinds.Heal or JobKinds.Scrub when store is not null && !stores.Any(s => s.Id == store) => $"no store '{store}'; stores are {known}",
+            _ => null,
+        };
     }
 
     private async Task StatusAsync(HttpContext context)
@@ -89,6 +103,18 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
         await context.Response.WriteAsJsonAsync(new
         {
             stores = health,
+            workers = (await catalogue.ListWorkersAsync(maintenance.WorkerTimeout)).Select(w => new
+            {
+                id = w.Worker.Id,
+                kinds = w.Worker.Kinds,
+                holds = w.Worker.Holds,
+                running = w.Running,
+                queued = w.Queued,
+                ioBytesPerSecond = w.Worker.IoBytesPerSecond,
+                diskFreeRatio = w.Worker.DiskFreeRatio,
+                load = JobPlacement.Load(w),
+                heartbeat = w.Heartbeat,
+            }),
             degradedShards = await catalogue.CountDegradedShardsAsync(),
             jobs = new
             {

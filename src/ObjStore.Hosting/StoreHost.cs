@@ -92,16 +92,21 @@ public static partial class StoreHost
         builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<S3Handler>();
         builder.Services.AddSingleton(sp => new AdminApi(
-            sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>()));
+            sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<S3Handler>();
         var objects = app.Services.GetRequiredService<IObjectLayer>();
         var admin = app.Services.GetRequiredService<AdminApi>();
+        var clusterJobs = mode == StoreMode.Gateway
+            ? new ClusterJobsApi(app.Services.GetRequiredService<Catalogue>(), options.Maintenance, options.ClusterSecret!,
+                app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
+            : null;
         // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket.
         app.Run(context =>
             context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal) ? HealthAsync(context, objects)
             : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
+            : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
             : handler.HandleAsync(context));
 
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -122,7 +127,9 @@ public static partial class StoreHost
             var worker = new JobWorker(layer, catalogue, options.Maintenance, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<JobWorker>(),
                 $"{Environment.MachineName}:{Environment.ProcessId}");
             _ = Task.Run(() => worker.RunAsync(stopping));
-            _ = Task.Run(() => MaintenanceScheduler.RunAsync(catalogue, options.Maintenance, TimeProvider.System, stopping));
+            var stores = app.Services.GetRequiredService<IReadOnlyList<IShardStore>>();
+            _ = Task.Run(() => MaintenanceScheduler.RunAsync(catalogue, options.Maintenance, [.. stores.Select(s => s.Id)], TimeProvider.System, stopping));
+            _ = Task.Run(() => StoreInstanceWatch.RunAsync(stores, catalogue, options.NodeProbeInterval, app.Logger, stopping));
         });
         return app;
     }

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 using ObjStore.Core;
 
 namespace ObjStore.Metadata;
@@ -21,6 +22,9 @@ public sealed record JobInfo
     public string? Result { get; init; }
     public string? LeaseOwner { get; init; }
     public DateTimeOffset? LeaseExpiry { get; init; }
+
+    /// <summary>The worker the scheduler gave the job to (null while no live worker can run it).</summary>
+    public string? AssignedTo { get; init; }
     public DateTimeOffset Created { get; init; }
     public DateTimeOffset? Finished { get; init; }
 
@@ -41,7 +45,7 @@ public sealed record DataRef(ObjectLayout Layout, long Size, string Bucket, stri
 /// <summary>Jobs (lease-based), and the lookups healing, scrubbing and GC need.</summary>
 public sealed partial class Catalogue
 {
-    private const string JobColumns = "id, kind, target, state, priority, attempts, max_attempts, items_done, items_total, bytes_done, bytes_total, last_error, result, lease_owner, lease_expiry, created, finished";
+    private const string JobColumns = "id, kind, target, state, priority, attempts, max_attempts, items_done, items_total, bytes_done, bytes_total, last_error, result, lease_owner, lease_expiry, assigned_to, created, finished";
 
     public Task<long> EnqueueJobAsync(string kind, string target, int priority = 0, int maxAttempts = 3) => WriteAsync(connection =>
         connection.ExecuteScalar<long>(
@@ -62,21 +66,33 @@ public sealed partial class Catalogue
             new { kind, target, priority, now = Now() }));
 
     /// <summary>
-    /// Claims the most urgent runnable job: queued and past its backoff, or running under a lease that expired (its
-    /// worker died). The claim bumps attempts; a job out of attempts is failed instead of claimed.
+    /// One scheduling round and a claim, in one transaction: records <paramref name="worker"/>'s heartbeat; puts jobs
+    /// whose lease expired (their worker died or stalled) back in the queue, with backoff, for another worker, or
+    /// fails them when they are out of attempts; gives every unassigned job, and every job whose worker stopped
+    /// reporting, to the best live worker (<see cref="JobPlacement"/>); then claims the most urgent job given to this
+    /// worker, if any. A worker is live while its heartbeat is younger than <paramref name="workerTimeout"/>.
     /// </summary>
-    public Task<JobInfo?> ClaimJobAsync(string owner, TimeSpan lease, IReadOnlyCollection<string> kinds) => WriteAsync(connection =>
+    public Task<JobInfo?> ClaimJobAsync(WorkerInfo worker, TimeSpan lease, TimeSpan workerTimeout) => WriteAsync(connection =>
     {
         using var tx = connection.BeginTransaction();
         long now = Now();
+        connection.Execute(
+            """
+            INSERT INTO workers(id, kinds, holds, io_bytes_per_second, disk_free_ratio, heartbeat)
+            VALUES (@Id, @kinds, @Holds, @IoBytesPerSecond, @DiskFreeRatio, @now)
+            ON CONFLICT(id) DO UPDATE SET kinds = excluded.kinds, holds = excluded.holds,
+                io_bytes_per_second = excluded.io_bytes_per_second, disk_free_ratio = excluded.disk_free_ratio, heartbeat = excluded.heartbeat
+            """,
+            new { worker.Id, kinds = string.Join(',', worker.Kinds), worker.Holds, worker.IoBytesPerSecond, worker.DiskFreeRatio, now }, tx);
+        var live = LiveWorkers(connection, tx, now - (long)workerTimeout.TotalMilliseconds);
+        Schedule(connection, tx, live, now);
         while (true)
         {
             var row = connection.QueryFirstOrDefault<JobRow>(
                 $"""
-                SELECT {JobColumns} FROM jobs
-                WHERE kind IN @kinds AND ((state = 'queued' AND not_before <= @now) OR (state = 'running' AND lease_expiry < @now))
+                SELECT {JobColumns} FROM jobs WHERE state = 'queued' AND assigned_to = @Id AND not_before <= @now
                 ORDER BY priority DESC, id LIMIT 1
-                """, new { kinds, now }, tx);
+                """, new { worker.Id, now }, tx);
             if (row is null)
             {
                 tx.Commit();
@@ -85,17 +101,91 @@ public sealed partial class Catalogue
             if (row.attempts >= row.max_attempts)
             {
                 connection.Execute(
-                    "UPDATE jobs SET state = 'failed', finished = @now, last_error = COALESCE(last_error, 'lease expired') || ' (out of attempts)', lease_owner = NULL WHERE id = @id",
+                    "UPDATE jobs SET state = 'failed', finished = @now, last_error = COALESCE(last_error, 'no attempts left') || ' (out of attempts)' WHERE id = @id",
                     new { now, row.id }, tx);
                 continue;
             }
             connection.Execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @owner, lease_expiry = @expiry WHERE id = @id",
-                new { owner, expiry = now + (long)lease.TotalMilliseconds, row.id }, tx);
+                new { owner = worker.Id, expiry = now + (long)lease.TotalMilliseconds, row.id }, tx);
             tx.Commit();
-            return row.ToJob() with { State = JobStates.Running, Attempts = (int)row.attempts + 1, LeaseOwner = owner };
+            return row.ToJob() with { State = JobStates.Running, Attempts = (int)row.attempts + 1, LeaseOwner = worker.Id, AssignedTo = worker.Id };
         }
     });
+
+    /// <summary>The scheduling round of <see cref="ClaimJobAsync"/>: expired leases first, then assignments.</summary>
+    private static void Schedule(SqliteConnection connection, SqliteTransaction tx, List<WorkerLoad> live, long now)
+    {
+        foreach (var expired in connection.Query<JobRow>(
+            $"SELECT {JobColumns} FROM jobs WHERE state = 'running' AND lease_expiry < @now", new { now }, tx).ToList())
+        {
+            string error = $"the lease of worker {expired.lease_owner} expired";
+            if (expired.attempts >= expired.max_attempts)
+            {
+                connection.Execute(
+                    "UPDATE jobs SET state = 'failed', finished = @now, last_error = @error || ' (out of attempts)', lease_owner = NULL WHERE id = @id",
+                    new { now, error, expired.id }, tx);
+                continue;
+            }
+            string? next = JobPlacement.Choose(expired.kind, expired.target, live, avoid: expired.lease_owner);
+            connection.Execute(
+                """
+                UPDATE jobs SET state = 'queued', lease_owner = NULL, assigned_to = @next, last_error = @error, not_before = @notBefore
+                WHERE id = @id
+                """,
+                new { next, error, expired.id, notBefore = now + (long)JobPlacement.Backoff((int)expired.attempts).TotalMilliseconds }, tx);
+            CountQueued(live, next);
+        }
+        var liveIds = live.Select(w => w.Worker.Id).ToList();
+        foreach (var job in connection.Query<JobRow>(
+            $"SELECT {JobColumns} FROM jobs WHERE state = 'queued' AND (assigned_to IS NULL OR assigned_to NOT IN @liveIds) ORDER BY priority DESC, id",
+            new { liveIds }, tx).ToList())
+        {
+            string? next = JobPlacement.Choose(job.kind, job.target, live);
+            if (next != job.assigned_to)
+            {
+                connection.Execute("UPDATE jobs SET assigned_to = @next WHERE id = @id", new { next, job.id }, tx);
+                CountQueued(live, next);
+            }
+        }
+    }
+
+    private static void CountQueued(List<WorkerLoad> live, string? workerId)
+    {
+        int at = live.FindIndex(w => w.Worker.Id == workerId);
+        if (at >= 0)
+        {
+            live[at] = live[at] with { Queued = live[at].Queued + 1 };
+        }
+    }
+
+    private static List<WorkerLoad> LiveWorkers(SqliteConnection connection, SqliteTransaction? tx, long since) =>
+        connection.Query<WorkerRow>(
+            """
+            SELECT w.id, w.kinds, w.holds, w.io_bytes_per_second, w.disk_free_ratio, w.heartbeat,
+                (SELECT COUNT(*) FROM jobs j WHERE j.state = 'running' AND j.lease_owner = w.id) AS running,
+                (SELECT COUNT(*) FROM jobs j WHERE j.state = 'queued' AND j.assigned_to = w.id) AS queued
+            FROM workers w WHERE w.heartbeat >= @since ORDER BY w.id
+            """, new { since }, tx).Select(r => r.ToLoad()).ToList();
+
+    /// <summary>Records the instance a store reports and returns the one recorded before (null the first time).</summary>
+    public Task<string?> SwapStoreInstanceAsync(string storeId, string instance) => WriteAsync(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        string? previous = connection.QuerySingleOrDefault<string>("SELECT instance FROM store_instances WHERE store_id = @storeId", new { storeId }, tx);
+        connection.Execute(
+            "INSERT INTO store_instances(store_id, instance, seen) VALUES (@storeId, @instance, @now) ON CONFLICT(store_id) DO UPDATE SET instance = excluded.instance, seen = excluded.seen",
+            new { storeId, instance, now = Now() }, tx);
+        tx.Commit();
+        return previous;
+    });
+
+    /// <summary>Every worker that has reported within <paramref name="liveWithin"/>, with its running and queued jobs.</summary>
+    public async Task<IReadOnlyList<WorkerLoad>> ListWorkersAsync(TimeSpan liveWithin)
+    {
+        await using var connection = await OpenReaderAsync();
+        return LiveWorkers(connection, null, Now() - (long)liveWithin.TotalMilliseconds);
+    }
 
     /// <summary>Extends the lease and records progress; false when the lease was lost (another worker took over).</summary>
     public Task<bool> RenewJobAsync(long id, string owner, TimeSpan lease, long itemsDone, long itemsTotal, long bytesDone, long bytesTotal) => WriteAsync(connection =>
@@ -251,6 +341,7 @@ public sealed partial class Catalogue
         public string? result { get; init; }
         public string? lease_owner { get; init; }
         public long? lease_expiry { get; init; }
+        public string? assigned_to { get; init; }
         public long created { get; init; }
         public long? finished { get; init; }
 
@@ -271,9 +362,26 @@ public sealed partial class Catalogue
             Result = result,
             LeaseOwner = lease_owner,
             LeaseExpiry = lease_expiry is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null,
+            AssignedTo = assigned_to,
             Created = DateTimeOffset.FromUnixTimeMilliseconds(created),
             Finished = finished is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
         };
+    }
+
+    private sealed record WorkerRow
+    {
+        public string id { get; init; } = "";
+        public string kinds { get; init; } = "";
+        public string? holds { get; init; }
+        public long io_bytes_per_second { get; init; }
+        public double? disk_free_ratio { get; init; }
+        public long heartbeat { get; init; }
+        public long running { get; init; }
+        public long queued { get; init; }
+
+        public WorkerLoad ToLoad() => new(
+            new WorkerInfo(id, kinds.Split(',', StringSplitOptions.RemoveEmptyEntries), holds, io_bytes_per_second, disk_free_ratio),
+            (int)running, (int)queued, DateTimeOffset.FromUnixTimeMilliseconds(heartbeat));
     }
 #pragma warning restore IDE1006, CA1707
 }

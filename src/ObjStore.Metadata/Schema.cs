@@ -124,5 +124,24 @@ internal static class Schema
             changed  INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        """
+        -- Job workers (gateways and storage nodes) as they last reported themselves; a job records the worker the
+        -- scheduler gave it to.
+        CREATE TABLE workers (
+            id                  TEXT PRIMARY KEY,
+            kinds               TEXT NOT NULL,   -- comma-separated job kinds
+            holds               TEXT,            -- the store on the worker's own disk (a node), NULL for a gateway
+            io_bytes_per_second INTEGER NOT NULL,
+            disk_free_ratio     REAL,
+            heartbeat           INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE jobs ADD COLUMN assigned_to TEXT;
+        -- The instance id each store's data folder last reported: a new one means the folder came back empty.
+        CREATE TABLE store_instances (
+            store_id TEXT PRIMARY KEY,
+            instance TEXT NOT NULL,
+            seen     INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

@@ -20,6 +20,15 @@ public sealed class NodeOptions
     public required string NodeId { get; init; }
     public required string ClusterSecret { get; init; }
 
+    /// <summary>The gateway to ask for jobs (scrubs of this node's store); without one the node runs no jobs.</summary>
+    public string? Gateway { get; init; }
+
+    public TimeSpan JobPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RenewInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A scrub reads at most this many bytes a second from the node's disk (0: unlimited).</summary>
+    public long ScrubBytesPerSecond { get; init; } = 64L << 20;
+
     public void Validate()
     {
         if (ClusterSecret.Length < 16)
@@ -34,6 +43,10 @@ public sealed class NodeOptions
         {
             throw new ArgumentException($"--listen must be an absolute URL, not '{Listen}'.");
         }
+        if (Gateway is not null && !Uri.TryCreate(Gateway, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"--gateway must be an absolute URL, not '{Gateway}'.");
+        }
     }
 }
 
@@ -45,7 +58,7 @@ public sealed class NodeOptions
 /// HEAD   /shards/{id}             Content-Length
 /// DELETE /shards/{id}             204, also when absent
 /// GET    /shards                  "id TAB length TAB modified-unix-ms" lines, for scrubbing and GC
-/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes
+/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder
 /// GET    /_objstore/health/live   200 (the only unauthenticated path)
 /// </code>
 /// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret.
@@ -71,6 +84,13 @@ public static partial class NodeHost
         var key = NodeAuth.Key(options.ClusterSecret);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
         app.Run(context => HandleAsync(context, store, options.NodeId, key, logger));
+        if (options.Gateway is not null)
+        {
+            var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
+            var worker = new NodeJobWorker(store, options, http, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<NodeJobWorker>());
+            app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => worker.RunAsync(app.Lifetime.ApplicationStopping)));
+            app.Lifetime.ApplicationStopped.Register(http.Dispose);
+        }
         return app;
     }
 
@@ -98,7 +118,7 @@ public static partial class NodeHost
             {
                 var health = await store.GetHealthAsync(context.RequestAborted);
                 context.Response.StatusCode = health.Ready ? 200 : 503;
-                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes });
+                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes, instance = health.Instance });
                 return;
             }
             if (path == "/shards" && HttpMethods.IsGet(request.Method))

@@ -23,10 +23,11 @@ public interface IJobProgress
 /// </summary>
 public sealed partial class ErasureObjectLayer
 {
-    private const int FooterReadLimit = 64 << 10;
-
-    /// <summary>Reads every shard of a layout whole; returns the shards that are missing, short, corrupt or footerless.</summary>
-    public async Task<IReadOnlyList<ShardProblem>> VerifyAsync(DataRef data, IoBudget budget, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every shard of a layout (or the shards <paramref name="only"/>) whole; returns the shards that are
+    /// missing, short, corrupt or footerless.
+    /// </summary>
+    public async Task<IReadOnlyList<ShardProblem>> VerifyAsync(DataRef data, IoBudget budget, CancellationToken cancellationToken, IReadOnlyCollection<int>? only = null)
     {
         var layout = data.Layout;
         var stripes = new StripeLayout(layout.DataShards, layout.ParityShards, layout.StripeSize);
@@ -34,6 +35,10 @@ public sealed partial class ErasureObjectLayer
         var block = new byte[stripes.BlockSize + StripeLayout.ChecksumSize];
         for (int index = 0; index < layout.Placement.Count; index++)
         {
+            if (only is not null && !only.Contains(index))
+            {
+                continue;
+            }
             string? problem = await VerifyShardAsync(layout, stripes, data.Size, index, block, budget, cancellationToken);
             if (problem is not null)
             {
@@ -53,21 +58,9 @@ public sealed partial class ErasureObjectLayer
         try
         {
             await using var reader = await store.OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
-            long stripeCount = stripes.StripeCount(size);
-            for (long s = 0; s < stripeCount; s++)
+            if (await ShardVerifier.VerifyBlocksAsync(reader, stripes, size, block, budget, cancellationToken) is { } problem)
             {
-                int length = stripes.BlockLength(stripes.StripeDataLength(size, s)) + StripeLayout.ChecksumSize;
-                await budget.SpendAsync(length, cancellationToken);
-                var buffer = block.AsMemory(0, length);
-                if (await reader.ReadAsync(stripes.BlockOffset(s), buffer, cancellationToken) != length)
-                {
-                    return $"short at stripe {s}";
-                }
-                var span = buffer.Span;
-                if (!StripeBuffer.ChecksumMatches(span[..^StripeLayout.ChecksumSize], span[^StripeLayout.ChecksumSize..]))
-                {
-                    return $"checksum mismatch at stripe {s}";
-                }
+                return problem;
             }
             var footer = await ReadFooterAsync(reader, stripes.ShardDataLength(size), cancellationToken);
             return footer is null ? "footer missing or corrupt"
@@ -86,7 +79,7 @@ public sealed partial class ErasureObjectLayer
 
     private static async Task<ShardFooter?> ReadFooterAsync(IShardReader reader, long dataLength, CancellationToken cancellationToken)
     {
-        var tail = new byte[FooterReadLimit];
+        var tail = new byte[ShardVerifier.FooterReadLimit];
         int n = await reader.ReadAsync(dataLength, tail, cancellationToken);
         return n == tail.Length ? null : ShardFooter.Parse(tail.AsSpan(0, n));
     }

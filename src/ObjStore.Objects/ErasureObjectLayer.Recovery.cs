@@ -117,7 +117,7 @@ public sealed partial class ErasureObjectLayer
     {
         try
         {
-            int length = (int)Math.Min(entry.Length, FooterReadLimit);
+            int length = (int)Math.Min(entry.Length, ShardVerifier.FooterReadLimit);
             var tail = new byte[length];
             await using var reader = await store.OpenAsync(entry.ShardId, cancellationToken);
             int n = await reader.ReadAsync(entry.Length - length, tail, cancellationToken);

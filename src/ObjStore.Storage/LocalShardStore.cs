@@ -26,6 +26,7 @@ public sealed class LocalShardStore : IShardStore
         Directory.CreateDirectory(_shardRoot);
         Directory.CreateDirectory(_tempRoot);
         _sync = FileSystemSync.For(Root);
+        Instance = ReadOrCreateInstance(Path.Combine(Root, "instance"));
         // Anything still in tmp/ is a write that never committed (a crash or a hang-up): it is garbage.
         foreach (var stale in Directory.EnumerateFiles(_tempRoot))
         {
@@ -35,6 +36,23 @@ public sealed class LocalShardStore : IShardStore
 
     public string Id { get; }
     public string Root { get; }
+
+    /// <summary>
+    /// A random id made when the folder was first used: a folder that was wiped (a replaced disk) comes back with a
+    /// new one, which tells the gateway that every shard this store held must be rebuilt.
+    /// </summary>
+    public string Instance { get; }
+
+    private static string ReadOrCreateInstance(string path)
+    {
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: 32 } existing)
+        {
+            return existing;
+        }
+        string created = Guid.NewGuid().ToString("N");
+        File.WriteAllText(path, created);
+        return created;
+    }
 
     /// <summary>The file holding a committed shard (tests corrupt and delete these).</summary>
     public string PathOf(string shardId)
@@ -103,7 +121,7 @@ public sealed class LocalShardStore : IShardStore
         {
             var drive = new DriveInfo(Root);
             bool writable = Directory.Exists(_tempRoot);
-            return Task.FromResult(new StoreHealth(writable, drive.AvailableFreeSpace, drive.TotalSize));
+            return Task.FromResult(new StoreHealth(writable, drive.AvailableFreeSpace, drive.TotalSize, Instance));
         }
         catch (IOException)
         {

@@ -11,11 +11,13 @@ internal static class CommandLine
         usage:
           objstore dev [--data DIR] [--listen URL] [--ec K+M] [--access-key K] [--secret-key S] [--stripe-size BYTES]
                                                            the whole store in one process (default ./data, 127.0.0.1:9000, 4+2)
-          objstore node --data DIR --listen URL --node-id ID --cluster-secret S
-                                                           one storage node (shards over authenticated HTTP)
+          objstore node --data DIR --listen URL --node-id ID --cluster-secret S [--gateway URL] [--scrub-rate 64MiB]
+                                                           one storage node (shards over authenticated HTTP); with
+                                                           --gateway it also scrubs its own disk when the scheduler asks
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
-          objstore admin status|jobs|heal [BUCKET[/PREFIX]]|scrub|gc|rebuild-metadata|backup|drain NODE [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
+          objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE
+                 [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
           objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]
                                                            put the newest catalogue backup back (server stopped)

@@ -159,7 +159,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         {
             await AssertReadsBackAsync(key);
         }
-        var heal = await RawS3.RunJobAsync(_env["OBJSTORE_ENDPOINT"], "heal", "degraded", _env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]);
+        var heal = await RunJobAsync("heal", "degraded");
         Assert.Equal(JobStates.Succeeded, heal.State);
         foreach (var key in written.Keys)
         {
@@ -185,6 +185,78 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         }
         await AssertReadsBackAsync(victim);
         Assert.Contains(DegradedShards(), d => d.DataId == DataId(victim) && d.Reason.Contains("corrupt", StringComparison.Ordinal));
+
+        await NodeScrubsItsOwnDiskAsync();
+        await WipedNodeIsHealedAsync();
+    }
+
+    /// <summary>
+    /// A scrub of one node's store goes to that node's own worker (it holds the data), which reads its disk locally;
+    /// a flipped byte in a parity shard (which no GET reads) is found there, and the heal it queues repairs it.
+    /// </summary>
+    private async Task NodeScrubsItsOwnDiskAsync()
+    {
+        string key = "single-2-stripes-plus-1";
+        string dataId = DataId(key);
+        int node = Enumerable.Range(1, 6).First(n => ShardFile(n, dataId + ".04") is not null);
+        string parity = ShardFile(node, dataId + ".04")!;
+        byte[] original = await File.ReadAllBytesAsync(parity);
+        using (var file = new FileStream(parity, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 10;
+            int b = file.ReadByte();
+            file.Position = 10;
+            file.WriteByte((byte)(b ^ 0xFF));
+        }
+        var scrub = await RunJobAsync("scrub", $"store:node-{node}");
+        Assert.Equal(JobStates.Succeeded, scrub.State);
+        Assert.Equal($"node:node-{node}", scrub.AssignedTo);
+        Assert.Contains("\"bad\":1", scrub.Result, StringComparison.Ordinal);
+        await RawS3.WaitForAsync(() => !DegradedShards().Any(d => d.DataId == dataId) && File.ReadAllBytes(parity).AsSpan().SequenceEqual(original), 30_000);
+        Assert.Equal(original, await File.ReadAllBytesAsync(parity));
+        var again = await RunJobAsync("scrub", $"store:node-{node}");
+        Assert.Contains("\"bad\":0", again.Result, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A node restarted on an empty disk reports a new data-folder instance; the gateway queues a heal of that store on
+    /// its own, which puts back every shard the node held, while every object stays readable.
+    /// </summary>
+    private async Task WipedNodeIsHealedAsync()
+    {
+        const int node = 2;
+        string shards = Path.Combine(_dir, $"node-{node}", "shards");
+        var before = Directory.EnumerateFiles(shards, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order().ToList();
+        await ScriptAsync("node-stop", _dir, node.ToString(), "");
+        Directory.Delete(Path.Combine(_dir, $"node-{node}"), recursive: true);
+        await ScriptAsync("node-start", _dir, node.ToString(), "");
+        await WaitUntilReadyAsync();
+        JobInfo? heal = null;
+        for (int i = 0; i < 600 && heal is not { IsFinished: true }; i++)
+        {
+            await Task.Delay(100);
+            heal = (await ListJobsAsync()).FirstOrDefault(j => j.Kind == "heal" && j.Target == $"store:node-{node}");
+        }
+        Assert.NotNull(heal);
+        Assert.Equal(JobStates.Succeeded, heal.State);
+        var after = Directory.EnumerateFiles(shards, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(before, after);
+        await ReadEverythingAsync($"node {node} healed after a wipe");
+    }
+
+    private string? ShardFile(int node, string shardId) =>
+        Directory.EnumerateFiles(Path.Combine(_dir, $"node-{node}", "shards"), shardId, SearchOption.AllDirectories).SingleOrDefault();
+
+    private Task<JobInfo> RunJobAsync(string kind, string target) =>
+        RawS3.RunJobAsync(_env["OBJSTORE_ENDPOINT"], kind, target, _env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]);
+
+    private async Task<List<JobInfo>> ListJobsAsync()
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, _env["OBJSTORE_ENDPOINT"] + "/_objstore/admin/jobs");
+        new ObjStore.S3.Auth.SigV4Signer(_env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]).Sign(request);
+        using var response = await http.SendAsync(request);
+        return (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<List<JobInfo>>(response.Content))!;
     }
 
     private async Task WriteObjectsAsync()

@@ -31,6 +31,10 @@ rescrub() { "${objstore[@]}" admin scrub --wait --json | json "r['result']" | gr
 check "a second scrub finds nothing" rescrub
 jobs() { "${objstore[@]}" admin jobs | grep -q 'heal .*succeeded'; }
 check "admin jobs lists the heal" jobs
+store_scrub() { "${objstore[@]}" admin scrub store-02 --wait --json | json "r['target'] == 'store:store-02' and r['state'] == 'succeeded'" | grep -q True; }
+check "admin scrub NODE scrubs one store" store_scrub
+workers() { "${objstore[@]}" admin status | grep -q '(all)'; }
+check "admin status lists the job worker" workers
 check "object still reads back" "$aws" --endpoint-url "$ENDPOINT" s3 cp --no-progress s3://admin-bucket/object.bin "$WORK/object.back"
 check "object bytes" cmp "$WORK/object.bin" "$WORK/object.back"
 denied() { ! OBJSTORE_SECRET_KEY=wrong-secret-key "${objstore[@]}" admin status >/dev/null 2>&1; }

@@ -33,6 +33,9 @@ public sealed class MaintenanceOptions
     /// <summary>Catalogue backups kept; older ones are deleted.</summary>
     public int BackupsKept { get; set; } = 8;
 
+    /// <summary>A worker that has not asked for work for this long is taken for dead: its queued jobs go to others.</summary>
+    public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How often known degraded shards are looked for and a heal queued.</summary>
     public TimeSpan AutoHealInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
@@ -53,19 +56,23 @@ public static class JobKinds
 }
 
 /// <summary>
-/// Claims jobs from the catalogue under a lease and runs them: heal, scrub, gc. Progress is written back with every
-/// lease renewal; a worker that loses its lease (it stalled, and another took the job over) stops. Failures go back to
-/// the queue with exponential backoff until the job is out of attempts.
+/// The gateway's (or dev process's) job worker: it can run every kind of job on every store. It asks the catalogue for
+/// the jobs the scheduler gave it (each ask is also its heartbeat and load report), runs them under a lease, and writes
+/// progress back with every renewal; a worker that loses its lease (it stalled, and the job went to another worker)
+/// stops. Failures go back to the queue with exponential backoff until the job is out of attempts.
 /// </summary>
 public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalogue, MaintenanceOptions options, ILogger logger, string workerId)
 {
+    private readonly IoMeter _io = new();
+
     public async Task RunAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                var job = await catalogue.ClaimJobAsync(workerId, options.JobLease, JobKinds.All);
+                var job = await catalogue.ClaimJobAsync(new WorkerInfo(workerId, JobKinds.All, IoBytesPerSecond: _io.BytesPerSecond),
+                    options.JobLease, options.WorkerTimeout);
                 if (job is null)
                 {
                     await Task.Delay(options.JobPollInterval, stopping);
@@ -88,7 +95,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     private async Task ExecuteAsync(JobInfo job, CancellationToken stopping)
     {
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        using var progress = new LeasedProgress(catalogue, job.Id, workerId, options.JobLease, lost);
+        using var progress = new LeasedProgress(catalogue, job.Id, workerId, options.JobLease, _io, lost);
         var renewing = progress.KeepAliveAsync();
         LogJobStarted(logger, job.Id, job.Kind, job.Target, job.Attempts);
         try
@@ -96,7 +103,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
             object result = job.Kind switch
             {
                 JobKinds.Heal => await HealAsync(job.Target, progress, lost.Token),
-                JobKinds.Scrub => await ScrubAsync(progress, lost.Token),
+                JobKinds.Scrub => await ScrubAsync(job.Target, progress, lost.Token),
                 JobKinds.Gc => await CollectAsync(progress, lost.Token),
                 JobKinds.RebuildMetadata => await RebuildAsync(progress, lost.Token),
                 JobKinds.Backup => new { key = await layer.BackupCatalogueAsync(options.BackupsKept, lost.Token) },
@@ -110,13 +117,15 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         catch (Exception e) when (!stopping.IsCancellationRequested)
         {
             await progress.StopAsync(renewing);
-            var backoff = TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, job.Attempts)));
-            await catalogue.FinishJobAsync(job.Id, workerId, succeeded: false, e.Message, null, backoff);
+            await catalogue.FinishJobAsync(job.Id, workerId, succeeded: false, e.Message, null, JobPlacement.Backoff(job.Attempts));
             LogJobFailed(logger, job.Id, job.Kind, e.Message);
         }
     }
 
-    /// <summary>Heal: "degraded" (what reads, writes and scrubs recorded), "*" (everything) or "bucket[/prefix]".</summary>
+    /// <summary>
+    /// Heal: "degraded" (what reads, writes and scrubs recorded), "store:ID" (every layout with a shard on that store:
+    /// after a node came back empty), "*" (everything) or "bucket[/prefix]".
+    /// </summary>
     private async Task<object> HealAsync(string target, LeasedProgress progress, CancellationToken ct)
     {
         var budget = new IoBudget(options.HealBytesPerSecond);
@@ -147,9 +156,14 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
             }
             return new { target, checkedLayouts, healed };
         }
-        var (bucket, prefix) = ParseScope(target);
+        string? store = JobPlacement.StoreOf(target);
+        var (bucket, prefix) = store is null ? ParseScope(target) : (null, "");
         await foreach (var data in catalogue.EnumerateDataAsync(bucket, prefix, ct))
         {
+            if (store is not null && !data.Layout.Placement.Contains(store))
+            {
+                continue;
+            }
             checkedLayouts++;
             healed += await HealOneAsync(data, budget, ct) ? 1 : 0;
             await catalogue.ClearDegradedAsync(data.Layout.DataId);
@@ -170,15 +184,23 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         return true;
     }
 
-    private async Task<object> ScrubAsync(LeasedProgress progress, CancellationToken ct)
+    /// <summary>Scrub: "*" (every shard) or "store:ID" (the shards on one store, read over the network).</summary>
+    private async Task<object> ScrubAsync(string target, LeasedProgress progress, CancellationToken ct)
     {
         var budget = new IoBudget(options.ScrubBytesPerSecond);
+        string? store = JobPlacement.StoreOf(target);
         int layouts = 0, shards = 0, bad = 0;
         await foreach (var data in catalogue.EnumerateDataAsync(cancellationToken: ct))
         {
-            var problems = await layer.VerifyAsync(data, budget, ct);
+            var only = store is null ? null
+                : Enumerable.Range(0, data.Layout.Placement.Count).Where(i => data.Layout.Placement[i] == store).ToList();
+            if (only is { Count: 0 })
+            {
+                continue;
+            }
+            var problems = await layer.VerifyAsync(data, budget, ct, only);
             layouts++;
-            shards += data.Layout.Placement.Count;
+            shards += only?.Count ?? data.Layout.Placement.Count;
             if (problems.Count > 0)
             {
                 bad += problems.Count;
@@ -193,7 +215,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         {
             await catalogue.EnsureJobQueuedAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
         }
-        return new { layouts, shards, bad };
+        return new { target, layouts, shards, bad };
     }
 
     private async Task<object> CollectAsync(LeasedProgress progress, CancellationToken ct)
@@ -237,7 +259,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     private static partial void LogWorkerError(ILogger logger, Exception e);
 
     /// <summary>Progress counters, written to the job row with each lease renewal; a lost lease cancels the job.</summary>
-    private sealed class LeasedProgress(Catalogue catalogue, long jobId, string owner, TimeSpan lease, CancellationTokenSource lost) : IJobProgress, IDisposable
+    private sealed class LeasedProgress(Catalogue catalogue, long jobId, string owner, TimeSpan lease, IoMeter io, CancellationTokenSource lost) : IJobProgress, IDisposable
     {
         private long _itemsDone, _itemsTotal, _bytesDone, _bytesTotal;
         private readonly CancellationTokenSource _stop = new();
@@ -254,6 +276,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         {
             Interlocked.Add(ref _itemsDone, items);
             Interlocked.Add(ref _bytesDone, bytes);
+            io.Add(bytes);
         }
 
         public async Task KeepAliveAsync()

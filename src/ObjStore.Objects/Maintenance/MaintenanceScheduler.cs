@@ -3,12 +3,14 @@ using ObjStore.Metadata;
 namespace ObjStore.Objects.Maintenance;
 
 /// <summary>
-/// Queues the periodic work: a heal whenever degraded shards are recorded, a full scrub every scrub period and a GC
-/// every GC interval, a catalogue backup every backup interval, each only if the same job is not already queued or running.
+/// Queues the periodic work: a heal whenever degraded shards are recorded, a scrub of every store every scrub period
+/// (one job per store, so each goes to the node that holds it), a GC every GC interval, a catalogue backup every
+/// backup interval, each only if the same job is not already queued or running. Which worker runs a job is decided
+/// when workers ask for work (<see cref="Catalogue.ClaimJobAsync"/>).
 /// </summary>
 public static class MaintenanceScheduler
 {
-    public static async Task RunAsync(Catalogue catalogue, MaintenanceOptions options, TimeProvider clock, CancellationToken stopping)
+    public static async Task RunAsync(Catalogue catalogue, MaintenanceOptions options, IReadOnlyList<string> storeIds, TimeProvider clock, CancellationToken stopping)
     {
         var nextScrub = clock.GetUtcNow() + options.ScrubPeriod;
         var nextGc = clock.GetUtcNow() + options.GcInterval;
@@ -25,7 +27,10 @@ public static class MaintenanceScheduler
                 var now = clock.GetUtcNow();
                 if (now >= nextScrub)
                 {
-                    await catalogue.EnsureJobQueuedAsync(JobKinds.Scrub, "*", priority: 0);
+                    foreach (string store in storeIds)
+                    {
+                        await catalogue.EnsureJobQueuedAsync(JobKinds.Scrub, JobPlacement.StoreTarget(store), priority: 0);
+                    }
                     nextScrub = now + options.ScrubPeriod;
                 }
                 if (now >= nextBackup)

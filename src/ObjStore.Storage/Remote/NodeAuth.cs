@@ -22,22 +22,25 @@ public static class NodeAuth
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(
             $"{method}\n{pathAndQuery}\n{unixMs.ToString(CultureInfo.InvariantCulture)}\n{bodyMarker}")));
 
-    /// <summary>Only PUT (a shard) carries a body.</summary>
+    /// <summary>A shard PUT streams; other requests carry no body unless they say otherwise (<see cref="BodyMarkerOf"/>).</summary>
     private static string BodyMarker(string method) => method == "PUT" ? StreamingBody : EmptyBody;
+
+    /// <summary>The marker of a small body that is hashed whole (the job API's JSON): SHA-256, hex.</summary>
+    public static string BodyMarkerOf(ReadOnlySpan<byte> body) => body.IsEmpty ? EmptyBody : Convert.ToHexStringLower(SHA256.HashData(body));
 
     public static byte[] Key(string clusterSecret) => SHA256.HashData(Encoding.UTF8.GetBytes("objstore-cluster\n" + clusterSecret));
 
-    public static void Sign(HttpRequestMessage request, byte[] key, TimeProvider clock)
+    public static void Sign(HttpRequestMessage request, byte[] key, TimeProvider clock, string? bodyMarker = null)
     {
         long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        string marker = BodyMarker(request.Method.Method);
+        string marker = bodyMarker ?? BodyMarker(request.Method.Method);
         request.Headers.TryAddWithoutValidation(DateHeader, now.ToString(CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation(SignatureHeader,
             Signature(key, request.Method.Method, request.RequestUri!.PathAndQuery, now, marker));
     }
 
     /// <summary>Null when the request is authentic; otherwise why not.</summary>
-    public static string? Verify(byte[] key, string method, string pathAndQuery, string? date, string? signature, TimeProvider clock)
+    public static string? Verify(byte[] key, string method, string pathAndQuery, string? date, string? signature, TimeProvider clock, string? bodyMarker = null)
     {
         if (date is null || signature is null)
         {
@@ -52,7 +55,7 @@ public static class NodeAuth
         {
             return "request time too far from now";
         }
-        string expected = Signature(key, method, pathAndQuery, unixMs, BodyMarker(method));
+        string expected = Signature(key, method, pathAndQuery, unixMs, bodyMarker ?? BodyMarker(method));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature))
             ? null
             : "signature mismatch";

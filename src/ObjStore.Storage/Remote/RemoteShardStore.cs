@@ -164,7 +164,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 return null;
             }
             var health = await response.Content.ReadFromJsonAsync<NodeHealth>(cancellationToken: cancellationToken);
-            return health is null ? null : new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes);
+            return health is null ? null : new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes, health.Instance);
         }
         catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or JsonException)
         {
@@ -172,7 +172,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         }
     }
 
-    private sealed record NodeHealth(string Node, bool Ready, long FreeBytes, long TotalBytes);
+    private sealed record NodeHealth(string Node, bool Ready, long FreeBytes, long TotalBytes, string? Instance);
 
     private static string ShardPath(string shardId) =>
         ShardId.IsValid(shardId) ? "/shards/" + shardId : throw new ArgumentException($"Invalid shard id '{shardId}'.", nameof(shardId));

@@ -7,7 +7,7 @@ using ObjStore.S3.Auth;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `objstore admin status|jobs|heal [bucket[/prefix]]|scrub|gc|rebuild-metadata|backup|drain NODE` against a running gateway or dev server, over its
+/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE` against a running gateway or dev server, over its
 /// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
 /// </summary>
 internal static class AdminCommand
@@ -36,7 +36,9 @@ internal static class AdminCommand
                     Console.WriteLine(json ? JsonSerializer.Serialize(jobs, Json) : string.Join('\n', jobs.Select(FormatJob)));
                     return 0;
                 case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain":
-                    string target = options.Positional.FirstOrDefault() ?? "*";
+                    string target = options.Positional.FirstOrDefault() is { } given
+                        ? verb == "scrub" && !given.StartsWith("store:", StringComparison.Ordinal) && given != "*" ? JobPlacement.StoreTarget(given) : given
+                        : "*";
                     var job = await admin.PostAsync<JobInfo>($"/jobs?kind={verb}&target={Uri.EscapeDataString(target)}");
                     while (wait && !job.IsFinished)
                     {
@@ -66,7 +68,7 @@ internal static class AdminCommand
         int filled = (int)Math.Round(done * 20);
         string bar = job.ItemsTotal > 0 || job.IsFinished ? $"[{new string('#', filled)}{new string('.', 20 - filled)}]" : "[ running... ]";
         string line = FormattableString.Invariant(
-            $"#{job.Id,-5} {job.Kind,-6} {job.Target,-20} {job.State,-10} {bar} {job.ItemsDone} items {job.BytesDone / 1048576.0:F1} MiB  attempt {job.Attempts}/{job.MaxAttempts}");
+            $"#{job.Id,-5} {job.Kind,-6} {job.Target,-20} {job.State,-10} {bar} {job.ItemsDone} items {job.BytesDone / 1048576.0:F1} MiB  attempt {job.Attempts}/{job.MaxAttempts}  worker {job.LeaseOwner ?? job.AssignedTo ?? "-"}");
         return line + (job.LastError is { } error ? $"  error: {error}" : "") + (job.Result is { } result ? $"  {result}" : "");
     }
 
@@ -77,6 +79,12 @@ internal static class AdminCommand
         {
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{store.GetProperty("id").GetString(),-12}{(store.GetProperty("ready").GetBoolean() ? "yes" : "NO"),-7}{store.GetProperty("freeBytes").GetInt64() / 1073741824.0,10:F1}{store.GetProperty("totalBytes").GetInt64() / 1073741824.0,11:F1}"));
+        }
+        lines.Add($"{"worker",-28}{"holds",-10}{"running",8}{"queued",8}{"MiB/s",8}{"load",7}");
+        foreach (var worker in status.GetProperty("workers").EnumerateArray())
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{worker.GetProperty("id").GetString(),-28}{worker.GetProperty("holds").GetString() ?? "(all)",-10}{worker.GetProperty("running").GetInt32(),8}{worker.GetProperty("queued").GetInt32(),8}{worker.GetProperty("ioBytesPerSecond").GetInt64() / 1048576.0,8:F1}{worker.GetProperty("load").GetDouble(),7:F2}"));
         }
         var jobs = status.GetProperty("jobs");
         lines.Add($"degraded shards: {status.GetProperty("degradedShards").GetInt64()}   jobs queued {jobs.GetProperty("queued")}, running {jobs.GetProperty("running")}, failed {jobs.GetProperty("failed")}");

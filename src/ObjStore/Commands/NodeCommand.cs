@@ -15,6 +15,8 @@ internal static class NodeCommand
             NodeId = options.Get("node-id") ?? throw new OptionException("node needs --node-id ID"),
             ClusterSecret = options.Get("cluster-secret") ?? Environment.GetEnvironmentVariable("OBJSTORE_CLUSTER_SECRET")
                 ?? throw new OptionException("node needs --cluster-secret S (or OBJSTORE_CLUSTER_SECRET)"),
+            Gateway = options.Get("gateway") ?? Environment.GetEnvironmentVariable("OBJSTORE_GATEWAY"),
+            ScrubBytesPerSecond = options.Get("scrub-rate") is { } rate ? ObjStore.Bench.SizeRange.ParseBytes(rate) : 64L << 20,
         };
         options.RejectUnknown();
         Microsoft.AspNetCore.Builder.WebApplication app;

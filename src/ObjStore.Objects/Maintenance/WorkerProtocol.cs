@@ -1,0 +1,62 @@
+using ObjStore.Core;
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects.Maintenance;
+
+/// <summary>
+/// How storage nodes take part in the job system: the gateway owns the catalogue, so a node asks it for work over
+/// HTTP (signed with the cluster secret, <c>NodeAuth</c>), renews its lease with progress, and reports the outcome.
+/// <code>
+/// POST /_objstore/cluster/jobs/claim         WorkerInfo          → 200 JobInfo, or 204 (nothing for this worker)
+/// POST /_objstore/cluster/jobs/{id}/renew    JobRenewal          → 204, or 409 (the lease is lost: stop)
+/// POST /_objstore/cluster/jobs/{id}/finish   JobOutcome          → 204, or 409
+/// </code>
+/// </summary>
+public static class WorkerProtocol
+{
+    public const string Prefix = "/_objstore/cluster/jobs";
+    public const string Claim = Prefix + "/claim";
+
+    public static string Renew(long jobId) => $"{Prefix}/{jobId}/renew";
+
+    public static string Finish(long jobId) => $"{Prefix}/{jobId}/finish";
+
+    /// <summary>Largest JSON body the gateway accepts from a node (a scrub report lists every corrupt shard).</summary>
+    public const int MaxBodyBytes = 16 << 20;
+
+    /// <summary>
+    /// What a node's scrub found: each corrupt shard is recorded for healing, if the catalogue still references it
+    /// (an unreferenced shard is GC's business), and a heal is queued. Returns how many were recorded.
+    /// </summary>
+    public static async Task<int> RecordFindingsAsync(Catalogue catalogue, string storeId, IReadOnlyList<CorruptShard> corrupt)
+    {
+        int recorded = 0;
+        foreach (var shard in corrupt)
+        {
+            if (!ShardId.IsValid(shard.ShardId))
+            {
+                continue;
+            }
+            string dataId = shard.ShardId[..32];
+            int index = Convert.ToInt32(shard.ShardId[33..], 16);
+            var data = await catalogue.FindDataAsync(dataId);
+            if (data is not null && index < data.Layout.Placement.Count && data.Layout.Placement[index] == storeId)
+            {
+                await catalogue.RecordDegradedShardsAsync(data.Layout, [index], $"scrub on {storeId}: {shard.Problem}");
+                recorded++;
+            }
+        }
+        if (recorded > 0)
+        {
+            await catalogue.EnsureJobQueuedAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
+        }
+        return recorded;
+    }
+}
+
+public sealed record JobRenewal(string Worker, long ItemsDone, long ItemsTotal, long BytesDone, long BytesTotal);
+
+public sealed record CorruptShard(string ShardId, string Problem);
+
+/// <summary>The end of a node's job: success with a result (JSON) and findings, or failure with an error.</summary>
+public sealed record JobOutcome(string Worker, bool Succeeded, string? Error, string? Result, IReadOnlyList<CorruptShard> Corrupt);

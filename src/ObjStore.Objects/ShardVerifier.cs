@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using ObjStore.Core;
+using ObjStore.Erasure;
+
+namespace ObjStore.Objects;
+
+/// <summary>
+/// Checks shards block by block. A gateway checks a shard against the layout its catalogue holds; a storage node,
+/// which has no catalogue, checks a shard against what the shard says of itself (its footer), so it can scrub its own
+/// disk without sending a byte over the network.
+/// </summary>
+public static class ShardVerifier
+{
+    /// <summary>Footers are far smaller than this; a "footer" that is not is corrupt.</summary>
+    public const int FooterReadLimit = 64 << 10;
+
+    /// <summary>Every block of a shard against its checksum; null when all match, otherwise what is wrong.</summary>
+    public static async Task<string?> VerifyBlocksAsync(
+        IShardReader reader, StripeLayout stripes, long size, byte[] block, IoBudget budget, CancellationToken cancellationToken)
+    {
+        long stripeCount = stripes.StripeCount(size);
+        for (long s = 0; s < stripeCount; s++)
+        {
+            int length = stripes.BlockLength(stripes.StripeDataLength(size, s)) + StripeLayout.ChecksumSize;
+            await budget.SpendAsync(length, cancellationToken);
+            var buffer = block.AsMemory(0, length);
+            if (await reader.ReadAsync(stripes.BlockOffset(s), buffer, cancellationToken) != length)
+            {
+                return $"short at stripe {s}";
+            }
+            var span = buffer.Span;
+            if (!StripeBuffer.ChecksumMatches(span[..^StripeLayout.ChecksumSize], span[^StripeLayout.ChecksumSize..]))
+            {
+                return $"checksum mismatch at stripe {s}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A whole shard file of <paramref name="length"/> bytes checked on its own: the footer is intact and names this
+    /// shard, the file is exactly as long as the footer's layout says, and every block matches its checksum.
+    /// </summary>
+    public static async Task<string?> VerifyAsync(IShardReader reader, string shardId, long length, IoBudget budget, CancellationToken cancellationToken)
+    {
+        var tail = new byte[(int)Math.Min(length, FooterReadLimit)];
+        if (await reader.ReadAsync(length - tail.Length, tail, cancellationToken) != tail.Length)
+        {
+            return "short read of the footer";
+        }
+        var footer = ShardFooter.Parse(tail);
+        if (footer is null)
+        {
+            return "footer missing or corrupt";
+        }
+        if (ShardId.For(footer.DataId, footer.Index) != shardId)
+        {
+            return "footer names another shard";
+        }
+        var stripes = new StripeLayout(footer.DataShards, footer.ParityShards, footer.StripeSize);
+        long footerLength = BinaryPrimitives.ReadInt32LittleEndian(tail.AsSpan(tail.Length - ShardFooter.TrailerSize)) + ShardFooter.TrailerSize;
+        if (stripes.ShardDataLength(footer.Size) + footerLength != length)
+        {
+            return $"length {length} does not match the footer's layout";
+        }
+        var block = new byte[stripes.BlockSize + StripeLayout.ChecksumSize];
+        return await VerifyBlocksAsync(reader, stripes, footer.Size, block, budget, cancellationToken);
+    }
+}
