@@ -98,19 +98,13 @@ public sealed partial class ErasureObjectLayer
         return info;
     }
 
-    /// <summary>
-    /// The object a completion makes, or the S3 error refusing it. ETag: MD5 of the concatenated binary part MD5s,
-    /// then "-N". Checksum: composite (the checksum of the concatenated part checksums, then "-N") in the upload's
-    /// algorithm; CRC64NVME has only a full-object form in S3, which needs every byte, so such objects carry none.
-    /// </summary>
+    /// <summary>The object a completion makes, or the S3 error refusing it.</summary>
     private ObjectInfo Assemble(MultipartUpload upload, IReadOnlyList<ObjectPart> stored, IReadOnlyList<CompletedPart> requested, DateTimeOffset now)
     {
         var byNumber = stored.ToDictionary(p => p.Number);
         var chosen = new List<ObjectPart>(requested.Count);
         long offset = 0;
-        using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        bool composite = upload.ChecksumAlgorithm is not (ChecksumAlgorithm.None or ChecksumAlgorithm.Crc64Nvme);
-        using var checksums = new ContentHasher(composite ? upload.ChecksumAlgorithm : ChecksumAlgorithm.None);
+        bool composite = HasCompositeChecksum(upload.ChecksumAlgorithm);
         // Every named part must exist with its ETag before sizes are judged: an unknown part is InvalidPart.
         var found = requested.Select(want =>
         {
@@ -123,6 +117,10 @@ public sealed partial class ErasureObjectLayer
             {
                 throw new ObjectStoreException(ErrorKind.InvalidPart, $"The checksum of part {want.Number} does not match the uploaded part.");
             }
+            if (composite && part.Checksum is null)
+            {
+                throw new ObjectStoreException(ErrorKind.InvalidPart, $"Part {part.Number} has no {upload.ChecksumAlgorithm} checksum.");
+            }
             return part;
         }).ToList();
         for (int i = 0; i < found.Count; i++)
@@ -133,33 +131,54 @@ public sealed partial class ErasureObjectLayer
                 throw new ObjectStoreException(ErrorKind.EntityTooSmall,
                     $"Your proposed upload is smaller than the minimum allowed object size: part {part.Number} has {part.Size} bytes, every part but the last needs {_options.MinPartSize}.");
             }
-            md5s.AppendData(Convert.FromHexString(part.ETag));
-            if (composite)
-            {
-                checksums.Append(Convert.FromBase64String(part.Checksum ?? throw new ObjectStoreException(
-                    ErrorKind.InvalidPart, $"Part {part.Number} has no {upload.ChecksumAlgorithm} checksum.")));
-            }
             chosen.Add(part with { Offset = offset });
             offset += part.Size;
         }
-        string suffix = "-" + chosen.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (etag, algorithm, checksum) = CompletedDigest(chosen, upload.ChecksumAlgorithm);
         return new ObjectInfo
         {
             Bucket = upload.Bucket,
             Key = upload.Key,
             Size = offset,
-            ETag = Convert.ToHexStringLower(md5s.GetHashAndReset()) + suffix,
+            ETag = etag,
             LastModified = now,
             ContentType = upload.ContentType,
             Headers = upload.Headers,
             UserMetadata = upload.UserMetadata,
-            ChecksumAlgorithm = composite ? upload.ChecksumAlgorithm : ChecksumAlgorithm.None,
-            Checksum = composite ? checksums.Checksum() + suffix : null,
+            ChecksumAlgorithm = algorithm,
+            Checksum = checksum,
             StorageClass = upload.StorageClass,
             Parts = chosen,
             IsMultipart = true,
             UploadId = upload.UploadId,
         };
+    }
+
+    /// <summary>CRC64NVME has only a full-object form in S3, which needs every byte again: such objects carry none.</summary>
+    private static bool HasCompositeChecksum(ChecksumAlgorithm algorithm) => algorithm is not (ChecksumAlgorithm.None or ChecksumAlgorithm.Crc64Nvme);
+
+    /// <summary>
+    /// What a completed multipart object's parts make of it, at completion and when a catalogue is rebuilt from
+    /// footers. ETag: MD5 of the concatenated binary part MD5s, then "-N". Checksum: composite (the upload's algorithm
+    /// over the concatenated part checksums, then "-N"), when the algorithm has one and every part carries its checksum.
+    /// </summary>
+    private static (string ETag, ChecksumAlgorithm Algorithm, string? Checksum) CompletedDigest(IReadOnlyList<ObjectPart> parts, ChecksumAlgorithm algorithm)
+    {
+        bool composite = HasCompositeChecksum(algorithm) && parts.All(p => p.Checksum is not null);
+        using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using var checksums = new ContentHasher(composite ? algorithm : ChecksumAlgorithm.None);
+        foreach (var part in parts)
+        {
+            md5s.AppendData(Convert.FromHexString(part.ETag));
+            if (composite)
+            {
+                checksums.Append(Convert.FromBase64String(part.Checksum!));
+            }
+        }
+        string suffix = "-" + parts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (Convert.ToHexStringLower(md5s.GetHashAndReset()) + suffix,
+            composite ? algorithm : ChecksumAlgorithm.None,
+            composite ? checksums.Checksum() + suffix : null);
     }
 
     public async Task AbortMultipartUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken) =>

@@ -31,21 +31,22 @@ public sealed partial class ErasureObjectLayer
             }
             long offset = 0;
             var objectParts = new List<ObjectPart>();
-            using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             foreach (var (footer, placement) in parts)
             {
                 var layout = LayoutFrom(footer, placement);
                 objectParts.Add(new ObjectPart(footer.PartNumber!.Value, offset, footer.Size, footer.ETag, footer.Checksum, layout) { LastModified = footer.Created });
                 offset += footer.Size;
-                md5s.AppendData(Convert.FromHexString(footer.ETag));
             }
             var first = parts[0].Footer;
+            var (etag, algorithm, checksum) = CompletedDigest(objectParts, first.ChecksumAlgorithm);
             restored += await _catalogue.RestoreObjectAsync(new ObjectInfo
             {
                 Bucket = first.Bucket,
                 Key = first.Key,
                 Size = offset,
-                ETag = $"{Convert.ToHexStringLower(md5s.GetHashAndReset())}-{parts.Count}",
+                ETag = etag,
+                ChecksumAlgorithm = algorithm,
+                Checksum = checksum,
                 LastModified = parts.Max(p => p.Footer.Created),
                 ContentType = first.ContentType,
                 Headers = first.Headers,

@@ -186,8 +186,33 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         await AssertReadsBackAsync(victim);
         Assert.Contains(DegradedShards(), d => d.DataId == DataId(victim) && d.Reason.Contains("corrupt", StringComparison.Ordinal));
 
+        await TheJobApiRefusesWhatTheClusterSecretDidNotSignAsync();
         await NodeScrubsItsOwnDiskAsync();
         await WipedNodeIsHealedAsync();
+    }
+
+    /// <summary>Nodes claim jobs from the gateway: unsigned, wrongly keyed and tampered claims are refused.</summary>
+    private async Task TheJobApiRefusesWhatTheClusterSecretDidNotSignAsync()
+    {
+        using var http = new HttpClient();
+        var url = new Uri(_env["OBJSTORE_ENDPOINT"] + "/_objstore/cluster/jobs/claim");
+        byte[] body = System.Text.Encoding.UTF8.GetBytes("""{"Id":"intruder","Kinds":["heal"]}""");
+        async Task<HttpStatusCode> ClaimAsync(string? secret, byte[] signed, byte[] sent)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(sent) };
+            if (secret is not null)
+            {
+                ObjStore.Storage.Remote.NodeAuth.Sign(request, ObjStore.Storage.Remote.NodeAuth.Key(secret), TimeProvider.System,
+                    ObjStore.Storage.Remote.NodeAuth.BodyMarkerOf(signed));
+            }
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.Forbidden, await ClaimAsync(null, body, body));
+        Assert.Equal(HttpStatusCode.Forbidden, await ClaimAsync("not-the-cluster-secret", body, body));
+        byte[] tampered = System.Text.Encoding.UTF8.GetBytes("""{"Id":"intruder","Kinds":["gc"]}""");
+        Assert.Equal(HttpStatusCode.Forbidden, await ClaimAsync(_env["CLUSTER_SECRET"], body, tampered));
+        Assert.Equal(HttpStatusCode.NoContent, await ClaimAsync(_env["CLUSTER_SECRET"], """{"Id":"probe","Kinds":[]}"""u8.ToArray(), """{"Id":"probe","Kinds":[]}"""u8.ToArray()));
     }
 
     /// <summary>

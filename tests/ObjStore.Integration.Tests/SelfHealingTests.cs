@@ -160,7 +160,7 @@ public class SelfHealingTests
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-rebuild-").FullName;
         Dictionary<string, byte[]> objects;
-        string multipartETag;
+        string multipartETag, compositeChecksum;
         var first = await DevServer.StartAsync("4+2", dataDir, Fast);
         using (var s3 = first.Client())
         {
@@ -180,6 +180,25 @@ public class SelfHealingTests
                 BucketName = "lost", Key = "multi", UploadId = id, PartETags = [new PartETag(1, p1.ETag), new PartETag(2, p2.ETag)],
             })).ETag;
             objects["multi"] = [.. one, .. two];
+            string sha = (await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+            {
+                BucketName = "lost", Key = "multi-sha", ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            })).UploadId;
+            var s1 = await s3.UploadPartAsync(new UploadPartRequest
+            {
+                BucketName = "lost", Key = "multi-sha", UploadId = sha, PartNumber = 1, InputStream = new MemoryStream(one), ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            });
+            var s2 = await s3.UploadPartAsync(new UploadPartRequest
+            {
+                BucketName = "lost", Key = "multi-sha", UploadId = sha, PartNumber = 2, InputStream = new MemoryStream(two), ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            });
+            compositeChecksum = (await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = "lost", Key = "multi-sha", UploadId = sha,
+                PartETags = [new PartETag { PartNumber = 1, ETag = s1.ETag, ChecksumSHA256 = s1.ChecksumSHA256 }, new PartETag { PartNumber = 2, ETag = s2.ETag, ChecksumSHA256 = s2.ChecksumSHA256 }],
+            })).ChecksumSHA256;
+            Assert.EndsWith("-2", compositeChecksum, StringComparison.Ordinal);
+            objects["multi-sha"] = [.. one, .. two];
         }
         await StopAndLoseCatalogueAsync(first, dataDir);
 
@@ -196,6 +215,8 @@ public class SelfHealingTests
         var multi = await again.GetObjectMetadataAsync("lost", "multi");
         Assert.Equal(multipartETag, multi.ETag);
         Assert.Equal("video/x-parts", multi.Headers.ContentType);
+        var withChecksum = await again.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = "lost", Key = "multi-sha", ChecksumMode = ChecksumMode.ENABLED });
+        Assert.Equal(compositeChecksum, withChecksum.ChecksumSHA256);
         var listed = await again.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "lost" });
         Assert.Equal(objects.Keys.Order(StringComparer.Ordinal), listed.S3Objects.Select(o => o.Key));
     }
