@@ -25,14 +25,15 @@ OBJSTORE_SECRET_KEY=$OBJSTORE_SECRET_KEY
 GATEWAY_PID=$GATEWAY_PID
 NODE_PIDS="$NODE_PIDS"
 NODE_PORTS="$NODE_PORTS"
+NODE_READ_PORTS="$NODE_READ_PORTS"
 CLUSTER_SECRET=$CLUSTER_SECRET
 ENV
 }
-start_node() { # dir index port secret gateway -> pid
-  local dir=$1 i=$2 port=$3 secret=$4 gateway=$5
+start_node() { # dir index port read-port secret gateway -> pid
+  local dir=$1 i=$2 port=$3 read_port=$4 secret=$5 gateway=$6
   mkdir -p "$dir/node-$i"
-  setsid nohup dotnet "$objstore" node --data "$dir/node-$i" --listen "http://127.0.0.1:$port" --node-id "node-$i" \
-    --cluster-secret "$secret" --gateway "$gateway" >>"$dir/node-$i.log" 2>&1 </dev/null &
+  setsid nohup dotnet "$objstore" node --data "$dir/node-$i" --listen "http://127.0.0.1:$port" --read-port "$read_port" \
+    --node-id "node-$i" --cluster-secret "$secret" --gateway "$gateway" >>"$dir/node-$i.log" 2>&1 </dev/null &
   echo $!
 }
 wait_ready() { # url
@@ -61,11 +62,12 @@ case $cmd in
     OBJSTORE_SECRET_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     gateway_port=$(free_port)
     OBJSTORE_ENDPOINT="http://127.0.0.1:$gateway_port"
-    NODE_PIDS=""; NODE_PORTS=""; entries=""
+    NODE_PIDS=""; NODE_PORTS=""; NODE_READ_PORTS=""; entries=""
     for i in $(seq "$nodes"); do
-      port=$(free_port)
-      pid=$(start_node "$dir" "$i" "$port" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
+      port=$(free_port); read_port=$(free_port)
+      pid=$(start_node "$dir" "$i" "$port" "$read_port" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
       NODE_PIDS="${NODE_PIDS:+$NODE_PIDS }$pid"; NODE_PORTS="${NODE_PORTS:+$NODE_PORTS }$port"
+      NODE_READ_PORTS="${NODE_READ_PORTS:+$NODE_READ_PORTS }$read_port"
       entries="$entries${entries:+,}
     { \"Id\": \"node-$i\", \"Url\": \"http://127.0.0.1:$port\", \"Domain\": \"host-$i\", \"Weight\": 1 }"
     done
@@ -100,7 +102,7 @@ JSON
   node-stop|node-start)
     i=${3:-}; [ -n "$i" ] || usage
     load "$dir"
-    read -r -a pids <<<"$NODE_PIDS"; read -r -a ports <<<"$NODE_PORTS"
+    read -r -a pids <<<"$NODE_PIDS"; read -r -a ports <<<"$NODE_PORTS"; read -r -a read_ports <<<"$NODE_READ_PORTS"
     [ "$i" -ge 1 ] && [ "$i" -le ${#pids[@]} ] || { echo "no node $i"; exit 1; }
     if [ "$cmd" = node-stop ]; then
       kill -9 "${pids[$((i - 1))]}" 2>/dev/null || true
@@ -108,7 +110,7 @@ JSON
       echo "node $i stopped"
     else
       kill -0 "${pids[$((i - 1))]}" 2>/dev/null && { echo "node $i is running"; exit 0; }
-      pids[$((i - 1))]=$(start_node "$dir" "$i" "${ports[$((i - 1))]}" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
+      pids[$((i - 1))]=$(start_node "$dir" "$i" "${ports[$((i - 1))]}" "${read_ports[$((i - 1))]}" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
       NODE_PIDS="${pids[*]}"
       save_env "$dir"
       wait_ready "http://127.0.0.1:${ports[$((i - 1))]}/_objstore/health/live"

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -13,6 +14,7 @@ using ObjStore.Objects.Maintenance;
 using ObjStore.S3;
 using ObjStore.S3.Auth;
 using ObjStore.Storage;
+using ObjStore.Storage.Http;
 using ObjStore.Storage.Remote;
 
 namespace ObjStore.Hosting;
@@ -61,6 +63,7 @@ public static partial class StoreHost
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new Catalogue(options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db")));
         builder.Services.AddSingleton(layerOptions);

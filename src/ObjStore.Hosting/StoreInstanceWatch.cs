@@ -26,7 +26,7 @@ public static partial class StoreInstanceWatch
                     {
                         await CheckAsync(store, catalogue, known, logger, stopping);
                     }
-                    catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or Microsoft.Data.Sqlite.SqliteException)
+                    catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
                     {
                         LogCheckFailed(logger, store.Id, e.Message);
                     }

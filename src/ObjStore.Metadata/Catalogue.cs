@@ -15,6 +15,7 @@ public sealed partial class Catalogue : IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private bool _disposed;
 
     public Catalogue(string path, bool synchronousFull = true)
     {
@@ -34,11 +35,26 @@ public sealed partial class Catalogue : IDisposable
         Migrate();
     }
 
+    /// <summary>
+    /// Waits for the write in progress (background work such as a job claim may still be in one while the host shuts
+    /// down), then closes; later writes are refused with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
-        _writer.Dispose();
-        _writeLock.Dispose();
-        SqliteConnection.ClearAllPools();
+        _writeLock.Wait();
+        try
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _writer.Dispose();
+                SqliteConnection.ClearAllPools();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     // ---- buckets -------------------------------------------------------------------------------------------------
@@ -337,6 +353,7 @@ public sealed partial class Catalogue : IDisposable
         await _writeLock.WaitAsync();
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return work(_writer);
         }
         finally

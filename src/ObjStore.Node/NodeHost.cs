@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -8,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ObjStore.Core;
 using ObjStore.Storage;
+using ObjStore.Storage.Http;
 using ObjStore.Storage.Remote;
 
 namespace ObjStore.Node;
@@ -19,6 +22,12 @@ public sealed class NodeOptions
     public string Listen { get; init; } = "http://127.0.0.1:9100";
     public required string NodeId { get; init; }
     public required string ClusterSecret { get; init; }
+
+    /// <summary>
+    /// The port of the sendfile read path (<see cref="ShardReadServer"/>), on the host of <see cref="Listen"/>;
+    /// 0 picks a free one. Gateways learn it from the health answer.
+    /// </summary>
+    public int ReadPort { get; init; }
 
     /// <summary>The gateway to ask for jobs (scrubs of this node's store); without one the node runs no jobs.</summary>
     public string? Gateway { get; init; }
@@ -58,7 +67,7 @@ public sealed class NodeOptions
 /// HEAD   /shards/{id}             Content-Length
 /// DELETE /shards/{id}             204, also when absent
 /// GET    /shards                  "id TAB length TAB modified-unix-ms" lines, for scrubbing and GC
-/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder
+/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder, read port
 /// GET    /_objstore/health/live   200 (the only unauthenticated path)
 /// </code>
 /// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret.
@@ -79,11 +88,13 @@ public static partial class NodeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var store = new LocalShardStore(options.NodeId, options.DataDir);
         builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         var app = builder.Build();
         var key = NodeAuth.Key(options.ClusterSecret);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
-        app.Run(context => HandleAsync(context, store, options.NodeId, key, logger));
+        var reads = new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, logger);
+        app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.Run(context => HandleAsync(context, store, options.NodeId, reads.Port, key, logger));
         if (options.Gateway is not null)
         {
             var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -94,7 +105,14 @@ public static partial class NodeHost
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, LocalShardStore store, string nodeId, byte[] key, ILogger logger)
+    /// <summary>The address the read port binds: the one <c>--listen</c> names (any, for a wildcard or a host name).</summary>
+    private static IPAddress ListenAddress(string listen)
+    {
+        string host = new Uri(listen).Host;
+        return host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var address) ? address : IPAddress.Any;
+    }
+
+    private static async Task HandleAsync(HttpContext context, LocalShardStore store, string nodeId, int readPort, byte[] key, ILogger logger)
     {
         var request = context.Request;
         string path = request.Path.Value ?? "/";
@@ -118,7 +136,7 @@ public static partial class NodeHost
             {
                 var health = await store.GetHealthAsync(context.RequestAborted);
                 context.Response.StatusCode = health.Ready ? 200 : 503;
-                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes, instance = health.Instance });
+                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes, instance = health.Instance, readPort });
                 return;
             }
             if (path == "/shards" && HttpMethods.IsGet(request.Method))

@@ -111,6 +111,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         int stalled = first;
         await ScriptAsync("node-stop", _dir, stalled.ToString(), "");
         using (var listener = StallingListener(NodePort(stalled)))
+        using (var readListener = StallingListener(NodeReadPort(stalled)))
         {
             var watch = Stopwatch.StartNew();
             await ReadEverythingAsync($"node {stalled} stalling");
@@ -409,6 +410,8 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     }
 
     private int NodePort(int node) => int.Parse(_env["NODE_PORTS"].Split(' ')[node - 1]);
+
+    private int NodeReadPort(int node) => int.Parse(_env["NODE_READ_PORTS"].Split(' ')[node - 1]);
 
     /// <summary>Accepts connections on a node's port and never answers (nor reads).</summary>
     private static TcpListener StallingListener(int port)

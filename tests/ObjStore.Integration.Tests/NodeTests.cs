@@ -45,10 +45,29 @@ public sealed class NodeTests : IAsyncLifetime
         await reader.ReadAsync(0, new byte[1], CancellationToken.None);
     }
 
-    [Fact]
-    public async Task ShardsRoundTripThroughTheRemoteStore()
+    /// <summary>The node's sendfile read port, as its health answer names it.</summary>
+    private async Task<Uri> ReadUrlAsync()
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_url, "/_objstore/health/ready"));
+        NodeAuth.Sign(request, NodeAuth.Key(Secret), TimeProvider.System);
+        using var response = await http.SendAsync(request);
+        using var health = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return new UriBuilder(_url) { Port = health.RootElement.GetProperty("readPort").GetInt32() }.Uri;
+    }
+
+    private async Task<Uri> UrlAsync(bool readPort) => readPort ? await ReadUrlAsync() : _url;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ShardsRoundTripThroughTheRemoteStore(bool learnReadPort)
     {
         using var store = Store();
+        if (learnReadPort)
+        {
+            Assert.True((await store.GetHealthAsync(CancellationToken.None)).Ready); // the probe names the read port
+        }
         string id = ShardId.For(ShardId.NewDataId(), 3);
         var data = new byte[3_000_000];
         new Random(1).NextBytes(data);
@@ -105,11 +124,14 @@ public sealed class NodeTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(null, null)]
-    [InlineData("now", "0000")]
-    [InlineData("old", "valid")]
-    [InlineData("future", "valid")]
-    public async Task UnsignedForgedAndStaleRequestsAreRefused(string? date, string? signature)
+    [InlineData(null, null, false)]
+    [InlineData("now", "0000", false)]
+    [InlineData("old", "valid", false)]
+    [InlineData("future", "valid", false)]
+    [InlineData(null, null, true)]
+    [InlineData("now", "0000", true)]
+    [InlineData("old", "valid", true)]
+    public async Task UnsignedForgedAndStaleRequestsAreRefused(string? date, string? signature, bool readPort)
     {
         string path = "/shards/" + ShardId.For(ShardId.NewDataId(), 0);
         long unixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + date switch
@@ -119,7 +141,7 @@ public sealed class NodeTests : IAsyncLifetime
             _ => 0,
         };
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_url, path));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(await UrlAsync(readPort), path));
         if (date is not null)
         {
             request.Headers.Add(NodeAuth.DateHeader, unixMs.ToString(CultureInfo.InvariantCulture));
@@ -132,18 +154,79 @@ public sealed class NodeTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/shards/../../etc/passwd")]
-    [InlineData("/shards/0123456789abcdef0123456789abcdef.0G")]
-    [InlineData("/shards/0123456789ABCDEF0123456789ABCDEF.00")]
-    public async Task InvalidShardIdsAreNotFound(string path)
+    [InlineData("/shards/../../etc/passwd", false)]
+    [InlineData("/shards/0123456789abcdef0123456789abcdef.0G", false)]
+    [InlineData("/shards/0123456789ABCDEF0123456789ABCDEF.00", false)]
+    [InlineData("/shards/..%2F..%2Fetc%2Fpasswd", true)]
+    [InlineData("/shards/0123456789abcdef0123456789abcdef.0G", true)]
+    [InlineData("/shards/0123456789abcdef0123456789abcdef.00", true)] // valid, absent
+    public async Task InvalidShardIdsAreNotFound(string path, bool readPort)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_url, path));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(await UrlAsync(readPort), path));
         string signed = request.RequestUri!.PathAndQuery;
         request.Headers.Add(NodeAuth.DateHeader, now.ToString(CultureInfo.InvariantCulture));
         request.Headers.Add(NodeAuth.SignatureHeader, NodeAuth.Signature(NodeAuth.Key(Secret), "GET", signed, now, NodeAuth.EmptyBody));
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheReadPortServesRangesAndHeadsOverKeepAliveAndRefusesWrites()
+    {
+        using var store = Store();
+        string id = ShardId.For(ShardId.NewDataId(), 1);
+        var data = new byte[20_000_000]; // more than one sendfile step
+        new Random(2).NextBytes(data);
+        await using (var writer = await store.CreateAsync(id, CancellationToken.None))
+        {
+            await writer.WriteAsync(data, CancellationToken.None);
+            await writer.CommitAsync(ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+        }
+        var url = await ReadUrlAsync();
+        Assert.NotEqual(_url.Port, url.Port);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 });
+        async Task<HttpResponseMessage> SendAsync(HttpMethod method, string? range = null, HttpContent? body = null)
+        {
+            var request = new HttpRequestMessage(method, new Uri(url, "/shards/" + id)) { Content = body };
+            if (range is not null)
+            {
+                request.Headers.Add("Range", range);
+            }
+            NodeAuth.Sign(request, NodeAuth.Key(Secret), TimeProvider.System);
+            return await http.SendAsync(request);
+        }
+        using (var whole = await SendAsync(HttpMethod.Get))
+        {
+            Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+            Assert.Equal(data, await whole.Content.ReadAsByteArrayAsync());
+        }
+        using (var middle = await SendAsync(HttpMethod.Get, "bytes=12345678-12399999"))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, middle.StatusCode);
+            Assert.Equal($"bytes 12345678-12399999/{data.Length}", middle.Content.Headers.ContentRange!.ToString());
+            Assert.Equal(data.AsSpan(12_345_678, 54_322).ToArray(), await middle.Content.ReadAsByteArrayAsync());
+        }
+        using (var tail = await SendAsync(HttpMethod.Get, "bytes=19999990-"))
+        {
+            Assert.Equal(data[^10..], await tail.Content.ReadAsByteArrayAsync());
+        }
+        using (var head = await SendAsync(HttpMethod.Head))
+        {
+            Assert.Equal(data.Length, head.Content.Headers.ContentLength);
+        }
+        using (var beyond = await SendAsync(HttpMethod.Get, $"bytes={data.Length}-"))
+        {
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, beyond.StatusCode);
+        }
+        using (var put = await SendAsync(HttpMethod.Put, body: new ByteArrayContent([1, 2, 3])))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, put.StatusCode);
+        }
+        using (var again = await SendAsync(HttpMethod.Get, "bytes=0-9"))
+        {
+            Assert.Equal(data[..10], await again.Content.ReadAsByteArrayAsync()); // a new connection after the refusal closed one
+        }
     }
 }

@@ -32,7 +32,8 @@ public sealed class NodeDownException(string nodeId) : StoreUnavailableException
 /// <summary>
 /// A storage node's shards over HTTP (<c>objstore node</c>). Writes stream through a pipe into one chunked PUT per
 /// shard (backpressure: the writer waits when the node is slow, and gives up after the request timeout); reads stream
-/// one ranged GET per shard and continue it while the caller reads forward. Every step has a timeout, so a node that
+/// one ranged GET per shard and continue it while the caller reads forward, sent to the node's sendfile read port once
+/// a health probe has named it. Every step has a timeout, so a node that
 /// accepts a connection and then says nothing costs one timeout, after which it is marked down and skipped until a
 /// health probe finds it answering again.
 /// </summary>
@@ -46,6 +47,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private readonly SemaphoreSlim _slots;
     private int _consecutiveFailures;
     private volatile bool _down;
+    private volatile Uri? _readBase;
 
     public RemoteShardStore(string id, Uri baseUri, string clusterSecret, HttpClient http, RemoteNodeOptions options, ILogger logger, TimeProvider? clock = null)
     {
@@ -164,7 +166,12 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 return null;
             }
             var health = await response.Content.ReadFromJsonAsync<NodeHealth>(cancellationToken: cancellationToken);
-            return health is null ? null : new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes, health.Instance);
+            if (health is null)
+            {
+                return null;
+            }
+            _readBase = health.ReadPort is int port and > 0 ? new UriBuilder(BaseUri) { Port = port }.Uri : null;
+            return new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes, health.Instance);
         }
         catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or JsonException)
         {
@@ -172,7 +179,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         }
     }
 
-    private sealed record NodeHealth(string Node, bool Ready, long FreeBytes, long TotalBytes, string? Instance);
+    private sealed record NodeHealth(string Node, bool Ready, long FreeBytes, long TotalBytes, string? Instance, int? ReadPort);
 
     private static string ShardPath(string shardId) =>
         ShardId.IsValid(shardId) ? "/shards/" + shardId : throw new ArgumentException($"Invalid shard id '{shardId}'.", nameof(shardId));
@@ -191,9 +198,9 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// takes as long as it takes: its writes are timed one by one); a timeout marks the node down.
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true)
+        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true, Uri? baseUri = null)
     {
-        using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
+        using var request = new HttpRequestMessage(method, new Uri(baseUri ?? BaseUri, pathAndQuery));
         configure?.Invoke(request);
         NodeAuth.Sign(request, _key, _clock);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -389,8 +396,9 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             if (_body is null || _position != offset)
             {
                 await ResetAsync();
+                // Reads go to the node's sendfile port once a probe has told us where it is (Kestrel's port serves them too).
                 _response = await store.SendAsync(HttpMethod.Get, ShardPath(shardId),
-                    request => request.Headers.Range = new RangeHeaderValue(offset, null), cancellationToken);
+                    request => request.Headers.Range = new RangeHeaderValue(offset, null), cancellationToken, baseUri: store._readBase);
                 if (_response.StatusCode == HttpStatusCode.NotFound)
                 {
                     throw new ShardNotFoundException(shardId);

@@ -15,6 +15,7 @@ internal static class NodeCommand
             NodeId = options.Get("node-id") ?? throw new OptionException("node needs --node-id ID"),
             ClusterSecret = options.Get("cluster-secret") ?? Environment.GetEnvironmentVariable("OBJSTORE_CLUSTER_SECRET")
                 ?? throw new OptionException("node needs --cluster-secret S (or OBJSTORE_CLUSTER_SECRET)"),
+            ReadPort = options.Get("read-port") is { } port ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : 0,
             Gateway = options.Get("gateway") ?? Environment.GetEnvironmentVariable("OBJSTORE_GATEWAY"),
             ScrubBytesPerSecond = options.Get("scrub-rate") is { } rate ? ObjStore.Bench.SizeRange.ParseBytes(rate) : 64L << 20,
         };

@@ -1,13 +1,14 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 
-namespace ObjStore.Node;
+namespace ObjStore.Storage.Http;
 
 /// <summary>
 /// Kestrel's own pool hands out 4 KiB blocks, and its socket transport receives into one block per syscall: a 256 MiB
 /// shard stream cost ~65,000 receives and as many thread-pool wake-ups (a node profile showed a third of its time in
-/// futex). A node's traffic is large sequential bodies, so its connections get 64 KiB blocks instead: 16 times fewer
-/// receives, sends and pipe segments for the same bytes.
+/// futex). Object and shard traffic is large sequential bodies, so the node's and the gateway's Kestrel get 64 KiB
+/// blocks instead: 16 times fewer receives, sends and pipe segments for the same bytes (cluster 256 MiB PUT went from
+/// 0.41 to 0.74 of dev mode; dev mode's 256 MiB GET rose by a quarter).
 /// </summary>
 public sealed class LargeBlockMemoryPoolFactory : IMemoryPoolFactory<byte>
 {
