@@ -84,6 +84,8 @@ public sealed partial class Catalogue
                 io_bytes_per_second = excluded.io_bytes_per_second, disk_free_ratio = excluded.disk_free_ratio, heartbeat = excluded.heartbeat
             """,
             new { worker.Id, kinds = string.Join(',', worker.Kinds), worker.Holds, worker.IoBytesPerSecond, worker.DiskFreeRatio, now }, tx);
+        // A gateway's worker id names its process, so every restart adds one: forget those silent for a day.
+        connection.Execute("DELETE FROM workers WHERE heartbeat < @forgotten", new { forgotten = now - (long)TimeSpan.FromDays(1).TotalMilliseconds }, tx);
         var live = LiveWorkers(connection, tx, now - (long)workerTimeout.TotalMilliseconds);
         Schedule(connection, tx, live, now);
         while (true)

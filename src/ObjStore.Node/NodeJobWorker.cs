@@ -21,6 +21,8 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
 {
     private readonly byte[] _key = NodeAuth.Key(options.ClusterSecret);
     private readonly IoMeter _io = new();
+    private readonly TimeProvider _clock = TimeProvider.System;
+    private DateTimeOffset _lastRefusal = DateTimeOffset.MinValue;
     private readonly Uri _gateway = new(options.Gateway ?? throw new ArgumentException("A node runs jobs only with a gateway URL."));
 
     public string WorkerId => "node:" + options.NodeId;
@@ -40,7 +42,11 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
                     await RunJobAsync(job, stopping);
                     continue;
                 }
-                response.EnsureSuccessStatusCode();
+                if (response.StatusCode == HttpStatusCode.Forbidden && _clock.GetUtcNow() - _lastRefusal > TimeSpan.FromMinutes(1))
+                {
+                    _lastRefusal = _clock.GetUtcNow();
+                    LogRefusedByGateway(logger, _gateway.ToString()); // a different cluster secret: say so, but not every second
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -208,6 +214,9 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Scrub found shard {ShardId} bad: {Problem}")]
     private static partial void LogCorrupt(ILogger logger, string shardId, string problem);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "The gateway {Gateway} refuses this node's job requests: is the cluster secret the same?")]
+    private static partial void LogRefusedByGateway(ILogger logger, string gateway);
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Debug, Message = "The gateway's job API is unreachable: {Reason}")]
     private static partial void LogGatewayUnreachable(ILogger logger, string reason);
