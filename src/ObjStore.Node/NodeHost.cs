@@ -38,6 +38,9 @@ public sealed class NodeOptions
     /// <summary>A scrub reads at most this many bytes a second from the node's disk (0: unlimited).</summary>
     public long ScrubBytesPerSecond { get; init; } = 64L << 20;
 
+    /// <summary>A scrub reads at most this many blocks a second (0: unlimited).</summary>
+    public long ScrubOpsPerSecond { get; init; } = 1000;
+
     public void Validate()
     {
         if (ClusterSecret.Length < 16)

@@ -112,7 +112,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
             totalBytes += entry.Length;
         }
         progress.SetTotal(total, totalBytes);
-        var budget = new IoBudget(options.ScrubBytesPerSecond);
+        var budget = new IoBudget(options.ScrubBytesPerSecond, options.ScrubOpsPerSecond);
         var corrupt = new List<CorruptShard>();
         long shards = 0, bytes = 0;
         await foreach (var entry in store.ListAsync(ct))

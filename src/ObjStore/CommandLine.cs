@@ -11,7 +11,8 @@ internal static class CommandLine
         usage:
           objstore dev [--data DIR] [--listen URL] [--ec K+M] [--access-key K] [--secret-key S] [--stripe-size BYTES]
                                                            the whole store in one process (default ./data, 127.0.0.1:9000, 4+2)
-          objstore node --data DIR --listen URL --node-id ID --cluster-secret S [--read-port N] [--gateway URL] [--scrub-rate 64MiB]
+          objstore node --data DIR --listen URL --node-id ID --cluster-secret S [--read-port N] [--gateway URL]
+                 [--scrub-rate 64MiB] [--scrub-ops 1000]
                                                            one storage node (shards over authenticated HTTP); with
                                                            --gateway it also scrubs its own disk when the scheduler asks
           objstore gateway --config cluster.json [--listen URL]

@@ -11,8 +11,14 @@ public sealed class MaintenanceOptions
     /// <summary>Scrub reads at most this many bytes a second (0: unlimited).</summary>
     public long ScrubBytesPerSecond { get; set; } = 64L << 20;
 
+    /// <summary>Scrub reads at most this many blocks a second (0: unlimited): small objects' blocks are tiny.</summary>
+    public long ScrubOpsPerSecond { get; set; } = 1000;
+
     /// <summary>Heal writes at most this many bytes a second (0: unlimited).</summary>
     public long HealBytesPerSecond { get; set; } = 128L << 20;
+
+    /// <summary>Heal (and drain) read and write at most this many blocks a second (0: unlimited).</summary>
+    public long HealOpsPerSecond { get; set; } = 2000;
 
     /// <summary>A claimed job's lease; renewed while it runs, so a dead worker's job is free again after this long.</summary>
     public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
@@ -107,7 +113,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
                 JobKinds.Gc => await CollectAsync(progress, lost.Token),
                 JobKinds.RebuildMetadata => await RebuildAsync(progress, lost.Token),
                 JobKinds.Backup => new { key = await layer.BackupCatalogueAsync(options.BackupsKept, lost.Token) },
-                JobKinds.Drain => new { store = job.Target, shardsMoved = await layer.DrainAsync(job.Target, new IoBudget(options.HealBytesPerSecond), progress, lost.Token) },
+                JobKinds.Drain => new { store = job.Target, shardsMoved = await layer.DrainAsync(job.Target, new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond), progress, lost.Token) },
                 _ => throw new InvalidOperationException($"unknown job kind '{job.Kind}'"),
             };
             await progress.StopAsync(renewing);
@@ -128,7 +134,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     /// </summary>
     private async Task<object> HealAsync(string target, LeasedProgress progress, CancellationToken ct)
     {
-        var budget = new IoBudget(options.HealBytesPerSecond);
+        var budget = new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond);
         int checkedLayouts = 0, healed = 0;
         if (target == JobKinds.Degraded)
         {
@@ -187,7 +193,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     /// <summary>Scrub: "*" (every shard) or "store:ID" (the shards on one store, read over the network).</summary>
     private async Task<object> ScrubAsync(string target, LeasedProgress progress, CancellationToken ct)
     {
-        var budget = new IoBudget(options.ScrubBytesPerSecond);
+        var budget = new IoBudget(options.ScrubBytesPerSecond, options.ScrubOpsPerSecond);
         string? store = JobPlacement.StoreOf(target);
         int layouts = 0, shards = 0, bad = 0;
         await foreach (var data in catalogue.EnumerateDataAsync(cancellationToken: ct))

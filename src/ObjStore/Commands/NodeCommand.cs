@@ -18,6 +18,7 @@ internal static class NodeCommand
             ReadPort = options.Get("read-port") is { } port ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : 0,
             Gateway = options.Get("gateway") ?? Environment.GetEnvironmentVariable("OBJSTORE_GATEWAY"),
             ScrubBytesPerSecond = options.Get("scrub-rate") is { } rate ? ObjStore.Bench.SizeRange.ParseBytes(rate) : 64L << 20,
+            ScrubOpsPerSecond = options.Get("scrub-ops") is { } ops ? long.Parse(ops, System.Globalization.CultureInfo.InvariantCulture) : 1000,
         };
         options.RejectUnknown();
         Microsoft.AspNetCore.Builder.WebApplication app;
