@@ -15,7 +15,7 @@ namespace ObjStore.Hosting;
 /// GET  /_objstore/admin/status                      stores (health, disk), job workers and their load, degraded shards, job counts
 /// GET  /_objstore/admin/jobs                        the latest jobs with progress
 /// GET  /_objstore/admin/jobs/{id}
-/// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain[&amp;target=...]   queue a job; 201 with the job
+/// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain|rebalance[&amp;target=...]   queue a job; 201 with the job
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
 /// </code>
 /// </summary>
@@ -48,7 +48,7 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                     string kind = Query("kind");
                     if (!JobKinds.All.Contains(kind))
                     {
-                        await ErrorAsync(context, 400, "kind must be heal, scrub, gc, rebuild-metadata, backup or drain");
+                        await ErrorAsync(context, 400, "kind must be heal, scrub, gc, rebuild-metadata, backup, drain or rebalance");
                         break;
                     }
                     string target = Query("target") is { Length: > 0 } t ? t : "*";

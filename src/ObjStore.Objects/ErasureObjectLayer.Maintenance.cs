@@ -197,22 +197,66 @@ public sealed partial class ErasureObjectLayer
                         $"Cannot drain {storeId}: {data.Bucket}/{data.Key} already uses every other store (needs more stores than k+m).");
                 }
                 string destination = Placement.Choose(candidates, 1, data.Bucket, data.Key, data.Layout.DataId)[0];
-                await RewriteShardsAsync(data, new Dictionary<int, string> { [index] = destination }, avoid: [], budget, cancellationToken);
-                await _catalogue.MoveShardAsync(data.Layout.DataId, index, destination);
-                try
-                {
-                    await _stores[storeId].DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
-                }
-                catch (Exception e) when (IsShardFailure(e))
-                {
-                    LogShardDeleteFailed(_logger, data.Layout.DataId, index, storeId, e);
-                }
+                await MoveShardsAsync(data, new Dictionary<int, string> { [index] = destination }, budget, cancellationToken);
                 moved++;
             }
             progress.Advance(1, data.Size);
         }
         await _catalogue.SetStoreStateAsync(storeId, Drained);
         return moved;
+    }
+
+    /// <summary>
+    /// Moves shards so every layout sits where placement puts it today: after stores are added, existing objects spread
+    /// onto them as new ones already do. A layout whose placement over the open stores differs gets its misplaced shards
+    /// re-encoded onto the stores it lacks, then the catalogue updated and the old shards deleted; one that cannot be
+    /// moved now (a store down) is skipped and counted. Returns (shards moved, layouts skipped).
+    /// </summary>
+    public async Task<(int Moved, int Skipped)> RebalanceAsync(IoBudget budget, IJobProgress progress, CancellationToken cancellationToken)
+    {
+        int moved = 0, skipped = 0;
+        await foreach (var data in _catalogue.EnumerateDataAsync(cancellationToken: cancellationToken))
+        {
+            var placement = data.Layout.Placement;
+            var topology = OpenTopology(placement.Count);
+            var ideal = Placement.Choose(topology, placement.Count, data.Bucket, data.Key, data.Layout.DataId);
+            var lacking = ideal.Where(store => !placement.Contains(store)).ToList();
+            var misplaced = Enumerable.Range(0, placement.Count).Where(i => !ideal.Contains(placement[i])).ToList();
+            if (misplaced.Count > 0)
+            {
+                try
+                {
+                    await MoveShardsAsync(data, misplaced.Zip(lacking).ToDictionary(m => m.First, m => m.Second), budget, cancellationToken);
+                    moved += misplaced.Count;
+                }
+                catch (Exception e) when (IsShardFailure(e) || e is ReadQuorumException)
+                {
+                    LogRebalanceSkipped(_logger, data.Layout.DataId, data.Bucket, data.Key, e.Message);
+                    skipped++;
+                }
+            }
+            progress.Advance(1, data.Size);
+        }
+        return (moved, skipped);
+    }
+
+    /// <summary>Re-encodes shards onto other stores, points the catalogue at them, then deletes the old ones.</summary>
+    private async Task MoveShardsAsync(DataRef data, Dictionary<int, string> moves, IoBudget budget, CancellationToken cancellationToken)
+    {
+        await RewriteShardsAsync(data, moves, avoid: [], budget, cancellationToken);
+        foreach (var (index, destination) in moves)
+        {
+            string source = data.Layout.Placement[index];
+            await _catalogue.MoveShardAsync(data.Layout.DataId, index, destination);
+            try
+            {
+                await _stores[source].DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
+            }
+            catch (Exception e) when (IsShardFailure(e))
+            {
+                LogShardDeleteFailed(_logger, data.Layout.DataId, index, source, e);
+            }
+        }
     }
 
     private async Task<ShardFooter?> GoodFooterAsync(ObjectLayout layout, long dataLength, IReadOnlyCollection<int> bad, CancellationToken cancellationToken)

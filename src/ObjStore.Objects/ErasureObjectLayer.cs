@@ -218,6 +218,9 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     private static ObjectStoreException NoSuchBucket(string bucket) =>
         new(ErrorKind.NoSuchBucket, $"The bucket {bucket} does not exist.");
 
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Rebalance skipped {DataId} ({Bucket}/{Key}) for now: {Reason}")]
+    private static partial void LogRebalanceSkipped(ILogger logger, string dataId, string bucket, string key, string reason);
+
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Could not delete shard {DataId}.{Index} on {StoreId}; left for GC")]
     private static partial void LogShardDeleteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
 

@@ -17,7 +17,7 @@ internal static class CommandLine
                                                            --gateway it also scrubs its own disk when the scheduler asks
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
-          objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE
+          objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance
                  [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
           objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]

@@ -156,6 +156,41 @@ public class SelfHealingTests
     }
 
     [Fact]
+    public async Task ARebalanceSpreadsExistingObjectsOntoStoresAddedLater()
+    {
+        string dataDir = Directory.CreateTempSubdirectory("objstore-grow-").FullName;
+        Dictionary<string, byte[]> objects;
+        var first = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(Fast) { ["Stores"] = "6" });
+        using (var s3 = first.Client())
+        {
+            objects = await WriteObjectsAsync(s3, "grow");
+        }
+        await first.StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        // Two stores added: new objects would use them; the existing ones move onto them only when asked.
+        await using var second = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(Fast) { ["Stores"] = "8" });
+        int ShardsOn(string store) => Directory.Exists(Path.Combine(dataDir, store, "shards"))
+            ? Directory.EnumerateFiles(Path.Combine(dataDir, store, "shards"), "*", SearchOption.AllDirectories).Count() : 0;
+        int total = second.ShardFiles().Count;
+        Assert.Equal(0, ShardsOn("store-06") + ShardsOn("store-07"));
+
+        var rebalance = await RunJobAsync(second, "rebalance");
+        Assert.DoesNotContain("\"shardsMoved\":0", rebalance.Result, StringComparison.Ordinal);
+        Assert.Contains("\"layoutsSkipped\":0", rebalance.Result, StringComparison.Ordinal);
+        Assert.True(ShardsOn("store-06") > 0 && ShardsOn("store-07") > 0, "nothing moved onto the added stores");
+        Assert.Equal(total, second.ShardFiles().Count); // moved, not copied: the old shards are gone
+        Assert.Empty(second.TempFiles());
+        using var client = second.Client();
+        await ReadAllBackAsync(client, "grow", objects);
+        var scrub = await RunJobAsync(second, "scrub");
+        Assert.Contains("\"bad\":0", scrub.Result, StringComparison.Ordinal);
+
+        var again = await RunJobAsync(second, "rebalance"); // where everything already is where it belongs
+        Assert.Contains("\"shardsMoved\":0", again.Result, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheCatalogueIsRebuiltFromShardFootersAlone()
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-rebuild-").FullName;

@@ -54,11 +54,12 @@ public static class JobKinds
     public const string RebuildMetadata = "rebuild-metadata";
     public const string Backup = "backup";
     public const string Drain = "drain";
+    public const string Rebalance = "rebalance";
 
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
 
-    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata, Backup, Drain];
+    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata, Backup, Drain, Rebalance];
 }
 
 /// <summary>
@@ -114,6 +115,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
                 JobKinds.RebuildMetadata => await RebuildAsync(progress, lost.Token),
                 JobKinds.Backup => new { key = await layer.BackupCatalogueAsync(options.BackupsKept, lost.Token) },
                 JobKinds.Drain => new { store = job.Target, shardsMoved = await layer.DrainAsync(job.Target, new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond), progress, lost.Token) },
+                JobKinds.Rebalance => await RebalanceAsync(progress, lost.Token),
                 _ => throw new InvalidOperationException($"unknown job kind '{job.Kind}'"),
             };
             await progress.StopAsync(renewing);
@@ -230,6 +232,12 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         int expiredUploads = await layer.ExpireAbandonedUploadsAsync(ct);
         int orphans = await layer.CollectOrphansAsync(options.GcGrace, progress, ct);
         return new { expiredUploads, orphansDeleted = orphans };
+    }
+
+    private async Task<object> RebalanceAsync(LeasedProgress progress, CancellationToken ct)
+    {
+        var (moved, skipped) = await layer.RebalanceAsync(new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond), progress, ct);
+        return new { shardsMoved = moved, layoutsSkipped = skipped };
     }
 
     private async Task<object> RebuildAsync(LeasedProgress progress, CancellationToken ct)

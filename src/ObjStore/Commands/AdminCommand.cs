@@ -7,7 +7,7 @@ using ObjStore.S3.Auth;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE` against a running gateway or dev server, over its
+/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance` against a running gateway or dev server, over its
 /// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
 /// </summary>
 internal static class AdminCommand
@@ -35,7 +35,7 @@ internal static class AdminCommand
                     var jobs = await admin.GetAsync<List<JobInfo>>("/jobs");
                     Console.WriteLine(json ? JsonSerializer.Serialize(jobs, Json) : string.Join('\n', jobs.Select(FormatJob)));
                     return 0;
-                case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain":
+                case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain" or "rebalance":
                     string target = options.Positional.FirstOrDefault() is { } given
                         ? verb == "scrub" && !given.StartsWith("store:", StringComparison.Ordinal) && given != "*" ? JobPlacement.StoreTarget(given) : given
                         : "*";
@@ -52,7 +52,7 @@ internal static class AdminCommand
                     Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : "\r" + FormatJob(job));
                     return !wait || job.State == JobStates.Succeeded ? 0 : 1;
                 default:
-                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain)");
+                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance)");
             }
         }
         catch (HttpRequestException e)
