@@ -33,6 +33,8 @@ jobs() { "${objstore[@]}" admin jobs | grep -q 'heal .*succeeded'; }
 check "admin jobs lists the heal" jobs
 store_scrub() { "${objstore[@]}" admin scrub store-02 --wait --json | json "r['target'] == 'store:store-02' and r['state'] == 'succeeded'" | grep -q True; }
 check "admin scrub NODE scrubs one store" store_scrub
+rebalance() { "${objstore[@]}" admin rebalance --wait --json | json "r['state'] == 'succeeded' and '\"shardsMoved\":0' in r['result']" | grep -q True; }
+check "admin rebalance --wait: nothing to move when no store was added" rebalance
 workers() { "${objstore[@]}" admin status | grep -q '(all)'; }
 check "admin status lists the job worker" workers
 check "object still reads back" "$aws" --endpoint-url "$ENDPOINT" s3 cp --no-progress s3://admin-bucket/object.bin "$WORK/object.back"
