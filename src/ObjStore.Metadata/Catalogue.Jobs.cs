@@ -170,6 +170,12 @@ public sealed partial class Catalogue
             FROM workers w WHERE w.heartbeat >= @since ORDER BY w.id
             """, new { since }, tx).Select(r => r.ToLoad()).ToList();
 
+    /// <summary>Deletes jobs that finished more than <paramref name="kept"/> ago; returns how many.</summary>
+    public Task<int> PruneFinishedJobsAsync(TimeSpan kept) => WriteAsync(connection =>
+        connection.Execute(
+            "DELETE FROM jobs WHERE state IN ('succeeded', 'failed') AND finished < @before",
+            new { before = Now() - (long)kept.TotalMilliseconds }));
+
     /// <summary>Records the instance a store reports and returns the one recorded before (null the first time).</summary>
     public Task<string?> SwapStoreInstanceAsync(string storeId, string instance) => WriteAsync(connection =>
     {

@@ -125,4 +125,20 @@ public sealed class JobSchedulingTests : IDisposable
         Assert.Null(JobPlacement.Choose("heal", "degraded", [node1]));
         Assert.Null(JobPlacement.Choose("scrub", "store:node-2", [node1]));
     }
+
+    [Fact]
+    public async Task FinishedJobsArePrunedAfterTheHistoryAndOthersStay()
+    {
+        var gateway = Gateway();
+        long done = await _catalogue.EnqueueJobAsync("gc", "*");
+        long waiting = await _catalogue.EnqueueJobAsync("heal", "degraded");
+        var claimed = await _catalogue.ClaimJobAsync(gateway, Lease, Alive); // same priority: the older one
+        Assert.Equal(done, claimed!.Id);
+        await _catalogue.FinishJobAsync(done, gateway.Id, succeeded: true, null, "{}", TimeSpan.Zero);
+        Assert.Equal(0, await _catalogue.PruneFinishedJobsAsync(TimeSpan.FromDays(30)));
+        await Task.Delay(20);
+        Assert.Equal(1, await _catalogue.PruneFinishedJobsAsync(TimeSpan.FromMilliseconds(10)));
+        Assert.Null(await _catalogue.GetJobAsync(done));
+        Assert.NotNull(await _catalogue.GetJobAsync(waiting)); // queued jobs are never pruned
+    }
 }

@@ -39,6 +39,9 @@ public sealed class MaintenanceOptions
     /// <summary>Catalogue backups kept; older ones are deleted.</summary>
     public int BackupsKept { get; set; } = 8;
 
+    /// <summary>Finished jobs stay listed (and their results readable) this long, then are deleted.</summary>
+    public TimeSpan JobHistory { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>A worker that has not asked for work for this long is taken for dead: its queued jobs go to others.</summary>
     public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

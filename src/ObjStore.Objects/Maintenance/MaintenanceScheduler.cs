@@ -5,7 +5,8 @@ namespace ObjStore.Objects.Maintenance;
 /// <summary>
 /// Queues the periodic work: a heal whenever degraded shards are recorded, a scrub of every store every scrub period
 /// (one job per store, so each goes to the node that holds it), a GC every GC interval, a catalogue backup every
-/// backup interval, each only if the same job is not already queued or running. Which worker runs a job is decided
+/// backup interval, each only if the same job is not already queued or running; with each GC, jobs finished longer
+/// ago than the job history are deleted. Which worker runs a job is decided
 /// when workers ask for work (<see cref="Catalogue.ClaimJobAsync"/>).
 /// </summary>
 public static class MaintenanceScheduler
@@ -40,6 +41,7 @@ public static class MaintenanceScheduler
                 }
                 if (now >= nextGc)
                 {
+                    await catalogue.PruneFinishedJobsAsync(options.JobHistory);
                     await catalogue.EnsureJobQueuedAsync(JobKinds.Gc, "*", priority: 5);
                     nextGc = now + options.GcInterval;
                 }
