@@ -111,7 +111,7 @@ public static partial class NodeHost
     /// <summary>The address the read port binds: the one <c>--listen</c> names (any, for a wildcard or a host name).</summary>
     private static IPAddress ListenAddress(string listen)
     {
-        string host = new Uri(listen).Host;
+        string host = new Uri(listen).DnsSafeHost;
         return host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var address) ? address : IPAddress.Any;
     }
 
