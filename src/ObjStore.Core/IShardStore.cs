@@ -21,6 +21,12 @@ public interface IShardStore
     IAsyncEnumerable<ShardEntry> ListAsync(CancellationToken cancellationToken);
 
     Task<StoreHealth> GetHealthAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The id of the store's data folder, made when the folder was first used: a wiped or replaced folder comes back
+    /// with a new one. A remote store knows it from its last successful health probe (null before the first).
+    /// </summary>
+    string? Instance { get; }
 }
 
 public interface IShardWriter : IAsyncDisposable
@@ -50,8 +56,7 @@ public interface IShardReader : IAsyncDisposable
 
 public sealed record ShardEntry(string ShardId, long Length, DateTimeOffset Modified);
 
-/// <summary>A store's state; <paramref name="Instance"/> names its data folder, and changes when the folder was wiped.</summary>
-public sealed record StoreHealth(bool Ready, long FreeBytes, long TotalBytes, string? Instance = null);
+public sealed record StoreHealth(bool Ready, long FreeBytes, long TotalBytes);
 
 /// <summary>Shard ids: 32 lower-case hex characters of the data id, '.', two hex characters of the shard index.</summary>
 public static class ShardId

@@ -7,8 +7,9 @@ namespace ObjStore.Hosting;
 
 /// <summary>
 /// Notices a store that came back empty: every data folder has an instance id made when it was first used, so a node
-/// restarted on a wiped or replaced disk reports a new one. That queues a heal of every layout with a shard on the
-/// store, without waiting for reads or the next scrub to stumble on the missing shards one by one.
+/// restarted on a wiped or replaced disk reports a new one (<see cref="IShardStore.Instance"/>, which a remote store
+/// learns from the health probes it already runs: no requests of its own here). That queues a heal of every layout
+/// with a shard on the store, without waiting for reads or the next scrub to stumble on the missing shards one by one.
 /// </summary>
 public static partial class StoreInstanceWatch
 {
@@ -24,9 +25,9 @@ public static partial class StoreInstanceWatch
                 {
                     try
                     {
-                        await CheckAsync(store, catalogue, known, logger, stopping);
+                        await CheckAsync(store, catalogue, known, logger);
                     }
-                    catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
+                    catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
                     {
                         LogCheckFailed(logger, store.Id, e.Message);
                     }
@@ -39,10 +40,9 @@ public static partial class StoreInstanceWatch
         }
     }
 
-    private static async Task CheckAsync(IShardStore store, Catalogue catalogue, Dictionary<string, string> known, ILogger logger, CancellationToken ct)
+    private static async Task CheckAsync(IShardStore store, Catalogue catalogue, Dictionary<string, string> known, ILogger logger)
     {
-        var health = await store.GetHealthAsync(ct);
-        if (health is not { Ready: true, Instance: { } instance } || known.GetValueOrDefault(store.Id) == instance)
+        if (store.Instance is not { } instance || known.GetValueOrDefault(store.Id) == instance)
         {
             return;
         }

@@ -139,7 +139,7 @@ public static partial class NodeHost
             {
                 var health = await store.GetHealthAsync(context.RequestAborted);
                 context.Response.StatusCode = health.Ready ? 200 : 503;
-                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes, instance = health.Instance, readPort });
+                await context.Response.WriteAsJsonAsync(new { node = nodeId, ready = health.Ready, freeBytes = health.FreeBytes, totalBytes = health.TotalBytes, instance = store.Instance, readPort });
                 return;
             }
             if (path == "/shards" && HttpMethods.IsGet(request.Method))

@@ -37,10 +37,7 @@ public sealed class LocalShardStore : IShardStore
     public string Id { get; }
     public string Root { get; }
 
-    /// <summary>
-    /// A random id made when the folder was first used: a folder that was wiped (a replaced disk) comes back with a
-    /// new one, which tells the gateway that every shard this store held must be rebuilt.
-    /// </summary>
+    /// <summary>A random id written to the folder at first use (see <see cref="IShardStore.Instance"/>).</summary>
     public string Instance { get; }
 
     private static string ReadOrCreateInstance(string path)
@@ -121,7 +118,7 @@ public sealed class LocalShardStore : IShardStore
         {
             var drive = new DriveInfo(Root);
             bool writable = Directory.Exists(_tempRoot);
-            return Task.FromResult(new StoreHealth(writable, drive.AvailableFreeSpace, drive.TotalSize, Instance));
+            return Task.FromResult(new StoreHealth(writable, drive.AvailableFreeSpace, drive.TotalSize));
         }
         catch (IOException)
         {

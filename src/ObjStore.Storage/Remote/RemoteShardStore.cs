@@ -48,6 +48,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private int _consecutiveFailures;
     private volatile bool _down;
     private volatile Uri? _readBase;
+    private volatile string? _instance;
 
     public RemoteShardStore(string id, Uri baseUri, string clusterSecret, HttpClient http, RemoteNodeOptions options, ILogger logger, TimeProvider? clock = null)
     {
@@ -66,6 +67,8 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     public void Dispose() => _slots.Dispose();
     public bool IsDown => _down;
+
+    public string? Instance => _instance;
 
     /// <summary>The HttpClient every remote store of a gateway shares: pooled keep-alive connections, no global timeout.</summary>
     public static HttpClient CreateHttpClient(RemoteNodeOptions options) => new(new SocketsHttpHandler
@@ -171,7 +174,11 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 return null;
             }
             _readBase = health.ReadPort is int port and > 0 ? new UriBuilder(BaseUri) { Port = port }.Uri : null;
-            return new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes, health.Instance);
+            if (health is { Ready: true, Instance: { } instance })
+            {
+                _instance = instance;
+            }
+            return new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes);
         }
         catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or JsonException)
         {
