@@ -186,6 +186,9 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         }
         await AssertReadsBackAsync(victim);
         Assert.Contains(DegradedShards(), d => d.DataId == DataId(victim) && d.Reason.Contains("corrupt", StringComparison.Ordinal));
+        // Repaired now, not whenever the scheduler's next round comes: the node scrub below counts what it finds.
+        Assert.Equal(JobStates.Succeeded, (await RunJobAsync("heal", "degraded")).State);
+        Assert.Empty(DegradedShards());
 
         await TheJobApiRefusesWhatTheClusterSecretDidNotSignAsync();
         await NodeScrubsItsOwnDiskAsync();
