@@ -118,12 +118,9 @@ public sealed partial class ErasureObjectLayer
     {
         try
         {
-            int length = (int)Math.Min(entry.Length, ShardVerifier.FooterReadLimit);
-            var tail = new byte[length];
             await using var reader = await store.OpenAsync(entry.ShardId, cancellationToken);
-            int n = await reader.ReadAsync(entry.Length - length, tail, cancellationToken);
-            var footer = ShardFooter.Parse(tail.AsSpan(0, n));
-            return footer is not null && ShardId.For(footer.DataId, footer.Index) == entry.ShardId ? footer : null;
+            return await ShardVerifier.ReadFooterAtEndAsync(reader, entry.Length, cancellationToken) is var (footer, _)
+                && ShardId.For(footer.DataId, footer.Index) == entry.ShardId ? footer : null;
         }
         catch (Exception e) when (IsShardFailure(e))
         {

@@ -38,18 +38,25 @@ public static class ShardVerifier
     }
 
     /// <summary>
+    /// The footer at the end of a shard file of <paramref name="length"/> bytes, and how many bytes it takes; null
+    /// when the end of the file is not an intact footer.
+    /// </summary>
+    public static async Task<(ShardFooter Footer, int Length)?> ReadFooterAtEndAsync(IShardReader reader, long length, CancellationToken cancellationToken)
+    {
+        var tail = new byte[(int)Math.Min(length, FooterReadLimit)];
+        var read = tail.AsSpan(0, await reader.ReadAsync(length - tail.Length, tail, cancellationToken));
+        return ShardFooter.Parse(read) is { } footer
+            ? (footer, BinaryPrimitives.ReadInt32LittleEndian(read[^ShardFooter.TrailerSize..]) + ShardFooter.TrailerSize)
+            : null;
+    }
+
+    /// <summary>
     /// A whole shard file of <paramref name="length"/> bytes checked on its own: the footer is intact and names this
     /// shard, the file is exactly as long as the footer's layout says, and every block matches its checksum.
     /// </summary>
     public static async Task<string?> VerifyAsync(IShardReader reader, string shardId, long length, IoBudget budget, CancellationToken cancellationToken)
     {
-        var tail = new byte[(int)Math.Min(length, FooterReadLimit)];
-        if (await reader.ReadAsync(length - tail.Length, tail, cancellationToken) != tail.Length)
-        {
-            return "short read of the footer";
-        }
-        var footer = ShardFooter.Parse(tail);
-        if (footer is null)
+        if (await ReadFooterAtEndAsync(reader, length, cancellationToken) is not var (footer, footerLength))
         {
             return "footer missing or corrupt";
         }
@@ -58,7 +65,6 @@ public static class ShardVerifier
             return "footer names another shard";
         }
         var stripes = new StripeLayout(footer.DataShards, footer.ParityShards, footer.StripeSize);
-        long footerLength = BinaryPrimitives.ReadInt32LittleEndian(tail.AsSpan(tail.Length - ShardFooter.TrailerSize)) + ShardFooter.TrailerSize;
         if (stripes.ShardDataLength(footer.Size) + footerLength != length)
         {
             return $"length {length} does not match the footer's layout";
