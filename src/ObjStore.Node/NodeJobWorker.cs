@@ -71,7 +71,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
     {
         LogJobStarted(logger, job.Id, job.Kind, job.Target);
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var progress = new Progress();
+        var progress = new JobCounters(_io);
         using var stopRenewing = new CancellationTokenSource();
         var renewing = RenewAsync(job.Id, progress, lost, stopRenewing.Token);
         JobOutcome outcome;
@@ -81,8 +81,9 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
             {
                 throw new InvalidOperationException($"node {options.NodeId} cannot run {job.Kind} {job.Target}");
             }
-            var (shards, bytes, corrupt) = await ScrubAsync(progress, lost.Token);
-            outcome = new JobOutcome(WorkerId, true, null, JsonSerializer.Serialize(new { target = job.Target, shards, bytes, bad = corrupt.Count }), corrupt);
+            var corrupt = await ScrubAsync(progress, lost.Token);
+            var result = new { target = job.Target, shards = progress.ItemsDone, bytes = progress.BytesDone, bad = corrupt.Count };
+            outcome = new JobOutcome(WorkerId, true, null, JsonSerializer.Serialize(result), corrupt);
         }
         catch (Exception e) when (!lost.IsCancellationRequested)
         {
@@ -103,7 +104,8 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
     }
 
     /// <summary>Every committed shard on this node: its footer, its length against the footer's layout, every block.</summary>
-    private async Task<(long Shards, long Bytes, List<CorruptShard> Corrupt)> ScrubAsync(Progress progress, CancellationToken ct)
+    /// <returns>The bad shards; how many were checked is in <paramref name="progress"/>.</returns>
+    private async Task<List<CorruptShard>> ScrubAsync(JobCounters progress, CancellationToken ct)
     {
         long total = 0, totalBytes = 0;
         await foreach (var entry in store.ListAsync(ct))
@@ -114,7 +116,6 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         progress.SetTotal(total, totalBytes);
         var budget = new IoBudget(options.ScrubBytesPerSecond, options.ScrubOpsPerSecond);
         var corrupt = new List<CorruptShard>();
-        long shards = 0, bytes = 0;
         await foreach (var entry in store.ListAsync(ct))
         {
             string? problem;
@@ -136,15 +137,12 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
                 corrupt.Add(new CorruptShard(entry.ShardId, problem));
                 LogCorrupt(logger, entry.ShardId, problem);
             }
-            shards++;
-            bytes += entry.Length;
             progress.Advance(1, entry.Length);
-            _io.Add(entry.Length);
         }
-        return (shards, bytes, corrupt);
+        return corrupt;
     }
 
-    private async Task RenewAsync(long jobId, Progress progress, CancellationTokenSource lost, CancellationToken stop)
+    private async Task RenewAsync(long jobId, JobCounters progress, CancellationTokenSource lost, CancellationToken stop)
     {
         try
         {
@@ -170,7 +168,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
     }
 
     /// <summary>False when the gateway says the lease is no longer this worker's.</summary>
-    private async Task<bool> SendRenewalAsync(long jobId, Progress progress, CancellationToken ct)
+    private async Task<bool> SendRenewalAsync(long jobId, JobCounters progress, CancellationToken ct)
     {
         using var response = await PostAsync(WorkerProtocol.Renew(jobId),
             new JobRenewal(WorkerId, progress.ItemsDone, progress.ItemsTotal, progress.BytesDone, progress.BytesTotal), ct);
@@ -186,24 +184,6 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         return await http.SendAsync(request, timeout.Token);
-    }
-
-    private sealed class Progress
-    {
-        private long _itemsDone, _itemsTotal, _bytesDone, _bytesTotal;
-
-        public long ItemsDone => Interlocked.Read(ref _itemsDone);
-        public long ItemsTotal => Interlocked.Read(ref _itemsTotal);
-        public long BytesDone => Interlocked.Read(ref _bytesDone);
-        public long BytesTotal => Interlocked.Read(ref _bytesTotal);
-
-        public void SetTotal(long items, long bytes) => (_itemsTotal, _bytesTotal) = (items, bytes);
-
-        public void Advance(long items, long bytes)
-        {
-            Interlocked.Add(ref _itemsDone, items);
-            Interlocked.Add(ref _bytesDone, bytes);
-        }
     }
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Job {Id} ({Kind} {Target}) started")]

@@ -276,25 +276,10 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
     private static partial void LogWorkerError(ILogger logger, Exception e);
 
     /// <summary>Progress counters, written to the job row with each lease renewal; a lost lease cancels the job.</summary>
-    private sealed class LeasedProgress(Catalogue catalogue, long jobId, string owner, TimeSpan lease, IoMeter io, CancellationTokenSource lost) : IJobProgress, IDisposable
+    private sealed class LeasedProgress(Catalogue catalogue, long jobId, string owner, TimeSpan lease, IoMeter io, CancellationTokenSource lost)
+        : JobCounters(io), IDisposable
     {
-        private long _itemsDone, _itemsTotal, _bytesDone, _bytesTotal;
         private readonly CancellationTokenSource _stop = new();
-
-        public long ItemsDone => Interlocked.Read(ref _itemsDone);
-
-        public void SetTotal(long items, long bytes)
-        {
-            Interlocked.Exchange(ref _itemsTotal, items);
-            Interlocked.Exchange(ref _bytesTotal, bytes);
-        }
-
-        public void Advance(long items, long bytes)
-        {
-            Interlocked.Add(ref _itemsDone, items);
-            Interlocked.Add(ref _bytesDone, bytes);
-            io.Add(bytes);
-        }
 
         public async Task KeepAliveAsync()
         {
@@ -304,8 +289,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
                 while (true)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 1000)), _stop.Token);
-                    if (!await catalogue.RenewJobAsync(jobId, owner, lease, ItemsDone, Interlocked.Read(ref _itemsTotal),
-                        Interlocked.Read(ref _bytesDone), Interlocked.Read(ref _bytesTotal)))
+                    if (!await catalogue.RenewJobAsync(jobId, owner, lease, ItemsDone, ItemsTotal, BytesDone, BytesTotal))
                     {
                         await lost.CancelAsync();
                         return;
@@ -321,8 +305,7 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         {
             await _stop.CancelAsync();
             await renewing;
-            await catalogue.RenewJobAsync(jobId, owner, lease, ItemsDone, Interlocked.Read(ref _itemsTotal),
-                Interlocked.Read(ref _bytesDone), Interlocked.Read(ref _bytesTotal));
+            await catalogue.RenewJobAsync(jobId, owner, lease, ItemsDone, ItemsTotal, BytesDone, BytesTotal);
         }
 
         public void Dispose() => _stop.Dispose();
