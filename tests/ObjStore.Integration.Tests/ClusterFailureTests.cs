@@ -20,21 +20,10 @@ public sealed class ClusterFailureTests : IAsyncLifetime
 {
     private const int Stripe = 1 << 20;
     private const string Bucket = "drill";
-    private static readonly string Root = FindRoot();
     private readonly string _dir = Directory.CreateTempSubdirectory("objstore-cluster-").FullName;
     private readonly Dictionary<string, (int Seed, int Size)> _objects = [];
     private Dictionary<string, string> _env = [];
     private AmazonS3Client _s3 = null!;
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ObjStore.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("ObjStore.sln not found above the test binaries.");
-    }
 
     public async Task InitializeAsync()
     {
@@ -474,7 +463,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     private static async Task ScriptAsync(params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(Root, "deploy", "local-cluster.sh"));
+        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "deploy", "local-cluster.sh"));
         foreach (var arg in args.Where(a => a.Length > 0))
         {
             start.ArgumentList.Add(arg);

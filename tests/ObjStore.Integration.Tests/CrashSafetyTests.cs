@@ -230,11 +230,6 @@ public sealed class CrashSafetyTests : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "ObjStore.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
-        }
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -243,7 +238,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[]
         {
-            Path.Combine(root, "src", "ObjStore", "bin", "Release", "net10.0", "objstore.dll"), "dev", "--listen", _url, "--data", _dir,
+            RepoPaths.Objstore, "dev", "--listen", _url, "--data", _dir,
             "--access-key", "it", "--secret-key", "integration-secret", "--stripe-size", "65536",
         })
         {
