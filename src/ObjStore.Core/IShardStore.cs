@@ -67,6 +67,12 @@ public static class ShardId
 
     public static string For(string dataId, int index) => $"{dataId}.{index:x2}";
 
+    /// <summary>The data id and shard index a valid shard id is made of (the inverse of <see cref="For"/>).</summary>
+    public static (string DataId, int Index) Parse(string shardId) =>
+        IsValid(shardId)
+            ? (shardId[..32], Convert.ToInt32(shardId[33..], 16))
+            : throw new ArgumentException($"Invalid shard id '{shardId}'.", nameof(shardId));
+
     /// <summary>Fixed length, fixed alphabet: nothing that could be a path.</summary>
     public static bool IsValid(string shardId)
     {

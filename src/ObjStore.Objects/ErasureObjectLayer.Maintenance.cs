@@ -303,7 +303,7 @@ public sealed partial class ErasureObjectLayer
                 {
                     continue; // maybe a write in flight: its catalogue row may be about to commit
                 }
-                string dataId = entry.ShardId[..32];
+                string dataId = ShardId.Parse(entry.ShardId).DataId;
                 if (!verdicts.TryGetValue(dataId, out bool referenced))
                 {
                     verdicts[dataId] = referenced = await _catalogue.IsDataReferencedAsync(dataId);

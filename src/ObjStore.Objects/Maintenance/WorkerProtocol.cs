@@ -37,8 +37,7 @@ public static class WorkerProtocol
             {
                 continue;
             }
-            string dataId = shard.ShardId[..32];
-            int index = Convert.ToInt32(shard.ShardId[33..], 16);
+            var (dataId, index) = ShardId.Parse(shard.ShardId);
             var data = await catalogue.FindDataAsync(dataId);
             if (data is not null && index < data.Layout.Placement.Count && data.Layout.Placement[index] == storeId)
             {
