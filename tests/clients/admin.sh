@@ -12,30 +12,30 @@ json() { python3 -c "import json,sys; r=json.load(sys.stdin); print(eval(sys.arg
 random_file "$WORK/object.bin" 3000000
 check "make a bucket" "$aws" --endpoint-url "$ENDPOINT" s3 mb s3://admin-bucket
 check "upload an object" "$aws" --endpoint-url "$ENDPOINT" s3 cp --no-progress "$WORK/object.bin" s3://admin-bucket/object.bin
-status() { "${objstore[@]}" admin status --json | json "len(r['stores']) == 6 and all(s['ready'] for s in r['stores'])" | grep -q True; }
+status() { "${objstore[@]}" admin status --json | json "len(r['stores']) == 6 and all(s['ready'] for s in r['stores'])" | has True; }
 check "admin status: six ready stores" status
 # Rot one byte of one shard on disk.
 shard=$(find "$WORK/data/store-02/shards" -type f | head -1)
 printf '\x55' | dd of="$shard" bs=1 seek=10 conv=notrunc status=none
-scrub() { "${objstore[@]}" admin scrub --wait --json >"$WORK/scrub.json" && json "r['result']" <"$WORK/scrub.json" | grep -q '"bad": *1'; }
+scrub() { "${objstore[@]}" admin scrub --wait --json >"$WORK/scrub.json" && json "r['result']" <"$WORK/scrub.json" | has '"bad": *1'; }
 check "admin scrub --wait finds the rotted shard" scrub
 healed() {
   for _ in $(seq 100); do
-    "${objstore[@]}" admin status --json | json "r['degradedShards']" | grep -qx 0 && return 0
+    "${objstore[@]}" admin status --json | json "r['degradedShards']" | has -x 0 && return 0
     sleep 0.2
   done
   return 1
 }
 check "the heal the scrub queued leaves nothing degraded" healed
-rescrub() { "${objstore[@]}" admin scrub --wait --json | json "r['result']" | grep -q '"bad": *0'; }
+rescrub() { "${objstore[@]}" admin scrub --wait --json | json "r['result']" | has '"bad": *0'; }
 check "a second scrub finds nothing" rescrub
-jobs() { "${objstore[@]}" admin jobs | grep -q 'heal .*succeeded'; }
+jobs() { "${objstore[@]}" admin jobs | has 'heal .*succeeded'; }
 check "admin jobs lists the heal" jobs
-store_scrub() { "${objstore[@]}" admin scrub store-02 --wait --json | json "r['target'] == 'store:store-02' and r['state'] == 'succeeded'" | grep -q True; }
+store_scrub() { "${objstore[@]}" admin scrub store-02 --wait --json | json "r['target'] == 'store:store-02' and r['state'] == 'succeeded'" | has True; }
 check "admin scrub NODE scrubs one store" store_scrub
-rebalance() { "${objstore[@]}" admin rebalance --wait --json | json "r['state'] == 'succeeded' and '\"shardsMoved\":0' in r['result']" | grep -q True; }
+rebalance() { "${objstore[@]}" admin rebalance --wait --json | json "r['state'] == 'succeeded' and '\"shardsMoved\":0' in r['result']" | has True; }
 check "admin rebalance --wait: nothing to move when no store was added" rebalance
-workers() { "${objstore[@]}" admin status | grep -q '(all)'; }
+workers() { "${objstore[@]}" admin status | has '(all)'; }
 check "admin status lists the job worker" workers
 check "object still reads back" "$aws" --endpoint-url "$ENDPOINT" s3 cp --no-progress s3://admin-bucket/object.bin "$WORK/object.back"
 check "object bytes" cmp "$WORK/object.bin" "$WORK/object.back"

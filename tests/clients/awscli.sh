@@ -58,7 +58,7 @@ for aws in "${clients[@]}"; do
     etag1=$("${A[@]}" s3api upload-part --bucket "$b" --key manual --upload-id "$id" --part-number 1 --body "$WORK/part1.bin" --query ETag --output text) || return 1
     etag2=$("${A[@]}" s3api upload-part --bucket "$b" --key manual --upload-id "$id" --part-number 2 --body "$WORK/part2.bin" --query ETag --output text) || return 1
     [ "$("${A[@]}" s3api list-parts --bucket "$b" --key manual --upload-id "$id" --query 'length(Parts)' --output text)" = 2 ] || return 1
-    "${A[@]}" s3api list-multipart-uploads --bucket "$b" --query 'Uploads[].UploadId' --output text | grep -q "$id" || return 1
+    "${A[@]}" s3api list-multipart-uploads --bucket "$b" --query 'Uploads[].UploadId' --output text | has "$id" || return 1
     printf '{"Parts":[{"PartNumber":1,"ETag":%s},{"PartNumber":2,"ETag":%s}]}' "$etag1" "$etag2" >"$WORK/parts.json"
     "${A[@]}" s3api complete-multipart-upload --bucket "$b" --key manual --upload-id "$id" --multipart-upload "file://$WORK/parts.json" || return 1
     "${A[@]}" s3api get-object --bucket "$b" --key manual "$WORK/manual.back" >"$WORK/manual.json" || return 1
@@ -68,7 +68,7 @@ for aws in "${clients[@]}"; do
     id=$("${A[@]}" s3api create-multipart-upload --bucket "$b" --key aborted --query UploadId --output text) || return 1
     "${A[@]}" s3api upload-part --bucket "$b" --key aborted --upload-id "$id" --part-number 1 --body "$WORK/part2.bin" >/dev/null || return 1
     "${A[@]}" s3api abort-multipart-upload --bucket "$b" --key aborted --upload-id "$id" || return 1
-    ! "${A[@]}" s3api list-multipart-uploads --bucket "$b" --output text | grep -q "$id"
+    ! "${A[@]}" s3api list-multipart-uploads --bucket "$b" --output text | has "$id"
   }
   check "$v s3api multipart by hand" by_hand
 

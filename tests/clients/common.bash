@@ -9,6 +9,11 @@ SECRET_KEY=client-test-secret-key
 passed=0
 failed=0
 
+# `producer | has PATTERN`: whether the producer printed a matching line. Unlike `grep -q`, it reads all the input:
+# grep -q exits at the first match, the producer then dies of SIGPIPE, and pipefail turns a match into a failure
+# (or, under `!`, an absence check into a pass).
+has() { grep "$@" >/dev/null; }
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_server() {

@@ -43,13 +43,13 @@ check "downloaded tree identical" diff -r "$src" "$WORK/back"
 rm "$src/docs/deep/b.txt" "$src/top.txt"
 random_file "$src/docs/new.txt" 777
 check "rclone sync with deletions" "${R[@]}" sync "$src" obj:rc-bucket/data
-synced() { ! "${R[@]}" lsf -R obj:rc-bucket/data | grep -qE '^(top.txt|docs/deep/b.txt)$' && "${R[@]}" lsf -R obj:rc-bucket/data | grep -q '^docs/new.txt$'; }
+synced() { ! "${R[@]}" lsf -R obj:rc-bucket/data | has -E '^(top.txt|docs/deep/b.txt)$' && "${R[@]}" lsf -R obj:rc-bucket/data | has '^docs/new.txt$'; }
 check "deleted files gone, new file there" synced
 check "rclone check after sync" "${R[@]}" check "$src" obj:rc-bucket/data
 check "rclone delete" "${R[@]}" delete obj:rc-bucket/data/docs
 no_docs() { [ -z "$("${R[@]}" lsf -R --files-only obj:rc-bucket/data/docs)" ]; }
 check "delete removed the files" no_docs
 check "rclone purge" "${R[@]}" purge obj:rc-bucket
-bucket_gone() { ! "${R[@]}" lsd obj: | grep -q rc-bucket; }
+bucket_gone() { ! "${R[@]}" lsd obj: | has rc-bucket; }
 check "purge removed the bucket" bucket_gone
 finish

@@ -38,7 +38,7 @@ check "s3cmd sync again uploads nothing" idle
 check "s3cmd sync down" "${S[@]}" sync s3://s3cmd-bucket/tree/ "$WORK/tree.back/"
 check "synced tree identical" diff -r "$WORK/tree" "$WORK/tree.back"
 check "s3cmd del" "${S[@]}" del s3://s3cmd-bucket/small.bin
-gone() { ! "${S[@]}" ls -r s3://s3cmd-bucket | grep -q 'small.bin'; }
+gone() { ! "${S[@]}" ls -r s3://s3cmd-bucket | has 'small.bin'; }
 check "deleted object gone" gone
 check "s3cmd del --recursive --force" "${S[@]}" del --recursive --force s3://s3cmd-bucket
 check "s3cmd rb" "${S[@]}" rb s3://s3cmd-bucket
