@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using ObjStore.Core;
 using ObjStore.Erasure;
 
@@ -36,9 +37,10 @@ public sealed partial class ErasureObjectLayer
     }
 
     /// <summary>
-    /// Bytes [offset, offset+length) of one part, relative to the part. Two stripe buffers take turns: the next stripe
-    /// is read from the shards while the current one is written to the client, so a remote read's round trips overlap
-    /// the client's transfer instead of adding to it (memory: two stripes per request).
+    /// Bytes [offset, offset+length) of one part, relative to the part. The shards are read stripe after stripe into
+    /// a few buffers ahead of the client (<see cref="ObjectLayerOptions.ReadAheadStripes"/>), so a remote read's round
+    /// trips, and a moment when the client or a node is slow, overlap the transfer instead of adding to it. Memory:
+    /// that many stripes per request.
     /// </summary>
     private async Task ReadPartAsync(ObjectPart part, long offset, long length, Stream destination, CancellationToken cancellationToken)
     {
@@ -48,35 +50,62 @@ public sealed partial class ErasureObjectLayer
         await using var readers = new ShardReaders(this, objectLayout);
         long end = offset + length;
         long first = offset / layout.StripeDataSize, last = (end - 1) / layout.StripeDataSize;
-        using var current = new StripeBuffer(codec, layout);
-        using var ahead = first < last ? new StripeBuffer(codec, layout) : null;
+        int depth = (int)Math.Min(_options.ReadAheadStripes, last - first + 1);
+        var buffers = new StripeBuffer[depth];
+        var free = Channel.CreateBounded<StripeBuffer>(depth);
+        var filled = Channel.CreateBounded<StripeBuffer>(depth);
+        for (int i = 0; i < depth; i++)
+        {
+            buffers[i] = new StripeBuffer(codec, layout);
+            free.Writer.TryWrite(buffers[i]);
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task reading = readers.ReadStripeAsync(current, layout, part.Size, first, stop.Token);
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                for (long s = first; s <= last; s++)
+                {
+                    var stripe = await free.Reader.ReadAsync(stop.Token);
+                    await readers.ReadStripeAsync(stripe, layout, part.Size, s, stop.Token);
+                    filled.Writer.TryWrite(stripe); // never full: at most depth buffers exist
+                }
+                filled.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                filled.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
         try
         {
-            var (stripe, spare) = (current, ahead);
             for (long s = first; s <= last; s++)
             {
-                await reading;
-                if (s < last)
+                StripeBuffer stripe;
+                try
                 {
-                    reading = readers.ReadStripeAsync(spare!, layout, part.Size, s + 1, stop.Token);
+                    stripe = await filled.Reader.ReadAsync(cancellationToken);
+                }
+                catch (ChannelClosedException e) when (e.InnerException is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                    throw;
                 }
                 long stripeStart = s * layout.StripeDataSize;
                 int from = (int)Math.Max(0, offset - stripeStart);
                 int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
                 await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
-                (stripe, spare) = (spare!, stripe);
+                free.Writer.TryWrite(stripe);
             }
         }
         finally
         {
-            if (!reading.IsCompleted)
+            // The client went away, a write failed or the read did: stop reading ahead before the buffers go back.
+            await stop.CancelAsync();
+            await reading;
+            foreach (var buffer in buffers)
             {
-                // The client went away (or a write failed) while the next stripe was being read into a buffer
-                // that is about to be returned: stop that read and wait for it.
-                await stop.CancelAsync();
-                await reading.ContinueWith(static _ => { }, TaskScheduler.Default);
+                buffer.Dispose();
             }
             if (readers.Bad.Count > 0)
             {

@@ -8,6 +8,9 @@ public sealed class ObjectLayerOptions
     /// <summary>Object bytes per stripe (rounded up to k x 64).</summary>
     public int StripeSize { get; set; } = 1 << 20;
 
+    /// <summary>Stripes a GET reads ahead of the client (its memory: this many stripe buffers).</summary>
+    public int ReadAheadStripes { get; set; } = 4;
+
     /// <summary>Shards that must be durable before a PUT commits; default k+1 (never below k, never above k+m).</summary>
     public int? WriteQuorum { get; set; }
 
@@ -41,6 +44,10 @@ public sealed class ObjectLayerOptions
         if (MinPartSize < 0 || MaxPartSize < MinPartSize || UploadExpiry <= TimeSpan.Zero)
         {
             throw new ArgumentException("Part sizes must satisfy 0 <= MinPartSize <= MaxPartSize, and UploadExpiry must be positive.");
+        }
+        if (ReadAheadStripes is < 1 or > 64)
+        {
+            throw new ArgumentException($"ReadAheadStripes {ReadAheadStripes} must be 1 to 64.");
         }
         if (StripeSize is < 4096 or > 64 << 20)
         {

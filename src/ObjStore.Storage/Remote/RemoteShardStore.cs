@@ -47,7 +47,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private readonly SemaphoreSlim _slots;
     private int _consecutiveFailures;
     private volatile bool _down;
-    private volatile Uri? _readBase;
+    private volatile ReadPortClient? _readPort;
     private volatile string? _instance;
 
     public RemoteShardStore(string id, Uri baseUri, string clusterSecret, HttpClient http, RemoteNodeOptions options, ILogger logger, TimeProvider? clock = null)
@@ -65,7 +65,11 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     public string Id { get; }
     public Uri BaseUri { get; }
 
-    public void Dispose() => _slots.Dispose();
+    public void Dispose()
+    {
+        _slots.Dispose();
+        _readPort?.Dispose();
+    }
     public bool IsDown => _down;
 
     public string? Instance => _instance;
@@ -173,7 +177,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             {
                 return null;
             }
-            _readBase = health.ReadPort is int port and > 0 ? new UriBuilder(BaseUri) { Port = port }.Uri : null;
+            UseReadPort(health.ReadPort);
             if (health is { Ready: true, Instance: { } instance })
             {
                 _instance = instance;
@@ -205,13 +209,20 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// takes as long as it takes: its writes are timed one by one); a timeout marks the node down.
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true, Uri? baseUri = null)
+        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true)
     {
-        using var request = new HttpRequestMessage(method, new Uri(baseUri ?? BaseUri, pathAndQuery));
+        using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
         configure?.Invoke(request);
         NodeAuth.Sign(request, _key, _clock);
+        return await CallAsync($"{method} {pathAndQuery}", timed: request.Content is null, track,
+            token => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token), cancellationToken);
+    }
+
+    /// <summary>One request to the node within a request slot, its outcome counted for the node's health (<paramref name="track"/>).</summary>
+    private async Task<T> CallAsync<T>(string what, bool timed, bool track, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (request.Content is null)
+        if (timed)
         {
             timeout.CancelAfter(_options.RequestTimeout);
         }
@@ -223,7 +234,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             {
                 throw new TimeoutException($"Storage node {Id}: no free request slot within {_options.RequestTimeout}.");
             }
-            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var response = await call(timeout.Token);
             if (track)
             {
                 Succeeded();
@@ -232,14 +243,14 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var error = new TimeoutException($"Storage node {Id} did not answer {method} {pathAndQuery} within {_options.RequestTimeout}.");
+            var error = new TimeoutException($"Storage node {Id} did not answer {what} within {_options.RequestTimeout}.");
             if (track)
             {
                 Failed(error);
             }
             throw error;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
             if (track)
             {
@@ -256,11 +267,25 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         }
     }
 
-    private void Require(HttpResponseMessage response, string what)
+    /// <summary>Reads go to the node's sendfile port once a probe has named it; until then, and if it goes, to the main port.</summary>
+    private void UseReadPort(int? port)
     {
-        if (!response.IsSuccessStatusCode)
+        var current = _readPort;
+        if (current?.Port == port)
         {
-            var error = new IOException($"Storage node {Id}: {what} answered {(int)response.StatusCode}.");
+            return;
+        }
+        _readPort = port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock) : null;
+        current?.Dispose();
+    }
+
+    private void Require(HttpResponseMessage response, string what) => Require((int)response.StatusCode, what);
+
+    private void Require(int status, string what)
+    {
+        if (status is < 200 or > 299)
+        {
+            var error = new IOException($"Storage node {Id}: {what} answered {status}.");
             Failed(error);
             throw error;
         }
@@ -391,31 +416,26 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         }
     }
 
-    /// <summary>Reads forward through one ranged GET; a read elsewhere, or after a failure, starts a new one.</summary>
+    /// <summary>
+    /// Reads forward through one ranged GET; a read elsewhere, or after a failure, starts a new one. The GET goes to
+    /// the node's read port when it has one (<see cref="ReadPortClient"/>), otherwise through HttpClient.
+    /// </summary>
     private sealed class Reader(RemoteShardStore store, string shardId) : IShardReader
     {
+        private ReadPortResponse? _port;
         private HttpResponseMessage? _response;
         private Stream? _body;
-        private long _position;
+        private long _position = -1;
 
         public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
-            if (_body is null || _position != offset)
+            if (_position != offset)
             {
                 await ResetAsync();
-                // Reads go to the node's sendfile port once a probe has told us where it is (Kestrel's port serves them too).
-                _response = await store.SendAsync(HttpMethod.Get, ShardPath(shardId),
-                    request => request.Headers.Range = new RangeHeaderValue(offset, null), cancellationToken, baseUri: store._readBase);
-                if (_response.StatusCode == HttpStatusCode.NotFound)
-                {
-                    throw new ShardNotFoundException(shardId);
-                }
-                if (_response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                if (!await OpenAsync(offset, cancellationToken))
                 {
                     return 0;
                 }
-                store.Require(_response, "shard GET");
-                _body = await _response.Content.ReadAsStreamAsync(cancellationToken);
                 _position = offset;
             }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -423,14 +443,17 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             int total = 0;
             try
             {
-                while (total < buffer.Length)
+                if (_port is not null)
                 {
-                    int n = await _body.ReadAsync(buffer[total..], timeout.Token);
-                    if (n == 0)
+                    total = await _port.ReadAsync(buffer, timeout.Token);
+                }
+                else
+                {
+                    int n;
+                    while (total < buffer.Length && (n = await _body!.ReadAsync(buffer[total..], timeout.Token)) > 0)
                     {
-                        break;
+                        total += n;
                     }
-                    total += n;
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -449,8 +472,48 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             return total;
         }
 
+        /// <summary>Starts the GET at <paramref name="offset"/>; false when the shard ends before it.</summary>
+        private async Task<bool> OpenAsync(long offset, CancellationToken cancellationToken)
+        {
+            string path = ShardPath(shardId);
+            int status;
+            if (store._readPort is { } port)
+            {
+                _port = await store.CallAsync($"GET {path} on the read port", timed: true, track: true,
+                    token => port.GetAsync(path, offset, token), cancellationToken);
+                status = _port.Status;
+            }
+            else
+            {
+                _response = await store.SendAsync(HttpMethod.Get, path,
+                    request => request.Headers.Range = new RangeHeaderValue(offset, null), cancellationToken);
+                status = (int)_response.StatusCode;
+            }
+            if (status is (int)HttpStatusCode.NotFound or (int)HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                await ResetAsync();
+                return status == (int)HttpStatusCode.NotFound ? throw new ShardNotFoundException(shardId) : false;
+            }
+            if (status is < 200 or > 299)
+            {
+                await ResetAsync();
+                store.Require(status, "shard GET");
+            }
+            if (_response is not null)
+            {
+                _body = await _response.Content.ReadAsStreamAsync(cancellationToken);
+            }
+            return true;
+        }
+
         private async ValueTask ResetAsync()
         {
+            _position = -1;
+            if (_port is not null)
+            {
+                await _port.DisposeAsync();
+                _port = null;
+            }
             if (_body is not null)
             {
                 await _body.DisposeAsync();
