@@ -22,6 +22,9 @@ public sealed class StoreOptions
 
     public int StripeSize { get; set; } = 1 << 20;
 
+    /// <summary>Stripes a GET reads ahead of its client; each costs a stripe buffer, (K+M)/K x StripeSize.</summary>
+    public int ReadAheadStripes { get; set; } = 4;
+
     /// <summary>dev mode: how many local shard stores (folders) to run; default K+M, more lets a store be drained.</summary>
     public int? Stores { get; set; }
     public int? WriteQuorum { get; set; }
@@ -76,6 +79,7 @@ public sealed class StoreOptions
             DataShards = k,
             ParityShards = m,
             StripeSize = StripeSize,
+            ReadAheadStripes = ReadAheadStripes,
             WriteQuorum = WriteQuorum,
             UploadExpiry = UploadExpiry,
             MinPartSize = MinPartSize,
