@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using ObjStore.Core;
 using ObjStore.Erasure;
@@ -88,7 +89,7 @@ public sealed partial class ErasureObjectLayer
                 }
                 catch (ChannelClosedException e) when (e.InnerException is not null)
                 {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                    ExceptionDispatchInfo.Throw(e.InnerException); // the reading task's failure, as it was thrown
                     throw;
                 }
                 long stripeStart = s * layout.StripeDataSize;

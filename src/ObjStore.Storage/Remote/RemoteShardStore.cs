@@ -270,13 +270,13 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// <summary>Reads go to the node's sendfile port once a probe has named it; until then, and if it goes, to the main port.</summary>
     private void UseReadPort(int? port)
     {
-        var current = _readPort;
-        if (current?.Port == port)
+        if (_readPort?.Port == port)
         {
             return;
         }
-        _readPort = port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock) : null;
-        current?.Dispose();
+        var previous = Interlocked.Exchange(ref _readPort, port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock) : null);
+        previous?.Dispose(); // its sockets in use close when their responses end
+
     }
 
     private void Require(HttpResponseMessage response, string what) => Require((int)response.StatusCode, what);
