@@ -31,7 +31,7 @@ public static class JobPlacement
 
     /// <summary>A worker runs the kinds it lists; a worker that holds a store runs only jobs aimed at that store.</summary>
     public static bool CanRun(WorkerInfo worker, string kind, string target) =>
-        worker.Kinds.Contains(kind) && (worker.Holds is null || worker.Holds == StoreOf(target));
+        worker.Kinds.Contains(kind) && (worker.Holds is null || HoldsDataOf(worker, target));
 
     private static bool HoldsDataOf(WorkerInfo worker, string target) => worker.Holds is not null && worker.Holds == StoreOf(target);
 

@@ -45,16 +45,18 @@ public sealed class NodeTests : IAsyncLifetime
         await reader.ReadAsync(0, new byte[1], CancellationToken.None);
     }
 
-    /// <summary>The node's sendfile read port, as its health answer names it.</summary>
-    private async Task<Uri> ReadUrlAsync()
+    /// <summary>A node's sendfile read port, as its health answer names it.</summary>
+    internal static async Task<int> ReadPortOfAsync(Uri node, string secret)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_url, "/_objstore/health/ready"));
-        NodeAuth.Sign(request, NodeAuth.Key(Secret), TimeProvider.System);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node, "/_objstore/health/ready"));
+        NodeAuth.Sign(request, NodeAuth.Key(secret), TimeProvider.System);
         using var response = await http.SendAsync(request);
         using var health = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return new UriBuilder(_url) { Port = health.RootElement.GetProperty("readPort").GetInt32() }.Uri;
+        return health.RootElement.GetProperty("readPort").GetInt32();
     }
+
+    private async Task<Uri> ReadUrlAsync() => new UriBuilder(_url) { Port = await ReadPortOfAsync(_url, Secret) }.Uri;
 
     private async Task<Uri> UrlAsync(bool readPort) => readPort ? await ReadUrlAsync() : _url;
 

@@ -30,12 +30,7 @@ public sealed class ReadPortClientTests : IAsyncLifetime
         _node = NodeHost.Build(new NodeOptions { DataDir = _dir, Listen = "http://127.0.0.1:0", NodeId = "n1", ClusterSecret = Secret });
         await _node.StartAsync();
         var url = new Uri(_node.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(url, "/_objstore/health/ready"));
-        NodeAuth.Sign(request, Key, TimeProvider.System);
-        using var response = await http.SendAsync(request);
-        using var health = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        _readPort = health.RootElement.GetProperty("readPort").GetInt32();
+        _readPort = await NodeTests.ReadPortOfAsync(url, Secret);
     }
 
     public async Task DisposeAsync()

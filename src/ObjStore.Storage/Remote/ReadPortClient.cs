@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
@@ -10,8 +11,9 @@ namespace ObjStore.Storage.Remote;
 /// The gateway's side of a node's read port (<c>ShardReadServer</c>): signed <c>GET /shards/{id}</c> with a range, over
 /// pooled keep-alive sockets, the body received straight into the caller's block buffer. HttpClient can do the same
 /// request, but it wakes up for every piece loopback TCP delivers (often 64 KiB or less); here SO_RCVLOWAT tells the
-/// kernel to wake the reader only when the whole block it waits for has arrived, so a 256 KiB block costs one wake-up
-/// instead of several, and the gateway's CPU goes to copying rather than scheduling.
+/// kernel to wake a waiting reader only once a MiB of body (or all that is left) has arrived, so a 256 KiB block and
+/// usually the next ones cost one wake-up instead of several, and the gateway's CPU goes to copying rather than
+/// scheduling.
 /// </summary>
 internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProvider clock) : IDisposable
 {
@@ -123,7 +125,7 @@ internal sealed class ReadPortResponse : IAsyncDisposable
     /// <summary>A remainder this small is read and dropped so the connection can be reused (a shard's footer).</summary>
     private const int MaxDrainBytes = 64 << 10;
 
-    /// <summary>SO_RCVLOWAT (Linux): the kernel halves what it accepts at half of tcp_rmem's maximum, so no read can stall on it.</summary>
+    /// <summary>SO_RCVLOWAT (Linux): the kernel caps the mark at half of tcp_rmem's maximum, so no read can stall on it.</summary>
     private const int SolSocket = 1, SoRcvLowat = 18;
 
     /// <summary>
@@ -264,8 +266,15 @@ internal sealed class ReadPortResponse : IAsyncDisposable
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                var scratch = new byte[(int)_remaining];
-                await ReadAsync(scratch, timeout.Token);
+                var scratch = ArrayPool<byte>.Shared.Rent((int)_remaining);
+                try
+                {
+                    await ReadAsync(scratch.AsMemory(0, (int)_remaining), timeout.Token);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(scratch);
+                }
             }
             catch (Exception e) when (e is IOException or OperationCanceledException)
             {

@@ -37,7 +37,7 @@ internal static class AdminCommand
                     return 0;
                 case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain" or "rebalance":
                     string target = options.Positional.FirstOrDefault() is { } given
-                        ? verb == "scrub" && !given.StartsWith("store:", StringComparison.Ordinal) && given != "*" ? JobPlacement.StoreTarget(given) : given
+                        ? verb == "scrub" && JobPlacement.StoreOf(given) is null && given != "*" ? JobPlacement.StoreTarget(given) : given
                         : "*";
                     var job = await admin.PostAsync<JobInfo>($"/jobs?kind={verb}&target={Uri.EscapeDataString(target)}");
                     while (wait && !job.IsFinished)
