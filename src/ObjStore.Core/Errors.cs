@@ -22,6 +22,7 @@ public enum ErrorKind
     EntityTooSmall,
     ReadQuorumLost,
     WriteQuorumLost,
+    InsufficientStorage,
 }
 
 /// <summary>A typed failure crossing the object layer's seam; never matched on its message.</summary>
@@ -44,6 +45,21 @@ public sealed class WriteQuorumException(int have, int need, string detail)
 {
     public int Have { get; } = have;
     public int Need { get; } = need;
+}
+
+/// <summary>
+/// Too few stores with room (free space above the reserve, or not out of space) for the write quorum: nothing was
+/// committed. Unlike a lost quorum, retrying soon will not help, so it is not reported as "slow down".
+/// </summary>
+public sealed class InsufficientStorageException(int have, int need)
+    : ObjectStoreException(ErrorKind.InsufficientStorage,
+        $"Not enough free space: {have} stores can take the write, {need} needed. Delete objects or add capacity.");
+
+/// <summary>A store is out of space (ENOSPC, or below its reserve): this shard cannot be written there.</summary>
+public sealed class StoreFullException(string message, Exception? inner = null) : IOException(message, inner)
+{
+    /// <summary>True for the errors a full filesystem gives (ENOSPC, EDQUOT; ERROR_DISK_FULL on Windows).</summary>
+    public static bool IsDiskFull(IOException e) => (e.HResult & 0xFFFF) is 28 or 122 or 0x70 or 0x27;
 }
 
 /// <summary>A shard is not on its store.</summary>

@@ -52,6 +52,14 @@ public interface IObjectLayer
 
     Task<UploadsPage> ListMultipartUploadsAsync(ListUploadsRequest request, CancellationToken cancellationToken);
 
-    /// <summary>True when the store can serve reads and writes now.</summary>
-    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+    /// <summary>Whether the store can serve reads and writes now, with each shard store's state and free space.</summary>
+    Task<Readiness> GetReadinessAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Ready when enough shard stores answer and have room above the reserve for a write quorum; a store that answers but
+/// is full still serves reads and deletes.
+/// </summary>
+public sealed record Readiness(bool Ready, IReadOnlyList<StoreReadiness> Stores);
+
+public sealed record StoreReadiness(string Id, bool Up, bool Full, long FreeBytes, long TotalBytes);

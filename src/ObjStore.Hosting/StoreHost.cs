@@ -58,7 +58,18 @@ public static partial class StoreHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         string dataDir = Path.GetFullPath(options.DataDir);
-        Directory.CreateDirectory(dataDir);
+        var folderLock = DataFolderLock.Acquire(dataDir);
+        int storeCount;
+        try
+        {
+            storeCount = mode != StoreMode.Dev ? 0 : DataFolderLayout.Check(dataDir, $"{layerOptions.DataShards}+{layerOptions.ParityShards}",
+                options.Stores ?? layerOptions.DataShards + layerOptions.ParityShards);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
         var s3Options = options.S3;
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 
@@ -69,7 +80,7 @@ public static partial class StoreHost
         builder.Services.AddSingleton(layerOptions);
         if (mode == StoreMode.Dev)
         {
-            var stores = Enumerable.Range(0, options.Stores ?? layerOptions.DataShards + layerOptions.ParityShards)
+            var stores = Enumerable.Range(0, storeCount)
                 .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
                 .ToList();
             builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
@@ -92,12 +103,13 @@ public static partial class StoreHost
             sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
         builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
         builder.Services.AddSingleton(s3Options);
-        builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
         builder.Services.AddSingleton<S3Handler>();
         builder.Services.AddSingleton(sp => new AdminApi(
             sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
         var handler = app.Services.GetRequiredService<S3Handler>();
         var objects = app.Services.GetRequiredService<IObjectLayer>();
         var admin = app.Services.GetRequiredService<AdminApi>();
@@ -166,21 +178,31 @@ public static partial class StoreHost
     }
 
     /// <summary>
-    /// /_objstore/health/live (the process answers) and /_objstore/health/ready (enough stores for a write quorum).
+    /// /_objstore/health/live (the process answers) and /_objstore/health/ready (enough stores up, with room above the
+    /// reserve, for a write quorum: 200, else 503; JSON with every store's state and free space).
     /// Underscores are not allowed in bucket names, so these paths never shadow a bucket.
     /// </summary>
     private static async Task HealthAsync(HttpContext context, IObjectLayer objects)
     {
         string path = context.Request.Path.Value!;
-        bool ok = path switch
+        switch (path)
         {
-            "/_objstore/health/live" => true,
-            "/_objstore/health/ready" => await objects.IsReadyAsync(context.RequestAborted),
-            _ => false,
-        };
-        context.Response.StatusCode = ok ? 200 : path.EndsWith("/ready", StringComparison.Ordinal) ? 503 : 404;
-        await context.Response.WriteAsync(ok ? "ok\n" : "unavailable\n");
+            case "/_objstore/health/live":
+                await context.Response.WriteAsync("ok\n");
+                break;
+            case "/_objstore/health/ready":
+                // Each store's state and free space, so a full disk shows here rather than as failing PUTs only.
+                var readiness = await objects.GetReadinessAsync(context.RequestAborted);
+                context.Response.StatusCode = readiness.Ready ? 200 : 503;
+                await context.Response.WriteAsJsonAsync(readiness, HealthJson, context.RequestAborted);
+                break;
+            default:
+                context.Response.StatusCode = 404;
+                break;
+        }
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions HealthJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Aborted {Count} abandoned multipart uploads")]
     private static partial void LogUploadsExpired(ILogger logger, int count);

@@ -29,6 +29,9 @@ public sealed class StoreOptions
     public int? Stores { get; set; }
     public int? WriteQuorum { get; set; }
 
+    /// <summary>Free bytes each shard store keeps back from new objects (for deletes, the catalogue and heal).</summary>
+    public long ReserveBytes { get; set; } = 512L << 20;
+
     /// <summary>Multipart uploads older than this are aborted by the background sweep (d.hh:mm:ss).</summary>
     public TimeSpan UploadExpiry { get; set; } = TimeSpan.FromDays(7);
 
@@ -83,6 +86,7 @@ public sealed class StoreOptions
             WriteQuorum = WriteQuorum,
             UploadExpiry = UploadExpiry,
             MinPartSize = MinPartSize,
+            ReserveBytes = ReserveBytes,
         };
         options.Validate();
         return options;

@@ -206,18 +206,28 @@ public sealed partial class ErasureObjectLayer
         private readonly IShardWriter?[] _writers = new IShardWriter?[placement.Count];
         private readonly byte[][] _checksums = Enumerable.Range(0, placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
 
+        private int _full;
+
         private int Alive => _writers.Count(w => w is not null);
 
+        /// <summary>Opens a writer on every store of the placement but those without room above the reserve.</summary>
         public async Task OpenAsync(CancellationToken cancellationToken)
         {
+            var full = await owner._space.FullStoresAsync(placement, cancellationToken);
+            _full = full.Count;
             await Task.WhenAll(placement.Select(async (storeId, index) =>
             {
+                if (full.Contains(storeId))
+                {
+                    return;
+                }
                 try
                 {
                     _writers[index] = await owner._stores[storeId].CreateAsync(ShardId.For(dataId, index), cancellationToken);
                 }
                 catch (Exception e) when (IsShardFailure(e))
                 {
+                    CountFull(e);
                     LogShardWriteFailed(owner._logger, dataId, index, storeId, e);
                 }
             }));
@@ -270,7 +280,7 @@ public sealed partial class ErasureObjectLayer
             if (durable < quorum)
             {
                 await owner.FreeShardsAsync(layout);
-                throw new WriteQuorumException(durable, quorum, "committing shards");
+                throw QuorumFailure(durable, quorum, "committing shards");
             }
             return [.. Enumerable.Range(0, committed.Length).Where(i => !committed[i])];
         }
@@ -286,8 +296,21 @@ public sealed partial class ErasureObjectLayer
             }
         }
 
+        private void CountFull(Exception e)
+        {
+            if (e is StoreFullException)
+            {
+                Interlocked.Increment(ref _full);
+            }
+        }
+
+        /// <summary>Missing the quorum because stores are full is not a reason to retry soon (507, not 503).</summary>
+        private Exception QuorumFailure(int have, int need, string stage) =>
+            Volatile.Read(ref _full) > 0 ? new InsufficientStorageException(have, need) : new WriteQuorumException(have, need, stage);
+
         private async Task DropAsync(int index, Exception e)
         {
+            CountFull(e);
             LogShardWriteFailed(owner._logger, dataId, index, placement[index], e);
             var writer = _writers[index];
             _writers[index] = null;
@@ -302,7 +325,7 @@ public sealed partial class ErasureObjectLayer
             int need = owner._options.EffectiveWriteQuorum;
             if (Alive < need)
             {
-                throw new WriteQuorumException(Alive, need, stage);
+                throw QuorumFailure(Alive, need, stage);
             }
         }
     }

@@ -21,6 +21,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<(int, int), ReedSolomon> _codecs = new();
     private readonly ReadLatency _readLatency;
+    private readonly StoreSpace _space;
 
     /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
     public ErasureObjectLayer(
@@ -39,6 +40,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         _readLatency = new ReadLatency(options.HedgePercentile, options.HedgeFloor);
         _logger = logger;
         _clock = clock ?? TimeProvider.System;
+        _space = new StoreSpace(_stores, options.ReserveBytes, _clock);
         if (_topology.Count < options.DataShards + options.ParityShards)
         {
             throw new ArgumentException(
@@ -148,20 +150,23 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         }
     }
 
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    public async Task<Readiness> GetReadinessAsync(CancellationToken cancellationToken)
     {
-        var health = await Task.WhenAll(_stores.Values.Select(async s =>
+        var stores = await Task.WhenAll(_stores.Values.Select(async s =>
         {
+            StoreHealth health;
             try
             {
-                return (await s.GetHealthAsync(cancellationToken)).Ready;
+                health = await s.GetHealthAsync(cancellationToken);
             }
             catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
             {
-                return false;
+                health = new StoreHealth(false, 0, 0);
             }
+            bool full = health.Ready && _space.ReserveBytes > 0 && health.FreeBytes < _space.ReserveBytes;
+            return new StoreReadiness(s.Id, health.Ready, full, health.FreeBytes, health.TotalBytes);
         }));
-        return health.Count(h => h) >= _options.EffectiveWriteQuorum;
+        return new Readiness(stores.Count(s => s.Up && !s.Full) >= _options.EffectiveWriteQuorum, [.. stores.OrderBy(s => s.Id, StringComparer.Ordinal)]);
     }
 
     /// <summary>Frees the shards of replaced and deleted objects left over by a crash (they are in the catalogue).</summary>

@@ -32,6 +32,12 @@ public sealed class ObjectLayerOptions
     /// <summary>The hedge delay never drops below this (local disks answer in microseconds; noise is not slowness).</summary>
     public TimeSpan HedgeFloor { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// Free space each store keeps back from new objects (deletes, the catalogue and heal may use it); a store below it
+    /// takes no new shards, and too few stores with room answer 507 InsufficientStorage. 0 turns it off.
+    /// </summary>
+    public long ReserveBytes { get; set; } = 512L << 20;
+
     public int EffectiveWriteQuorum =>
         Math.Clamp(WriteQuorum ?? (DataShards + 1), DataShards, DataShards + ParityShards);
 
@@ -44,6 +50,10 @@ public sealed class ObjectLayerOptions
         if (MinPartSize < 0 || MaxPartSize < MinPartSize || UploadExpiry <= TimeSpan.Zero)
         {
             throw new ArgumentException("Part sizes must satisfy 0 <= MinPartSize <= MaxPartSize, and UploadExpiry must be positive.");
+        }
+        if (ReserveBytes < 0)
+        {
+            throw new ArgumentException($"ReserveBytes {ReserveBytes} must not be negative.");
         }
         if (ReadAheadStripes is < 1 or > 64)
         {

@@ -12,6 +12,11 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error BucketNotEmpty = new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.");
     public static readonly S3Error EntityTooLarge = new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.");
     public static readonly S3Error IncompleteBody = new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+    /// <summary>
+    /// Not an AWS code (AWS never fills up): the WebDAV status for a full store, which SDKs do not retry, where 503
+    /// SlowDown would make them back off and retry forever. MinIO answers a full store with 507 as well.
+    /// </summary>
+    public static readonly S3Error InsufficientStorage = new("InsufficientStorage", 507, "The store does not have enough free space to accept this write.");
     public static readonly S3Error InternalError = new("InternalError", 500, "We encountered an internal error. Please try again.");
     public static readonly S3Error InvalidAccessKeyId = new("InvalidAccessKeyId", 403, "The AWS access key Id you provided does not exist in our records.");
     public static readonly S3Error InvalidArgument = new("InvalidArgument", 400, "Invalid Argument");
@@ -28,6 +33,7 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error NotImplemented = new("NotImplemented", 501, "A header you provided implies functionality that is not implemented.");
     public static readonly S3Error NotModified = new("NotModified", 304, "Not Modified");
     public static readonly S3Error PreconditionFailed = new("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold.");
+    public static readonly S3Error RequestTimeout = new("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period.");
     public static readonly S3Error RequestTimeTooSkewed = new("RequestTimeTooSkewed", 403, "The difference between the request time and the current time is too large.");
     public static readonly S3Error SignatureDoesNotMatch = new("SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
     public static readonly S3Error ServiceUnavailable = new("ServiceUnavailable", 503, "Reduce your request rate.");
@@ -59,6 +65,7 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.InvalidPartOrder => InvalidPartOrder,
         ErrorKind.EntityTooSmall => EntityTooSmall,
         ErrorKind.ReadQuorumLost => ServiceUnavailable with { Message = "Not enough shards are available to read this object; retry later." },
+        ErrorKind.InsufficientStorage => InsufficientStorage,
         ErrorKind.WriteQuorumLost => SlowDown with { Message = "Not enough storage nodes accepted the write; retry later." },
         _ => InternalError,
     };
@@ -69,4 +76,7 @@ public sealed class S3Exception(S3Error error, string? message = null, Exception
     : Exception(message ?? error.Message, inner)
 {
     public S3Error Error { get; } = error;
+
+    /// <summary>Elements AWS adds to some error documents after RequestId (Region, HeadersNotSigned, ...).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Details { get; init; } = [];
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using ObjStore.Core;
 using ObjStore.S3.Auth;
+using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3;
@@ -72,7 +73,7 @@ public sealed partial class S3Handler
                         continue;
                     }
                 }
-                headers[name] = value;
+                headers[name] = HeaderValues.RequireStorable(name, value);
             }
         }
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -82,7 +83,7 @@ public sealed partial class S3Handler
             if (name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
             {
                 string suffix = name["x-amz-meta-".Length..].ToLowerInvariant();
-                string value = values.ToString();
+                string value = HeaderValues.RequireStorable(name, HeaderValues.DecodeRfc2047(values.ToString()));
                 metadata[suffix] = value;
                 metadataBytes += System.Text.Encoding.UTF8.GetByteCount(suffix) + System.Text.Encoding.UTF8.GetByteCount(value);
             }
@@ -101,18 +102,25 @@ public sealed partial class S3Handler
         {
             Bucket = call.Bucket,
             Key = call.Key,
-            ContentType = call.Http.ContentType is { Length: > 0 } type ? type : "binary/octet-stream",
+            ContentType = call.Http.ContentType is { Length: > 0 } type ? HeaderValues.RequireStorable("Content-Type", type) : "binary/octet-stream",
             Headers = headers,
             UserMetadata = metadata,
             StorageClass = storageClass,
         };
     }
 
-    /// <summary>The decoded body for the request's payload mode: raw, SHA-256 verified, or aws-chunked.</summary>
-    private static Stream OpenBody(Call call)
+    /// <summary>
+    /// The decoded body for the request's payload mode (raw, SHA-256 verified, or aws-chunked), read no slower than
+    /// the upload rate guard allows.
+    /// </summary>
+    private Stream OpenBody(Call call)
     {
         string mode = call.Auth.PayloadHash;
-        var raw = call.Http.Body;
+        var raw = uploads.Wrap(call.Http.Body);
+        if (!ReferenceEquals(raw, call.Http.Body))
+        {
+            call.Response.RegisterForDispose(raw); // releases its slow-upload slot however the request ends
+        }
         return mode switch
         {
             SigV4.UnsignedPayload => raw,
@@ -263,7 +271,7 @@ public sealed partial class S3Handler
         {
             if (call.Request.QueryValue(query) is { } value)
             {
-                response.Headers[header] = value;
+                response.Headers[header] = HeaderValues.ForResponse(header, HeaderValues.RequireStorable(query, value));
             }
         }
         if (part is not null && info.IsMultipart)
@@ -297,11 +305,11 @@ public sealed partial class S3Handler
         response.ContentType = info.ContentType ?? "binary/octet-stream";
         foreach (var (name, value) in info.Headers)
         {
-            response.Headers[name] = value;
+            response.Headers[name] = HeaderValues.ForResponse(name, value);
         }
         foreach (var (name, value) in info.UserMetadata)
         {
-            response.Headers["x-amz-meta-" + name] = value;
+            response.Headers["x-amz-meta-" + name] = HeaderValues.ForResponse(name, value);
         }
         if (info.StorageClass != "STANDARD")
         {
@@ -367,7 +375,21 @@ public sealed partial class S3Handler
             return null;
         }
         string first = spec[..dash].Trim(), last = spec[(dash + 1)..].Trim();
-        static bool Num(string s, out long v) => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v);
+        // A position too large for a long is still a position: past the end of any object (416 as the first byte,
+        // the end of the object as the last), not a reason to ignore the header and send the whole object.
+        static bool Num(string s, out long v)
+        {
+            v = 0;
+            if (s.Length == 0 || !s.All(char.IsAsciiDigit))
+            {
+                return false;
+            }
+            if (!long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v))
+            {
+                v = long.MaxValue;
+            }
+            return true;
+        }
         if (first.Length == 0)
         {
             if (!Num(last, out long suffix))
@@ -459,6 +481,6 @@ public sealed partial class S3Handler
         {
             throw new S3Exception(S3Error.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
         }
-        return (value[..slash], value[(slash + 1)..]);
+        return (Protocol.S3Request.ClientBucket(value[..slash]), value[(slash + 1)..]);
     }
 }

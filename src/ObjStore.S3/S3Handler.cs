@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
 using ObjStore.S3.Auth;
@@ -13,8 +14,11 @@ namespace ObjStore.S3;
 /// The S3 front end: parse, authenticate, route to one method per operation, and turn every failure into an S3
 /// error document. Sees only <see cref="IObjectLayer"/>.
 /// </summary>
-public sealed partial class S3Handler(IObjectLayer objects, Authenticator authenticator, S3Options options, ILogger<S3Handler> logger)
+public sealed partial class S3Handler(
+    IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
 {
+    private readonly UploadRateGuard uploads = new(options.Uploads, clock);
+
     private const int MaxXmlBody = 2 << 20;
     private const int MaxUserMetadataBytes = 2048;
 
@@ -25,23 +29,41 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
         context.Response.Headers["x-amz-id-2"] = requestId;
         context.Response.Headers.Server = "ObjStore";
         string resource = context.Request.Path.Value ?? "/";
+        if (IsEmptyExpectContinue(context.Request))
+        {
+            context.Response.Headers.Connection = "close";
+        }
         try
         {
+            RequireWellFormedContentLength(context.Request);
             var request = S3Request.Parse(context, options.Domains);
             resource = request.Path;
             var auth = authenticator.Authenticate(context.Request, request.Path, request.Query);
-            if (request.Bucket is { } bucket && bucket.StartsWith(Core.Naming.SystemBucketPrefix, StringComparison.Ordinal))
-            {
-                // The store's own buckets (catalogue backups) are not reachable over S3; no client bucket can be named so.
-                throw new S3Exception(S3Error.NoSuchBucket);
-            }
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             await DispatchAsync(operation, new Call(context, request, auth), context.RequestAborted);
         }
         catch (Exception e) when (ToS3Error(e) is { } error)
         {
-            await WriteErrorAsync(context, error.Error, error.Message, resource, requestId);
+            await WriteErrorAsync(context, error, resource, requestId);
+        }
+    }
+
+    /// <summary>
+    /// Content-Length is 1*DIGIT (RFC 9110): "+5", "5 " and friends frame the body differently in different parsers,
+    /// so they are refused, and the connection with them (<see cref="WriteErrorAsync"/> closes it: the body is unread).
+    /// </summary>
+    private static void RequireWellFormedContentLength(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue("Content-Length", out var values))
+        {
+            if (values.Count != 1 || values[0] is not { Length: > 0 and <= 19 } text || !text.All(char.IsAsciiDigit))
+            {
+                throw new S3Exception(S3Error.InvalidArgument, "The Content-Length header must be a single decimal number.")
+                {
+                    Details = [new("ArgumentName", "Content-Length")],
+                };
+            }
         }
     }
 
@@ -283,7 +305,7 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
 
     private static string Quote(string etag) => "\"" + etag + "\"";
 
-    private static async Task<byte[]> ReadSmallBodyAsync(Call call, CancellationToken ct)
+    private async Task<byte[]> ReadSmallBodyAsync(Call call, CancellationToken ct)
     {
         if (call.Http.ContentLength > MaxXmlBody)
         {
@@ -313,11 +335,12 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
         await response.Body.WriteAsync(bytes);
     }
 
-    private async Task WriteErrorAsync(HttpContext context, S3Error error, string message, string resource, string requestId)
+    private async Task WriteErrorAsync(HttpContext context, S3Failure failure, string resource, string requestId)
     {
+        var error = failure.Error;
         if (error.Status >= 500)
         {
-            LogServerError(logger, error.Code, message, context.Request.Method, resource);
+            LogServerError(logger, error.Code, failure.Message, context.Request.Method, resource);
         }
         if (context.Response.HasStarted)
         {
@@ -328,13 +351,20 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
         context.Response.Clear();
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.StatusCode = error.Status;
+        if (RequestBodyMayRemain(context) || IsEmptyExpectContinue(context.Request))
+        {
+            // Answered before the body was read: whatever of it is still to come (or, after Expect: 100-continue, never
+            // comes) must not be parsed as the next request on this connection.
+            context.Response.Headers.Connection = "close";
+        }
         if (HttpMethods.IsHead(context.Request.Method) || error.Status == 304)
         {
             return;
         }
         var bytes = Serialize(new XElement("Error",
-            new XElement("Code", error.Code), new XElement("Message", message),
-            new XElement("Resource", resource), new XElement("RequestId", requestId)));
+            new XElement("Code", error.Code), new XElement("Message", failure.Message),
+            new XElement("Resource", resource), new XElement("RequestId", requestId),
+            failure.Details.Select(d => new XElement(d.Key, d.Value))));
         context.Response.ContentType = "application/xml";
         context.Response.ContentLength = bytes.Length;
         try
@@ -347,21 +377,63 @@ public sealed partial class S3Handler(IObjectLayer objects, Authenticator authen
         }
     }
 
-    /// <summary>Every exception to (S3 error, message); null lets it propagate (a bug, logged as 500 by the host).</summary>
-    private (S3Error Error, string Message)? ToS3Error(Exception e) => e switch
+    /// <summary>
+    /// An empty body announced with Expect: 100-continue (botocore does this for every empty PutObject). No 100
+    /// Continue is due, and botocore, given the final answer straight away, leaves its pooled connection in a state
+    /// where the next request on it waits for its read timeout (60 s by default). Closing that connection after the
+    /// answer costs the client one reconnect instead.
+    /// </summary>
+    private static bool IsEmptyExpectContinue(HttpRequest request) =>
+        request.ContentLength == 0 && request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True unless the request had no body or it was read to its end.</summary>
+    private static bool RequestBodyMayRemain(HttpContext context)
     {
-        S3Exception s3 => (s3.Error, s3.Message),
-        ObjectStoreException store => (S3Error.From(store.Kind), store.Message),
-        BadHttpRequestException bad => (S3Error.IncompleteBody, bad.Message),
-        OperationCanceledException => (S3Error.IncompleteBody, "The request was cancelled."),
-        IOException io => (S3Error.IncompleteBody, io.Message),
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false } || context.Request.ContentLength == 0)
+        {
+            return false;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false })
+        {
+            return true; // reading never started
+        }
+        try
+        {
+            var reader = context.Request.BodyReader;
+            if (!reader.TryRead(out var result))
+            {
+                return true;
+            }
+            bool ended = result.IsCompleted && result.Buffer.IsEmpty;
+            reader.AdvanceTo(result.Buffer.Start);
+            return !ended;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or BadHttpRequestException)
+        {
+            return true;
+        }
+    }
+
+    private sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<KeyValuePair<string, string>> Details);
+
+    /// <summary>
+    /// Every exception to an S3 error; null lets it propagate (a bug, logged as 500 by the host). Only a failure to
+    /// read the client's body is IncompleteBody; the store's own I/O faults are 500s.
+    /// </summary>
+    private S3Failure? ToS3Error(Exception e) => e switch
+    {
+        S3Exception s3 => new(s3.Error, s3.Message, s3.Details),
+        ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
+        BadHttpRequestException bad => new(S3Error.IncompleteBody, bad.Message, []),
+        OperationCanceledException => new(S3Error.IncompleteBody, "The request was cancelled.", []),
+        IOException io => new(S3Error.IncompleteBody, io.Message, []),
         _ => LogAndWrap(e),
     };
 
-    private (S3Error, string) LogAndWrap(Exception e)
+    private S3Failure LogAndWrap(Exception e)
     {
         LogUnhandled(logger, e);
-        return (S3Error.InternalError, S3Error.InternalError.Message);
+        return new(S3Error.InternalError, S3Error.InternalError.Message, []);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "{Code}: {Message} ({Method} {Resource})")]

@@ -10,4 +10,7 @@ public sealed class S3Options
 
     /// <summary>Access key to secret key.</summary>
     public Dictionary<string, string> Credentials { get; set; } = [];
+
+    /// <summary>The slowest request bodies accepted (ObjStore:S3:Uploads:*).</summary>
+    public Auth.UploadRateOptions Uploads { get; set; } = new();
 }

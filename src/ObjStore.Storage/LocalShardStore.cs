@@ -143,7 +143,14 @@ public sealed class LocalShardStore : IShardStore
 
         public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
-            await RandomAccess.WriteAsync(_handle, data, _position, cancellationToken);
+            try
+            {
+                await RandomAccess.WriteAsync(_handle, data, _position, cancellationToken);
+            }
+            catch (IOException e) when (StoreFullException.IsDiskFull(e))
+            {
+                throw new StoreFullException($"No space left for shard {Path.GetFileName(_finalPath)}.", e);
+            }
             _position += data.Length;
         }
 
@@ -158,7 +165,14 @@ public sealed class LocalShardStore : IShardStore
             {
                 _segments.Add(segment);
             }
-            RandomAccess.Write(_handle, _segments, _position);
+            try
+            {
+                RandomAccess.Write(_handle, _segments, _position);
+            }
+            catch (IOException e) when (StoreFullException.IsDiskFull(e))
+            {
+                throw new StoreFullException($"No space left for shard {Path.GetFileName(_finalPath)}.", e);
+            }
             _position += data.Length;
         }
 

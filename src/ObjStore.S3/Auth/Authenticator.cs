@@ -13,7 +13,7 @@ public sealed record AuthContext(
 /// Verifies SigV4 in the Authorization header or a presigned query string. Every request must be signed: anonymous
 /// access is denied (no policies grant it yet).
 /// </summary>
-public sealed class Authenticator(IReadOnlyDictionary<string, string> credentials, TimeProvider clock)
+public sealed class Authenticator(IReadOnlyDictionary<string, string> credentials, TimeProvider clock, string region = "us-east-1")
 {
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
     private const int MaxPresignSeconds = 7 * 24 * 3600;
@@ -68,15 +68,15 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
     private AuthContext FromQuery(HttpRequest request, string path, IReadOnlyList<KeyValuePair<string, string>> query)
     {
         string Get(string name) => query.FirstOrDefault(q => q.Key == name).Value
-            ?? throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 }, $"Query-string authentication requires {name}.");
+            ?? throw new S3Exception(QueryParametersError, $"Query-string authentication requires {name}.");
         if (Get("X-Amz-Algorithm") != SigV4.Algorithm)
         {
-            throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 }, "X-Amz-Algorithm must be AWS4-HMAC-SHA256.");
+            throw new S3Exception(QueryParametersError, "X-Amz-Algorithm must be AWS4-HMAC-SHA256.");
         }
         string amzDate = Get("X-Amz-Date");
         if (!int.TryParse(Get("X-Amz-Expires"), NumberStyles.None, CultureInfo.InvariantCulture, out int expires) || expires < 1 || expires > MaxPresignSeconds)
         {
-            throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 },
+            throw new S3Exception(QueryParametersError,
                 "X-Amz-Expires must be a number of seconds from 1 to 604800 (7 days).");
         }
         var signedAt = ParseAmzDate(amzDate);
@@ -113,6 +113,15 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         {
             throw new S3Exception(S3Error.RequestTimeTooSkewed);
         }
+        if (signedRegion != region)
+        {
+            // AWS names the region it expected, in the message and in a <Region> element, so clients can re-sign.
+            throw presigned
+                ? new S3Exception(QueryParametersError,
+                    $"Error parsing the X-Amz-Credential parameter; the region '{signedRegion}' is wrong; expecting '{region}'") { Details = [new("Region", region)] }
+                : new S3Exception(S3Error.AuthorizationHeaderMalformed,
+                    $"The authorization header is malformed; the region '{signedRegion}' is wrong; expecting '{region}'") { Details = [new("Region", region)] };
+        }
         if (date != amzDate[..8] || service != "s3")
         {
             throw new S3Exception(S3Error.AuthorizationHeaderMalformed, "The credential scope does not match the request date or service.");
@@ -123,6 +132,7 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         {
             throw new S3Exception(S3Error.AuthorizationHeaderMalformed, "SignedHeaders must include host.");
         }
+        RefuseUnsignedAmzHeaders(request.Headers, names);
         var headers = new List<KeyValuePair<string, string>>(names.Length);
         foreach (var name in names)
         {
@@ -138,6 +148,28 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
             throw new S3Exception(S3Error.SignatureDoesNotMatch);
         }
         return new AuthContext(accessKey, key, amzDate, scope, signature, payloadHash, presigned);
+    }
+
+    private static readonly S3Error QueryParametersError = S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 };
+
+    /// <summary>
+    /// Every x-amz-* header the request carries must be signed, in header-signed and presigned requests alike: the
+    /// handlers act on them (copy source, metadata, directives, storage class), so an unsigned one would let whoever
+    /// holds a signed request or a presigned URL change what it does.
+    /// </summary>
+    private static void RefuseUnsignedAmzHeaders(IHeaderDictionary headers, string[] signedNames)
+    {
+        foreach (var (name, _) in headers)
+        {
+            if (name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)
+                && !signedNames.Contains(name.ToLowerInvariant(), StringComparer.Ordinal))
+            {
+                throw new S3Exception(S3Error.AccessDenied, "There were headers present in the request which were not signed")
+                {
+                    Details = [new("HeadersNotSigned", name.ToLowerInvariant())],
+                };
+            }
+        }
     }
 
     private static bool IsKnownPayloadHash(string value) =>

@@ -66,8 +66,16 @@ public sealed class S3Request
             bucket = slash < 0 ? (trimmed.Length == 0 ? null : trimmed) : trimmed[..slash];
             key = slash < 0 || slash == trimmed.Length - 1 ? null : trimmed[(slash + 1)..];
         }
-        return new S3Request(path, query, bucket, key);
+        return new S3Request(path, query, bucket is null ? null : ClientBucket(bucket), key);
     }
+
+    /// <summary>
+    /// The one check every bucket name a client sends passes through (the path, the host name, a copy source, and
+    /// whatever names buckets next): the store's own buckets (catalogue backups) do not exist for clients. No client
+    /// bucket can be named so (S3 names have no underscore), so the answer is the truthful NoSuchBucket.
+    /// </summary>
+    public static string ClientBucket(string bucket) =>
+        bucket.StartsWith(Core.Naming.SystemBucketPrefix, StringComparison.Ordinal) ? throw new S3Exception(S3Error.NoSuchBucket) : bucket;
 
     public static List<KeyValuePair<string, string>> ParseQuery(string rawQuery)
     {

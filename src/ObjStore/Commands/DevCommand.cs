@@ -31,7 +31,7 @@ internal static class DevCommand
         {
             app = StoreHost.Build([], overrides);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
         {
             throw new OptionException(e.Message);
         }

@@ -27,7 +27,7 @@ internal static class GatewayCommand
         {
             app = StoreHost.Build([], overrides, StoreMode.Gateway);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
         {
             throw new OptionException(e.Message);
         }

@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace ObjStore.Storage;
+
+/// <summary>Another process holds the data folder.</summary>
+public sealed class DataFolderInUseException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>
+/// An exclusive lock on a data folder (<c>DIR/.lock</c>, holding the owner's process id), held while a process uses
+/// it: two processes writing one folder's shards and catalogue would each treat the other's files as garbage. On
+/// Linux the lock is flock(2), which .NET takes for FileShare.None; it goes with the process, so a killed process
+/// leaves no stale lock behind.
+/// </summary>
+public sealed class DataFolderLock : IDisposable
+{
+    public const string FileName = ".lock";
+    private readonly FileStream _file;
+
+    private DataFolderLock(FileStream file) => _file = file;
+
+    public static DataFolderLock Acquire(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, FileName);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            string owner = TryReadOwner(path);
+            throw new DataFolderInUseException(
+                $"The data folder {Path.GetFullPath(folder)} is in use by another objstore process{owner}; stop it first or choose another folder.", e);
+        }
+        file.SetLength(0);
+        using (var writer = new StreamWriter(file, leaveOpen: true))
+        {
+            writer.Write(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        }
+        file.Flush();
+        return new DataFolderLock(file);
+    }
+
+    private static string TryReadOwner(string path)
+    {
+        try
+        {
+            using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var text = new StreamReader(reader);
+            return text.ReadToEnd().Trim() is { Length: > 0 } pid ? $" (pid {pid})" : "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
