@@ -108,7 +108,10 @@ public static partial class StoreHost
         builder.Services.AddSingleton(sp => new AdminApi(
             sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
 
+        // Held until the host stops, or is disposed without having started (an offline restore's probe host).
+        builder.Services.AddSingleton(_ => folderLock);
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataFolderLock>();
         app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
         var handler = app.Services.GetRequiredService<S3Handler>();
         var objects = app.Services.GetRequiredService<IObjectLayer>();

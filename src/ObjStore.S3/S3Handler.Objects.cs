@@ -302,7 +302,7 @@ public sealed partial class S3Handler
         response.Headers.ETag = Quote(info.ETag);
         response.Headers.LastModified = HttpDate(info.LastModified);
         response.Headers.AcceptRanges = "bytes";
-        response.ContentType = info.ContentType ?? "binary/octet-stream";
+        response.ContentType = HeaderValues.ForResponse("Content-Type", info.ContentType ?? "binary/octet-stream");
         foreach (var (name, value) in info.Headers)
         {
             response.Headers[name] = HeaderValues.ForResponse(name, value);

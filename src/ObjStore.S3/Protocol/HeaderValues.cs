@@ -34,7 +34,12 @@ public static class HeaderValues
         {
             return value;
         }
-        return name.Equals("Content-Disposition", StringComparison.OrdinalIgnoreCase) ? Rfc5987Parameters(value) : Rfc2047(value);
+        if (name.Equals("Content-Disposition", StringComparison.OrdinalIgnoreCase)
+            && Rfc5987Parameters(value) is var parameters && IsPlainAscii(parameters))
+        {
+            return parameters;
+        }
+        return Rfc2047(value); // always ASCII: base64 of the UTF-8
     }
 
     private static bool IsPlainAscii(string value)

@@ -106,8 +106,8 @@ public static class Xml
     /// <summary>Deepest nesting any request document of S3's needs (a lifecycle rule's And filter is about 5).</summary>
     public const int MaxDepth = 16;
 
-    /// <summary>Most elements any request document needs: DeleteObjects' 1000 objects with key and version id.</summary>
-    public const int MaxElements = 20_000;
+    /// <summary>Most elements any request document needs: a completion of 10,000 parts, each with number, ETag and checksum.</summary>
+    public const int MaxElements = 50_000;
 
     /// <summary>
     /// Parses a small request body; no DTDs, bounded size, depth and element count. The bounds are checked as the

@@ -1,8 +1,11 @@
 """boto3 against an ObjStore endpoint: multipart upload_file, download_file, paginated list_objects_v2,
-delete_objects. Prints one "ok"/"FAIL" line per step and exits non-zero when any failed."""
+delete_objects, and the connection edge cases botocore trips on (an early refusal of a PUT sent with
+Expect: 100-continue, an empty PUT). Prints one "ok"/"FAIL" line per step and exits non-zero when any failed."""
 import hashlib
+import io
 import os
 import sys
+import time
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -83,12 +86,43 @@ def delete_objects():
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
+def refused_put_keeps_connection_usable():
+    # Refused before its body is read (botocore waits for 100 Continue and never sends it): the next valid request
+    # on the pooled connection must not be desynchronised by the unread body.
+    for i in range(5):
+        try:
+            s3.put_object(Bucket="no-such-bucket-boto3", Key="k", Body=io.BytesIO(b"y" * 200_000))
+            raise AssertionError("PUT into a missing bucket succeeded")
+        except s3.exceptions.NoSuchBucket:
+            pass
+        s3.put_object(Bucket=bucket, Key=f"after-refusal/{i}", Body=io.BytesIO(b"z" * 200_000))
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="after-refusal/")["KeyCount"] == 5
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"after-refusal/{i}"} for i in range(5)]})
+
+
+def empty_put_then_put():
+    # botocore sends Expect: 100-continue with an empty body too; without the server's workaround the next PUT on
+    # that pooled connection waited for botocore's read timeout (60 s).
+    quick = boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+        region_name="us-east-1", config=Config(signature_version="s3v4", retries={"max_attempts": 1}, read_timeout=20))
+    quick.put_object(Bucket=bucket, Key="empty", Body=io.BytesIO(b""))
+    started = time.monotonic()
+    quick.put_object(Bucket=bucket, Key="after-empty", Body=io.BytesIO(b"x" * 100))
+    elapsed = time.monotonic() - started
+    assert elapsed < 10, f"the PUT after an empty PUT took {elapsed:.1f} s"
+    assert quick.head_object(Bucket=bucket, Key="empty")["ContentLength"] == 0
+    quick.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "empty"}, {"Key": "after-empty"}]})
+
+
 def delete_bucket():
     s3.delete_bucket(Bucket=bucket)
 
 
 for name, fn in [("create_bucket", create_bucket), ("upload_file multipart", upload), ("download_file", download),
                  ("get_object PartNumber", part_get), ("paginated list_objects_v2", paginate),
-                 ("delete_objects", delete_objects), ("delete_bucket", delete_bucket)]:
+                 ("delete_objects", delete_objects),
+                 ("refused PUT keeps the connection usable", refused_put_keeps_connection_usable),
+                 ("PUT after an empty PUT", empty_put_then_put), ("delete_bucket", delete_bucket)]:
     step(name, fn)
 sys.exit(1 if failures else 0)
