@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -73,7 +75,11 @@ public sealed class NodeOptions
 /// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder, read port
 /// GET    /_objstore/health/live   200 (the only unauthenticated path)
 /// </code>
-/// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret.
+/// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret, for this
+/// node's id, with a nonce the node has not seen since it started (one <see cref="ReplayGuard"/> for both ports),
+/// dated after the node started and within five minutes of now. A shard PUT's body ends with a MAC of the rest
+/// (<see cref="NodeAuth.BodyMac"/>, keyed by the request's nonce): the node commits the shard only if it matches,
+/// and otherwise discards it and answers 403, so a captured PUT cannot be replayed with another body.
 /// </summary>
 public static partial class NodeHost
 {
@@ -94,10 +100,12 @@ public static partial class NodeHost
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         var app = builder.Build();
         var key = NodeAuth.Key(options.ClusterSecret);
+        var guard = new ReplayGuard();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
-        var reads = new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, logger);
+        var reads = new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
         app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());
-        app.Run(context => HandleAsync(context, store, options.NodeId, reads.Port, key, logger));
+        var auth = new Auth(key, options.NodeId, guard);
+        app.Run(context => HandleAsync(context, store, reads.Port, auth, logger));
         if (options.Gateway is not null)
         {
             var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -115,7 +123,10 @@ public static partial class NodeHost
         return host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var address) ? address : IPAddress.Any;
     }
 
-    private static async Task HandleAsync(HttpContext context, LocalShardStore store, string nodeId, int readPort, byte[] key, ILogger logger)
+    /// <summary>What the node checks requests with: the cluster key, its own id (the target), its replay guard.</summary>
+    private sealed record Auth(byte[] Key, string NodeId, ReplayGuard Guard);
+
+    private static async Task HandleAsync(HttpContext context, LocalShardStore store, int readPort, Auth auth, ILogger logger)
     {
         var request = context.Request;
         string path = request.Path.Value ?? "/";
@@ -124,8 +135,10 @@ public static partial class NodeHost
             await context.Response.WriteAsync("ok\n");
             return;
         }
-        string? refused = NodeAuth.Verify(key, request.Method, path + request.QueryString.Value,
-            request.Headers[NodeAuth.DateHeader], request.Headers[NodeAuth.SignatureHeader], TimeProvider.System);
+        string nodeId = auth.NodeId;
+        string? nonce = request.Headers[NodeAuth.NonceHeader];
+        string? refused = NodeAuth.Verify(auth.Key, nodeId, auth.Guard, request.Method, path + request.QueryString.Value,
+            request.Headers[NodeAuth.DateHeader], nonce, request.Headers[NodeAuth.SignatureHeader]);
         if (refused is not null)
         {
             LogRefused(logger, request.Method, path, refused);
@@ -156,7 +169,12 @@ public static partial class NodeHost
             switch (request.Method)
             {
                 case "PUT":
-                    await PutAsync(context, store, shardId);
+                    if (!await PutAsync(context, store, shardId, auth.Key, nonce!))
+                    {
+                        LogRefused(logger, request.Method, path, "body MAC mismatch");
+                        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                        await context.Response.WriteAsync("body MAC mismatch\n");
+                    }
                     break;
                 case "GET" or "HEAD":
                     await GetAsync(context, store, shardId);
@@ -192,27 +210,56 @@ public static partial class NodeHost
     private const int IoSize = 1 << 20;
     private const int RequestBufferSize = 4 * IoSize;
 
-    /// <summary>Writes the body's received segments straight to the file, a megabyte at a time, never copying them.</summary>
-    private static async Task PutAsync(HttpContext context, LocalShardStore store, string shardId)
+    /// <summary>
+    /// Writes the body's received segments straight to the file, a megabyte at a time, never copying them, and hashes
+    /// them into the body MAC as they go; the last <see cref="NodeAuth.BodyMacSize"/> bytes are held back in the
+    /// request pipe, as they may be the trailer. The shard commits only when the body ends with the MAC of the rest;
+    /// false (nothing committed, the temporary file deleted) when it does not.
+    /// </summary>
+    private static async Task<bool> PutAsync(HttpContext context, LocalShardStore store, string shardId, byte[] key, string nonce)
     {
         await using var writer = store.Create(shardId);
+        using var mac = NodeAuth.BodyMac(key, nonce);
         var body = context.Request.BodyReader;
         while (true)
         {
             var result = await body.ReadAtLeastAsync(IoSize, context.RequestAborted);
-            if (!result.Buffer.IsEmpty)
+            var buffer = result.Buffer;
+            if (buffer.Length > NodeAuth.BodyMacSize)
             {
-                writer.Write(result.Buffer);
+                var data = buffer.Slice(0, buffer.Length - NodeAuth.BodyMacSize);
+                writer.Write(data);
+                foreach (var segment in data)
+                {
+                    mac.AppendData(segment.Span);
+                }
+                buffer = buffer.Slice(data.End);
             }
-            body.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)
             {
+                bool authentic = buffer.Length == NodeAuth.BodyMacSize && TrailerMatches(mac, buffer);
+                body.AdvanceTo(result.Buffer.End);
+                if (!authentic)
+                {
+                    return false; // disposing the writer deletes the temporary file
+                }
                 break;
             }
+            body.AdvanceTo(buffer.Start, result.Buffer.End);
         }
         // The footer travelled as the end of the body: commit with nothing more to add.
         await writer.CommitAsync(ReadOnlyMemory<byte>.Empty, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status201Created;
+        return true;
+    }
+
+    private static bool TrailerMatches(IncrementalHash mac, in ReadOnlySequence<byte> trailer)
+    {
+        Span<byte> expected = stackalloc byte[NodeAuth.BodyMacSize];
+        Span<byte> received = stackalloc byte[NodeAuth.BodyMacSize];
+        mac.GetHashAndReset(expected);
+        trailer.CopyTo(received);
+        return CryptographicOperations.FixedTimeEquals(expected, received);
     }
 
     private static async Task GetAsync(HttpContext context, LocalShardStore store, string shardId)

@@ -180,7 +180,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(body);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_gateway, path)) { Content = new ByteArrayContent(json) };
         request.Content.Headers.ContentType = new("application/json");
-        NodeAuth.Sign(request, _key, _clock, NodeAuth.BodyMarkerOf(json));
+        NodeAuth.Sign(request, _key, _clock, NodeAuth.GatewayTarget, NodeAuth.BodyMarkerOf(json));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         return await http.SendAsync(request, timeout.Token);

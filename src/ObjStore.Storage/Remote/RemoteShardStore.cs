@@ -209,11 +209,11 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// takes as long as it takes: its writes are timed one by one); a timeout marks the node down.
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true)
+        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true, string? nonce = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
         configure?.Invoke(request);
-        NodeAuth.Sign(request, _key, _clock);
+        NodeAuth.Sign(request, _key, _clock, target: Id, nonce: nonce);
         return await CallAsync($"{method} {pathAndQuery}", timed: request.Content is null, track,
             token => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token), cancellationToken);
     }
@@ -274,7 +274,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         {
             return;
         }
-        var previous = Interlocked.Exchange(ref _readPort, port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock) : null);
+        var previous = Interlocked.Exchange(ref _readPort, port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock, Id) : null);
         previous?.Dispose(); // its sockets in use close when their responses end
 
     }
@@ -312,27 +312,43 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Storage node {NodeId} is {State}")]
     private static partial void LogNodeState(ILogger logger, string nodeId, string state);
 
-    /// <summary>One shard PUT, fed through a pipe; the node commits (fsync, rename) when the body ends and answers then.</summary>
+    /// <summary>
+    /// One shard PUT, fed through a pipe; the node commits (fsync, rename) when the body ends and answers then. The
+    /// body ends with a MAC of everything before it (<see cref="NodeAuth.BodyMac"/>, keyed by the request's nonce),
+    /// computed as bytes go into the pipe: the node commits only a body whose MAC matches.
+    /// </summary>
     private sealed class Writer : IShardWriter
     {
         private readonly RemoteShardStore _store;
         private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 128 << 10, useSynchronizationContext: false));
         private readonly CancellationTokenSource _abort = new();
         private readonly Task<HttpResponseMessage> _response;
+        private readonly System.Security.Cryptography.IncrementalHash _mac;
         private bool _committed;
 
         public Writer(RemoteShardStore store, string shardId)
         {
             _store = store;
+            Nonce = NonceSource.Shared.Next();
+            _mac = NodeAuth.BodyMac(store._key, Nonce);
             _response = Task.Run(() => store.SendAsync(HttpMethod.Put, ShardPath(shardId), request =>
             {
                 request.Content = new StreamContent(_pipe.Reader.AsStream());
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            }, _abort.Token));
+            }, _abort.Token, nonce: Nonce));
         }
+
+        /// <summary>The nonce the PUT is signed with (and its body MAC keyed by).</summary>
+        public string Nonce { get; }
 
         /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 1 MiB is pending.</summary>
         public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            _mac.AppendData(data.Span);
+            await WriteRawAsync(data, cancellationToken);
+        }
+
+        private async Task WriteRawAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (_response.IsCompleted)
             {
@@ -371,6 +387,9 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
         {
             await WriteAsync(footer, cancellationToken);
+            var trailer = new byte[NodeAuth.BodyMacSize];
+            _mac.GetHashAndReset(trailer);
+            await WriteRawAsync(trailer, cancellationToken);
             await FlushAsync(cancellationToken);
             await _pipe.Writer.CompleteAsync();
             HttpResponseMessage response;
@@ -413,6 +432,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 }
             }
             _abort.Dispose();
+            _mac.Dispose();
         }
     }
 
