@@ -59,6 +59,9 @@ public static partial class StoreHost
 
         string dataDir = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(dataDir);
+        layerOptions.ShardDigestKey = mode == StoreMode.Gateway
+            ? ShardDigest.KeyFromClusterSecret(options.ClusterSecret!)
+            : ShardDigest.LoadOrCreateKeyFile(Path.Combine(dataDir, ShardDigest.KeyFileName));
         var s3Options = options.S3;
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 

@@ -32,6 +32,12 @@ public sealed class ObjectLayerOptions
     /// <summary>The hedge delay never drops below this (local disks answer in microseconds; noise is not slowness).</summary>
     public TimeSpan HedgeFloor { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// The key of the shard footers' digest (<see cref="ShardDigest"/>): set by the composition root (from the
+    /// cluster secret, or dev mode's key file); the object layer refuses to start without it.
+    /// </summary>
+    public byte[]? ShardDigestKey { get; set; }
+
     public int EffectiveWriteQuorum =>
         Math.Clamp(WriteQuorum ?? (DataShards + 1), DataShards, DataShards + ParityShards);
 
