@@ -81,7 +81,7 @@ public static partial class StoreHost
         }
         else
         {
-            var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval };
+            var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval, CaFile = options.NodeCaFile };
             var http = RemoteShardStore.CreateHttpClient(nodeOptions);
             builder.Services.AddSingleton<IReadOnlyList<RemoteShardStore>>(sp => [.. options.Nodes.Select(n => new RemoteShardStore(
                 n.Id, new Uri(n.Url), options.ClusterSecret!, http, nodeOptions,

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -31,6 +32,21 @@ public sealed class NodeOptions
     /// </summary>
     public int ReadPort { get; init; }
 
+    /// <summary>
+    /// TLS (optional): the node's certificate and private key, PEM files. With them the node listens with HTTPS only
+    /// (an http:// <see cref="Listen"/> becomes https://) and runs no sendfile read port, which cannot encrypt: its
+    /// health answer names none, and gateways read over HTTPS. Gateways trust the certificate through their
+    /// ObjStore:NodeCaFile.
+    /// </summary>
+    public string? TlsCertFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    public bool Tls => TlsCertFile is not null;
+
+    /// <summary><see cref="Listen"/>, with the https scheme when TLS is on.</summary>
+    public string ListenUrl => Tls && Listen.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "https://" + Listen[7..] : Listen;
+
     /// <summary>The gateway to ask for jobs (scrubs of this node's store); without one the node runs no jobs.</summary>
     public string? Gateway { get; init; }
 
@@ -57,6 +73,17 @@ public sealed class NodeOptions
         {
             throw new ArgumentException($"--listen must be an absolute URL, not '{Listen}'.");
         }
+        if ((TlsCertFile is null) != (TlsKeyFile is null))
+        {
+            throw new ArgumentException("--tls-cert and --tls-key go together.");
+        }
+        foreach (var file in new[] { TlsCertFile, TlsKeyFile })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                throw new ArgumentException($"TLS file '{file}' does not exist.");
+            }
+        }
         if (Gateway is not null && !Uri.TryCreate(Gateway, UriKind.Absolute, out _))
         {
             throw new ArgumentException($"--gateway must be an absolute URL, not '{Gateway}'.");
@@ -72,7 +99,7 @@ public sealed class NodeOptions
 /// HEAD   /shards/{id}             Content-Length
 /// DELETE /shards/{id}             204, also when absent
 /// GET    /shards                  "id TAB length TAB modified-unix-ms" lines, for scrubbing and GC
-/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder, read port
+/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder, read port (null with TLS)
 /// GET    /_objstore/health/live   200 (the only unauthenticated path)
 /// </code>
 /// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret, for this
@@ -87,9 +114,18 @@ public static partial class NodeHost
     {
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.UseUrls(options.ListenUrl);
+        var certificate = options.Tls ? X509Certificate2.CreateFromPemFile(options.TlsCertFile!, options.TlsKeyFile) : null;
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MaxRequestBufferSize = RequestBufferSize;
             kestrel.AddServerHeader = false;
@@ -102,10 +138,18 @@ public static partial class NodeHost
         var key = NodeAuth.Key(options.ClusterSecret);
         var guard = new ReplayGuard();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
-        var reads = new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
-        app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        // sendfile cannot encrypt: with TLS every byte goes through Kestrel, and no read port is advertised.
+        var reads = options.Tls ? null : new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
+        if (reads is not null)
+        {
+            app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        }
+        if (certificate is not null)
+        {
+            app.Lifetime.ApplicationStopped.Register(certificate.Dispose);
+        }
         var auth = new Auth(key, options.NodeId, guard);
-        app.Run(context => HandleAsync(context, store, reads.Port, auth, logger));
+        app.Run(context => HandleAsync(context, store, reads?.Port, auth, logger));
         if (options.Gateway is not null)
         {
             var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -126,7 +170,7 @@ public static partial class NodeHost
     /// <summary>What the node checks requests with: the cluster key, its own id (the target), its replay guard.</summary>
     private sealed record Auth(byte[] Key, string NodeId, ReplayGuard Guard);
 
-    private static async Task HandleAsync(HttpContext context, LocalShardStore store, int readPort, Auth auth, ILogger logger)
+    private static async Task HandleAsync(HttpContext context, LocalShardStore store, int? readPort, Auth auth, ILogger logger)
     {
         var request = context.Request;
         string path = request.Path.Value ?? "/";

@@ -4,7 +4,9 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
@@ -24,6 +26,13 @@ public sealed class RemoteNodeOptions
 
     /// <summary>Consecutive failed requests after which the node is marked down until a probe succeeds.</summary>
     public int FailuresBeforeDown { get; set; } = 3;
+
+    /// <summary>
+    /// PEM bundle of the CAs that sign the nodes' TLS certificates (https:// node URLs): with it, node certificates
+    /// are checked against these roots only (and their host names), never the system store; without it, against the
+    /// system store.
+    /// </summary>
+    public string? CaFile { get; set; }
 }
 
 /// <summary>A node is marked down: requests to it fail at once instead of waiting for a timeout.</summary>
@@ -74,19 +83,59 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     public string? Instance => _instance;
 
-    /// <summary>The HttpClient every remote store of a gateway shares: pooled keep-alive connections, no global timeout.</summary>
-    public static HttpClient CreateHttpClient(RemoteNodeOptions options) => new(new SocketsHttpHandler
+    /// <summary>
+    /// The HttpClient every remote store of a gateway shares: pooled keep-alive connections, no global timeout; with
+    /// <see cref="RemoteNodeOptions.CaFile"/>, TLS trust in those CAs alone.
+    /// </summary>
+    public static HttpClient CreateHttpClient(RemoteNodeOptions options)
     {
-        ConnectTimeout = options.RequestTimeout,
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        MaxConnectionsPerServer = options.MaxConcurrentRequests,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseProxy = false,
-        UseCookies = false,
-    })
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.RequestTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = options.MaxConcurrentRequests,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+            UseCookies = false,
+        };
+        if (options.CaFile is { } caFile)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(caFile);
+            if (roots.Count == 0)
+            {
+                throw new ArgumentException($"{caFile} holds no PEM certificate.");
+            }
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                TrustedByCustomRoots(certificate, chain, errors, roots);
+        }
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>
+    /// A node certificate chains to one of <paramref name="roots"/> (and nothing else: CustomRootTrust), and names the
+    /// host it was reached at. The intermediates the node sent are used to build the chain, not trusted.
+    /// </summary>
+    internal static bool TrustedByCustomRoots(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection roots)
     {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
+        {
+            return false;
+        }
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
 
     public Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken)
     {
@@ -270,6 +319,10 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// <summary>Reads go to the node's sendfile port once a probe has named it; until then, and if it goes, to the main port.</summary>
     private void UseReadPort(int? port)
     {
+        if (BaseUri.Scheme == Uri.UriSchemeHttps)
+        {
+            port = null; // the read port is plain TCP: never for a node reached over TLS
+        }
         if (_readPort?.Port == port)
         {
             return;
