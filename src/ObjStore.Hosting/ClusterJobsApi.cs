@@ -10,11 +10,13 @@ namespace ObjStore.Hosting;
 
 /// <summary>
 /// The gateway's side of <see cref="WorkerProtocol"/>: storage nodes claim, renew and finish jobs through it. Every
-/// request is signed with the cluster secret over its JSON body, like all node-to-node traffic.
+/// request is signed with the cluster secret over its JSON body, for <see cref="NodeAuth.GatewayTarget"/>, with a
+/// nonce this gateway process has not seen (<see cref="ReplayGuard"/>), like all node-to-node traffic.
 /// </summary>
 public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptions maintenance, string clusterSecret, ILogger<ClusterJobsApi> logger)
 {
     private readonly byte[] _key = NodeAuth.Key(clusterSecret);
+    private readonly ReplayGuard _guard = new();
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -27,8 +29,9 @@ public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptio
         }
         byte[] body = new byte[(int)request.ContentLength.Value];
         await request.Body.ReadExactlyAsync(body, context.RequestAborted);
-        string? refused = NodeAuth.Verify(_key, request.Method, path + request.QueryString.Value,
-            request.Headers[NodeAuth.DateHeader], request.Headers[NodeAuth.SignatureHeader], TimeProvider.System, NodeAuth.BodyMarkerOf(body));
+        string? refused = NodeAuth.Verify(_key, NodeAuth.GatewayTarget, _guard, request.Method, path + request.QueryString.Value,
+            request.Headers[NodeAuth.DateHeader], request.Headers[NodeAuth.NonceHeader], request.Headers[NodeAuth.SignatureHeader],
+            NodeAuth.BodyMarkerOf(body));
         if (refused is not null)
         {
             LogRefused(logger, path, refused);

@@ -70,6 +70,9 @@ public static partial class StoreHost
             folderLock.Dispose();
             throw;
         }
+        layerOptions.ShardDigestKey = mode == StoreMode.Gateway
+            ? ShardDigest.KeyFromClusterSecret(options.ClusterSecret!)
+            : ShardDigest.LoadOrCreateKeyFile(Path.Combine(dataDir, ShardDigest.KeyFileName));
         var s3Options = options.S3;
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 
@@ -89,7 +92,7 @@ public static partial class StoreHost
         }
         else
         {
-            var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval };
+            var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval, CaFile = options.NodeCaFile };
             var http = RemoteShardStore.CreateHttpClient(nodeOptions);
             builder.Services.AddSingleton<IReadOnlyList<RemoteShardStore>>(sp => [.. options.Nodes.Select(n => new RemoteShardStore(
                 n.Id, new Uri(n.Url), options.ClusterSecret!, http, nodeOptions,

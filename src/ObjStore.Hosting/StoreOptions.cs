@@ -55,6 +55,9 @@ public sealed class StoreOptions
     /// <summary>Gateway and nodes: the shared secret node requests are signed with (at least 16 characters).</summary>
     public string? ClusterSecret { get; set; }
 
+    /// <summary>Gateway: PEM bundle of the CAs that sign node TLS certificates (for https:// node URLs); only these are trusted.</summary>
+    public string? NodeCaFile { get; set; }
+
     /// <summary>Gateway: longest wait for a node to connect, answer, or move a body along.</summary>
     public TimeSpan NodeRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -108,6 +111,10 @@ public sealed class StoreOptions
             if (Nodes.Count < layout.DataShards + layout.ParityShards)
             {
                 throw new ArgumentException($"Erasure {Erasure} needs at least {layout.DataShards + layout.ParityShards} nodes; ObjStore:Nodes lists {Nodes.Count}.");
+            }
+            if (NodeCaFile is not null && !File.Exists(NodeCaFile))
+            {
+                throw new ArgumentException($"ObjStore:NodeCaFile '{NodeCaFile}' does not exist.");
             }
             if (Nodes.Select(n => n.Id).Distinct(StringComparer.Ordinal).Count() != Nodes.Count
                 || Nodes.Any(n => string.IsNullOrWhiteSpace(n.Id) || !Uri.TryCreate(n.Url, UriKind.Absolute, out _) || n.Weight <= 0))

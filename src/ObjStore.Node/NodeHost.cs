@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -29,6 +32,21 @@ public sealed class NodeOptions
     /// </summary>
     public int ReadPort { get; init; }
 
+    /// <summary>
+    /// TLS (optional): the node's certificate and private key, PEM files. With them the node listens with HTTPS only
+    /// (an http:// <see cref="Listen"/> becomes https://) and runs no sendfile read port, which cannot encrypt: its
+    /// health answer names none, and gateways read over HTTPS. Gateways trust the certificate through their
+    /// ObjStore:NodeCaFile.
+    /// </summary>
+    public string? TlsCertFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    public bool Tls => TlsCertFile is not null;
+
+    /// <summary><see cref="Listen"/>, with the https scheme when TLS is on.</summary>
+    public string ListenUrl => Tls && Listen.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "https://" + Listen[7..] : Listen;
+
     /// <summary>The gateway to ask for jobs (scrubs of this node's store); without one the node runs no jobs.</summary>
     public string? Gateway { get; init; }
 
@@ -55,6 +73,17 @@ public sealed class NodeOptions
         {
             throw new ArgumentException($"--listen must be an absolute URL, not '{Listen}'.");
         }
+        if ((TlsCertFile is null) != (TlsKeyFile is null))
+        {
+            throw new ArgumentException("--tls-cert and --tls-key go together.");
+        }
+        foreach (var file in new[] { TlsCertFile, TlsKeyFile })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                throw new ArgumentException($"TLS file '{file}' does not exist.");
+            }
+        }
         if (Gateway is not null && !Uri.TryCreate(Gateway, UriKind.Absolute, out _))
         {
             throw new ArgumentException($"--gateway must be an absolute URL, not '{Gateway}'.");
@@ -70,10 +99,14 @@ public sealed class NodeOptions
 /// HEAD   /shards/{id}             Content-Length
 /// DELETE /shards/{id}             204, also when absent
 /// GET    /shards                  "id TAB length TAB modified-unix-ms" lines, for scrubbing and GC
-/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder, read port
+/// GET    /_objstore/health/ready  JSON: node, ready, free and total bytes, instance of the data folder, read port (null with TLS)
 /// GET    /_objstore/health/live   200 (the only unauthenticated path)
 /// </code>
-/// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret.
+/// Every other request must carry a valid <see cref="NodeAuth"/> signature made with the cluster secret, for this
+/// node's id, with a nonce the node has not seen since it started (one <see cref="ReplayGuard"/> for both ports),
+/// dated after the node started and within five minutes of now. A shard PUT's body ends with a MAC of the rest
+/// (<see cref="NodeAuth.BodyMac"/>, keyed by the request's nonce): the node commits the shard only if it matches,
+/// and otherwise discards it and answers 403, so a captured PUT cannot be replayed with another body.
 /// </summary>
 public static partial class NodeHost
 {
@@ -81,9 +114,18 @@ public static partial class NodeHost
     {
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.UseUrls(options.ListenUrl);
+        var certificate = options.Tls ? X509Certificate2.CreateFromPemFile(options.TlsCertFile!, options.TlsKeyFile) : null;
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MaxRequestBufferSize = RequestBufferSize;
             kestrel.AddServerHeader = false;
@@ -94,10 +136,20 @@ public static partial class NodeHost
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         var app = builder.Build();
         var key = NodeAuth.Key(options.ClusterSecret);
+        var guard = new ReplayGuard();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
-        var reads = new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, logger);
-        app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());
-        app.Run(context => HandleAsync(context, store, options.NodeId, reads.Port, key, logger));
+        // sendfile cannot encrypt: with TLS every byte goes through Kestrel, and no read port is advertised.
+        var reads = options.Tls ? null : new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
+        if (reads is not null)
+        {
+            app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        }
+        if (certificate is not null)
+        {
+            app.Lifetime.ApplicationStopped.Register(certificate.Dispose);
+        }
+        var auth = new Auth(key, options.NodeId, guard);
+        app.Run(context => HandleAsync(context, store, reads?.Port, auth, logger));
         if (options.Gateway is not null)
         {
             var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -115,7 +167,10 @@ public static partial class NodeHost
         return host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var address) ? address : IPAddress.Any;
     }
 
-    private static async Task HandleAsync(HttpContext context, LocalShardStore store, string nodeId, int readPort, byte[] key, ILogger logger)
+    /// <summary>What the node checks requests with: the cluster key, its own id (the target), its replay guard.</summary>
+    private sealed record Auth(byte[] Key, string NodeId, ReplayGuard Guard);
+
+    private static async Task HandleAsync(HttpContext context, LocalShardStore store, int? readPort, Auth auth, ILogger logger)
     {
         var request = context.Request;
         string path = request.Path.Value ?? "/";
@@ -124,8 +179,10 @@ public static partial class NodeHost
             await context.Response.WriteAsync("ok\n");
             return;
         }
-        string? refused = NodeAuth.Verify(key, request.Method, path + request.QueryString.Value,
-            request.Headers[NodeAuth.DateHeader], request.Headers[NodeAuth.SignatureHeader], TimeProvider.System);
+        string nodeId = auth.NodeId;
+        string? nonce = request.Headers[NodeAuth.NonceHeader];
+        string? refused = NodeAuth.Verify(auth.Key, nodeId, auth.Guard, request.Method, path + request.QueryString.Value,
+            request.Headers[NodeAuth.DateHeader], nonce, request.Headers[NodeAuth.SignatureHeader]);
         if (refused is not null)
         {
             LogRefused(logger, request.Method, path, refused);
@@ -156,7 +213,12 @@ public static partial class NodeHost
             switch (request.Method)
             {
                 case "PUT":
-                    await PutAsync(context, store, shardId);
+                    if (!await PutAsync(context, store, shardId, auth.Key, nonce!))
+                    {
+                        LogRefused(logger, request.Method, path, "body MAC mismatch");
+                        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                        await context.Response.WriteAsync("body MAC mismatch\n");
+                    }
                     break;
                 case "GET" or "HEAD":
                     await GetAsync(context, store, shardId);
@@ -192,27 +254,56 @@ public static partial class NodeHost
     private const int IoSize = 1 << 20;
     private const int RequestBufferSize = 4 * IoSize;
 
-    /// <summary>Writes the body's received segments straight to the file, a megabyte at a time, never copying them.</summary>
-    private static async Task PutAsync(HttpContext context, LocalShardStore store, string shardId)
+    /// <summary>
+    /// Writes the body's received segments straight to the file, a megabyte at a time, never copying them, and hashes
+    /// them into the body MAC as they go; the last <see cref="NodeAuth.BodyMacSize"/> bytes are held back in the
+    /// request pipe, as they may be the trailer. The shard commits only when the body ends with the MAC of the rest;
+    /// false (nothing committed, the temporary file deleted) when it does not.
+    /// </summary>
+    private static async Task<bool> PutAsync(HttpContext context, LocalShardStore store, string shardId, byte[] key, string nonce)
     {
         await using var writer = store.Create(shardId);
+        using var mac = NodeAuth.BodyMac(key, nonce);
         var body = context.Request.BodyReader;
         while (true)
         {
             var result = await body.ReadAtLeastAsync(IoSize, context.RequestAborted);
-            if (!result.Buffer.IsEmpty)
+            var buffer = result.Buffer;
+            if (buffer.Length > NodeAuth.BodyMacSize)
             {
-                writer.Write(result.Buffer);
+                var data = buffer.Slice(0, buffer.Length - NodeAuth.BodyMacSize);
+                writer.Write(data);
+                foreach (var segment in data)
+                {
+                    mac.AppendData(segment.Span);
+                }
+                buffer = buffer.Slice(data.End);
             }
-            body.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)
             {
+                bool authentic = buffer.Length == NodeAuth.BodyMacSize && TrailerMatches(mac, buffer);
+                body.AdvanceTo(result.Buffer.End);
+                if (!authentic)
+                {
+                    return false; // disposing the writer deletes the temporary file
+                }
                 break;
             }
+            body.AdvanceTo(buffer.Start, result.Buffer.End);
         }
         // The footer travelled as the end of the body: commit with nothing more to add.
         await writer.CommitAsync(ReadOnlyMemory<byte>.Empty, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status201Created;
+        return true;
+    }
+
+    private static bool TrailerMatches(IncrementalHash mac, in ReadOnlySequence<byte> trailer)
+    {
+        Span<byte> expected = stackalloc byte[NodeAuth.BodyMacSize];
+        Span<byte> received = stackalloc byte[NodeAuth.BodyMacSize];
+        mac.GetHashAndReset(expected);
+        trailer.CopyTo(received);
+        return CryptographicOperations.FixedTimeEquals(expected, received);
     }
 
     private static async Task GetAsync(HttpContext context, LocalShardStore store, string shardId)

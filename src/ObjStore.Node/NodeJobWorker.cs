@@ -20,6 +20,7 @@ namespace ObjStore.Node;
 public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions options, HttpClient http, ILogger logger)
 {
     private readonly byte[] _key = NodeAuth.Key(options.ClusterSecret);
+    private readonly byte[] _shardKey = ShardDigest.KeyFromClusterSecret(options.ClusterSecret);
     private readonly IoMeter _io = new();
     private readonly TimeProvider _clock = TimeProvider.System;
     private DateTimeOffset _lastRefusal = DateTimeOffset.MinValue;
@@ -103,7 +104,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         LogJobFinished(logger, job.Id, job.Kind, outcome.Succeeded ? "succeeded" : "failed: " + outcome.Error, (int)response.StatusCode);
     }
 
-    /// <summary>Every committed shard on this node: its footer, its length against the footer's layout, every block.</summary>
+    /// <summary>Every committed shard on this node: its footer, its length against the footer's layout, every block, the keyed digest.</summary>
     /// <returns>The bad shards; how many were checked is in <paramref name="progress"/>.</returns>
     private async Task<List<CorruptShard>> ScrubAsync(JobCounters progress, CancellationToken ct)
     {
@@ -122,7 +123,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
             try
             {
                 await using var reader = store.Open(entry.ShardId);
-                problem = await ShardVerifier.VerifyAsync(reader, entry.ShardId, reader.Length, budget, ct);
+                problem = await ShardVerifier.VerifyAsync(reader, entry.ShardId, reader.Length, _shardKey, budget, ct);
             }
             catch (ShardNotFoundException)
             {
@@ -180,7 +181,7 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(body);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_gateway, path)) { Content = new ByteArrayContent(json) };
         request.Content.Headers.ContentType = new("application/json");
-        NodeAuth.Sign(request, _key, _clock, NodeAuth.BodyMarkerOf(json));
+        NodeAuth.Sign(request, _key, _clock, NodeAuth.GatewayTarget, NodeAuth.BodyMarkerOf(json));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         return await http.SendAsync(request, timeout.Token);

@@ -13,8 +13,8 @@ namespace ObjStore.Node;
 /// The node's read path: <c>GET /shards/{id}</c> (and HEAD) over HTTP/1.1 with keep-alive on a port of its own, the
 /// body sent with sendfile(2) from the page cache to the socket. Through Kestrel every byte of a shard GET is copied
 /// twice (file to buffer, buffer to socket), which is most of a node's CPU; here it is copied by neither. Requests are
-/// signed like every node request (<see cref="NodeAuth"/>); anything but a signed GET or HEAD of a valid shard id is
-/// refused and the connection closed. The node advertises the port in its health answer, and gateways read there.
+/// signed like every node request (<see cref="NodeAuth"/>: for this node, with a nonce not seen before on either of
+/// the node's ports); anything but a signed GET or HEAD of a valid shard id is refused and the connection closed. The node advertises the port in its health answer, and gateways read there.
 /// </summary>
 public sealed partial class ShardReadServer : IAsyncDisposable
 {
@@ -29,14 +29,19 @@ public sealed partial class ShardReadServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly LocalShardStore _store;
     private readonly byte[] _key;
+    private readonly string _nodeId;
+    private readonly ReplayGuard _guard;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
-    public ShardReadServer(IPEndPoint endpoint, LocalShardStore store, byte[] key, ILogger logger)
+    /// <param name="guard">The node's replay guard, shared with its main port: a nonce is used once on either.</param>
+    public ShardReadServer(IPEndPoint endpoint, LocalShardStore store, byte[] key, string nodeId, ReplayGuard guard, ILogger logger)
     {
         _store = store;
         _key = key;
+        _nodeId = nodeId;
+        _guard = guard;
         _logger = logger;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -157,8 +162,9 @@ public sealed partial class ShardReadServer : IAsyncDisposable
             await SendHeadAsync(socket, 405, "Method Not Allowed", 0, null, close: true);
             return false;
         }
-        string? refused = NodeAuth.Verify(_key, request.Method, request.Target,
-            request.Headers.GetValueOrDefault(NodeAuth.DateHeader), request.Headers.GetValueOrDefault(NodeAuth.SignatureHeader), TimeProvider.System);
+        string? refused = NodeAuth.Verify(_key, _nodeId, _guard, request.Method, request.Target,
+            request.Headers.GetValueOrDefault(NodeAuth.DateHeader), request.Headers.GetValueOrDefault(NodeAuth.NonceHeader),
+            request.Headers.GetValueOrDefault(NodeAuth.SignatureHeader));
         if (refused is not null)
         {
             LogRefused(_logger, request.Method, request.Target, refused);

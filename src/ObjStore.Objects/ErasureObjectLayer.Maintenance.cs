@@ -17,7 +17,7 @@ public interface IJobProgress
 
 /// <summary>
 /// Scrub, heal and garbage collection of shards. Scrubbing reads every block of every shard and checks it against its
-/// checksum, and the footer against the layout; healing rebuilds the bad shards of a layout from k good ones, stripe by
+/// checksum, the footer against the layout, and the whole data section against the footer's keyed digest; healing rebuilds the bad shards of a layout from k good ones, stripe by
 /// stripe, and writes them whole to their place (replacing the bad file atomically); collection deletes shards nothing
 /// in the catalogue names, once they are older than the grace period (so writes in flight are never touched).
 /// </summary>
@@ -58,14 +58,15 @@ public sealed partial class ErasureObjectLayer
         try
         {
             await using var reader = await store.OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
-            if (await ShardVerifier.VerifyBlocksAsync(reader, stripes, size, block, budget, cancellationToken) is { } problem)
+            using var digest = ShardDigest.Create(_shardKey);
+            if (await ShardVerifier.VerifyBlocksAsync(reader, stripes, size, block, budget, cancellationToken, digest) is { } problem)
             {
                 return problem;
             }
             var footer = await ReadFooterAsync(reader, stripes.ShardDataLength(size), cancellationToken);
             return footer is null ? "footer missing or corrupt"
                 : footer.DataId != layout.DataId || footer.Index != index ? "footer names another shard"
-                : null;
+                : ShardDigest.Check(digest, footer);
         }
         catch (ShardNotFoundException)
         {
@@ -109,6 +110,7 @@ public sealed partial class ErasureObjectLayer
             ?? throw new ReadQuorumException(0, layout.DataShards, $"no good shard footer for {layout.DataId}");
         var codec = Codec(layout.DataShards, layout.ParityShards);
         var writers = new Dictionary<int, IShardWriter>();
+        var digests = targets.Keys.ToDictionary(index => index, _ => ShardDigest.Create(_shardKey));
         try
         {
             foreach (var (index, storeId) in targets)
@@ -127,13 +129,15 @@ public sealed partial class ErasureObjectLayer
                 {
                     await budget.SpendAsync(stripe.BlockLength, cancellationToken);
                     stripe.WriteChecksum(index, checksum);
+                    digests[index].AppendData(stripe.Block(index).Span);
+                    digests[index].AppendData(checksum);
                     await writer.WriteAsync(stripe.Block(index), cancellationToken);
                     await writer.WriteAsync(checksum, cancellationToken);
                 }
             }
             foreach (var (index, writer) in writers)
             {
-                await writer.CommitAsync((footer with { Index = index }).Serialize(), cancellationToken);
+                await writer.CommitAsync((footer with { Index = index, Digest = ShardDigest.Finish(digests[index]) }).Serialize(), cancellationToken);
             }
         }
         finally
@@ -141,6 +145,10 @@ public sealed partial class ErasureObjectLayer
             foreach (var writer in writers.Values)
             {
                 await writer.DisposeAsync();
+            }
+            foreach (var digest in digests.Values)
+            {
+                digest.Dispose();
             }
         }
     }

@@ -200,11 +200,15 @@ public sealed partial class ErasureObjectLayer
     private static ObjectStoreException TooLarge(long maxSize) => new(
         ErrorKind.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed size ({maxSize} bytes).");
 
-    /// <summary>The k+m shard writers of one PUT; a writer that fails drops out, and the write fails below quorum.</summary>
+    /// <summary>
+    /// The k+m shard writers of one PUT; a writer that fails drops out, and the write fails below quorum. Each shard's
+    /// footer digest (<see cref="ShardDigest"/>) is computed as its blocks are written, on that shard's own task.
+    /// </summary>
     private sealed class ShardSet(ErasureObjectLayer owner, string dataId, IReadOnlyList<string> placement) : IAsyncDisposable
     {
         private readonly IShardWriter?[] _writers = new IShardWriter?[placement.Count];
         private readonly byte[][] _checksums = Enumerable.Range(0, placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
+        private readonly IncrementalHash[] _digests = Enumerable.Range(0, placement.Count).Select(_ => ShardDigest.Create(owner._shardKey)).ToArray();
 
         private int _full;
 
@@ -242,9 +246,13 @@ public sealed partial class ErasureObjectLayer
                 {
                     return;
                 }
+                // Off the caller's thread, so the k+m shards' digests (and whatever the writers do) run in parallel.
+                await Task.Yield();
                 try
                 {
                     stripe.WriteChecksum(index, _checksums[index]);
+                    _digests[index].AppendData(stripe.Block(index).Span);
+                    _digests[index].AppendData(_checksums[index]);
                     await writer.WriteAsync(stripe.Block(index), cancellationToken);
                     await writer.WriteAsync(_checksums[index], cancellationToken);
                 }
@@ -268,7 +276,7 @@ public sealed partial class ErasureObjectLayer
                 }
                 try
                 {
-                    await writer.CommitAsync((footer with { Index = index }).Serialize(), cancellationToken);
+                    await writer.CommitAsync((footer with { Index = index, Digest = ShardDigest.Finish(_digests[index]) }).Serialize(), cancellationToken);
                     committed[index] = true;
                 }
                 catch (Exception e) when (IsShardFailure(e))
@@ -293,6 +301,10 @@ public sealed partial class ErasureObjectLayer
                 {
                     await writer.DisposeAsync();
                 }
+            }
+            foreach (var digest in _digests)
+            {
+                digest.Dispose();
             }
         }
 

@@ -22,6 +22,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     private readonly ConcurrentDictionary<(int, int), ReedSolomon> _codecs = new();
     private readonly ReadLatency _readLatency;
     private readonly StoreSpace _space;
+    private readonly byte[] _shardKey;
 
     /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
     public ErasureObjectLayer(
@@ -37,6 +38,9 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             throw new ArgumentException("Every node of the topology must be one of the stores.", nameof(topology));
         }
         _options = options;
+        _shardKey = options.ShardDigestKey is { Length: > 0 } shardKey
+            ? shardKey
+            : throw new ArgumentException("ObjectLayerOptions.ShardDigestKey must be set.", nameof(options));
         _readLatency = new ReadLatency(options.HedgePercentile, options.HedgeFloor);
         _logger = logger;
         _clock = clock ?? TimeProvider.System;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ObjStore.Core;
 
 namespace ObjStore.Objects;
@@ -17,13 +18,15 @@ namespace ObjStore.Objects;
 /// </code>
 /// A shard's data section (blocks and their checksums, <see cref="Erasure.StripeLayout"/>) precedes it from offset 0.
 /// A node's folder alone is enough to rebuild the catalogue, and a scrubber can check a shard with no database.
+/// Format 2 adds <see cref="Digest"/> ("digest"): the keyed digest of the data section (<see cref="ShardDigest"/>);
+/// scrub reports a footer without one (format 1) as corrupt.
 /// </summary>
 public sealed record ShardFooter
 {
     public const int TrailerSize = 20;
     public static ReadOnlySpan<byte> Magic => "OBJSHRD1"u8;
 
-    public int FormatVersion { get; init; } = 1;
+    public int FormatVersion { get; init; } = 2;
     public required string Bucket { get; init; }
     public required string Key { get; init; }
     public required string DataId { get; init; }
@@ -43,6 +46,13 @@ public sealed record ShardFooter
     /// <summary>Set on parts of multipart uploads: the upload and the part's number; Size and ETag are the part's.</summary>
     public string? UploadId { get; init; }
     public int? PartNumber { get; init; }
+
+    /// <summary>
+    /// Format 2: HMAC-SHA256 of this shard's data section keyed by the shard key (<see cref="ShardDigest"/>), hex;
+    /// set by each writer at commit (it differs per shard).
+    /// </summary>
+    [JsonPropertyName("digest")]
+    public string? Digest { get; init; }
 
     /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>
     public static ShardFooter Describe(ObjectInfo info)

@@ -14,9 +14,13 @@ public static class ShardVerifier
     /// <summary>Footers are far smaller than this; a "footer" that is not is corrupt.</summary>
     public const int FooterReadLimit = 64 << 10;
 
-    /// <summary>Every block of a shard against its checksum; null when all match, otherwise what is wrong.</summary>
+    /// <summary>
+    /// Every block of a shard against its checksum; null when all match, otherwise what is wrong. Each block and its
+    /// checksum also go into <paramref name="digest"/> (the caller checks it against the footer's).
+    /// </summary>
     public static async Task<string?> VerifyBlocksAsync(
-        IShardReader reader, StripeLayout stripes, long size, byte[] block, IoBudget budget, CancellationToken cancellationToken)
+        IShardReader reader, StripeLayout stripes, long size, byte[] block, IoBudget budget, CancellationToken cancellationToken,
+        System.Security.Cryptography.IncrementalHash? digest = null)
     {
         long stripeCount = stripes.StripeCount(size);
         for (long s = 0; s < stripeCount; s++)
@@ -33,6 +37,7 @@ public static class ShardVerifier
             {
                 return $"checksum mismatch at stripe {s}";
             }
+            digest?.AppendData(span);
         }
         return null;
     }
@@ -52,9 +57,11 @@ public static class ShardVerifier
 
     /// <summary>
     /// A whole shard file of <paramref name="length"/> bytes checked on its own: the footer is intact and names this
-    /// shard, the file is exactly as long as the footer's layout says, and every block matches its checksum.
+    /// shard, the file is exactly as long as the footer's layout says, every block matches its checksum, and the data
+    /// section matches the footer's keyed digest (<see cref="ShardDigest"/>, keyed by <paramref name="shardKey"/>).
     /// </summary>
-    public static async Task<string?> VerifyAsync(IShardReader reader, string shardId, long length, IoBudget budget, CancellationToken cancellationToken)
+    public static async Task<string?> VerifyAsync(
+        IShardReader reader, string shardId, long length, byte[] shardKey, IoBudget budget, CancellationToken cancellationToken)
     {
         if (await ReadFooterAtEndAsync(reader, length, cancellationToken) is not var (footer, footerLength))
         {
@@ -70,6 +77,8 @@ public static class ShardVerifier
             return $"length {length} does not match the footer's layout";
         }
         var block = new byte[stripes.BlockSize + StripeLayout.ChecksumSize];
-        return await VerifyBlocksAsync(reader, stripes, footer.Size, block, budget, cancellationToken);
+        using var digest = ShardDigest.Create(shardKey);
+        return await VerifyBlocksAsync(reader, stripes, footer.Size, block, budget, cancellationToken, digest)
+            ?? ShardDigest.Check(digest, footer);
     }
 }

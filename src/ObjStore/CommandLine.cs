@@ -12,9 +12,10 @@ internal static class CommandLine
           objstore dev [--data DIR] [--listen URL] [--ec K+M] [--access-key K] [--secret-key S] [--stripe-size BYTES]
                                                            the whole store in one process (default ./data, 127.0.0.1:9000, 4+2)
           objstore node --data DIR --listen URL --node-id ID --cluster-secret S [--read-port N] [--gateway URL]
-                 [--scrub-rate 64MiB] [--scrub-ops 1000]
+                 [--scrub-rate 64MiB] [--scrub-ops 1000] [--tls-cert FILE.pem --tls-key FILE.pem]
                                                            one storage node (shards over authenticated HTTP); with
-                                                           --gateway it also scrubs its own disk when the scheduler asks
+                                                           --gateway it also scrubs its own disk when the scheduler asks;
+                                                           with --tls-cert it serves HTTPS only (no sendfile read port)
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
           objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance

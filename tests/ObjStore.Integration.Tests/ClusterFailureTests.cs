@@ -196,7 +196,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
             if (secret is not null)
             {
                 ObjStore.Storage.Remote.NodeAuth.Sign(request, ObjStore.Storage.Remote.NodeAuth.Key(secret), TimeProvider.System,
-                    ObjStore.Storage.Remote.NodeAuth.BodyMarkerOf(signed));
+                    ObjStore.Storage.Remote.NodeAuth.GatewayTarget, ObjStore.Storage.Remote.NodeAuth.BodyMarkerOf(signed));
             }
             using var response = await http.SendAsync(request);
             return response.StatusCode;

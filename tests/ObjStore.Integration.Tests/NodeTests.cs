@@ -46,11 +46,11 @@ public sealed class NodeTests : IAsyncLifetime
     }
 
     /// <summary>A node's sendfile read port, as its health answer names it.</summary>
-    internal static async Task<int> ReadPortOfAsync(Uri node, string secret)
+    internal static async Task<int> ReadPortOfAsync(Uri node, string secret, string nodeId = "n1")
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node, "/_objstore/health/ready"));
-        NodeAuth.Sign(request, NodeAuth.Key(secret), TimeProvider.System);
+        NodeAuth.Sign(request, NodeAuth.Key(secret), TimeProvider.System, nodeId);
         using var response = await http.SendAsync(request);
         using var health = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return health.RootElement.GetProperty("readPort").GetInt32();
@@ -146,9 +146,11 @@ public sealed class NodeTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(await UrlAsync(readPort), path));
         if (date is not null)
         {
+            string nonce = NonceSource.Shared.Next();
             request.Headers.Add(NodeAuth.DateHeader, unixMs.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(NodeAuth.NonceHeader, nonce);
             request.Headers.Add(NodeAuth.SignatureHeader, signature == "valid"
-                ? NodeAuth.Signature(NodeAuth.Key(Secret), "GET", path, unixMs, NodeAuth.EmptyBody)
+                ? NodeAuth.Signature(NodeAuth.Key(Secret), "GET", path, unixMs, "n1", nonce, NodeAuth.EmptyBody)
                 : signature);
         }
         using var response = await http.SendAsync(request);
@@ -168,8 +170,10 @@ public sealed class NodeTests : IAsyncLifetime
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(await UrlAsync(readPort), path));
         string signed = request.RequestUri!.PathAndQuery;
+        string nonce = NonceSource.Shared.Next();
         request.Headers.Add(NodeAuth.DateHeader, now.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(NodeAuth.SignatureHeader, NodeAuth.Signature(NodeAuth.Key(Secret), "GET", signed, now, NodeAuth.EmptyBody));
+        request.Headers.Add(NodeAuth.NonceHeader, nonce);
+        request.Headers.Add(NodeAuth.SignatureHeader, NodeAuth.Signature(NodeAuth.Key(Secret), "GET", signed, now, "n1", nonce, NodeAuth.EmptyBody));
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -196,7 +200,7 @@ public sealed class NodeTests : IAsyncLifetime
             {
                 request.Headers.Add("Range", range);
             }
-            NodeAuth.Sign(request, NodeAuth.Key(Secret), TimeProvider.System);
+            NodeAuth.Sign(request, NodeAuth.Key(Secret), TimeProvider.System, "n1");
             return await http.SendAsync(request);
         }
         using (var whole = await SendAsync(HttpMethod.Get))

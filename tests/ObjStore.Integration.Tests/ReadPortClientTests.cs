@@ -56,7 +56,7 @@ public sealed class ReadPortClientTests : IAsyncLifetime
     public async Task BlocksReadWholeAndTheConnectionIsReusedOnceTheBodyIsRead()
     {
         var (id, data) = await PutShardAsync(3 << 20);
-        using var client = new ReadPortClient("127.0.0.1", _readPort, Key, TimeProvider.System);
+        using var client = new ReadPortClient("127.0.0.1", _readPort, Key, TimeProvider.System, "n1");
         for (int round = 0; round < 3; round++)
         {
             await using var response = await client.GetAsync("/shards/" + id, 1000, CancellationToken.None);
@@ -77,7 +77,7 @@ public sealed class ReadPortClientTests : IAsyncLifetime
     public async Task AConnectionLeftMidBodyIsClosedAndASmallRemainderIsDrained()
     {
         var (id, _) = await PutShardAsync(1 << 20);
-        using var client = new ReadPortClient("127.0.0.1", _readPort, Key, TimeProvider.System);
+        using var client = new ReadPortClient("127.0.0.1", _readPort, Key, TimeProvider.System, "n1");
         await using (var response = await client.GetAsync("/shards/" + id, 0, CancellationToken.None))
         {
             await response.ReadAsync(new byte[1000], CancellationToken.None); // most of a MiB left unread: not reusable
@@ -119,7 +119,7 @@ public sealed class ReadPortClientTests : IAsyncLifetime
             }
         });
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using var client = new ReadPortClient("127.0.0.1", port, Key, TimeProvider.System);
+        using var client = new ReadPortClient("127.0.0.1", port, Key, TimeProvider.System, "n1");
         for (int i = 0; i < 2; i++)
         {
             await using var response = await client.GetAsync("/shards/" + ShardId.For(ShardId.NewDataId(), 0), 0, CancellationToken.None);

@@ -5,22 +5,39 @@ using System.Text;
 namespace ObjStore.Storage.Remote;
 
 /// <summary>
-/// Node-to-node authentication: HMAC-SHA256, keyed by the cluster secret, over method, path and query, the request
-/// time, and a body marker (shard bodies stream, and each block carries its own checksum, so they are marked
-/// <see cref="StreamingBody"/> rather than hashed). Requests older or newer than five minutes are refused, which
-/// bounds replay; a wrong or missing signature is refused outright.
+/// Node-to-node authentication: HMAC-SHA256, keyed by the cluster secret, over
+/// <code>
+/// objstore-node-2 \n method \n path and query \n request time (unix ms) \n target \n nonce \n body marker
+/// </code>
+/// The target is who the request is for (a node's id, or <see cref="GatewayTarget"/> for the job API), so a request
+/// signed for one node is refused by every other. The nonce (<see cref="NonceSource"/>: a random sender id and a
+/// counter) is accepted once: verifiers keep a <see cref="ReplayGuard"/>, which also refuses requests dated more than
+/// <see cref="MaxSkew"/> from now or before the verifier started. The body marker is the SHA-256 of a small body that
+/// is hashed whole (the job API's JSON, <see cref="BodyMarkerOf"/>), <see cref="EmptyBody"/>, or, for a shard PUT,
+/// <see cref="StreamingBody"/>: a shard body streams, and carries its own MAC as a trailer instead
+/// (<see cref="BodyKey"/>: HMAC-SHA256 over the whole body, keyed by the cluster key and the nonce, in the last
+/// <see cref="BodyMacSize"/> bytes), checked by the node before it commits the shard. A wrong or missing signature
+/// is refused outright.
 /// </summary>
 public static class NodeAuth
 {
     public const string DateHeader = "X-ObjStore-Date";
+    public const string NonceHeader = "X-ObjStore-Nonce";
     public const string SignatureHeader = "X-ObjStore-Signature";
     public const string StreamingBody = "STREAMING";
     public const string EmptyBody = "EMPTY";
+
+    /// <summary>The target of the nodes' requests to the gateway's job API.</summary>
+    public const string GatewayTarget = "gateway";
+
+    /// <summary>The length of a shard PUT body's MAC trailer (HMAC-SHA256).</summary>
+    public const int BodyMacSize = 32;
+
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(5);
 
-    public static string Signature(byte[] key, string method, string pathAndQuery, long unixMs, string bodyMarker) =>
+    public static string Signature(byte[] key, string method, string pathAndQuery, long unixMs, string target, string nonce, string bodyMarker) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(
-            $"{method}\n{pathAndQuery}\n{unixMs.ToString(CultureInfo.InvariantCulture)}\n{bodyMarker}")));
+            $"objstore-node-2\n{method}\n{pathAndQuery}\n{unixMs.ToString(CultureInfo.InvariantCulture)}\n{target}\n{nonce}\n{bodyMarker}")));
 
     /// <summary>A shard PUT streams; other requests carry no body unless they say otherwise (<see cref="BodyMarkerOf"/>).</summary>
     private static string BodyMarker(string method) => method == "PUT" ? StreamingBody : EmptyBody;
@@ -30,19 +47,34 @@ public static class NodeAuth
 
     public static byte[] Key(string clusterSecret) => SHA256.HashData(Encoding.UTF8.GetBytes("objstore-cluster\n" + clusterSecret));
 
-    public static void Sign(HttpRequestMessage request, byte[] key, TimeProvider clock, string? bodyMarker = null)
+    /// <summary>The key of a streamed body's MAC: one per request, as the nonce is.</summary>
+    public static byte[] BodyKey(byte[] key, string nonce) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("objstore-body\n" + nonce));
+
+    /// <summary>An incremental HMAC-SHA256 over a streamed body, keyed by <see cref="BodyKey"/>.</summary>
+    public static IncrementalHash BodyMac(byte[] key, string nonce) => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, BodyKey(key, nonce));
+
+    /// <summary>Signs <paramref name="request"/> for <paramref name="target"/>; returns the nonce it used.</summary>
+    public static string Sign(HttpRequestMessage request, byte[] key, TimeProvider clock, string target,
+        string? bodyMarker = null, NonceSource? nonces = null, string? nonce = null)
     {
         long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        nonce ??= (nonces ?? NonceSource.Shared).Next();
         string marker = bodyMarker ?? BodyMarker(request.Method.Method);
         request.Headers.TryAddWithoutValidation(DateHeader, now.ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(NonceHeader, nonce);
         request.Headers.TryAddWithoutValidation(SignatureHeader,
-            Signature(key, request.Method.Method, request.RequestUri!.PathAndQuery, now, marker));
+            Signature(key, request.Method.Method, request.RequestUri!.PathAndQuery, now, target, nonce, marker));
+        return nonce;
     }
 
-    /// <summary>Null when the request is authentic; otherwise why not.</summary>
-    public static string? Verify(byte[] key, string method, string pathAndQuery, string? date, string? signature, TimeProvider clock, string? bodyMarker = null)
+    /// <summary>
+    /// Null when the request is authentic, for <paramref name="target"/>, and fresh (its nonce now recorded in
+    /// <paramref name="guard"/>); otherwise why not. The signature is checked before the guard sees the nonce.
+    /// </summary>
+    public static string? Verify(byte[] key, string target, ReplayGuard guard, string method, string pathAndQuery,
+        string? date, string? nonce, string? signature, string? bodyMarker = null)
     {
-        if (date is null || signature is null)
+        if (date is null || signature is null || nonce is null)
         {
             return "missing signature";
         }
@@ -50,14 +82,11 @@ public static class NodeAuth
         {
             return "bad date";
         }
-        var skew = clock.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
-        if (skew.Duration() > MaxSkew)
+        string expected = Signature(key, method, pathAndQuery, unixMs, target, nonce, bodyMarker ?? BodyMarker(method));
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
         {
-            return "request time too far from now";
+            return "signature mismatch";
         }
-        string expected = Signature(key, method, pathAndQuery, unixMs, bodyMarker ?? BodyMarker(method));
-        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature))
-            ? null
-            : "signature mismatch";
+        return guard.Check(unixMs, nonce);
     }
 }

@@ -15,7 +15,7 @@ namespace ObjStore.Storage.Remote;
 /// usually the next ones cost one wake-up instead of several, and the gateway's CPU goes to copying rather than
 /// scheduling.
 /// </summary>
-internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProvider clock) : IDisposable
+internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProvider clock, string target) : IDisposable
 {
     /// <summary>Idle sockets older than this are closed rather than reused (the node closes them after two minutes).</summary>
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(60);
@@ -33,17 +33,14 @@ internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProv
 
     /// <summary>
     /// Sends a signed GET of the shard from <paramref name="offset"/> to its end and returns once the response head is
-    /// read. A pooled socket the node has closed meanwhile is replaced by a new connection, once.
+    /// read. A pooled socket the node has closed meanwhile is replaced by a new connection, once, and the request
+    /// signed afresh (the node may have seen the first nonce before it closed).
     /// </summary>
     public async Task<ReadPortResponse> GetAsync(string path, long offset, CancellationToken cancellationToken)
     {
-        long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        string request = string.Create(CultureInfo.InvariantCulture,
-            $"GET {path} HTTP/1.1\r\nHost: {Host}:{Port}\r\nRange: bytes={offset}-\r\n"
-            + $"{NodeAuth.DateHeader}: {now}\r\n{NodeAuth.SignatureHeader}: {NodeAuth.Signature(key, "GET", path, now, NodeAuth.EmptyBody)}\r\n\r\n");
-        byte[] bytes = Encoding.ASCII.GetBytes(request);
         while (true)
         {
+            byte[] bytes = SignedRequest(path, offset);
             var (socket, reused) = await RentAsync(cancellationToken);
             try
             {
@@ -65,6 +62,19 @@ internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProv
                 throw;
             }
         }
+    }
+
+    /// <summary>The target of the signatures (the node's id).</summary>
+    public string Target { get; } = target;
+
+    private byte[] SignedRequest(string path, long offset)
+    {
+        long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        string nonce = NonceSource.Shared.Next();
+        string signature = NodeAuth.Signature(key, "GET", path, now, Target, nonce, NodeAuth.EmptyBody);
+        return Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"GET {path} HTTP/1.1\r\nHost: {Host}:{Port}\r\nRange: bytes={offset}-\r\n"
+            + $"{NodeAuth.DateHeader}: {now}\r\n{NodeAuth.NonceHeader}: {nonce}\r\n{NodeAuth.SignatureHeader}: {signature}\r\n\r\n"));
     }
 
     private async Task<(Socket Socket, bool Reused)> RentAsync(CancellationToken cancellationToken)

@@ -4,7 +4,9 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
@@ -24,6 +26,13 @@ public sealed class RemoteNodeOptions
 
     /// <summary>Consecutive failed requests after which the node is marked down until a probe succeeds.</summary>
     public int FailuresBeforeDown { get; set; } = 3;
+
+    /// <summary>
+    /// PEM bundle of the CAs that sign the nodes' TLS certificates (https:// node URLs): with it, node certificates
+    /// are checked against these roots only (and their host names), never the system store; without it, against the
+    /// system store.
+    /// </summary>
+    public string? CaFile { get; set; }
 }
 
 /// <summary>A node is marked down: requests to it fail at once instead of waiting for a timeout.</summary>
@@ -74,19 +83,59 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     public string? Instance => _instance;
 
-    /// <summary>The HttpClient every remote store of a gateway shares: pooled keep-alive connections, no global timeout.</summary>
-    public static HttpClient CreateHttpClient(RemoteNodeOptions options) => new(new SocketsHttpHandler
+    /// <summary>
+    /// The HttpClient every remote store of a gateway shares: pooled keep-alive connections, no global timeout; with
+    /// <see cref="RemoteNodeOptions.CaFile"/>, TLS trust in those CAs alone.
+    /// </summary>
+    public static HttpClient CreateHttpClient(RemoteNodeOptions options)
     {
-        ConnectTimeout = options.RequestTimeout,
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        MaxConnectionsPerServer = options.MaxConcurrentRequests,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseProxy = false,
-        UseCookies = false,
-    })
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.RequestTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = options.MaxConcurrentRequests,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+            UseCookies = false,
+        };
+        if (options.CaFile is { } caFile)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(caFile);
+            if (roots.Count == 0)
+            {
+                throw new ArgumentException($"{caFile} holds no PEM certificate.");
+            }
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                TrustedByCustomRoots(certificate, chain, errors, roots);
+        }
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>
+    /// A node certificate chains to one of <paramref name="roots"/> (and nothing else: CustomRootTrust), and names the
+    /// host it was reached at. The intermediates the node sent are used to build the chain, not trusted.
+    /// </summary>
+    internal static bool TrustedByCustomRoots(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection roots)
     {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
+        {
+            return false;
+        }
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
 
     public Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken)
     {
@@ -209,11 +258,11 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// takes as long as it takes: its writes are timed one by one); a timeout marks the node down.
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true)
+        HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true, string? nonce = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
         configure?.Invoke(request);
-        NodeAuth.Sign(request, _key, _clock);
+        NodeAuth.Sign(request, _key, _clock, target: Id, nonce: nonce);
         return await CallAsync($"{method} {pathAndQuery}", timed: request.Content is null, track,
             token => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token), cancellationToken);
     }
@@ -270,11 +319,15 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// <summary>Reads go to the node's sendfile port once a probe has named it; until then, and if it goes, to the main port.</summary>
     private void UseReadPort(int? port)
     {
+        if (BaseUri.Scheme == Uri.UriSchemeHttps)
+        {
+            port = null; // the read port is plain TCP: never for a node reached over TLS
+        }
         if (_readPort?.Port == port)
         {
             return;
         }
-        var previous = Interlocked.Exchange(ref _readPort, port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock) : null);
+        var previous = Interlocked.Exchange(ref _readPort, port is > 0 ? new ReadPortClient(BaseUri.Host, port.Value, _key, _clock, Id) : null);
         previous?.Dispose(); // its sockets in use close when their responses end
 
     }
@@ -312,27 +365,43 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Storage node {NodeId} is {State}")]
     private static partial void LogNodeState(ILogger logger, string nodeId, string state);
 
-    /// <summary>One shard PUT, fed through a pipe; the node commits (fsync, rename) when the body ends and answers then.</summary>
+    /// <summary>
+    /// One shard PUT, fed through a pipe; the node commits (fsync, rename) when the body ends and answers then. The
+    /// body ends with a MAC of everything before it (<see cref="NodeAuth.BodyMac"/>, keyed by the request's nonce),
+    /// computed as bytes go into the pipe: the node commits only a body whose MAC matches.
+    /// </summary>
     private sealed class Writer : IShardWriter
     {
         private readonly RemoteShardStore _store;
         private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 128 << 10, useSynchronizationContext: false));
         private readonly CancellationTokenSource _abort = new();
         private readonly Task<HttpResponseMessage> _response;
+        private readonly System.Security.Cryptography.IncrementalHash _mac;
         private bool _committed;
 
         public Writer(RemoteShardStore store, string shardId)
         {
             _store = store;
+            Nonce = NonceSource.Shared.Next();
+            _mac = NodeAuth.BodyMac(store._key, Nonce);
             _response = Task.Run(() => store.SendAsync(HttpMethod.Put, ShardPath(shardId), request =>
             {
                 request.Content = new StreamContent(_pipe.Reader.AsStream());
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            }, _abort.Token));
+            }, _abort.Token, nonce: Nonce));
         }
+
+        /// <summary>The nonce the PUT is signed with (and its body MAC keyed by).</summary>
+        public string Nonce { get; }
 
         /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 1 MiB is pending.</summary>
         public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            _mac.AppendData(data.Span);
+            await WriteRawAsync(data, cancellationToken);
+        }
+
+        private async Task WriteRawAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (_response.IsCompleted)
             {
@@ -371,6 +440,9 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
         {
             await WriteAsync(footer, cancellationToken);
+            var trailer = new byte[NodeAuth.BodyMacSize];
+            _mac.GetHashAndReset(trailer);
+            await WriteRawAsync(trailer, cancellationToken);
             await FlushAsync(cancellationToken);
             await _pipe.Writer.CompleteAsync();
             HttpResponseMessage response;
@@ -413,6 +485,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 }
             }
             _abort.Dispose();
+            _mac.Dispose();
         }
     }
 

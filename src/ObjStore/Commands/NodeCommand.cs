@@ -16,6 +16,8 @@ internal static class NodeCommand
             ClusterSecret = options.Get("cluster-secret") ?? Environment.GetEnvironmentVariable("OBJSTORE_CLUSTER_SECRET")
                 ?? throw new OptionException("node needs --cluster-secret S (or OBJSTORE_CLUSTER_SECRET)"),
             ReadPort = options.Get("read-port") is { } port ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : 0,
+            TlsCertFile = options.Get("tls-cert"),
+            TlsKeyFile = options.Get("tls-key"),
             Gateway = options.Get("gateway") ?? Environment.GetEnvironmentVariable("OBJSTORE_GATEWAY"),
             ScrubBytesPerSecond = options.Get("scrub-rate") is { } rate ? ObjStore.Bench.SizeRange.ParseBytes(rate) : 64L << 20,
             ScrubOpsPerSecond = options.Get("scrub-ops") is { } ops ? long.Parse(ops, System.Globalization.CultureInfo.InvariantCulture) : 1000,
@@ -31,7 +33,7 @@ internal static class NodeCommand
             throw new OptionException(e.Message);
         }
         await app.StartAsync();
-        Console.WriteLine($"objstore node {node.NodeId}: listening on {node.Listen}, shards in {Path.GetFullPath(node.DataDir)}");
+        Console.WriteLine($"objstore node {node.NodeId}: listening on {node.ListenUrl}, shards in {Path.GetFullPath(node.DataDir)}");
         await app.WaitForShutdownAsync();
         return 0;
     }
