@@ -64,15 +64,15 @@ public static partial class StoreHost
         {
             storeCount = mode != StoreMode.Dev ? 0 : DataFolderLayout.Check(dataDir, $"{layerOptions.DataShards}+{layerOptions.ParityShards}",
                 options.Stores ?? layerOptions.DataShards + layerOptions.ParityShards);
+            layerOptions.ShardDigestKey = mode == StoreMode.Gateway
+                ? ShardDigest.KeyFromClusterSecret(options.ClusterSecret!)
+                : ShardDigest.LoadOrCreateKeyFile(Path.Combine(dataDir, ShardDigest.KeyFileName));
         }
         catch
         {
             folderLock.Dispose();
             throw;
         }
-        layerOptions.ShardDigestKey = mode == StoreMode.Gateway
-            ? ShardDigest.KeyFromClusterSecret(options.ClusterSecret!)
-            : ShardDigest.LoadOrCreateKeyFile(Path.Combine(dataDir, ShardDigest.KeyFileName));
         var s3Options = options.S3;
         s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
 

@@ -131,10 +131,14 @@ public static partial class NodeHost
             kestrel.AddServerHeader = false;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var folderLock = DataFolderLock.Acquire(options.DataDir);
         var store = new LocalShardStore(options.NodeId, options.DataDir);
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(_ => folderLock);
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataFolderLock>(); // released when the node is disposed
+        app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
         var key = NodeAuth.Key(options.ClusterSecret);
         var guard = new ReplayGuard();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
@@ -235,6 +239,15 @@ public static partial class NodeHost
         catch (ShardNotFoundException)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
+        }
+        catch (StoreFullException e)
+        {
+            // The disk is full: the gateway writes this shard elsewhere or answers its client 507.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status507InsufficientStorage;
+            }
+            LogFailed(logger, request.Method, path, e.Message);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
         {

@@ -336,6 +336,10 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     private void Require(int status, string what)
     {
+        if (status == (int)HttpStatusCode.InsufficientStorage)
+        {
+            throw new StoreFullException($"Storage node {Id}: {what}: the node's disk is full."); // the node is up: not a failure
+        }
         if (status is < 200 or > 299)
         {
             var error = new IOException($"Storage node {Id}: {what} answered {status}.");

@@ -28,7 +28,7 @@ internal static class NodeCommand
         {
             app = NodeHost.Build(node);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
         {
             throw new OptionException(e.Message);
         }
