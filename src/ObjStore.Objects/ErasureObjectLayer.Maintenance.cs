@@ -58,7 +58,7 @@ public sealed partial class ErasureObjectLayer
         try
         {
             await using var reader = await store.OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
-            using var digest = ShardDigest.Create(_shardKey);
+            using var digest = ShardDigest.Create(_shardKey, ShardId.For(layout.DataId, index));
             if (await ShardVerifier.VerifyBlocksAsync(reader, stripes, size, block, budget, cancellationToken, digest) is { } problem)
             {
                 return problem;
@@ -66,7 +66,7 @@ public sealed partial class ErasureObjectLayer
             var footer = await ReadFooterAsync(reader, stripes.ShardDataLength(size), cancellationToken);
             return footer is null ? "footer missing or corrupt"
                 : footer.DataId != layout.DataId || footer.Index != index ? "footer names another shard"
-                : ShardDigest.Check(digest, footer);
+                : digest.Check(footer);
         }
         catch (ShardNotFoundException)
         {
@@ -110,7 +110,7 @@ public sealed partial class ErasureObjectLayer
             ?? throw new ReadQuorumException(0, layout.DataShards, $"no good shard footer for {layout.DataId}");
         var codec = Codec(layout.DataShards, layout.ParityShards);
         var writers = new Dictionary<int, IShardWriter>();
-        var digests = targets.Keys.ToDictionary(index => index, _ => ShardDigest.Create(_shardKey));
+        var digests = targets.Keys.ToDictionary(index => index, index => ShardDigest.Create(_shardKey, ShardId.For(layout.DataId, index)));
         try
         {
             foreach (var (index, storeId) in targets)
@@ -129,15 +129,14 @@ public sealed partial class ErasureObjectLayer
                 {
                     await budget.SpendAsync(stripe.BlockLength, cancellationToken);
                     stripe.WriteChecksum(index, checksum);
-                    digests[index].AppendData(stripe.Block(index).Span);
-                    digests[index].AppendData(checksum);
+                    digests[index].AppendStripe(stripe.Block(index).Span, checksum);
                     await writer.WriteAsync(stripe.Block(index), cancellationToken);
                     await writer.WriteAsync(checksum, cancellationToken);
                 }
             }
             foreach (var (index, writer) in writers)
             {
-                await writer.CommitAsync((footer with { Index = index, Digest = ShardDigest.Finish(digests[index]) }).Serialize(), cancellationToken);
+                await writer.CommitAsync((footer with { Index = index, Digest = digests[index].Finish() }).Serialize(), cancellationToken);
             }
         }
         finally

@@ -208,7 +208,7 @@ public sealed partial class ErasureObjectLayer
     {
         private readonly IShardWriter?[] _writers = new IShardWriter?[placement.Count];
         private readonly byte[][] _checksums = Enumerable.Range(0, placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
-        private readonly IncrementalHash[] _digests = Enumerable.Range(0, placement.Count).Select(_ => ShardDigest.Create(owner._shardKey)).ToArray();
+        private readonly ShardDigest[] _digests = [.. Enumerable.Range(0, placement.Count).Select(i => ShardDigest.Create(owner._shardKey, ShardId.For(dataId, i)))];
 
         private int _full;
 
@@ -251,8 +251,7 @@ public sealed partial class ErasureObjectLayer
                 try
                 {
                     stripe.WriteChecksum(index, _checksums[index]);
-                    _digests[index].AppendData(stripe.Block(index).Span);
-                    _digests[index].AppendData(_checksums[index]);
+                    _digests[index].AppendStripe(stripe.Block(index).Span, _checksums[index]);
                     await writer.WriteAsync(stripe.Block(index), cancellationToken);
                     await writer.WriteAsync(_checksums[index], cancellationToken);
                 }
@@ -276,7 +275,7 @@ public sealed partial class ErasureObjectLayer
                 }
                 try
                 {
-                    await writer.CommitAsync((footer with { Index = index, Digest = ShardDigest.Finish(_digests[index]) }).Serialize(), cancellationToken);
+                    await writer.CommitAsync((footer with { Index = index, Digest = _digests[index].Finish() }).Serialize(), cancellationToken);
                     committed[index] = true;
                 }
                 catch (Exception e) when (IsShardFailure(e))

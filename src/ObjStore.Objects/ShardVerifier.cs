@@ -20,7 +20,7 @@ public static class ShardVerifier
     /// </summary>
     public static async Task<string?> VerifyBlocksAsync(
         IShardReader reader, StripeLayout stripes, long size, byte[] block, IoBudget budget, CancellationToken cancellationToken,
-        System.Security.Cryptography.IncrementalHash? digest = null)
+        ShardDigest? digest = null)
     {
         long stripeCount = stripes.StripeCount(size);
         for (long s = 0; s < stripeCount; s++)
@@ -37,7 +37,7 @@ public static class ShardVerifier
             {
                 return $"checksum mismatch at stripe {s}";
             }
-            digest?.AppendData(span);
+            digest?.AppendStripe(span[..^StripeLayout.ChecksumSize], span[^StripeLayout.ChecksumSize..]);
         }
         return null;
     }
@@ -77,8 +77,8 @@ public static class ShardVerifier
             return $"length {length} does not match the footer's layout";
         }
         var block = new byte[stripes.BlockSize + StripeLayout.ChecksumSize];
-        using var digest = ShardDigest.Create(shardKey);
+        using var digest = ShardDigest.Create(shardKey, shardId);
         return await VerifyBlocksAsync(reader, stripes, footer.Size, block, budget, cancellationToken, digest)
-            ?? ShardDigest.Check(digest, footer);
+            ?? digest.Check(footer);
     }
 }

@@ -161,8 +161,7 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
     {
         foreach (var (name, _) in headers)
         {
-            if (name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)
-                && !signedNames.Contains(name.ToLowerInvariant(), StringComparer.Ordinal))
+            if (name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase) && !IsSigned(name, signedNames))
             {
                 throw new S3Exception(S3Error.AccessDenied, "There were headers present in the request which were not signed")
                 {
@@ -170,6 +169,19 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
                 };
             }
         }
+    }
+
+    /// <summary>Signed header names are lower case; the request's may be any case. A loop: this runs on every request.</summary>
+    private static bool IsSigned(string name, string[] signedNames)
+    {
+        foreach (var signed in signedNames)
+        {
+            if (signed.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool IsKnownPayloadHash(string value) =>
