@@ -288,7 +288,7 @@ public static partial class NodeHost
                 writer.Write(data);
                 foreach (var segment in data)
                 {
-                    mac.AppendData(segment.Span);
+                    mac.Append(segment.Span);
                 }
                 buffer = buffer.Slice(data.End);
             }
@@ -310,11 +310,11 @@ public static partial class NodeHost
         return true;
     }
 
-    private static bool TrailerMatches(IncrementalHash mac, in ReadOnlySequence<byte> trailer)
+    private static bool TrailerMatches(BodyMac mac, in ReadOnlySequence<byte> trailer)
     {
         Span<byte> expected = stackalloc byte[NodeAuth.BodyMacSize];
         Span<byte> received = stackalloc byte[NodeAuth.BodyMacSize];
-        mac.GetHashAndReset(expected);
+        mac.Finish(expected);
         trailer.CopyTo(received);
         return CryptographicOperations.FixedTimeEquals(expected, received);
     }

@@ -63,3 +63,50 @@ public class ShardDigestTests
         Assert.Contains("malformed", Check("zz", FeedAll), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The shard PUT's body MAC is the same however the body was cut, and different for any other body.</summary>
+public class BodyMacTests
+{
+    private static readonly byte[] Key = RandomNumberGenerator.GetBytes(32);
+
+    private static byte[] Mac(byte[] key, byte[] body, IEnumerable<int> cuts)
+    {
+        using var mac = new ObjStore.Storage.Remote.BodyMac(key);
+        int at = 0;
+        foreach (int cut in cuts.Append(body.Length))
+        {
+            mac.Append(body.AsSpan(at, cut - at));
+            at = cut;
+        }
+        var result = new byte[ObjStore.Storage.Remote.BodyMac.Size];
+        mac.Finish(result);
+        return result;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(65536)]
+    [InlineData(65537)]
+    [InlineData(300_001)]
+    public void CutsDoNotMatterAndContentDoes(int size)
+    {
+        var body = RandomNumberGenerator.GetBytes(size);
+        var whole = Mac(Key, body, []);
+        var random = new Random(size);
+        for (int trial = 0; trial < 5; trial++)
+        {
+            var cuts = Enumerable.Range(0, random.Next(0, 20)).Select(_ => random.Next(0, size + 1)).Order().ToList();
+            Assert.Equal(whole, Mac(Key, body, cuts));
+        }
+        Assert.NotEqual(whole, Mac(RandomNumberGenerator.GetBytes(32), body, []));
+        if (size > 0)
+        {
+            Assert.NotEqual(whole, Mac(Key, body[..^1], []));
+            var flipped = (byte[])body.Clone();
+            flipped[random.Next(size)] ^= 0x40;
+            Assert.NotEqual(whole, Mac(Key, flipped, []));
+        }
+        Assert.NotEqual(whole, Mac(Key, [.. body, 0], []));
+    }
+}

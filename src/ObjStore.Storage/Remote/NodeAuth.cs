@@ -15,7 +15,7 @@ namespace ObjStore.Storage.Remote;
 /// <see cref="MaxSkew"/> from now or before the verifier started. The body marker is the SHA-256 of a small body that
 /// is hashed whole (the job API's JSON, <see cref="BodyMarkerOf"/>), <see cref="EmptyBody"/>, or, for a shard PUT,
 /// <see cref="StreamingBody"/>: a shard body streams, and carries its own MAC as a trailer instead
-/// (<see cref="BodyKey"/>: HMAC-SHA256 over the whole body, keyed by the cluster key and the nonce, in the last
+/// (<see cref="Remote.BodyMac"/>: framed GMAC of the whole body, keyed by the cluster key and the nonce, in the last
 /// <see cref="BodyMacSize"/> bytes), checked by the node before it commits the shard. A wrong or missing signature
 /// is refused outright.
 /// </summary>
@@ -31,7 +31,7 @@ public static class NodeAuth
     public const string GatewayTarget = "gateway";
 
     /// <summary>The length of a shard PUT body's MAC trailer (HMAC-SHA256).</summary>
-    public const int BodyMacSize = 32;
+    public const int BodyMacSize = Remote.BodyMac.Size;
 
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(5);
 
@@ -50,8 +50,8 @@ public static class NodeAuth
     /// <summary>The key of a streamed body's MAC: one per request, as the nonce is.</summary>
     public static byte[] BodyKey(byte[] key, string nonce) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("objstore-body\n" + nonce));
 
-    /// <summary>An incremental HMAC-SHA256 over a streamed body, keyed by <see cref="BodyKey"/>.</summary>
-    public static IncrementalHash BodyMac(byte[] key, string nonce) => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, BodyKey(key, nonce));
+    /// <summary>The MAC of a streamed body, keyed by <see cref="BodyKey"/>.</summary>
+    public static BodyMac BodyMac(byte[] key, string nonce) => new(BodyKey(key, nonce));
 
     /// <summary>Signs <paramref name="request"/> for <paramref name="target"/>; returns the nonce it used.</summary>
     public static string Sign(HttpRequestMessage request, byte[] key, TimeProvider clock, string target,

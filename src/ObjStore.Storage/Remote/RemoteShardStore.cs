@@ -380,7 +380,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 128 << 10, useSynchronizationContext: false));
         private readonly CancellationTokenSource _abort = new();
         private readonly Task<HttpResponseMessage> _response;
-        private readonly System.Security.Cryptography.IncrementalHash _mac;
+        private readonly BodyMac _mac;
         private bool _committed;
 
         public Writer(RemoteShardStore store, string shardId)
@@ -401,7 +401,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 1 MiB is pending.</summary>
         public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
-            _mac.AppendData(data.Span);
+            _mac.Append(data.Span);
             await WriteRawAsync(data, cancellationToken);
         }
 
@@ -445,7 +445,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         {
             await WriteAsync(footer, cancellationToken);
             var trailer = new byte[NodeAuth.BodyMacSize];
-            _mac.GetHashAndReset(trailer);
+            _mac.Finish(trailer);
             await WriteRawAsync(trailer, cancellationToken);
             await FlushAsync(cancellationToken);
             await _pipe.Writer.CompleteAsync();
