@@ -58,8 +58,16 @@ public sealed class InsufficientStorageException(int have, int need)
 /// <summary>A store is out of space (ENOSPC, or below its reserve): this shard cannot be written there.</summary>
 public sealed class StoreFullException(string message, Exception? inner = null) : IOException(message, inner)
 {
-    /// <summary>True for the errors a full filesystem gives (ENOSPC, EDQUOT; ERROR_DISK_FULL on Windows).</summary>
-    public static bool IsDiskFull(IOException e) => (e.HResult & 0xFFFF) is 28 or 122 or 0x70 or 0x27;
+    /// <summary>True for the errors a full filesystem gives: ENOSPC and EDQUOT (Linux 28 and 122, macOS 28 and 69), or
+    /// ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows. .NET puts the errno (or Win32 code) in HResult.</summary>
+    public static bool IsDiskFull(IOException e) => (e.HResult & 0xFFFF) switch
+    {
+        28 => !OperatingSystem.IsWindows(),
+        122 => OperatingSystem.IsLinux(),
+        69 => OperatingSystem.IsMacOS(),
+        0x70 or 0x27 => OperatingSystem.IsWindows(),
+        _ => false,
+    };
 }
 
 /// <summary>A shard is not on its store.</summary>

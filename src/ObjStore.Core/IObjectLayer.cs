@@ -57,9 +57,9 @@ public interface IObjectLayer
 }
 
 /// <summary>
-/// Ready when enough shard stores answer and have room above the reserve for a write quorum; a store that answers but
-/// is full still serves reads and deletes.
+/// Ready when enough shard stores answer for a write quorum (reads and deletes work, so a load balancer keeps the
+/// gateway); writable when enough of them also have room above the reserve, else new objects get 507.
 /// </summary>
-public sealed record Readiness(bool Ready, IReadOnlyList<StoreReadiness> Stores);
+public sealed record Readiness(bool Ready, bool Writable, IReadOnlyList<StoreReadiness> Stores);
 
 public sealed record StoreReadiness(string Id, bool Up, bool Full, long FreeBytes, long TotalBytes);

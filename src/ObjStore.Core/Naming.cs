@@ -8,6 +8,8 @@ public static class Naming
     /// <summary>Buckets the store keeps for itself (catalogue backups): an underscore, which S3 bucket names cannot have.</summary>
     public const string SystemBucketPrefix = "_";
 
+    public static bool IsSystemBucket(string bucket) => bucket.StartsWith(SystemBucketPrefix, StringComparison.Ordinal);
+
     /// <summary>Where catalogue backups are stored, erasure-coded like any object.</summary>
     public const string BackupBucket = "_objstore";
 

@@ -18,9 +18,9 @@ internal static class DataFolderLayout
     public static int Check(string dataDir, string erasure, int stores)
     {
         string path = Path.Combine(dataDir, FileName);
+        Layout? recorded = null;
         if (File.Exists(path))
         {
-            Layout? recorded;
             try
             {
                 recorded = JsonSerializer.Deserialize<Layout>(File.ReadAllText(path));
@@ -29,18 +29,58 @@ internal static class DataFolderLayout
             {
                 throw new ArgumentException($"{path} is not a valid layout record ({e.Message}).", e);
             }
-            if (recorded is null || recorded.Erasure != erasure)
+        }
+        else if (LayoutOfAShard(dataDir) is { } found)
+        {
+            recorded = found; // a folder from before layout records: its shards say how they were written
+        }
+        if (recorded is not null)
+        {
+            if (recorded.Erasure != erasure)
             {
                 throw new ArgumentException(
-                    $"The data folder {dataDir} was created with erasure layout {recorded?.Erasure}, not {erasure}. "
-                    + $"Its objects are stored in {recorded?.Erasure}: start with --ec {recorded?.Erasure}, or use a new --data folder for {erasure}.");
+                    $"The data folder {dataDir} was created with erasure layout {recorded.Erasure}, not {erasure}. "
+                    + $"Its objects are stored in {recorded.Erasure}: start with --ec {recorded.Erasure}, or use a new --data folder for {erasure}.");
             }
             // Every store folder that ever held shards stays open, so every object finds the stores it was written to.
             stores = Math.Max(stores, recorded.Stores);
         }
         int existing = Directory.Exists(dataDir) ? Directory.EnumerateDirectories(dataDir, "store-*").Count() : 0;
         stores = Math.Max(stores, existing);
-        File.WriteAllText(path, JsonSerializer.Serialize(new Layout(erasure, stores)));
+        var layout = new Layout(erasure, stores);
+        if (layout != recorded || !File.Exists(path))
+        {
+            // Replaced whole: a crash mid-write leaves the old record, never half of one.
+            string temp = path + ".tmp";
+            File.WriteAllText(temp, JsonSerializer.Serialize(layout));
+            File.Move(temp, path, overwrite: true);
+        }
         return stores;
+    }
+
+    /// <summary>The layout in the footer of the first shard file found, if any.</summary>
+    private static Layout? LayoutOfAShard(string dataDir)
+    {
+        if (!Directory.Exists(dataDir))
+        {
+            return null;
+        }
+        var shards = Directory.EnumerateDirectories(dataDir, "store-*")
+            .Select(store => Path.Combine(store, "shards"))
+            .Where(Directory.Exists)
+            .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            .Take(16);
+        foreach (var file in shards)
+        {
+            using var stream = File.OpenRead(file);
+            var tail = new byte[(int)Math.Min(stream.Length, Objects.ShardVerifier.FooterReadLimit)];
+            stream.Seek(-tail.Length, SeekOrigin.End);
+            stream.ReadExactly(tail);
+            if (Objects.ShardFooter.Parse(tail) is { } footer)
+            {
+                return new Layout($"{footer.DataShards}+{footer.ParityShards}", 0);
+            }
+        }
+        return null;
     }
 }

@@ -184,8 +184,9 @@ public static partial class StoreHost
     }
 
     /// <summary>
-    /// /_objstore/health/live (the process answers) and /_objstore/health/ready (enough stores up, with room above the
-    /// reserve, for a write quorum: 200, else 503; JSON with every store's state and free space).
+    /// /_objstore/health/live (the process answers), /_objstore/health/ready (enough stores up for a write quorum: reads
+    /// and deletes work) and /_objstore/health/writable (and with room above the reserve: new objects can be written);
+    /// 200, else 503, with JSON of every store's state and free space.
     /// Underscores are not allowed in bucket names, so these paths never shadow a bucket.
     /// </summary>
     private static async Task HealthAsync(HttpContext context, IObjectLayer objects)
@@ -196,10 +197,11 @@ public static partial class StoreHost
             case "/_objstore/health/live":
                 await context.Response.WriteAsync("ok\n");
                 break;
-            case "/_objstore/health/ready":
+            case "/_objstore/health/ready" or "/_objstore/health/writable":
                 // Each store's state and free space, so a full disk shows here rather than as failing PUTs only.
                 var readiness = await objects.GetReadinessAsync(context.RequestAborted);
-                context.Response.StatusCode = readiness.Ready ? 200 : 503;
+                bool ok = path.EndsWith("/ready", StringComparison.Ordinal) ? readiness.Ready : readiness.Writable;
+                context.Response.StatusCode = ok ? 200 : 503;
                 await context.Response.WriteAsJsonAsync(readiness, HealthJson, context.RequestAborted);
                 break;
             default:

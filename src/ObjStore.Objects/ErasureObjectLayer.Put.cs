@@ -315,9 +315,14 @@ public sealed partial class ErasureObjectLayer
             }
         }
 
-        /// <summary>Missing the quorum because stores are full is not a reason to retry soon (507, not 503).</summary>
+        /// <summary>
+        /// Missing the quorum only because stores are full is not a reason to retry soon (507, not 503); missing it
+        /// because stores are down as well is an outage that passes (503), whatever else is full.
+        /// </summary>
         private Exception QuorumFailure(int have, int need, string stage) =>
-            Volatile.Read(ref _full) > 0 ? new InsufficientStorageException(have, need) : new WriteQuorumException(have, need, stage);
+            Volatile.Read(ref _full) > 0 && have + Volatile.Read(ref _full) >= need
+                ? new InsufficientStorageException(have, need)
+                : new WriteQuorumException(have, need, stage);
 
         private async Task DropAsync(int index, Exception e)
         {

@@ -170,7 +170,9 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             bool full = health.Ready && _space.ReserveBytes > 0 && health.FreeBytes < _space.ReserveBytes;
             return new StoreReadiness(s.Id, health.Ready, full, health.FreeBytes, health.TotalBytes);
         }));
-        return new Readiness(stores.Count(s => s.Up && !s.Full) >= _options.EffectiveWriteQuorum, [.. stores.OrderBy(s => s.Id, StringComparer.Ordinal)]);
+        int quorum = _options.EffectiveWriteQuorum;
+        return new Readiness(stores.Count(s => s.Up) >= quorum, stores.Count(s => s.Up && !s.Full) >= quorum,
+            [.. stores.OrderBy(s => s.Id, StringComparer.Ordinal)]);
     }
 
     /// <summary>Frees the shards of replaced and deleted objects left over by a crash (they are in the catalogue).</summary>

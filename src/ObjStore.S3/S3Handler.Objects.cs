@@ -309,7 +309,7 @@ public sealed partial class S3Handler
         }
         foreach (var (name, value) in info.UserMetadata)
         {
-            response.Headers["x-amz-meta-" + name] = HeaderValues.ForResponse(name, value);
+            response.Headers["x-amz-meta-" + name] = HeaderValues.ForResponse("x-amz-meta-" + name, value);
         }
         if (info.StorageClass != "STANDARD")
         {

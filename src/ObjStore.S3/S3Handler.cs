@@ -35,7 +35,6 @@ public sealed partial class S3Handler(
         }
         try
         {
-            RequireWellFormedContentLength(context.Request);
             var request = S3Request.Parse(context, options.Domains);
             resource = request.Path;
             var auth = authenticator.Authenticate(context.Request, request.Path, request.Query);
@@ -46,24 +45,6 @@ public sealed partial class S3Handler(
         catch (Exception e) when (ToS3Error(e) is { } error)
         {
             await WriteErrorAsync(context, error, resource, requestId);
-        }
-    }
-
-    /// <summary>
-    /// Content-Length is 1*DIGIT (RFC 9110): "+5", "5 " and friends frame the body differently in different parsers,
-    /// so they are refused, and the connection with them (<see cref="WriteErrorAsync"/> closes it: the body is unread).
-    /// </summary>
-    private static void RequireWellFormedContentLength(HttpRequest request)
-    {
-        if (request.Headers.TryGetValue("Content-Length", out var values))
-        {
-            if (values.Count != 1 || values[0] is not { Length: > 0 and <= 19 } text || !text.All(char.IsAsciiDigit))
-            {
-                throw new S3Exception(S3Error.InvalidArgument, "The Content-Length header must be a single decimal number.")
-                {
-                    Details = [new("ArgumentName", "Content-Length")],
-                };
-            }
         }
     }
 
@@ -105,7 +86,7 @@ public sealed partial class S3Handler(
 
     private async Task ListBucketsAsync(Call call, CancellationToken ct)
     {
-        var buckets = (await objects.ListBucketsAsync(ct)).Where(b => !b.Name.StartsWith(Core.Naming.SystemBucketPrefix, StringComparison.Ordinal));
+        var buckets = (await objects.ListBucketsAsync(ct)).Where(b => !Core.Naming.IsSystemBucket(b.Name));
         await WriteXmlAsync(call.Response, El("ListAllMyBucketsResult",
             Owner(call.Auth),
             El("Buckets", buckets.Select(b => El("Bucket", El("Name", b.Name), El("CreationDate", Timestamp(b.Created)))))));
@@ -417,13 +398,15 @@ public sealed partial class S3Handler(
     private sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<KeyValuePair<string, string>> Details);
 
     /// <summary>
-    /// Every exception to an S3 error; null lets it propagate (a bug, logged as 500 by the host). Only a failure to
-    /// read the client's body is IncompleteBody; the store's own I/O faults are 500s.
+    /// Every exception to an S3 error; null lets it propagate (a bug, logged as 500 by the host). Other I/O faults than
+    /// a full store reach here only from the client's connection (the object layer absorbs shard failures into
+    /// quorum errors), so they are IncompleteBody.
     /// </summary>
     private S3Failure? ToS3Error(Exception e) => e switch
     {
         S3Exception s3 => new(s3.Error, s3.Message, s3.Details),
         ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
+        StoreFullException full => new(S3Error.InsufficientStorage, full.Message, []),
         BadHttpRequestException bad => new(S3Error.IncompleteBody, bad.Message, []),
         OperationCanceledException => new(S3Error.IncompleteBody, "The request was cancelled.", []),
         IOException io => new(S3Error.IncompleteBody, io.Message, []),

@@ -19,7 +19,7 @@ internal static class CommandLine
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
           objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance
-                 [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S]
+                 [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S] [--region R]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
           objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]
                                                            put the newest catalogue backup back (server stopped)

@@ -123,13 +123,15 @@ public sealed class ReplayGuardTests
     }
 
     [Fact]
-    public void TheDefaultWindowIsAMillionCountersAndAnEighthOfAMebibyte()
+    public void TheDefaultWindowIsAQuarterMillionCountersAndThirtyTwoKibibytesASender()
     {
         var guard = new ReplayGuard();
-        Assert.Equal(1L << 20, guard.WindowSize);
+        Assert.Equal(1L << 18, guard.WindowSize);
+        Assert.Equal(1024, guard.MaxSenders);
+        string nonce = new NonceSource().Next(); // the nonce source's own set-up is not the guard's cost
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Null(guard.Check(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new NonceSource().Next()));
+        Assert.Null(guard.Check(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), nonce));
         long cost = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.InRange(cost, 128 << 10, (128 << 10) + 4096);
+        Assert.InRange(cost, 32 << 10, (32 << 10) + 4096);
     }
 }

@@ -93,31 +93,35 @@ public sealed class UploadRateGuard(UploadRateOptions options, TimeProvider cloc
             return _bytes >= _minimum ? left + _window : left;
         }
 
+        /// <summary>
+        /// Counts one read: a window that ended during it must have brought the minimum before it; the read's own
+        /// bytes, and the wait past the window's end, count for the next window (which may itself already be over,
+        /// when the read waited longer than a window on a window that had met the minimum).
+        /// </summary>
         private void Account(TimeSpan waited, int n)
         {
             _waited += waited;
+            while (_waited >= _window)
+            {
+                if (_bytes < _minimum && n > 0)
+                {
+                    Release();
+                    throw Timeout();
+                }
+                bool slow = _bytes < _slowBelow;
+                if (slow && !_slow && !guard.TryEnterSlow())
+                {
+                    throw Timeout();
+                }
+                if (!slow && _slow)
+                {
+                    guard.LeaveSlow();
+                }
+                _slow = slow;
+                _waited -= _window;
+                _bytes = 0;
+            }
             _bytes += n;
-            if (_waited < _window)
-            {
-                return;
-            }
-            if (_bytes < _minimum && n > 0)
-            {
-                Release();
-                throw Timeout();
-            }
-            bool slow = _bytes < _slowBelow;
-            if (slow && !_slow && !guard.TryEnterSlow())
-            {
-                throw Timeout();
-            }
-            if (!slow && _slow)
-            {
-                guard.LeaveSlow();
-            }
-            _slow = slow;
-            _waited = TimeSpan.Zero;
-            _bytes = 0;
         }
 
         private void Release()

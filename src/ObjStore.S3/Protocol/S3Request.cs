@@ -75,7 +75,7 @@ public sealed class S3Request
     /// bucket can be named so (S3 names have no underscore), so the answer is the truthful NoSuchBucket.
     /// </summary>
     public static string ClientBucket(string bucket) =>
-        bucket.StartsWith(Core.Naming.SystemBucketPrefix, StringComparison.Ordinal) ? throw new S3Exception(S3Error.NoSuchBucket) : bucket;
+        Core.Naming.IsSystemBucket(bucket) ? throw new S3Exception(S3Error.NoSuchBucket) : bucket;
 
     public static List<KeyValuePair<string, string>> ParseQuery(string rawQuery)
     {

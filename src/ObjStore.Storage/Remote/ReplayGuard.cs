@@ -6,8 +6,9 @@ namespace ObjStore.Storage.Remote;
 /// Refuses a signed node request seen before: an anti-replay window per sender, as IPsec keeps one per security
 /// association (RFC 4303, 3.4.3). Every nonce is <c>&lt;sender&gt;-&lt;counter&gt;</c> (<see cref="NonceSource"/>); per
 /// sender the guard keeps the highest counter seen and a bitmap of the <see cref="WindowSize"/> counters below it (a
-/// ring of ulongs, 128 KiB a sender for the default 2^20), so requests may arrive out of order as long as no counter
-/// arrives twice or falls out of the window. It also refuses requests dated before the guard was created, so a request
+/// ring of ulongs, 32 KiB a sender for the default 2^18: a gateway signing 20,000 requests a second may have one wait
+/// five seconds for a slot and still be inside it), so requests may arrive out of order as long as no counter arrives
+/// twice or falls out of the window. It also refuses requests dated before the guard was created, so a request
 /// captured before a node restarted cannot be replayed after it (the window is in memory), and keeps the
 /// <see cref="NodeAuth.MaxSkew"/> rule. Check requests only after their signature has been verified: the state it
 /// keeps is only ever changed by holders of the cluster secret.
@@ -15,13 +16,14 @@ namespace ObjStore.Storage.Remote;
 /// <remarks>
 /// A sender is forgotten <see cref="ForgetAfter"/> after its last request. That is safe because anything it signed
 /// then is outside the skew window: a request dated T is accepted only until T + skew, and T is at most skew after
-/// the time it was first seen. At most <see cref="MaxSenders"/> senders are tracked; a new one beyond that is refused
-/// until an old one has been forgotten.
+/// the time it was first seen. At most <see cref="MaxSenders"/> senders are tracked (1024 by default, 32 MiB at most;
+/// each process that signs is one, so the bound is restarts and nodes within <see cref="ForgetAfter"/>, and only
+/// holders of the secret create senders); a new one beyond that is refused until an old one has been forgotten.
 /// </remarks>
 public sealed class ReplayGuard
 {
-    public const int DefaultWindowBits = 20;
-    public const int DefaultMaxSenders = 64;
+    public const int DefaultWindowBits = 18;
+    public const int DefaultMaxSenders = 1024;
 
     private readonly TimeProvider _clock;
     private readonly int _windowBits;

@@ -19,10 +19,12 @@ internal static class AdminCommand
         string endpoint = (options.Get("endpoint") ?? Environment.GetEnvironmentVariable("OBJSTORE_ENDPOINT") ?? "http://127.0.0.1:9000").TrimEnd('/');
         string accessKey = options.Get("access-key") ?? Environment.GetEnvironmentVariable("OBJSTORE_ACCESS_KEY") ?? "objstore";
         string secretKey = options.Get("secret-key") ?? Environment.GetEnvironmentVariable("OBJSTORE_SECRET_KEY") ?? "objstore-dev-secret";
+        // The admin API checks signatures like S3 does, region included (the store's ObjStore:S3:Region).
+        string region = options.Get("region") ?? Environment.GetEnvironmentVariable("OBJSTORE_REGION") ?? "us-east-1";
         bool json = options.Flag("json");
         bool wait = options.Flag("wait");
         options.RejectUnknown();
-        using var admin = new AdminClient(endpoint, accessKey, secretKey);
+        using var admin = new AdminClient(endpoint, accessKey, secretKey, region);
         try
         {
             switch (verb)
@@ -91,10 +93,10 @@ internal static class AdminCommand
         return string.Join('\n', lines);
     }
 
-    private sealed class AdminClient(string endpoint, string accessKey, string secretKey) : IDisposable
+    private sealed class AdminClient(string endpoint, string accessKey, string secretKey, string region) : IDisposable
     {
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-        private readonly SigV4Signer _signer = new(accessKey, secretKey);
+        private readonly SigV4Signer _signer = new(accessKey, secretKey, region);
 
         public Task<T> GetAsync<T>(string path) => SendAsync<T>(HttpMethod.Get, path);
 
