@@ -112,6 +112,33 @@ public class SelfHealingTests
     }
 
     [Fact]
+    public async Task AnObjectBeyondRepairDoesNotStopTheHealOfTheOthers()
+    {
+        await using var server = await DevServer.StartAsync("4+2", settings: Fast);
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("mix");
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "a-lost", InputStream = new MemoryStream(RandomBytes(200_000, 1)) });
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "b-healable", InputStream = new MemoryStream(RandomBytes(200_000, 2)) });
+        string ShardFile(string key, int index)
+        {
+            var layout = server.Catalogue.GetObjectAsync("mix", key).GetAwaiter().GetResult()!.Parts[0].Layout;
+            return server.Stores.Single(st => st.Id == layout.Placement[index]).PathOf(Core.ShardId.For(layout.DataId, index));
+        }
+        foreach (int index in new[] { 0, 1, 2 })
+        {
+            File.Delete(ShardFile("a-lost", index)); // three of six: more than m, beyond repair
+        }
+        string healable = ShardFile("b-healable", 3);
+        File.Delete(healable);
+
+        var heal = await RunJobAsync(server, "heal", "mix");
+        Assert.Equal("succeeded", heal.State);
+        Assert.Contains("\"checkedLayouts\":2", heal.Result, StringComparison.Ordinal);
+        Assert.Contains("\"healed\":1", heal.Result, StringComparison.Ordinal);
+        Assert.True(File.Exists(healable));
+    }
+
+    [Fact]
     public async Task AWipedStoreIsRestoredToFullRedundancy()
     {
         await using var server = await DevServer.StartAsync("4+2", settings: Fast);

@@ -190,7 +190,17 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         {
             return false;
         }
-        await layer.HealAsync(data, [.. problems.Select(p => p.Index)], budget, ct);
+        try
+        {
+            await layer.HealAsync(data, [.. problems.Select(p => p.Index)], budget, ct);
+        }
+        catch (ReadQuorumException e)
+        {
+            // Fewer than k good shards: this object cannot be rebuilt now. The rest of the job goes on; scrub finds
+            // it again, and a node that comes back may bring enough shards for a later heal.
+            LogUnhealable(logger, data.Layout.DataId, data.Bucket, data.Key, e.Message);
+            return false;
+        }
         LogHealed(logger, data.Layout.DataId, data.Bucket, data.Key, string.Join(", ", problems.Select(p => $"{p.Index}@{p.StoreId}: {p.Problem}")));
         return true;
     }
@@ -259,6 +269,9 @@ public sealed partial class JobWorker(ErasureObjectLayer layer, Catalogue catalo
         int slash = target.IndexOf('/');
         return slash < 0 ? (target, "") : (target[..slash], target[(slash + 1)..]);
     }
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "Cannot heal {DataId} ({Bucket}/{Key}): {Reason}")]
+    private static partial void LogUnhealable(ILogger logger, string dataId, string bucket, string key, string reason);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Job {Id} ({Kind} {Target}) started, attempt {Attempt}")]
     private static partial void LogJobStarted(ILogger logger, long id, string kind, string target, int attempt);
