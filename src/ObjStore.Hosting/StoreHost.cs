@@ -59,100 +59,99 @@ public static partial class StoreHost
 
         string dataDir = Path.GetFullPath(options.DataDir);
         var folderLock = DataFolderLock.Acquire(dataDir);
-        int storeCount;
         try
         {
-            storeCount = mode != StoreMode.Dev ? 0 : DataFolderLayout.Check(dataDir, $"{layerOptions.DataShards}+{layerOptions.ParityShards}",
+            int storeCount = mode != StoreMode.Dev ? 0 : DataFolderLayout.Check(dataDir, $"{layerOptions.DataShards}+{layerOptions.ParityShards}",
                 options.Stores ?? layerOptions.DataShards + layerOptions.ParityShards);
             layerOptions.ShardDigestKey = mode == StoreMode.Gateway
                 ? ShardDigest.KeyFromClusterSecret(options.ClusterSecret!)
                 : ShardDigest.LoadOrCreateKeyFile(Path.Combine(dataDir, ShardDigest.KeyFileName));
+            var s3Options = options.S3;
+            s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
+
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton(_ => new Catalogue(options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db")));
+            builder.Services.AddSingleton(layerOptions);
+            if (mode == StoreMode.Dev)
+            {
+                var stores = Enumerable.Range(0, storeCount)
+                    .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
+                    .ToList();
+                builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
+                builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(stores);
+                builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. stores.Select(s => new PlacementNode(s.Id, s.Id))]);
+            }
+            else
+            {
+                var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval, CaFile = options.NodeCaFile };
+                var http = RemoteShardStore.CreateHttpClient(nodeOptions);
+                builder.Services.AddSingleton<IReadOnlyList<RemoteShardStore>>(sp => [.. options.Nodes.Select(n => new RemoteShardStore(
+                    n.Id, new Uri(n.Url), options.ClusterSecret!, http, nodeOptions,
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node." + n.Id), sp.GetRequiredService<TimeProvider>()))]);
+                builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(sp => sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>());
+                builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. options.Nodes.Select(n => new PlacementNode(n.Id, n.Domain ?? n.Id, n.Weight))]);
+            }
+            builder.Services.AddSingleton(sp => new ErasureObjectLayer(
+                sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions,
+                sp.GetRequiredService<ILogger<ErasureObjectLayer>>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+            builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
+            builder.Services.AddSingleton(s3Options);
+            builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
+            builder.Services.AddSingleton<S3Handler>();
+            builder.Services.AddSingleton(sp => new AdminApi(
+                sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
+
+            // Held until the host stops, or is disposed without having started (an offline restore's probe host).
+            builder.Services.AddSingleton(_ => folderLock);
+            var app = builder.Build();
+            _ = app.Services.GetRequiredService<DataFolderLock>();
+            app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
+            var handler = app.Services.GetRequiredService<S3Handler>();
+            var objects = app.Services.GetRequiredService<IObjectLayer>();
+            var admin = app.Services.GetRequiredService<AdminApi>();
+            var clusterJobs = mode == StoreMode.Gateway
+                ? new ClusterJobsApi(app.Services.GetRequiredService<Catalogue>(), options.Maintenance, options.ClusterSecret!,
+                    app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
+                : null;
+            // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket.
+            app.Run(context =>
+                context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal) ? HealthAsync(context, objects)
+                : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
+                : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
+                : handler.HandleAsync(context));
+
+            app.Lifetime.ApplicationStarted.Register(() =>
+            {
+                var layer = app.Services.GetRequiredService<ErasureObjectLayer>();
+                var stopping = app.Lifetime.ApplicationStopping;
+                if (mode == StoreMode.Gateway)
+                {
+                    foreach (var node in app.Services.GetRequiredService<IReadOnlyList<RemoteShardStore>>())
+                    {
+                        _ = Task.Run(() => node.MonitorAsync(stopping));
+                    }
+                }
+                layer.RefreshStoreStatesAsync().GetAwaiter().GetResult(); // before the first PUT picks stores
+                _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
+                _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
+                var catalogue = app.Services.GetRequiredService<Catalogue>();
+                var worker = new JobWorker(layer, catalogue, options.Maintenance, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<JobWorker>(),
+                    $"{Environment.MachineName}:{Environment.ProcessId}");
+                _ = Task.Run(() => worker.RunAsync(stopping));
+                var stores = app.Services.GetRequiredService<IReadOnlyList<IShardStore>>();
+                _ = Task.Run(() => MaintenanceScheduler.RunAsync(catalogue, options.Maintenance, [.. stores.Select(s => s.Id)], TimeProvider.System, stopping));
+                _ = Task.Run(() => StoreInstanceWatch.RunAsync(stores, catalogue, options.NodeProbeInterval, app.Logger, stopping));
+            });
+            return app;
         }
         catch
         {
-            folderLock.Dispose();
+            folderLock.Dispose(); // a start that fails leaves the folder free for the next attempt
             throw;
         }
-        var s3Options = options.S3;
-        s3Options.Credentials.TryAdd(options.AccessKey, options.SecretKey);
-
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => new Catalogue(options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db")));
-        builder.Services.AddSingleton(layerOptions);
-        if (mode == StoreMode.Dev)
-        {
-            var stores = Enumerable.Range(0, storeCount)
-                .Select(i => new LocalShardStore($"store-{i:D2}", Path.Combine(dataDir, $"store-{i:D2}")))
-                .ToList();
-            builder.Services.AddSingleton<IReadOnlyList<LocalShardStore>>(stores);
-            builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(stores);
-            builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. stores.Select(s => new PlacementNode(s.Id, s.Id))]);
-        }
-        else
-        {
-            var nodeOptions = new RemoteNodeOptions { RequestTimeout = options.NodeRequestTimeout, ProbeInterval = options.NodeProbeInterval, CaFile = options.NodeCaFile };
-            var http = RemoteShardStore.CreateHttpClient(nodeOptions);
-            builder.Services.AddSingleton<IReadOnlyList<RemoteShardStore>>(sp => [.. options.Nodes.Select(n => new RemoteShardStore(
-                n.Id, new Uri(n.Url), options.ClusterSecret!, http, nodeOptions,
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node." + n.Id), sp.GetRequiredService<TimeProvider>()))]);
-            builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(sp => sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>());
-            builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. options.Nodes.Select(n => new PlacementNode(n.Id, n.Domain ?? n.Id, n.Weight))]);
-        }
-        builder.Services.AddSingleton(sp => new ErasureObjectLayer(
-            sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions,
-            sp.GetRequiredService<ILogger<ErasureObjectLayer>>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
-        builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
-        builder.Services.AddSingleton(s3Options);
-        builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
-        builder.Services.AddSingleton<S3Handler>();
-        builder.Services.AddSingleton(sp => new AdminApi(
-            sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
-
-        // Held until the host stops, or is disposed without having started (an offline restore's probe host).
-        builder.Services.AddSingleton(_ => folderLock);
-        var app = builder.Build();
-        _ = app.Services.GetRequiredService<DataFolderLock>();
-        app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
-        var handler = app.Services.GetRequiredService<S3Handler>();
-        var objects = app.Services.GetRequiredService<IObjectLayer>();
-        var admin = app.Services.GetRequiredService<AdminApi>();
-        var clusterJobs = mode == StoreMode.Gateway
-            ? new ClusterJobsApi(app.Services.GetRequiredService<Catalogue>(), options.Maintenance, options.ClusterSecret!,
-                app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
-            : null;
-        // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket.
-        app.Run(context =>
-            context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal) ? HealthAsync(context, objects)
-            : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
-            : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
-            : handler.HandleAsync(context));
-
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var layer = app.Services.GetRequiredService<ErasureObjectLayer>();
-            var stopping = app.Lifetime.ApplicationStopping;
-            if (mode == StoreMode.Gateway)
-            {
-                foreach (var node in app.Services.GetRequiredService<IReadOnlyList<RemoteShardStore>>())
-                {
-                    _ = Task.Run(() => node.MonitorAsync(stopping));
-                }
-            }
-            layer.RefreshStoreStatesAsync().GetAwaiter().GetResult(); // before the first PUT picks stores
-            _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
-            _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
-            var catalogue = app.Services.GetRequiredService<Catalogue>();
-            var worker = new JobWorker(layer, catalogue, options.Maintenance, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<JobWorker>(),
-                $"{Environment.MachineName}:{Environment.ProcessId}");
-            _ = Task.Run(() => worker.RunAsync(stopping));
-            var stores = app.Services.GetRequiredService<IReadOnlyList<IShardStore>>();
-            _ = Task.Run(() => MaintenanceScheduler.RunAsync(catalogue, options.Maintenance, [.. stores.Select(s => s.Id)], TimeProvider.System, stopping));
-            _ = Task.Run(() => StoreInstanceWatch.RunAsync(stores, catalogue, options.NodeProbeInterval, app.Logger, stopping));
-        });
-        return app;
     }
 
     private static async Task SweepAbandonedUploadsAsync(ErasureObjectLayer layer, TimeSpan interval, ILogger logger, CancellationToken stopping)

@@ -132,18 +132,30 @@ public static partial class NodeHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var folderLock = DataFolderLock.Acquire(options.DataDir);
-        var store = new LocalShardStore(options.NodeId, options.DataDir);
-        builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(_ => folderLock);
-        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
-        var app = builder.Build();
-        _ = app.Services.GetRequiredService<DataFolderLock>(); // released when the node is disposed
-        app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
+        LocalShardStore store;
+        WebApplication app;
+        ShardReadServer? reads;
         var key = NodeAuth.Key(options.ClusterSecret);
         var guard = new ReplayGuard();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
-        // sendfile cannot encrypt: with TLS every byte goes through Kestrel, and no read port is advertised.
-        var reads = options.Tls ? null : new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
+        ILogger logger;
+        try
+        {
+            store = new LocalShardStore(options.NodeId, options.DataDir);
+            builder.Services.AddSingleton(store);
+            builder.Services.AddSingleton(_ => folderLock);
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+            app = builder.Build();
+            _ = app.Services.GetRequiredService<DataFolderLock>(); // released when the node is disposed
+            logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
+            // sendfile cannot encrypt: with TLS every byte goes through Kestrel, and no read port is advertised.
+            reads = options.Tls ? null : new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
+        }
+        catch
+        {
+            folderLock.Dispose(); // a start that fails leaves the folder free for the next attempt
+            throw;
+        }
+        app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
         if (reads is not null)
         {
             app.Lifetime.ApplicationStopping.Register(() => reads.DisposeAsync().AsTask().GetAwaiter().GetResult());

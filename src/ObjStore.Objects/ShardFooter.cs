@@ -48,7 +48,8 @@ public sealed record ShardFooter
     public int? PartNumber { get; init; }
 
     /// <summary>
-    /// Format 2: HMAC-SHA256 of this shard's data section keyed by the shard key (<see cref="ShardDigest"/>), hex;
+    /// Format 2: the keyed digest of this shard's data section (<see cref="ShardDigest"/>: AES-GMAC per stripe, HMAC
+    /// of the tags), hex;
     /// set by each writer at commit (it differs per shard).
     /// </summary>
     [JsonPropertyName("digest")]

@@ -14,6 +14,12 @@ public sealed class DataFolderInUseException(string message, Exception? inner = 
 public sealed class DataFolderLock : IDisposable
 {
     public const string FileName = ".lock";
+
+    /// <summary>What Windows reports when another process holds the lock (ERROR_SHARING_VIOLATION).</summary>
+    private const int SharingViolation = 32;
+
+    /// <summary>EWOULDBLOCK from flock(LOCK_NB), which .NET reports on Unix.</summary>
+    private const int WouldBlock = 11;
     private readonly FileStream _file;
 
     private DataFolderLock(FileStream file) => _file = file;
@@ -27,7 +33,7 @@ public sealed class DataFolderLock : IDisposable
         {
             file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        catch (IOException e) when ((e.HResult & 0xFFFF) is SharingViolation or WouldBlock)
         {
             string owner = TryReadOwner(path);
             throw new DataFolderInUseException(
