@@ -71,7 +71,8 @@ public sealed partial class S3Handler(
         S3Operation.ListParts => ListPartsAsync(call, ct),
         S3Operation.ListMultipartUploads => ListMultipartUploadsAsync(call, ct),
         S3Operation.MethodNotAllowed => throw new S3Exception(S3Error.MethodNotAllowed),
-        _ => throw new S3Exception(S3Error.NotImplemented, $"{operation} is not implemented."),
+        _ => throw new S3Exception(S3Error.NotImplemented, $"{operation} is not implemented."), // named after AWS's API
+
     };
 
     private sealed record Call(HttpContext Context, S3Request Request, AuthContext Auth)

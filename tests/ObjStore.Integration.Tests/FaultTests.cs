@@ -143,6 +143,21 @@ public class FaultTests
         Assert.True(response.Status is >= 400 and < 500 or 501, $"{response.Status}: {response.Body}");
     }
 
+    [Theory]
+    [InlineData("GET", "/bad?versioning", "GetBucketVersioning")]
+    [InlineData("PUT", "/bad?policy", "PutBucketPolicy")]
+    [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
+    [InlineData("PUT", "/bad/key?tagging", "PutObjectTagging")]
+    public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("bad");
+        var response = await RawS3.SendAsync(server, method, target, "");
+        Assert.Equal(501, response.Status);
+        Assert.Contains($"<Message>{operation} is not implemented.</Message>", response.Body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task InvalidContentMd5IsInvalidDigest()
     {
