@@ -380,8 +380,8 @@ public class SecurityHardeningTests
         {
             MinBytesPerSecond = 1, Window = TimeSpan.FromSeconds(1), SlowBytesPerSecond = 1 << 30, MaxSlowUploads = 1,
         }, TimeProvider.System);
-        var first = guard.Wrap(new TricklingStream());
-        var second = guard.Wrap(new TricklingStream());
+        var first = guard.Wrap(new TricklingStream(), "192.0.2.1");
+        var second = guard.Wrap(new TricklingStream(), "192.0.2.2");
         var buffer = new byte[16];
         // Reads of the first until its first window ends: it is slow, and takes the one slot.
         for (int i = 0; i < 30 && guard.SlowUploads == 0; i++)
@@ -399,6 +399,31 @@ public class SecurityHardeningTests
         Assert.Equal("RequestTimeout", refused.Error.Code);
         await first.DisposeAsync();
         Assert.Equal(0, guard.SlowUploads);
+    }
+
+    [Fact]
+    public async Task OneClientCannotTakeEverySlowUploadSlot()
+    {
+        var guard = new UploadRateGuard(new UploadRateOptions
+        {
+            MinBytesPerSecond = 1, Window = TimeSpan.FromSeconds(1), SlowBytesPerSecond = 1 << 30, MaxSlowUploads = 10, MaxSlowUploadsPerClient = 1,
+        }, TimeProvider.System);
+        var buffer = new byte[16];
+        async Task ReadWindowsAsync(Stream body)
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                _ = await body.ReadAsync(buffer);
+            }
+        }
+        var attacker = guard.Wrap(new TricklingStream(), "198.51.100.7");
+        var again = guard.Wrap(new TricklingStream(), "198.51.100.7");
+        var someoneElse = guard.Wrap(new TricklingStream(), "203.0.113.9");
+        await ReadWindowsAsync(attacker);
+        var refused = await Assert.ThrowsAsync<S3.S3Exception>(() => ReadWindowsAsync(again));
+        Assert.Equal("RequestTimeout", refused.Error.Code);
+        await ReadWindowsAsync(someoneElse); // another address still gets a slot
+        Assert.Equal(2, guard.SlowUploads);
     }
 
     /// <summary>Ten bytes every 100 ms, forever.</summary>

@@ -14,13 +14,17 @@ public sealed class UploadRateOptions
 
     /// <summary>Slow bodies allowed at once, server-wide; one more is refused.</summary>
     public int MaxSlowUploads { get; set; } = 64;
+
+    /// <summary>Slow bodies allowed at once from one client address, so a few clients cannot take every slot.</summary>
+    public int MaxSlowUploadsPerClient { get; set; } = 8;
 }
 
 /// <summary>
 /// Enforces <see cref="UploadRateOptions"/> on request bodies. Kestrel's own minimum rate is an average since the
 /// body began, so a client that sends a megabyte and then a byte every few seconds stays within it for over an hour
 /// while it holds stripe buffers and a connection. Here every window of waiting must meet the minimum, so such a
-/// body fails within two windows, and bodies that meet the minimum but crawl are capped in number. Time the store
+/// body fails within two windows, and bodies that meet the minimum but crawl are capped in number, server-wide and
+/// per client address. Time the store
 /// spends not reading (backpressure from a slow disk or node) is not counted against the client. Either failure is
 /// S3's RequestTimeout.
 /// </summary>
@@ -28,28 +32,58 @@ public sealed class UploadRateGuard(UploadRateOptions options, TimeProvider cloc
 {
     private readonly UploadRateOptions _options = options;
     private readonly TimeProvider _clock = clock;
+    private readonly Dictionary<string, int> _slowByClient = new(StringComparer.Ordinal);
     private int _slow;
 
-    public int SlowUploads => Volatile.Read(ref _slow);
-
-    public Stream Wrap(Stream body) => _options.MinBytesPerSecond <= 0 ? body : new RateCheckedStream(body, this);
-
-    private bool TryEnterSlow()
+    public int SlowUploads
     {
-        if (Interlocked.Increment(ref _slow) <= _options.MaxSlowUploads)
+        get
         {
-            return true;
+            lock (_slowByClient)
+            {
+                return _slow;
+            }
         }
-        Interlocked.Decrement(ref _slow);
-        return false;
     }
 
-    private void LeaveSlow() => Interlocked.Decrement(ref _slow);
+    /// <summary>The body of a request from <paramref name="client"/> (its address), rate-checked.</summary>
+    public Stream Wrap(Stream body, string client) => _options.MinBytesPerSecond <= 0 ? body : new RateCheckedStream(body, this, client);
+
+    private bool TryEnterSlow(string client)
+    {
+        lock (_slowByClient)
+        {
+            int mine = _slowByClient.GetValueOrDefault(client);
+            if (_slow >= _options.MaxSlowUploads || mine >= _options.MaxSlowUploadsPerClient)
+            {
+                return false;
+            }
+            _slow++;
+            _slowByClient[client] = mine + 1;
+            return true;
+        }
+    }
+
+    private void LeaveSlow(string client)
+    {
+        lock (_slowByClient)
+        {
+            _slow--;
+            if (_slowByClient.TryGetValue(client, out int mine) && mine > 1)
+            {
+                _slowByClient[client] = mine - 1;
+            }
+            else
+            {
+                _slowByClient.Remove(client);
+            }
+        }
+    }
 
     private static S3Exception Timeout() =>
         new(S3Error.RequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.");
 
-    private sealed class RateCheckedStream(Stream inner, UploadRateGuard guard) : ReadOnlyBodyStream
+    private sealed class RateCheckedStream(Stream inner, UploadRateGuard guard, string client) : ReadOnlyBodyStream
     {
         private readonly TimeSpan _window = guard._options.Window;
         private readonly double _minimum = guard._options.MinBytesPerSecond * guard._options.Window.TotalSeconds;
@@ -109,13 +143,13 @@ public sealed class UploadRateGuard(UploadRateOptions options, TimeProvider cloc
                     throw Timeout();
                 }
                 bool slow = _bytes < _slowBelow;
-                if (slow && !_slow && !guard.TryEnterSlow())
+                if (slow && !_slow && !guard.TryEnterSlow(client))
                 {
                     throw Timeout();
                 }
                 if (!slow && _slow)
                 {
-                    guard.LeaveSlow();
+                    guard.LeaveSlow(client);
                 }
                 _slow = slow;
                 _waited -= _window;
@@ -129,7 +163,7 @@ public sealed class UploadRateGuard(UploadRateOptions options, TimeProvider cloc
             if (_slow)
             {
                 _slow = false;
-                guard.LeaveSlow();
+                guard.LeaveSlow(client);
             }
         }
 
