@@ -116,7 +116,7 @@ public sealed partial class S3Handler
     private Stream OpenBody(Call call)
     {
         string mode = call.Auth.PayloadHash;
-        var raw = uploads.Wrap(call.Http.Body, call.Context.Connection.RemoteIpAddress?.ToString() ?? "");
+        var raw = _uploads.Wrap(call.Http.Body, call.Context.Connection.RemoteIpAddress?.ToString() ?? "");
         if (!ReferenceEquals(raw, call.Http.Body))
         {
             call.Response.RegisterForDispose(raw); // releases its slow-upload slot however the request ends

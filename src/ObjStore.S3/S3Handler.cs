@@ -17,7 +17,7 @@ namespace ObjStore.S3;
 public sealed partial class S3Handler(
     IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
 {
-    private readonly UploadRateGuard uploads = new(options.Uploads, clock);
+    private readonly UploadRateGuard _uploads = new(options.Uploads, clock);
 
     private const int MaxXmlBody = 2 << 20;
     private const int MaxUserMetadataBytes = 2048;
@@ -72,7 +72,6 @@ public sealed partial class S3Handler(
         S3Operation.ListMultipartUploads => ListMultipartUploadsAsync(call, ct),
         S3Operation.MethodNotAllowed => throw new S3Exception(S3Error.MethodNotAllowed),
         _ => throw new S3Exception(S3Error.NotImplemented, $"{operation} is not implemented."), // named after AWS's API
-
     };
 
     private sealed record Call(HttpContext Context, S3Request Request, AuthContext Auth)
