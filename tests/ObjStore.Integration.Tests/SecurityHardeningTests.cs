@@ -458,7 +458,7 @@ public class SecurityHardeningTests
     // ---- space and data folders --------------------------------------------------------------------------------
 
     [Fact]
-    public async Task AFullStoreAnswers507AndNotReadyWhileDeletesStillWork()
+    public async Task AFullStoreAnswers507AndIsNotWritableWhileDeletesStillWork()
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-full-").FullName;
         var before = await DevServer.StartAsync("2+1", dataDir, new Dictionary<string, string?> { ["ReserveBytes"] = "0" });
