@@ -40,6 +40,9 @@ public sealed record ShardFooter
     public Dictionary<string, string> Headers { get; init; } = [];
     public Dictionary<string, string> UserMetadata { get; init; } = [];
     public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
+
+    /// <summary>The object's storage class, so a catalogue rebuilt from footers keeps it (absent in older footers: STANDARD).</summary>
+    public string StorageClass { get; init; } = "STANDARD";
     public string? Checksum { get; init; }
     public required DateTimeOffset Created { get; init; }
 
@@ -75,6 +78,7 @@ public sealed record ShardFooter
             UserMetadata = new(info.UserMetadata),
             ChecksumAlgorithm = info.ChecksumAlgorithm,
             Checksum = info.Checksum,
+            StorageClass = info.StorageClass,
             Created = info.LastModified,
         };
     }
@@ -96,6 +100,7 @@ public sealed record ShardFooter
         UserMetadata = new(upload.UserMetadata),
         ChecksumAlgorithm = upload.ChecksumAlgorithm,
         Checksum = checksum,
+        StorageClass = upload.StorageClass,
         Created = created,
         UploadId = upload.UploadId,
         PartNumber = partNumber,

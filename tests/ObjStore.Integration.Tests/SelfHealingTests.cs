@@ -231,6 +231,8 @@ public class SelfHealingTests
             put.Metadata["colour"] = "blue";
             await s3.PutObjectAsync(put);
             objects["dir/with meta"] = "metadata matters"u8.ToArray();
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "cold", ContentBody = "archived", StorageClass = S3StorageClass.Glacier });
+            objects["cold"] = "archived"u8.ToArray();
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "a", ContentBody = "overwritten" }); // the newest version wins
             objects["a"] = "overwritten"u8.ToArray();
             string id = (await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "lost", Key = "multi", ContentType = "video/x-parts" })).UploadId;
@@ -274,6 +276,7 @@ public class SelfHealingTests
         var meta = await again.GetObjectMetadataAsync("lost", "dir/with meta");
         Assert.Equal("text/x-kept", meta.Headers.ContentType);
         Assert.Equal("blue", meta.Metadata["colour"]);
+        Assert.Equal(S3StorageClass.Glacier, (await again.GetObjectMetadataAsync("lost", "cold")).StorageClass);
         var multi = await again.GetObjectMetadataAsync("lost", "multi");
         Assert.Equal(multipartETag, multi.ETag);
         Assert.Equal("video/x-parts", multi.Headers.ContentType);
