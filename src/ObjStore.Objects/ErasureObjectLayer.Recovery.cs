@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using ObjStore.Core;
-using ObjStore.Erasure;
 
 namespace ObjStore.Objects;
 

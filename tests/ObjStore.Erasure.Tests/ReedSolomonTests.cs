@@ -1,4 +1,3 @@
-using ObjStore.Erasure;
 
 namespace ObjStore.Erasure.Tests;
 
