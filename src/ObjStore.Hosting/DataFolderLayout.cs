@@ -72,13 +72,18 @@ internal static class DataFolderLayout
             .Take(16);
         foreach (var file in shards)
         {
-            using var stream = File.OpenRead(file);
-            var tail = new byte[(int)Math.Min(stream.Length, Objects.ShardVerifier.FooterReadLimit)];
-            stream.Seek(-tail.Length, SeekOrigin.End);
-            stream.ReadExactly(tail);
-            if (Objects.ShardFooter.Parse(tail) is { } footer)
+            // Start-up, before anything else runs: reading a footer synchronously holds nothing up.
+            var reader = new Storage.LocalShardStore.LocalShardReader(File.OpenHandle(file));
+            try
             {
-                return new Layout($"{footer.DataShards}+{footer.ParityShards}", 0);
+                if (Objects.ShardVerifier.ReadFooterAtEndAsync(reader, reader.Length, CancellationToken.None).GetAwaiter().GetResult() is var (footer, _))
+                {
+                    return new Layout($"{footer.DataShards}+{footer.ParityShards}", 0);
+                }
+            }
+            finally
+            {
+                reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }
         return null;

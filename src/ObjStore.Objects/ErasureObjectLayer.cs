@@ -158,17 +158,8 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     {
         var stores = await Task.WhenAll(_stores.Values.Select(async s =>
         {
-            StoreHealth health;
-            try
-            {
-                health = await s.GetHealthAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
-            {
-                health = new StoreHealth(false, 0, 0);
-            }
-            bool full = health.Ready && _space.ReserveBytes > 0 && health.FreeBytes < _space.ReserveBytes;
-            return new StoreReadiness(s.Id, health.Ready, full, health.FreeBytes, health.TotalBytes);
+            var health = await StoreSpace.AskAsync(s, cancellationToken);
+            return new StoreReadiness(s.Id, health.Ready, _space.IsFull(health), health.FreeBytes, health.TotalBytes);
         }));
         int quorum = _options.EffectiveWriteQuorum;
         return new Readiness(stores.Count(s => s.Up) >= quorum, stores.Count(s => s.Up && !s.Full) >= quorum,

@@ -15,28 +15,44 @@ internal sealed class StoreSpace(IReadOnlyDictionary<string, IShardStore> stores
 
     private readonly Dictionary<string, Entry> _entries = stores.Keys.ToDictionary(id => id, _ => new Entry(), StringComparer.Ordinal);
 
-    public long ReserveBytes => reserveBytes;
+    private static readonly IReadOnlySet<string> None = new HashSet<string>();
 
-    /// <summary>Stores (of <paramref name="storeIds"/>) with less free space than the reserve.</summary>
+    /// <summary>A store that answers with less free space than the reserve.</summary>
+    public bool IsFull(StoreHealth health) => reserveBytes > 0 && health.Ready && health.FreeBytes < reserveBytes;
+
+    /// <summary>A store's health as it answers now; one that does not answer is not ready.</summary>
+    public static async Task<StoreHealth> AskAsync(IShardStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.GetHealthAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
+        {
+            return new StoreHealth(false, 0, 0);
+        }
+    }
+
+    /// <summary>Stores (of <paramref name="storeIds"/>) with less free space than the reserve, as of the last answers.</summary>
     public async Task<IReadOnlySet<string>> FullStoresAsync(IEnumerable<string> storeIds, CancellationToken cancellationToken)
     {
-        var full = new HashSet<string>(StringComparer.Ordinal);
         if (reserveBytes <= 0)
         {
-            return full;
+            return None;
         }
+        HashSet<string>? full = null; // every PUT asks: no allocation while no store is full
         foreach (var id in storeIds)
         {
-            if (await HealthAsync(id, cancellationToken) is { } health && health.Ready && health.FreeBytes < reserveBytes)
+            if (await HealthAsync(id, cancellationToken) is { } health && IsFull(health))
             {
-                full.Add(id);
+                (full ??= new HashSet<string>(StringComparer.Ordinal)).Add(id);
             }
         }
-        return full;
+        return full ?? None;
     }
 
     /// <summary>The last known health of a store (asked now if never asked, refreshed in the background if stale).</summary>
-    public async Task<StoreHealth?> HealthAsync(string storeId, CancellationToken cancellationToken)
+    private async Task<StoreHealth?> HealthAsync(string storeId, CancellationToken cancellationToken)
     {
         var entry = _entries[storeId];
         var known = entry.Health;
@@ -65,14 +81,7 @@ internal sealed class StoreSpace(IReadOnlyDictionary<string, IShardStore> stores
     private async Task RefreshAsync(string storeId, Entry entry, CancellationToken cancellationToken)
     {
         entry.AskedAt = clock.GetUtcNow();
-        try
-        {
-            entry.Health = await stores[storeId].GetHealthAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
-        {
-            entry.Health = new StoreHealth(false, 0, 0);
-        }
+        entry.Health = await AskAsync(stores[storeId], cancellationToken);
     }
 
     private sealed class Entry
