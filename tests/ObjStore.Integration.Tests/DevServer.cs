@@ -1,8 +1,6 @@
 using Amazon.Runtime;
 using Amazon.S3;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ObjStore.Hosting;
 using ObjStore.Metadata;
@@ -19,7 +17,7 @@ public sealed class DevServer : IAsyncDisposable
     {
         _app = app;
         DataDir = dataDir;
-        Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Url = TestHosts.Address(app).ToString().TrimEnd('/');
     }
 
     public string Url { get; }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ObjStore.Core;
@@ -23,7 +21,7 @@ public sealed class NodeReplayTests : IAsyncLifetime
     private readonly List<(WebApplication App, string Dir)> _nodes = [];
     private long _startedUnixMs;
 
-    private Uri Url(int node) => new(_nodes[node].App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    private Uri Url(int node) => TestHosts.Address(_nodes[node].App);
 
     private LocalShardStore Disk(int node) => _nodes[node].App.Services.GetRequiredService<LocalShardStore>();
 
@@ -43,9 +41,7 @@ public sealed class NodeReplayTests : IAsyncLifetime
     {
         foreach (var (app, dir) in _nodes)
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
+            await TestHosts.StopAndDeleteAsync(app, dir);
         }
     }
 

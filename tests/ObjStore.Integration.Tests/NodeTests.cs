@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ObjStore.Core;
 using ObjStore.Node;
@@ -23,14 +20,12 @@ public sealed class NodeTests : IAsyncLifetime
     {
         _node = NodeHost.Build(new NodeOptions { DataDir = _dir, Listen = "http://127.0.0.1:0", NodeId = "n1", ClusterSecret = Secret });
         await _node.StartAsync();
-        _url = new Uri(_node.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _url = TestHosts.Address(_node);
     }
 
     public async Task DisposeAsync()
     {
-        await _node.StopAsync();
-        await _node.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        await TestHosts.StopAndDeleteAsync(_node, _dir);
     }
 
     private RemoteShardStore Store(string secret = Secret)

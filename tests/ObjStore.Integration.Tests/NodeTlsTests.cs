@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ObjStore.Core;
@@ -64,14 +62,12 @@ public sealed class NodeTlsTests : IAsyncLifetime
             TlsKeyFile = keyFile,
         });
         await _node.StartAsync();
-        _url = new Uri(_node.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _url = TestHosts.Address(_node);
     }
 
     public async Task DisposeAsync()
     {
-        await _node.StopAsync();
-        await _node.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        await TestHosts.StopAndDeleteAsync(_node, _dir);
     }
 
     private RemoteShardStore Store(string? caFile)

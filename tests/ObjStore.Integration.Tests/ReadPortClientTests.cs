@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ObjStore.Core;
 using ObjStore.Node;
@@ -29,15 +27,13 @@ public sealed class ReadPortClientTests : IAsyncLifetime
     {
         _node = NodeHost.Build(new NodeOptions { DataDir = _dir, Listen = "http://127.0.0.1:0", NodeId = "n1", ClusterSecret = Secret });
         await _node.StartAsync();
-        var url = new Uri(_node.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var url = TestHosts.Address(_node);
         _readPort = await NodeTests.ReadPortOfAsync(url, Secret);
     }
 
     public async Task DisposeAsync()
     {
-        await _node.StopAsync();
-        await _node.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        await TestHosts.StopAndDeleteAsync(_node, _dir);
     }
 
     private async Task<(string Id, byte[] Data)> PutShardAsync(int size)
