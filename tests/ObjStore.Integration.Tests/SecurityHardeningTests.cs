@@ -134,18 +134,32 @@ public class SecurityHardeningTests
 
     // ---- connections -------------------------------------------------------------------------------------------
 
-    /// <summary>Sends one request's head on a raw socket and reads the response head.</summary>
-    private static async Task<string> SendHeadAsync(NetworkStream stream, string method, string target, DevServer server,
-        IEnumerable<KeyValuePair<string, string>> extra, IEnumerable<KeyValuePair<string, string>>? signed = null)
+    private static async Task<TcpClient> ConnectAsync(DevServer server)
     {
         var uri = new Uri(server.Url);
-        var head = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: {uri.Authority}\r\n");
+        var client = new TcpClient();
+        await client.ConnectAsync(uri.Host, uri.Port);
+        return client;
+    }
+
+    /// <summary>Writes one signed request's head (and nothing of its body) on a raw socket.</summary>
+    private static async Task WriteHeadAsync(NetworkStream stream, string method, string target, DevServer server,
+        IEnumerable<KeyValuePair<string, string>> extra, IEnumerable<KeyValuePair<string, string>>? signed = null)
+    {
+        var head = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: {new Uri(server.Url).Authority}\r\n");
         foreach (var (name, value) in RawS3.SignHeaders(server, method, target, signed).Concat(extra))
         {
             head.Append(name).Append(": ").Append(value).Append("\r\n");
         }
         head.Append("\r\n");
         await stream.WriteAsync(Encoding.UTF8.GetBytes(head.ToString()));
+    }
+
+    /// <summary>Sends one request's head on a raw socket and reads the response.</summary>
+    private static async Task<string> SendHeadAsync(NetworkStream stream, string method, string target, DevServer server,
+        IEnumerable<KeyValuePair<string, string>> extra, IEnumerable<KeyValuePair<string, string>>? signed = null)
+    {
+        await WriteHeadAsync(stream, method, target, server, extra, signed);
         return await ReadResponseAsync(stream);
     }
 
@@ -180,9 +194,7 @@ public class SecurityHardeningTests
     public async Task AnErrorSentBeforeTheBodyWasReadClosesTheConnection()
     {
         await using var server = await StartWithObjectAsync();
-        var uri = new Uri(server.Url);
-        using var client = new TcpClient();
-        await client.ConnectAsync(uri.Host, uri.Port);
+        using var client = await ConnectAsync(server);
         var stream = client.GetStream();
         // The bucket does not exist: refused before a byte of the announced body is read, which the client (as
         // boto3 does after Expect: 100-continue) then never sends.
@@ -223,9 +235,7 @@ public class SecurityHardeningTests
     public async Task AnEmptyPutWithExpectContinueClosesItsConnection()
     {
         await using var server = await StartWithObjectAsync();
-        var uri = new Uri(server.Url);
-        using var client = new TcpClient();
-        await client.ConnectAsync(uri.Host, uri.Port);
+        using var client = await ConnectAsync(server);
         var stream = client.GetStream();
         string response = await SendHeadAsync(stream, "PUT", "/mine/empty", server, [H("Content-Length", "0"), H("Expect", "100-continue")]);
         Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
@@ -240,9 +250,7 @@ public class SecurityHardeningTests
     public async Task AMalformedContentLengthIsRefused(string length)
     {
         await using var server = await StartWithObjectAsync();
-        var uri = new Uri(server.Url);
-        using var client = new TcpClient();
-        await client.ConnectAsync(uri.Host, uri.Port);
+        using var client = await ConnectAsync(server);
         var stream = client.GetStream();
         string response = await SendHeadAsync(stream, "PUT", "/mine/k", server, [H("Content-Length", length)]);
         Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
@@ -342,16 +350,9 @@ public class SecurityHardeningTests
             ["S3:Uploads:MinBytesPerSecond"] = "1000",
             ["S3:Uploads:Window"] = "00:00:01",
         });
-        var uri = new Uri(server.Url);
-        using var client = new TcpClient();
-        await client.ConnectAsync(uri.Host, uri.Port);
+        using var client = await ConnectAsync(server);
         var stream = client.GetStream();
-        var head = new StringBuilder($"PUT /mine/slow HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Length: 1000000\r\n");
-        foreach (var (name, value) in RawS3.SignHeaders(server, "PUT", "/mine/slow"))
-        {
-            head.Append(name).Append(": ").Append(value).Append("\r\n");
-        }
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Append("\r\n").ToString()));
+        await WriteHeadAsync(stream, "PUT", "/mine/slow", server, [H("Content-Length", "1000000")]);
         await stream.WriteAsync(new byte[64 * 1024]); // a fast start, far above the minimum
         var responseTask = ReadResponseAsync(stream);
         for (int i = 0; i < 100 && !responseTask.IsCompleted; i++)
