@@ -90,13 +90,13 @@ public sealed partial class S3Handler
         }
         if (metadataBytes > MaxUserMetadataBytes)
         {
-            throw new S3Exception(S3Error.InvalidArgument with { Code = "MetadataTooLarge" },
+            throw new S3Exception(S3Error.MetadataTooLarge,
                 $"Your metadata headers exceed the maximum allowed metadata size ({MaxUserMetadataBytes} bytes).");
         }
         string storageClass = call.Http.Headers["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : "STANDARD";
         if (storageClass is not ("STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER" or "DEEP_ARCHIVE" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE"))
         {
-            throw new S3Exception(S3Error.InvalidArgument with { Code = "InvalidStorageClass" }, "The storage class you specified is not valid");
+            throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
         }
         return new PutObjectRequest
         {
@@ -260,7 +260,7 @@ public sealed partial class S3Handler
                 throw new S3Exception(S3Error.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
             }
             part = info.Parts.FirstOrDefault(p => p.Number == number)
-                ?? throw new S3Exception(S3Error.InvalidRange with { Code = "InvalidPartNumber" }, "The requested partnumber is not satisfiable");
+                ?? throw new S3Exception(S3Error.InvalidPartNumber, "The requested partnumber is not satisfiable");
         }
         CheckConditions(call.Http.Headers, info, "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", isRead: true);
 

@@ -105,7 +105,7 @@ public sealed partial class S3Handler(
             string? location = ChildValue(configuration, "LocationConstraint");
             if (!string.IsNullOrEmpty(location) && location != options.Region)
             {
-                throw new S3Exception(S3Error.InvalidArgument with { Code = "InvalidLocationConstraint" },
+                throw new S3Exception(S3Error.InvalidLocationConstraint,
                     $"The specified location-constraint is not valid: this endpoint serves {options.Region}.");
             }
         }

@@ -36,7 +36,7 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
     {
         if (!authorization.StartsWith(SigV4.Algorithm + " ", StringComparison.Ordinal))
         {
-            throw new S3Exception(S3Error.InvalidRequest with { Code = "InvalidArgument" }, "Unsupported Authorization Type: use AWS4-HMAC-SHA256.");
+            throw new S3Exception(S3Error.InvalidArgument, "Unsupported Authorization Type: use AWS4-HMAC-SHA256.");
         }
         var parts = authorization[(SigV4.Algorithm.Length + 1)..]
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -68,15 +68,15 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
     private AuthContext FromQuery(HttpRequest request, string path, IReadOnlyList<KeyValuePair<string, string>> query)
     {
         string Get(string name) => query.FirstOrDefault(q => q.Key == name).Value
-            ?? throw new S3Exception(QueryParametersError, $"Query-string authentication requires {name}.");
+            ?? throw new S3Exception(S3Error.AuthorizationQueryParametersError, $"Query-string authentication requires {name}.");
         if (Get("X-Amz-Algorithm") != SigV4.Algorithm)
         {
-            throw new S3Exception(QueryParametersError, "X-Amz-Algorithm must be AWS4-HMAC-SHA256.");
+            throw new S3Exception(S3Error.AuthorizationQueryParametersError, "X-Amz-Algorithm must be AWS4-HMAC-SHA256.");
         }
         string amzDate = Get("X-Amz-Date");
         if (!int.TryParse(Get("X-Amz-Expires"), NumberStyles.None, CultureInfo.InvariantCulture, out int expires) || expires < 1 || expires > MaxPresignSeconds)
         {
-            throw new S3Exception(QueryParametersError,
+            throw new S3Exception(S3Error.AuthorizationQueryParametersError,
                 "X-Amz-Expires must be a number of seconds from 1 to 604800 (7 days).");
         }
         var signedAt = ParseAmzDate(amzDate);
@@ -117,7 +117,7 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         {
             // AWS names the region it expected, in the message and in a <Region> element, so clients can re-sign.
             throw presigned
-                ? new S3Exception(QueryParametersError,
+                ? new S3Exception(S3Error.AuthorizationQueryParametersError,
                     $"Error parsing the X-Amz-Credential parameter; the region '{signedRegion}' is wrong; expecting '{region}'") { Details = [new("Region", region)] }
                 : new S3Exception(S3Error.AuthorizationHeaderMalformed,
                     $"The authorization header is malformed; the region '{signedRegion}' is wrong; expecting '{region}'") { Details = [new("Region", region)] };
@@ -149,8 +149,6 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         }
         return new AuthContext(accessKey, key, amzDate, scope, signature, payloadHash, presigned);
     }
-
-    private static readonly S3Error QueryParametersError = S3Error.AccessDenied with { Code = "AuthorizationQueryParametersError", Status = 400 };
 
     /// <summary>
     /// Every x-amz-* header the request carries must be signed, in header-signed and presigned requests alike: the
@@ -191,7 +189,7 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
     private static DateTimeOffset ParseAmzDate(string value) =>
         DateTimeOffset.TryParseExact(value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
             ? parsed
-            : throw new S3Exception(S3Error.AccessDenied with { Code = "AuthorizationHeaderMalformed", Status = 400 }, $"Invalid X-Amz-Date '{value}'.");
+            : throw new S3Exception(S3Error.AuthorizationHeaderMalformed, $"Invalid X-Amz-Date '{value}'.");
 
     private static string DateToAmz(string httpDate) =>
         DateTimeOffset.TryParse(httpDate, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)

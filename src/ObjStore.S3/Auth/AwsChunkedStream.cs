@@ -98,7 +98,7 @@ public sealed class AwsChunkedStream : ReadOnlyBodyStream
         string sizeText = semicolon < 0 ? line : line[..semicolon];
         if (!long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long size) || size < 0 || sizeText.Length > 16)
         {
-            throw new S3Exception(S3Error.IncompleteBody with { Code = "InvalidChunkSizeError" }, $"Invalid aws-chunked chunk size '{Truncate(line)}'.");
+            throw new S3Exception(S3Error.InvalidChunkSizeError, $"Invalid aws-chunked chunk size '{Truncate(line)}'.");
         }
         _chunkSignature = null;
         if (semicolon >= 0)
@@ -107,7 +107,7 @@ public sealed class AwsChunkedStream : ReadOnlyBodyStream
             string extension = line[(semicolon + 1)..];
             if (!extension.StartsWith(marker, StringComparison.Ordinal))
             {
-                throw new S3Exception(S3Error.IncompleteBody with { Code = "InvalidChunkSizeError" }, "Unknown aws-chunked chunk extension.");
+                throw new S3Exception(S3Error.InvalidChunkSizeError, "Unknown aws-chunked chunk extension.");
             }
             _chunkSignature = extension[marker.Length..];
         }
@@ -162,7 +162,7 @@ public sealed class AwsChunkedStream : ReadOnlyBodyStream
             int colon = line.IndexOf(':');
             if (colon <= 0)
             {
-                throw new S3Exception(S3Error.MalformedXML with { Code = "MalformedTrailerError", Message = "The request contained trailing data that was not well-formed." });
+                throw new S3Exception(S3Error.MalformedTrailerError, "The request contained trailing data that was not well-formed.");
             }
             string name = line[..colon].Trim().ToLowerInvariant();
             string value = line[(colon + 1)..].Trim();
@@ -193,7 +193,7 @@ public sealed class AwsChunkedStream : ReadOnlyBodyStream
     {
         if (await ReadLineAsync(cancellationToken) is { Length: > 0 })
         {
-            throw new S3Exception(S3Error.IncompleteBody with { Code = "InvalidChunkSizeError" }, "A chunk is longer than its declared size.");
+            throw new S3Exception(S3Error.InvalidChunkSizeError, "A chunk is longer than its declared size.");
         }
     }
 
@@ -212,7 +212,7 @@ public sealed class AwsChunkedStream : ReadOnlyBodyStream
             }
             if (_end - _start > MaxLineLength)
             {
-                throw new S3Exception(S3Error.IncompleteBody with { Code = "InvalidChunkSizeError" }, "An aws-chunked line is too long.");
+                throw new S3Exception(S3Error.InvalidChunkSizeError, "An aws-chunked line is too long.");
             }
             if (_start > 0)
             {

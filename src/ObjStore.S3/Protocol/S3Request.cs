@@ -134,7 +134,7 @@ public sealed class S3Request
         }
         catch (DecoderFallbackException)
         {
-            throw new S3Exception(S3Error.InvalidArgument with { Code = "InvalidURI" }, "The request URI is not valid UTF-8.");
+            throw new S3Exception(S3Error.InvalidURI, "The request URI is not valid UTF-8.");
         }
     }
 }
