@@ -1,11 +1,12 @@
-using System.Globalization;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
 using ObjStore.S3.Auth;
+using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
+using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3;
@@ -17,10 +18,7 @@ namespace ObjStore.S3;
 public sealed partial class S3Handler(
     IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
 {
-    private readonly UploadRateGuard _uploads = new(options.Uploads, clock);
-
-    private const int MaxXmlBody = 2 << 20;
-    private const int MaxUserMetadataBytes = 2048;
+    private readonly RequestBody _body = new(new UploadRateGuard(options.Uploads, clock));
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -74,14 +72,6 @@ public sealed partial class S3Handler(
         _ => throw new S3Exception(S3Error.NotImplemented, $"{operation} is not implemented."), // named after AWS's API
     };
 
-    private sealed record Call(HttpContext Context, S3Request Request, AuthContext Auth)
-    {
-        public HttpRequest Http => Context.Request;
-        public HttpResponse Response => Context.Response;
-        public string Bucket => Request.Bucket!;
-        public string Key => Request.Key!;
-    }
-
     // ---- buckets -------------------------------------------------------------------------------------------------
 
     private async Task ListBucketsAsync(Call call, CancellationToken ct)
@@ -94,7 +84,7 @@ public sealed partial class S3Handler(
 
     private async Task CreateBucketAsync(Call call, CancellationToken ct)
     {
-        var body = await ReadSmallBodyAsync(call, ct);
+        var body = await _body.ReadSmallAsync(call, ct);
         if (body.Length > 0)
         {
             var configuration = Parse(body);
@@ -141,20 +131,8 @@ public sealed partial class S3Handler(
         var q = call.Request;
         string prefix = q.QueryValue("prefix") ?? "";
         string? delimiter = q.QueryValue("delimiter") is { Length: > 0 } d ? d : null;
-        int maxKeys = 1000;
-        if (q.QueryValue("max-keys") is { } maxText
-            && (!int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out maxKeys)))
-        {
-            throw new S3Exception(S3Error.InvalidArgument, "Provided max-keys not an integer or within integer range");
-        }
-        maxKeys = Math.Min(maxKeys, 1000);
-        string? encoding = q.QueryValue("encoding-type");
-        if (encoding is not null && encoding != "url")
-        {
-            throw new S3Exception(S3Error.InvalidArgument, "Invalid Encoding Method specified in Request");
-        }
-        bool url = encoding == "url";
-        string Enc(string value) => url ? SigV4.UriEncode(value, encodeSlash: false) : value;
+        int maxKeys = Math.Min(q.QueryInt("max-keys", 1000), 1000);
+        var encoding = KeyEncoding.FromQuery(q);
 
         string? startAfter;
         string? continuation = q.QueryValue("continuation-token");
@@ -182,28 +160,28 @@ public sealed partial class S3Handler(
 
         bool fetchOwner = !v2 || q.QueryValue("fetch-owner") == "true";
         var contents = page.Objects.Select(o => El("Contents",
-            El("Key", Enc(o.Key)),
+            El("Key", encoding.Encode(o.Key)),
             El("LastModified", Timestamp(o.LastModified)),
             El("ETag", Quote(o.ETag)),
             El("Size", o.Size),
-            o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", ChecksumName(o.ChecksumAlgorithm)) : null,
+            o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
             El("StorageClass", o.StorageClass),
             fetchOwner ? Owner(call.Auth) : null));
-        var prefixes = page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", Enc(p))));
+        var prefixes = page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))));
 
         XElement result;
         if (v2)
         {
             result = El("ListBucketResult",
                 El("Name", call.Bucket),
-                El("Prefix", Enc(prefix)),
-                q.QueryValue("start-after") is { } sa ? El("StartAfter", Enc(sa)) : null,
+                El("Prefix", encoding.Encode(prefix)),
+                q.QueryValue("start-after") is { } sa ? El("StartAfter", encoding.Encode(sa)) : null,
                 continuation is not null ? El("ContinuationToken", continuation) : null,
                 page.IsTruncated ? El("NextContinuationToken", EncodeContinuationToken(page.NextMarker!)) : null,
                 El("KeyCount", page.Objects.Count + page.CommonPrefixes.Count),
                 El("MaxKeys", maxKeys),
-                delimiter is not null ? El("Delimiter", Enc(delimiter)) : null,
-                url ? El("EncodingType", "url") : null,
+                delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
+                encoding.Element(),
                 El("IsTruncated", page.IsTruncated ? "true" : "false"),
                 contents, prefixes);
         }
@@ -211,12 +189,12 @@ public sealed partial class S3Handler(
         {
             result = El("ListBucketResult",
                 El("Name", call.Bucket),
-                El("Prefix", Enc(prefix)),
-                El("Marker", Enc(startAfter ?? "")),
-                page.IsTruncated && delimiter is not null ? El("NextMarker", Enc(page.NextMarker!)) : null,
+                El("Prefix", encoding.Encode(prefix)),
+                El("Marker", encoding.Encode(startAfter ?? "")),
+                page.IsTruncated && delimiter is not null ? El("NextMarker", encoding.Encode(page.NextMarker!)) : null,
                 El("MaxKeys", maxKeys),
-                delimiter is not null ? El("Delimiter", Enc(delimiter)) : null,
-                url ? El("EncodingType", "url") : null,
+                delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
+                encoding.Element(),
                 El("IsTruncated", page.IsTruncated ? "true" : "false"),
                 contents, prefixes);
         }
@@ -247,7 +225,7 @@ public sealed partial class S3Handler(
 
     private async Task DeleteObjectsAsync(Call call, CancellationToken ct)
     {
-        var root = Parse(await ReadSmallBodyAsync(call, ct));
+        var root = Parse(await _body.ReadSmallAsync(call, ct));
         if (root.Name.LocalName != "Delete")
         {
             throw new S3Exception(S3Error.MalformedXML);
@@ -280,41 +258,6 @@ public sealed partial class S3Handler(
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
-
-    private static XElement Owner(AuthContext auth) =>
-        El("Owner", El("ID", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(auth.AccessKey)))), El("DisplayName", auth.AccessKey));
-
-    private static string Quote(string etag) => "\"" + etag + "\"";
-
-    private async Task<byte[]> ReadSmallBodyAsync(Call call, CancellationToken ct)
-    {
-        if (call.Http.ContentLength > MaxXmlBody)
-        {
-            throw new S3Exception(S3Error.MalformedXML, "The request body is too large.");
-        }
-        using var buffer = new MemoryStream();
-        var body = OpenBody(call);
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            buffer.Write(chunk, 0, n);
-            if (buffer.Length > MaxXmlBody)
-            {
-                throw new S3Exception(S3Error.MalformedXML, "The request body is too large.");
-            }
-        }
-        return buffer.ToArray();
-    }
-
-    private static async Task WriteXmlAsync(HttpResponse response, XElement root, int status = 200)
-    {
-        var bytes = Serialize(root);
-        response.StatusCode = status;
-        response.ContentType = "application/xml";
-        response.ContentLength = bytes.Length;
-        await response.Body.WriteAsync(bytes);
-    }
 
     private async Task WriteErrorAsync(HttpContext context, S3Failure failure, string resource, string requestId)
     {

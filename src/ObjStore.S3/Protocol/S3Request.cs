@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -25,6 +26,18 @@ public sealed class S3Request
     public string? Key { get; }
 
     public string? QueryValue(string name) => Query.FirstOrDefault(q => q.Key == name).Value;
+
+    /// <summary>A query parameter that, when given, must be a non-negative integer (max-keys, max-parts, ...).</summary>
+    public int QueryInt(string name, int fallback) =>
+        QueryValue(name) is not { } value ? fallback
+        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed
+        : throw new S3Exception(S3Error.InvalidArgument, $"Provided {name} not an integer or within integer range");
+
+    /// <summary>The partNumber query parameter, which must be 1 to 10,000.</summary>
+    public int PartNumber() =>
+        int.TryParse(QueryValue("partNumber"), NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number is >= 1 and <= 10_000
+            ? number
+            : throw new S3Exception(S3Error.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
 
     public static S3Request Parse(HttpContext context, IReadOnlyList<string> domains)
     {

@@ -15,8 +15,6 @@ public static class Xml
     public static string Timestamp(DateTimeOffset value) =>
         value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    public static string HttpDate(DateTimeOffset value) => value.UtcDateTime.ToString("R", CultureInfo.InvariantCulture);
-
     /// <summary>
     /// Writes a response document. Any string can be written, always: keys may hold characters XML 1.0 cannot carry
     /// as text (U+0000-U+001F but tab, LF and CR; U+FFFE, U+FFFF), and like S3 they go out as character references

@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Http;
+using ObjStore.S3.Auth;
+using ObjStore.S3.Protocol;
+
+namespace ObjStore.S3.Handlers;
+
+/// <summary>One authenticated request on its way to its operation: the HTTP exchange, what was parsed, who signed.</summary>
+internal sealed record Call(HttpContext Context, S3Request Request, AuthContext Auth)
+{
+    public HttpRequest Http => Context.Request;
+    public HttpResponse Response => Context.Response;
+
+    /// <summary>The bucket; only operations the router named on a bucket ask for it.</summary>
+    public string Bucket => Request.Bucket!;
+
+    /// <summary>The key; only operations the router named on an object ask for it.</summary>
+    public string Key => Request.Key!;
+}

@@ -1,0 +1,68 @@
+using ObjStore.Core;
+using ObjStore.S3.Protocol;
+
+namespace ObjStore.S3.Handlers;
+
+/// <summary>
+/// What the headers of a write (PutObject, CopyObject, CreateMultipartUpload) say about the object: content type,
+/// the stored standard headers, user metadata and storage class.
+/// </summary>
+internal static class ObjectAttributes
+{
+    private const int MaxUserMetadataBytes = 2048;
+
+    private static readonly string[] StoredHeaders = ["Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"];
+
+    /// <summary>The request as the object layer needs it: bucket, key, content type, stored headers, metadata.</summary>
+    public static PutObjectRequest FromHeaders(Call call)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in StoredHeaders)
+        {
+            if (call.Http.Headers[name].ToString() is { Length: > 0 } value)
+            {
+                // aws-chunked is the transfer framing, not a property of the object.
+                if (name == "Content-Encoding")
+                {
+                    value = string.Join(",", value.Split(',').Select(v => v.Trim()).Where(v => v != "aws-chunked"));
+                    if (value.Length == 0)
+                    {
+                        continue;
+                    }
+                }
+                headers[name] = HeaderValues.RequireStorable(name, value);
+            }
+        }
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        int metadataBytes = 0;
+        foreach (var (name, values) in call.Http.Headers)
+        {
+            if (name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
+            {
+                string suffix = name["x-amz-meta-".Length..].ToLowerInvariant();
+                string value = HeaderValues.RequireStorable(name, HeaderValues.DecodeRfc2047(values.ToString()));
+                metadata[suffix] = value;
+                metadataBytes += System.Text.Encoding.UTF8.GetByteCount(suffix) + System.Text.Encoding.UTF8.GetByteCount(value);
+            }
+        }
+        if (metadataBytes > MaxUserMetadataBytes)
+        {
+            throw new S3Exception(S3Error.MetadataTooLarge,
+                $"Your metadata headers exceed the maximum allowed metadata size ({MaxUserMetadataBytes} bytes).");
+        }
+        string storageClass = call.Http.Headers["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : "STANDARD";
+        if (storageClass is not ("STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER" or "DEEP_ARCHIVE" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE"))
+        {
+            throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
+        }
+        return new PutObjectRequest
+        {
+            Bucket = call.Bucket,
+            Key = call.Key,
+            ContentType = call.Http.ContentType is { Length: > 0 } type ? HeaderValues.RequireStorable("Content-Type", type) : "binary/octet-stream",
+            Headers = headers,
+            UserMetadata = metadata,
+            StorageClass = storageClass,
+        };
+    }
+}
