@@ -6,19 +6,35 @@ using ObjStore.Core;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
-using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3;
 
 /// <summary>
-/// The S3 front end: parse, authenticate, route to one method per operation, and turn every failure into an S3
-/// error document. Sees only <see cref="IObjectLayer"/>.
+/// The S3 front end: parse, authenticate, route to one operation of an area's handler (buckets, objects, multipart,
+/// listing), and turn every failure into an S3 error document. Sees only <see cref="IObjectLayer"/>.
 /// </summary>
-public sealed partial class S3Handler(
-    IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
+public sealed partial class S3Handler
 {
-    private readonly RequestBody _body = new(new UploadRateGuard(options.Uploads, clock));
+    private readonly Authenticator _authenticator;
+    private readonly S3Options _options;
+    private readonly ILogger<S3Handler> _logger;
+    private readonly BucketHandler _buckets;
+    private readonly ObjectHandler _objects;
+    private readonly MultipartHandler _multipart;
+    private readonly ListingHandler _listing;
+
+    public S3Handler(IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
+    {
+        _authenticator = authenticator;
+        _options = options;
+        _logger = logger;
+        var bodies = new RequestBodies(new UploadRateGuard(options.Uploads, clock));
+        _buckets = new BucketHandler(objects, options, bodies);
+        _objects = new ObjectHandler(objects, bodies);
+        _multipart = new MultipartHandler(objects, bodies);
+        _listing = new ListingHandler(objects);
+    }
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -33,9 +49,9 @@ public sealed partial class S3Handler(
         }
         try
         {
-            var request = S3Request.Parse(context, options.Domains);
+            var request = S3Request.Parse(context, _options.Domains);
             resource = request.Path;
-            var auth = authenticator.Authenticate(context.Request, request.Path, request.Query);
+            var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query);
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             await DispatchAsync(operation, new Call(context, request, auth), context.RequestAborted);
@@ -48,223 +64,36 @@ public sealed partial class S3Handler(
 
     private Task DispatchAsync(S3Operation operation, Call call, CancellationToken ct) => operation switch
     {
-        S3Operation.ListBuckets => ListBucketsAsync(call, ct),
-        S3Operation.CreateBucket => CreateBucketAsync(call, ct),
-        S3Operation.DeleteBucket => DeleteBucketAsync(call, ct),
-        S3Operation.HeadBucket => HeadBucketAsync(call, ct),
-        S3Operation.GetBucketLocation => GetBucketLocationAsync(call, ct),
-        S3Operation.ListObjects => ListObjectsAsync(call, v2: false, ct),
-        S3Operation.ListObjectsV2 => ListObjectsAsync(call, v2: true, ct),
-        S3Operation.DeleteObjects => DeleteObjectsAsync(call, ct),
-        S3Operation.PutObject => PutObjectAsync(call, ct),
-        S3Operation.CopyObject => CopyObjectAsync(call, ct),
-        S3Operation.GetObject => GetObjectAsync(call, head: false, ct),
-        S3Operation.HeadObject => GetObjectAsync(call, head: true, ct),
-        S3Operation.DeleteObject => DeleteObjectAsync(call, ct),
-        S3Operation.CreateMultipartUpload => CreateMultipartUploadAsync(call, ct),
-        S3Operation.UploadPart => UploadPartAsync(call, ct),
-        S3Operation.UploadPartCopy => UploadPartCopyAsync(call, ct),
-        S3Operation.CompleteMultipartUpload => CompleteMultipartUploadAsync(call, ct),
-        S3Operation.AbortMultipartUpload => AbortMultipartUploadAsync(call, ct),
-        S3Operation.ListParts => ListPartsAsync(call, ct),
-        S3Operation.ListMultipartUploads => ListMultipartUploadsAsync(call, ct),
+        S3Operation.ListBuckets => _buckets.ListBucketsAsync(call, ct),
+        S3Operation.CreateBucket => _buckets.CreateBucketAsync(call, ct),
+        S3Operation.DeleteBucket => _buckets.DeleteBucketAsync(call, ct),
+        S3Operation.HeadBucket => _buckets.HeadBucketAsync(call, ct),
+        S3Operation.GetBucketLocation => _buckets.GetBucketLocationAsync(call, ct),
+        S3Operation.ListObjects => _listing.ListObjectsAsync(call, v2: false, ct),
+        S3Operation.ListObjectsV2 => _listing.ListObjectsAsync(call, v2: true, ct),
+        S3Operation.DeleteObjects => _objects.DeleteObjectsAsync(call, ct),
+        S3Operation.PutObject => _objects.PutObjectAsync(call, ct),
+        S3Operation.CopyObject => _objects.CopyObjectAsync(call, ct),
+        S3Operation.GetObject => _objects.GetObjectAsync(call, head: false, ct),
+        S3Operation.HeadObject => _objects.GetObjectAsync(call, head: true, ct),
+        S3Operation.DeleteObject => _objects.DeleteObjectAsync(call, ct),
+        S3Operation.CreateMultipartUpload => _multipart.CreateMultipartUploadAsync(call, ct),
+        S3Operation.UploadPart => _multipart.UploadPartAsync(call, ct),
+        S3Operation.UploadPartCopy => _multipart.UploadPartCopyAsync(call, ct),
+        S3Operation.CompleteMultipartUpload => _multipart.CompleteMultipartUploadAsync(call, ct),
+        S3Operation.AbortMultipartUpload => _multipart.AbortMultipartUploadAsync(call, ct),
+        S3Operation.ListParts => _multipart.ListPartsAsync(call, ct),
+        S3Operation.ListMultipartUploads => _multipart.ListMultipartUploadsAsync(call, ct),
         S3Operation.MethodNotAllowed => throw new S3Exception(S3Error.MethodNotAllowed),
         _ => throw new S3Exception(S3Error.NotImplemented, $"{operation} is not implemented."), // named after AWS's API
     };
-
-    // ---- buckets -------------------------------------------------------------------------------------------------
-
-    private async Task ListBucketsAsync(Call call, CancellationToken ct)
-    {
-        var buckets = (await objects.ListBucketsAsync(ct)).Where(b => !Core.Naming.IsSystemBucket(b.Name));
-        await WriteXmlAsync(call.Response, El("ListAllMyBucketsResult",
-            Owner(call.Auth),
-            El("Buckets", buckets.Select(b => El("Bucket", El("Name", b.Name), El("CreationDate", Timestamp(b.Created)))))));
-    }
-
-    private async Task CreateBucketAsync(Call call, CancellationToken ct)
-    {
-        var body = await _body.ReadSmallAsync(call, ct);
-        if (body.Length > 0)
-        {
-            var configuration = Parse(body);
-            if (configuration.Name.LocalName != "CreateBucketConfiguration")
-            {
-                throw new S3Exception(S3Error.MalformedXML);
-            }
-            string? location = ChildValue(configuration, "LocationConstraint");
-            if (!string.IsNullOrEmpty(location) && location != options.Region)
-            {
-                throw new S3Exception(S3Error.InvalidLocationConstraint,
-                    $"The specified location-constraint is not valid: this endpoint serves {options.Region}.");
-            }
-        }
-        await objects.CreateBucketAsync(call.Bucket, ct);
-        call.Response.Headers.Location = "/" + call.Bucket;
-    }
-
-    private async Task DeleteBucketAsync(Call call, CancellationToken ct)
-    {
-        await objects.DeleteBucketAsync(call.Bucket, ct);
-        call.Response.StatusCode = StatusCodes.Status204NoContent;
-    }
-
-    private async Task HeadBucketAsync(Call call, CancellationToken ct)
-    {
-        _ = await RequireBucketAsync(call.Bucket, ct);
-        call.Response.Headers["x-amz-bucket-region"] = options.Region;
-    }
-
-    private async Task GetBucketLocationAsync(Call call, CancellationToken ct)
-    {
-        _ = await RequireBucketAsync(call.Bucket, ct);
-        await WriteXmlAsync(call.Response, El("LocationConstraint", options.Region == "us-east-1" ? null : options.Region));
-    }
-
-    private async Task<BucketInfo> RequireBucketAsync(string bucket, CancellationToken ct) =>
-        await objects.GetBucketAsync(bucket, ct) ?? throw new S3Exception(S3Error.NoSuchBucket);
-
-    // ---- listing -------------------------------------------------------------------------------------------------
-
-    private async Task ListObjectsAsync(Call call, bool v2, CancellationToken ct)
-    {
-        var q = call.Request;
-        string prefix = q.QueryValue("prefix") ?? "";
-        string? delimiter = q.QueryValue("delimiter") is { Length: > 0 } d ? d : null;
-        int maxKeys = Math.Min(q.QueryInt("max-keys", 1000), 1000);
-        var encoding = KeyEncoding.FromQuery(q);
-
-        string? startAfter;
-        string? continuation = q.QueryValue("continuation-token");
-        if (v2)
-        {
-            startAfter = q.QueryValue("start-after");
-            if (continuation is not null)
-            {
-                startAfter = DecodeContinuationToken(continuation);
-            }
-        }
-        else
-        {
-            startAfter = q.QueryValue("marker");
-        }
-
-        var page = await objects.ListObjectsAsync(new ListRequest
-        {
-            Bucket = call.Bucket,
-            Prefix = prefix,
-            Delimiter = delimiter,
-            StartAfter = string.IsNullOrEmpty(startAfter) ? null : startAfter,
-            MaxKeys = maxKeys,
-        }, ct);
-
-        bool fetchOwner = !v2 || q.QueryValue("fetch-owner") == "true";
-        var contents = page.Objects.Select(o => El("Contents",
-            El("Key", encoding.Encode(o.Key)),
-            El("LastModified", Timestamp(o.LastModified)),
-            El("ETag", Quote(o.ETag)),
-            El("Size", o.Size),
-            o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
-            El("StorageClass", o.StorageClass),
-            fetchOwner ? Owner(call.Auth) : null));
-        var prefixes = page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))));
-
-        XElement result;
-        if (v2)
-        {
-            result = El("ListBucketResult",
-                El("Name", call.Bucket),
-                El("Prefix", encoding.Encode(prefix)),
-                q.QueryValue("start-after") is { } sa ? El("StartAfter", encoding.Encode(sa)) : null,
-                continuation is not null ? El("ContinuationToken", continuation) : null,
-                page.IsTruncated ? El("NextContinuationToken", EncodeContinuationToken(page.NextMarker!)) : null,
-                El("KeyCount", page.Objects.Count + page.CommonPrefixes.Count),
-                El("MaxKeys", maxKeys),
-                delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
-                encoding.Element(),
-                El("IsTruncated", page.IsTruncated ? "true" : "false"),
-                contents, prefixes);
-        }
-        else
-        {
-            result = El("ListBucketResult",
-                El("Name", call.Bucket),
-                El("Prefix", encoding.Encode(prefix)),
-                El("Marker", encoding.Encode(startAfter ?? "")),
-                page.IsTruncated && delimiter is not null ? El("NextMarker", encoding.Encode(page.NextMarker!)) : null,
-                El("MaxKeys", maxKeys),
-                delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
-                encoding.Element(),
-                El("IsTruncated", page.IsTruncated ? "true" : "false"),
-                contents, prefixes);
-        }
-        await WriteXmlAsync(call.Response, result);
-    }
-
-    private static string EncodeContinuationToken(string lastKey) => Convert.ToBase64String(Core.Naming.StrictUtf8.GetBytes(lastKey));
-
-    private static string DecodeContinuationToken(string token)
-    {
-        try
-        {
-            return Core.Naming.StrictUtf8.GetString(Convert.FromBase64String(token));
-        }
-        catch (Exception e) when (e is FormatException or System.Text.DecoderFallbackException)
-        {
-            throw new S3Exception(S3Error.InvalidArgument, "The continuation token provided is incorrect");
-        }
-    }
-
-    // ---- deleting ------------------------------------------------------------------------------------------------
-
-    private async Task DeleteObjectAsync(Call call, CancellationToken ct)
-    {
-        await objects.DeleteObjectAsync(call.Bucket, call.Key, ct);
-        call.Response.StatusCode = StatusCodes.Status204NoContent;
-    }
-
-    private async Task DeleteObjectsAsync(Call call, CancellationToken ct)
-    {
-        var root = Parse(await _body.ReadSmallAsync(call, ct));
-        if (root.Name.LocalName != "Delete")
-        {
-            throw new S3Exception(S3Error.MalformedXML);
-        }
-        bool quiet = string.Equals(ChildValue(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
-        var keys = Children(root, "Object").Select(o => ChildValue(o, "Key")).ToList();
-        if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k is null))
-        {
-            throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");
-        }
-        _ = await RequireBucketAsync(call.Bucket, ct);
-        var results = new List<XElement>();
-        foreach (var key in keys)
-        {
-            try
-            {
-                Core.Naming.ValidateKey(key!);
-                await objects.DeleteObjectAsync(call.Bucket, key!, ct);
-                if (!quiet)
-                {
-                    results.Add(El("Deleted", El("Key", key)));
-                }
-            }
-            catch (Exception e) when (ToS3Error(e) is { } error && error.Error.Status < 500)
-            {
-                results.Add(El("Error", El("Key", key), El("Code", error.Error.Code), El("Message", error.Message)));
-            }
-        }
-        await WriteXmlAsync(call.Response, El("DeleteResult", results));
-    }
-
-    // ---- helpers -------------------------------------------------------------------------------------------------
 
     private async Task WriteErrorAsync(HttpContext context, S3Failure failure, string resource, string requestId)
     {
         var error = failure.Error;
         if (error.Status >= 500)
         {
-            LogServerError(logger, error.Code, failure.Message, context.Request.Method, resource);
+            LogServerError(_logger, error.Code, failure.Message, context.Request.Method, resource);
         }
         if (context.Response.HasStarted)
         {
@@ -338,27 +167,12 @@ public sealed partial class S3Handler(
         }
     }
 
-    private sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<KeyValuePair<string, string>> Details);
-
-    /// <summary>
-    /// Every exception to an S3 error; null lets it propagate (a bug, logged as 500 by the host). Other I/O faults than
-    /// a full store reach here only from the client's connection (the object layer absorbs shard failures into
-    /// quorum errors), so they are IncompleteBody.
-    /// </summary>
-    private S3Failure? ToS3Error(Exception e) => e switch
-    {
-        S3Exception s3 => new(s3.Error, s3.Message, s3.Details),
-        ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
-        StoreFullException full => new(S3Error.InsufficientStorage, full.Message, []),
-        BadHttpRequestException bad => new(S3Error.IncompleteBody, bad.Message, []),
-        OperationCanceledException => new(S3Error.IncompleteBody, "The request was cancelled.", []),
-        IOException io => new(S3Error.IncompleteBody, io.Message, []),
-        _ => LogAndWrap(e),
-    };
+    /// <summary>Every exception to an S3 error: what the S3 layer does not know is a bug, logged and answered 500.</summary>
+    private S3Failure? ToS3Error(Exception e) => S3Failure.From(e) ?? LogAndWrap(e);
 
     private S3Failure LogAndWrap(Exception e)
     {
-        LogUnhandled(logger, e);
+        LogUnhandled(_logger, e);
         return new(S3Error.InternalError, S3Error.InternalError.Message, []);
     }
 

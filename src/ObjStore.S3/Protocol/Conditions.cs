@@ -3,7 +3,7 @@ using ObjStore.Core;
 
 namespace ObjStore.S3.Protocol;
 
-/// <summary>Conditional requests: If-* on reads, x-amz-copy-source-if-* on copies.</summary>
+/// <summary>Conditional requests: If-* on reads and writes, x-amz-copy-source-if-* on copies.</summary>
 internal static class Conditions
 {
     /// <summary>A GET or HEAD's conditions: a failed If-Match or If-Unmodified-Since is 412, the others 304.</summary>
@@ -14,6 +14,13 @@ internal static class Conditions
     public static void CheckCopySource(IHeaderDictionary headers, ObjectInfo source) =>
         Check(headers, source, "x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match",
             "x-amz-copy-source-if-modified-since", "x-amz-copy-source-if-unmodified-since", isRead: false);
+
+    /// <summary>A write's If-Match, which the object layer checks as it commits; null when absent.</summary>
+    public static string? WriteIfMatch(IHeaderDictionary headers) =>
+        headers.IfMatch.ToString() is { Length: > 0 } ifMatch ? ifMatch : null;
+
+    /// <summary>A write's If-None-Match: *, commit only where no object is.</summary>
+    public static bool WriteIfNoneMatchAny(IHeaderDictionary headers) => headers.IfNoneMatch.ToString().Trim() == "*";
 
     /// <summary>
     /// S3's conditional rules: If-Match failing is 412 and wins over If-Unmodified-Since; If-None-Match matching is

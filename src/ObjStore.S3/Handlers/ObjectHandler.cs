@@ -1,14 +1,15 @@
 using System.Globalization;
+using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
-using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
 
-namespace ObjStore.S3;
+namespace ObjStore.S3.Handlers;
 
-public sealed partial class S3Handler
+/// <summary>The object operations: PutObject, GetObject and HeadObject, CopyObject, DeleteObject, DeleteObjects.</summary>
+internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
 {
     private static readonly (string Query, string Header)[] ResponseOverrides =
     [
@@ -20,21 +21,19 @@ public sealed partial class S3Handler
         ("response-content-encoding", "Content-Encoding"),
     ];
 
-    // ---- PUT -----------------------------------------------------------------------------------------------------
-
-    private async Task PutObjectAsync(Call call, CancellationToken ct)
+    public async Task PutObjectAsync(Call call, CancellationToken ct)
     {
         Naming.ValidateKey(call.Key);
-        var body = _body.Open(call);
+        var body = bodies.Open(call);
         var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body);
         var request = ObjectAttributes.FromHeaders(call) with
         {
-            DeclaredLength = RequestBody.DeclaredLength(call),
-            ExpectedMd5 = RequestBody.ContentMd5(call.Http),
+            DeclaredLength = RequestBodies.DeclaredLength(call),
+            ExpectedMd5 = RequestBodies.ContentMd5(call.Http),
             ChecksumAlgorithm = algorithm,
             ExpectedChecksum = expected,
-            IfMatch = call.Http.Headers.IfMatch.ToString() is { Length: > 0 } ifMatch ? ifMatch : null,
-            IfNoneMatchAny = call.Http.Headers.IfNoneMatch.ToString().Trim() == "*",
+            IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
+            IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
         };
         if (call.Http.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && inm.Trim() != "*")
         {
@@ -45,9 +44,7 @@ public sealed partial class S3Handler
         Checksums.WriteHeaders(call.Response, info);
     }
 
-    // ---- GET / HEAD ----------------------------------------------------------------------------------------------
-
-    private async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
+    public async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
     {
         var info = await objects.GetObjectInfoAsync(call.Bucket, call.Key, ct);
         ObjectPart? part = null;
@@ -116,9 +113,7 @@ public sealed partial class S3Handler
         }
     }
 
-    // ---- COPY ----------------------------------------------------------------------------------------------------
-
-    private async Task CopyObjectAsync(Call call, CancellationToken ct)
+    public async Task CopyObjectAsync(Call call, CancellationToken ct)
     {
         Naming.ValidateKey(call.Key);
         var (sourceBucket, sourceKey) = CopySource.Parse(call.Http.Headers["x-amz-copy-source"].ToString());
@@ -145,13 +140,53 @@ public sealed partial class S3Handler
         {
             ChecksumAlgorithm = algorithm != ChecksumAlgorithm.None ? algorithm : source.ChecksumAlgorithm,
             StorageClass = call.Http.Headers.ContainsKey("x-amz-storage-class") ? fresh.StorageClass : source.StorageClass,
-            IfMatch = call.Http.Headers.IfMatch.ToString() is { Length: > 0 } ifMatch ? ifMatch : null,
-            IfNoneMatchAny = call.Http.Headers.IfNoneMatch.ToString().Trim() == "*",
+            IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
+            IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
         };
         var info = await objects.CopyObjectAsync(source, destination, ct);
         await WriteXmlAsync(call.Response, El("CopyObjectResult",
             El("LastModified", Timestamp(info.LastModified)),
             El("ETag", Quote(info.ETag)),
             info.Checksum is not null ? El("Checksum" + Checksums.Name(info.ChecksumAlgorithm), info.Checksum) : null));
+    }
+
+    public async Task DeleteObjectAsync(Call call, CancellationToken ct)
+    {
+        await objects.DeleteObjectAsync(call.Bucket, call.Key, ct);
+        call.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    public async Task DeleteObjectsAsync(Call call, CancellationToken ct)
+    {
+        var root = Parse(await bodies.ReadSmallAsync(call, ct));
+        if (root.Name.LocalName != "Delete")
+        {
+            throw new S3Exception(S3Error.MalformedXML);
+        }
+        bool quiet = string.Equals(ChildValue(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
+        var keys = Children(root, "Object").Select(o => ChildValue(o, "Key")).ToList();
+        if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k is null))
+        {
+            throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");
+        }
+        _ = await objects.RequireBucketAsync(call.Bucket, ct);
+        var results = new List<XElement>();
+        foreach (var key in keys)
+        {
+            try
+            {
+                Naming.ValidateKey(key!);
+                await objects.DeleteObjectAsync(call.Bucket, key!, ct);
+                if (!quiet)
+                {
+                    results.Add(El("Deleted", El("Key", key)));
+                }
+            }
+            catch (Exception e) when (S3Failure.From(e) is { } error && error.Error.Status < 500)
+            {
+                results.Add(El("Error", El("Key", key), El("Code", error.Error.Code), El("Message", error.Message)));
+            }
+        }
+        await WriteXmlAsync(call.Response, El("DeleteResult", results));
     }
 }

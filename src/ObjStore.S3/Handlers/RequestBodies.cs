@@ -5,7 +5,7 @@ using ObjStore.S3.Auth;
 namespace ObjStore.S3.Handlers;
 
 /// <summary>A request's body as the operations read it: decoded for its payload mode and no slower than allowed.</summary>
-internal sealed class RequestBody(UploadRateGuard uploads)
+internal sealed class RequestBodies(UploadRateGuard uploads)
 {
     /// <summary>The largest XML document a request may send (a completion of 10,000 parts fits).</summary>
     private const int MaxXmlBody = 2 << 20;

@@ -2,17 +2,19 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
 using ObjStore.S3.Auth;
-using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
 
-namespace ObjStore.S3;
+namespace ObjStore.S3.Handlers;
 
-/// <summary>The multipart upload operations: create, upload (and copy) parts, complete, abort, and the two listings.</summary>
-public sealed partial class S3Handler
+/// <summary>
+/// The multipart upload operations: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
+/// AbortMultipartUpload, ListParts, ListMultipartUploads.
+/// </summary>
+internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodies)
 {
-    private async Task CreateMultipartUploadAsync(Call call, CancellationToken ct)
+    public async Task CreateMultipartUploadAsync(Call call, CancellationToken ct)
     {
         Naming.ValidateKey(call.Key);
         var (algorithm, _) = Checksums.Requested(call.Http.Headers, Stream.Null);
@@ -26,17 +28,17 @@ public sealed partial class S3Handler
             El("Bucket", call.Bucket), El("Key", call.Key), El("UploadId", upload.UploadId)));
     }
 
-    private async Task UploadPartAsync(Call call, CancellationToken ct)
+    public async Task UploadPartAsync(Call call, CancellationToken ct)
     {
         var (uploadId, partNumber) = PartAddress(call);
-        var body = _body.Open(call);
+        var body = bodies.Open(call);
         var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body);
         var request = new PutObjectRequest
         {
             Bucket = call.Bucket,
             Key = call.Key,
-            DeclaredLength = RequestBody.DeclaredLength(call),
-            ExpectedMd5 = RequestBody.ContentMd5(call.Http),
+            DeclaredLength = RequestBodies.DeclaredLength(call),
+            ExpectedMd5 = RequestBodies.ContentMd5(call.Http),
             ChecksumAlgorithm = algorithm,
             ExpectedChecksum = expected,
         };
@@ -48,7 +50,7 @@ public sealed partial class S3Handler
         }
     }
 
-    private async Task UploadPartCopyAsync(Call call, CancellationToken ct)
+    public async Task UploadPartCopyAsync(Call call, CancellationToken ct)
     {
         var (uploadId, partNumber) = PartAddress(call);
         var (sourceBucket, sourceKey) = CopySource.Parse(call.Http.Headers["x-amz-copy-source"].ToString());
@@ -64,10 +66,10 @@ public sealed partial class S3Handler
             El("LastModified", Timestamp(part.LastModified)), El("ETag", Quote(part.ETag))));
     }
 
-    private async Task CompleteMultipartUploadAsync(Call call, CancellationToken ct)
+    public async Task CompleteMultipartUploadAsync(Call call, CancellationToken ct)
     {
         string uploadId = call.Request.QueryValue("uploadId") ?? "";
-        var root = Parse(await _body.ReadSmallAsync(call, ct));
+        var root = Parse(await bodies.ReadSmallAsync(call, ct));
         if (root.Name.LocalName != "CompleteMultipartUpload")
         {
             throw new S3Exception(S3Error.MalformedXML);
@@ -94,13 +96,13 @@ public sealed partial class S3Handler
             info.Checksum is not null ? El("ChecksumType", "COMPOSITE") : null));
     }
 
-    private async Task AbortMultipartUploadAsync(Call call, CancellationToken ct)
+    public async Task AbortMultipartUploadAsync(Call call, CancellationToken ct)
     {
         await objects.AbortMultipartUploadAsync(call.Bucket, call.Key, call.Request.QueryValue("uploadId") ?? "", ct);
         call.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private async Task ListPartsAsync(Call call, CancellationToken ct)
+    public async Task ListPartsAsync(Call call, CancellationToken ct)
     {
         var q = call.Request;
         int marker = q.QueryInt("part-number-marker", 0);
@@ -128,7 +130,7 @@ public sealed partial class S3Handler
                 checksumName is not null && p.Checksum is not null ? El("Checksum" + checksumName, p.Checksum) : null))));
     }
 
-    private async Task ListMultipartUploadsAsync(Call call, CancellationToken ct)
+    public async Task ListMultipartUploadsAsync(Call call, CancellationToken ct)
     {
         var q = call.Request;
         string prefix = q.QueryValue("prefix") ?? "";

@@ -1,0 +1,100 @@
+using System.Xml.Linq;
+using ObjStore.Core;
+using ObjStore.S3.Protocol;
+using static ObjStore.S3.Protocol.Responses;
+using static ObjStore.S3.Protocol.Xml;
+
+namespace ObjStore.S3.Handlers;
+
+/// <summary>ListObjects and ListObjectsV2: one page of a bucket's keys and common prefixes.</summary>
+internal sealed class ListingHandler(IObjectLayer objects)
+{
+    public async Task ListObjectsAsync(Call call, bool v2, CancellationToken ct)
+    {
+        var q = call.Request;
+        string prefix = q.QueryValue("prefix") ?? "";
+        string? delimiter = q.QueryValue("delimiter") is { Length: > 0 } d ? d : null;
+        int maxKeys = Math.Min(q.QueryInt("max-keys", 1000), 1000);
+        var encoding = KeyEncoding.FromQuery(q);
+
+        string? startAfter;
+        string? continuation = q.QueryValue("continuation-token");
+        if (v2)
+        {
+            startAfter = q.QueryValue("start-after");
+            if (continuation is not null)
+            {
+                startAfter = DecodeContinuationToken(continuation);
+            }
+        }
+        else
+        {
+            startAfter = q.QueryValue("marker");
+        }
+
+        var page = await objects.ListObjectsAsync(new ListRequest
+        {
+            Bucket = call.Bucket,
+            Prefix = prefix,
+            Delimiter = delimiter,
+            StartAfter = string.IsNullOrEmpty(startAfter) ? null : startAfter,
+            MaxKeys = maxKeys,
+        }, ct);
+
+        bool fetchOwner = !v2 || q.QueryValue("fetch-owner") == "true";
+        var contents = page.Objects.Select(o => El("Contents",
+            El("Key", encoding.Encode(o.Key)),
+            El("LastModified", Timestamp(o.LastModified)),
+            El("ETag", Quote(o.ETag)),
+            El("Size", o.Size),
+            o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
+            El("StorageClass", o.StorageClass),
+            fetchOwner ? Owner(call.Auth) : null));
+        var prefixes = page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))));
+
+        XElement result;
+        if (v2)
+        {
+            result = El("ListBucketResult",
+                El("Name", call.Bucket),
+                El("Prefix", encoding.Encode(prefix)),
+                q.QueryValue("start-after") is { } sa ? El("StartAfter", encoding.Encode(sa)) : null,
+                continuation is not null ? El("ContinuationToken", continuation) : null,
+                page.IsTruncated ? El("NextContinuationToken", EncodeContinuationToken(page.NextMarker!)) : null,
+                El("KeyCount", page.Objects.Count + page.CommonPrefixes.Count),
+                El("MaxKeys", maxKeys),
+                delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
+                encoding.Element(),
+                El("IsTruncated", page.IsTruncated ? "true" : "false"),
+                contents, prefixes);
+        }
+        else
+        {
+            result = El("ListBucketResult",
+                El("Name", call.Bucket),
+                El("Prefix", encoding.Encode(prefix)),
+                El("Marker", encoding.Encode(startAfter ?? "")),
+                page.IsTruncated && delimiter is not null ? El("NextMarker", encoding.Encode(page.NextMarker!)) : null,
+                El("MaxKeys", maxKeys),
+                delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
+                encoding.Element(),
+                El("IsTruncated", page.IsTruncated ? "true" : "false"),
+                contents, prefixes);
+        }
+        await WriteXmlAsync(call.Response, result);
+    }
+
+    private static string EncodeContinuationToken(string lastKey) => Convert.ToBase64String(Naming.StrictUtf8.GetBytes(lastKey));
+
+    private static string DecodeContinuationToken(string token)
+    {
+        try
+        {
+            return Naming.StrictUtf8.GetString(Convert.FromBase64String(token));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.DecoderFallbackException)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "The continuation token provided is incorrect");
+        }
+    }
+}
