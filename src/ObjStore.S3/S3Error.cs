@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
 
 namespace ObjStore.S3;
@@ -99,18 +98,15 @@ public sealed class S3Exception(S3Error error, string? message = null, Exception
 internal sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<KeyValuePair<string, string>> Details)
 {
     /// <summary>
-    /// The answer to a failure the S3 layer knows; null for anything else. Other I/O faults than a full store reach
-    /// here only from the client's connection (the object layer absorbs shard failures into quorum errors), so they
-    /// are IncompleteBody.
+    /// The answer to a failure the S3 layer knows: its own (a client's body failing among them, see
+    /// <c>ClientBodyStream</c>), the object layer's typed ones, a full store. Null for anything else, which is the
+    /// server's: a bare IOException is a fault here (a disk, a bug), never the client's.
     /// </summary>
     public static S3Failure? From(Exception e) => e switch
     {
         S3Exception s3 => new(s3.Error, s3.Message, s3.Details),
         ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
         StoreFullException full => new(S3Error.InsufficientStorage, full.Message, []),
-        BadHttpRequestException bad => new(S3Error.IncompleteBody, bad.Message, []),
-        OperationCanceledException => new(S3Error.IncompleteBody, "The request was cancelled.", []),
-        IOException io => new(S3Error.IncompleteBody, io.Message, []),
         _ => null,
     };
 }

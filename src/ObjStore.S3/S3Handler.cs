@@ -56,7 +56,7 @@ public sealed partial class S3Handler
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             await DispatchAsync(operation, new Call(context, request, auth), context.RequestAborted);
         }
-        catch (Exception e) when (ToS3Error(e) is { } error)
+        catch (Exception e) when (ToS3Error(e, context.RequestAborted) is { } error)
         {
             await WriteErrorAsync(context, error, resource, requestId);
         }
@@ -167,8 +167,15 @@ public sealed partial class S3Handler
         }
     }
 
-    /// <summary>Every exception to an S3 error: what the S3 layer does not know is a bug, logged and answered 500.</summary>
-    private S3Failure? ToS3Error(Exception e) => S3Failure.From(e) ?? LogAndWrap(e);
+    /// <summary>
+    /// Every exception to an S3 error. A cancellation once the client has gone is its IncompleteBody (no one reads the
+    /// answer); anything else the S3 layer does not know is the server's, logged and answered 500.
+    /// </summary>
+    private S3Failure? ToS3Error(Exception e, CancellationToken requestAborted) =>
+        S3Failure.From(e)
+        ?? (e is OperationCanceledException && requestAborted.IsCancellationRequested
+            ? new(S3Error.IncompleteBody, ClientBodyStream.AbortedMessage, [])
+            : LogAndWrap(e));
 
     private S3Failure LogAndWrap(Exception e)
     {

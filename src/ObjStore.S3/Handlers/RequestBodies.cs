@@ -4,7 +4,7 @@ using ObjStore.S3.Auth;
 
 namespace ObjStore.S3.Handlers;
 
-/// <summary>A request's body as the operations read it: decoded for its payload mode and no slower than allowed.</summary>
+/// <summary>A request's body as the operations read it: decoded for its payload mode, no slower than allowed.</summary>
 internal sealed class RequestBodies(UploadRateGuard uploads)
 {
     /// <summary>The largest XML document a request may send (a completion of 10,000 parts fits).</summary>
@@ -12,13 +12,14 @@ internal sealed class RequestBodies(UploadRateGuard uploads)
 
     /// <summary>
     /// The decoded body for the request's payload mode (raw, SHA-256 verified, or aws-chunked), read no slower than
-    /// the upload rate guard allows.
+    /// the upload rate guard allows, its read failures IncompleteBody (<see cref="ClientBodyStream"/>).
     /// </summary>
     public Stream Open(Call call)
     {
         string mode = call.Auth.PayloadHash;
-        var raw = uploads.Wrap(call.Http.Body, call.Context.Connection.RemoteIpAddress?.ToString() ?? "");
-        if (!ReferenceEquals(raw, call.Http.Body))
+        var client = new ClientBodyStream(call.Http.Body, call.Context.RequestAborted);
+        var raw = uploads.Wrap(client, call.Context.Connection.RemoteIpAddress?.ToString() ?? "");
+        if (!ReferenceEquals(raw, client))
         {
             call.Response.RegisterForDispose(raw); // releases its slow-upload slot however the request ends
         }
