@@ -77,4 +77,4 @@ public sealed class ShardNotFoundException(string shardId) : IOException($"Shard
 }
 
 /// <summary>A whole store is unreachable (a node marked down): every shard on it is, no single shard is at fault.</summary>
-public class StoreUnavailableException(string message) : IOException(message);
+public class StoreUnavailableException(string message, Exception? inner = null) : IOException(message, inner);

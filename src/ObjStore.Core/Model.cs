@@ -2,15 +2,36 @@ namespace ObjStore.Core;
 
 public sealed record BucketInfo(string Name, DateTimeOffset Created);
 
-/// <summary>The flexible checksums S3 knows.</summary>
+/// <summary>The flexible checksums S3 knows. The numbers are stored (catalogue rows, shard footers): never renumber.</summary>
 public enum ChecksumAlgorithm
 {
-    None,
-    Crc32,
-    Crc32C,
-    Crc64Nvme,
-    Sha1,
-    Sha256,
+    None = 0,
+    Crc32 = 1,
+    Crc32C = 2,
+    Crc64Nvme = 3,
+    Sha1 = 4,
+    Sha256 = 5,
+}
+
+/// <summary>
+/// What an object carries from its PUT (or its upload's creation) to every GET. The catalogue row, every shard footer
+/// and the S3 layer share this one record, so a field added here reaches all three.
+/// </summary>
+public sealed record ObjectMetadata
+{
+    public static readonly ObjectMetadata Default = new();
+
+    public string? ContentType { get; init; }
+
+    /// <summary>Stored response headers: Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>x-amz-meta-* values, keyed by the lower-case suffix.</summary>
+    public IReadOnlyDictionary<string, string> UserMetadata { get; init; } = new Dictionary<string, string>();
+
+    public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
+
+    public string StorageClass { get; init; } = "STANDARD";
 }
 
 /// <summary>Where an object's bytes live: the erasure layout and the shard stores holding shards 0..k+m-1.</summary>
@@ -40,20 +61,11 @@ public sealed record ObjectInfo
     public required string ETag { get; init; }
 
     public required DateTimeOffset LastModified { get; init; }
-    public string? ContentType { get; init; }
 
-    /// <summary>Stored response headers: Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires.</summary>
-    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
 
-    /// <summary>x-amz-meta-* values, keyed by the lower-case suffix.</summary>
-    public IReadOnlyDictionary<string, string> UserMetadata { get; init; } = new Dictionary<string, string>();
-
-    public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
-
-    /// <summary>Base64 of the checksum of the whole content, when one was requested.</summary>
+    /// <summary>Base64 of the checksum (in <see cref="ObjectMetadata.ChecksumAlgorithm"/>) of the whole content, when one was requested.</summary>
     public string? Checksum { get; init; }
-
-    public string StorageClass { get; init; } = "STANDARD";
 
     /// <summary>The object's bytes in order: one part for a single PUT, the completed parts of a multipart upload.</summary>
     public required IReadOnlyList<ObjectPart> Parts { get; init; }
@@ -72,11 +84,7 @@ public sealed record MultipartUpload
     public required string Bucket { get; init; }
     public required string Key { get; init; }
     public required DateTimeOffset Initiated { get; init; }
-    public string? ContentType { get; init; }
-    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
-    public IReadOnlyDictionary<string, string> UserMetadata { get; init; } = new Dictionary<string, string>();
-    public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
-    public string StorageClass { get; init; } = "STANDARD";
+    public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
 }
 
 /// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
@@ -104,18 +112,15 @@ public sealed record PutObjectRequest
 {
     public required string Bucket { get; init; }
     public required string Key { get; init; }
-    public string? ContentType { get; init; }
-    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
-    public IReadOnlyDictionary<string, string> UserMetadata { get; init; } = new Dictionary<string, string>();
-    public string StorageClass { get; init; } = "STANDARD";
+
+    /// <summary>The object's metadata; its checksum algorithm is the one the body is checked (and stored) with.</summary>
+    public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
 
     /// <summary>Exact body length when the client declared it; the body must then have exactly this many bytes.</summary>
     public long? DeclaredLength { get; init; }
 
     /// <summary>Content-MD5, decoded; BadDigest when the body differs.</summary>
     public byte[]? ExpectedMd5 { get; init; }
-
-    public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
 
     /// <summary>
     /// The expected checksum (base64), read once the body has ended, since aws-chunked bodies carry it in a trailer.

@@ -2,7 +2,8 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
 using ObjStore.Metadata;
-using ObjStore.Objects.Maintenance;
+using ObjStore.Core.Jobs;
+using ObjStore.Jobs;
 using ObjStore.S3;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Protocol;
@@ -19,7 +20,7 @@ namespace ObjStore.Hosting;
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
 /// </code>
 /// </summary>
-public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance)
+public sealed class AdminApi(Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance)
 {
     public const string Prefix = "/_objstore/admin";
 
@@ -38,10 +39,10 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                     await StatusAsync(context);
                     break;
                 case ("GET", "/jobs"):
-                    await context.Response.WriteAsJsonAsync(await catalogue.ListJobsAsync(100));
+                    await context.Response.WriteAsJsonAsync(await catalogue.Jobs.ListAsync(100));
                     break;
                 case ("GET", var jobPath) when jobPath.StartsWith("/jobs/", StringComparison.Ordinal):
-                    var job = long.TryParse(jobPath[6..], NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? await catalogue.GetJobAsync(id) : null;
+                    var job = long.TryParse(jobPath[6..], NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? await catalogue.Jobs.GetAsync(id) : null;
                     await (job is null ? ErrorAsync(context, 404, "no such job") : context.Response.WriteAsJsonAsync(job));
                     break;
                 case ("POST", "/jobs"):
@@ -57,9 +58,9 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                         await ErrorAsync(context, 400, problem);
                         break;
                     }
-                    long jobId = await catalogue.EnqueueJobAsync(kind, target, priority: 20);
+                    long jobId = await catalogue.Jobs.EnqueueAsync(kind, target, priority: 20);
                     context.Response.StatusCode = StatusCodes.Status201Created;
-                    await context.Response.WriteAsJsonAsync(await catalogue.GetJobAsync(jobId));
+                    await context.Response.WriteAsJsonAsync(await catalogue.Jobs.GetAsync(jobId));
                     break;
                 default:
                     await ErrorAsync(context, 404, "no such admin resource");
@@ -94,16 +95,16 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                 var h = await store.GetHealthAsync(context.RequestAborted);
                 return new { id = store.Id, ready = h.Ready, freeBytes = h.FreeBytes, totalBytes = h.TotalBytes };
             }
-            catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
+            catch (Exception e) when (e is IOException or TimeoutException)
             {
                 return new { id = store.Id, ready = false, freeBytes = 0L, totalBytes = 0L };
             }
         }));
-        var jobs = await catalogue.ListJobsAsync(1000);
+        var jobs = await catalogue.Jobs.ListAsync(1000);
         await context.Response.WriteAsJsonAsync(new
         {
             stores = health,
-            workers = (await catalogue.ListWorkersAsync(maintenance.WorkerTimeout)).Select(w => new
+            workers = (await catalogue.Jobs.ListWorkersAsync(maintenance.WorkerTimeout)).Select(w => new
             {
                 id = w.Worker.Id,
                 kinds = w.Worker.Kinds,
@@ -115,7 +116,7 @@ public sealed class AdminApi(Authenticator authenticator, Catalogue catalogue, I
                 load = JobPlacement.Load(w),
                 heartbeat = w.Heartbeat,
             }),
-            degradedShards = await catalogue.CountDegradedShardsAsync(),
+            degradedShards = await catalogue.Shards.CountDegradedAsync(),
             jobs = new
             {
                 queued = jobs.Count(j => j.State == JobStates.Queued),

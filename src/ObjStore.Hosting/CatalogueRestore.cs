@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using ObjStore.Objects;
+using ObjStore.Jobs;
 
 namespace ObjStore.Hosting;
 
@@ -27,10 +27,10 @@ public static class CatalogueRestore
             {
                 throw new IOException($"{target} exists; move it away or pass --force.");
             }
-            var layer = probe.Services.GetRequiredService<ErasureObjectLayer>();
+            var backups = probe.Services.GetRequiredService<CatalogueBackups>();
             string partial = target + ".restoring";
             File.Delete(partial);
-            string? key = await layer.RestoreNewestBackupAsync(partial, CancellationToken.None);
+            string? key = await backups.RestoreNewestAsync(partial, CancellationToken.None);
             if (key is not null)
             {
                 foreach (var stale in new[] { target, target + "-wal", target + "-shm" })

@@ -3,7 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ObjStore.Metadata;
-using ObjStore.Objects.Maintenance;
+using ObjStore.Core.Jobs;
+using ObjStore.Jobs;
 using ObjStore.Storage.Remote;
 
 namespace ObjStore.Hosting;
@@ -13,7 +14,7 @@ namespace ObjStore.Hosting;
 /// request is signed with the cluster secret over its JSON body, for <see cref="NodeAuth.GatewayTarget"/>, with a
 /// nonce this gateway process has not seen (<see cref="ReplayGuard"/>), like all node-to-node traffic.
 /// </summary>
-public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptions maintenance, string clusterSecret, ILogger<ClusterJobsApi> logger)
+public sealed partial class ClusterJobsApi(ICatalogue catalogue, MaintenanceOptions maintenance, string clusterSecret, ILogger<ClusterJobsApi> logger)
 {
     private readonly byte[] _key = NodeAuth.Key(clusterSecret);
     private readonly ReplayGuard _guard = new();
@@ -43,7 +44,7 @@ public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptio
             if (path == WorkerProtocol.Claim)
             {
                 var worker = JsonSerializer.Deserialize<WorkerInfo>(body) ?? throw new JsonException("empty");
-                var job = await catalogue.ClaimJobAsync(worker, maintenance.JobLease, maintenance.WorkerTimeout);
+                var job = await catalogue.Jobs.ClaimAsync(worker, maintenance.JobLease, maintenance.WorkerTimeout);
                 if (job is null)
                 {
                     context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -53,7 +54,7 @@ public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptio
                 return;
             }
             var (jobId, action) = ParseJobPath(path);
-            var current = jobId is { } id ? await catalogue.GetJobAsync(id) : null;
+            var current = jobId is { } id ? await catalogue.Jobs.GetAsync(id) : null;
             if (current is null)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -64,8 +65,8 @@ public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptio
             {
                 case "renew":
                     var renewal = JsonSerializer.Deserialize<JobRenewal>(body) ?? throw new JsonException("empty");
-                    ok = await catalogue.RenewJobAsync(current.Id, renewal.Worker, maintenance.JobLease,
-                        renewal.ItemsDone, renewal.ItemsTotal, renewal.BytesDone, renewal.BytesTotal);
+                    ok = await catalogue.Jobs.RenewAsync(current.Id, renewal.Worker, maintenance.JobLease,
+                        new JobProgress(renewal.ItemsDone, renewal.ItemsTotal, renewal.BytesDone, renewal.BytesTotal));
                     break;
                 case "finish":
                     var outcome = JsonSerializer.Deserialize<JobOutcome>(body) ?? throw new JsonException("empty");
@@ -74,9 +75,9 @@ public sealed partial class ClusterJobsApi(Catalogue catalogue, MaintenanceOptio
                     {
                         if (JobPlacement.StoreOf(current.Target) is { } store && outcome.Corrupt.Count > 0)
                         {
-                            await WorkerProtocol.RecordFindingsAsync(catalogue, store, outcome.Corrupt);
+                            await ScrubFindings.RecordAsync(catalogue, store, outcome.Corrupt);
                         }
-                        await catalogue.FinishJobAsync(current.Id, outcome.Worker, outcome.Succeeded, outcome.Error, outcome.Result,
+                        await catalogue.Jobs.FinishAsync(current.Id, outcome.Worker, outcome.Succeeded, outcome.Error, outcome.Result,
                             JobPlacement.Backoff(current.Attempts));
                     }
                     break;

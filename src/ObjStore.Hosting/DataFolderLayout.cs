@@ -76,7 +76,7 @@ internal static class DataFolderLayout
             var reader = new Storage.LocalShardStore.LocalShardReader(File.OpenHandle(file));
             try
             {
-                if (Objects.ShardVerifier.ReadFooterAtEndAsync(reader, reader.Length, CancellationToken.None).GetAwaiter().GetResult() is var (footer, _))
+                if (Storage.Format.ShardVerifier.ReadFooterAtEndAsync(reader, reader.Length, CancellationToken.None).GetAwaiter().GetResult() is var (footer, _))
                 {
                     return new Layout($"{footer.DataShards}+{footer.ParityShards}", 0);
                 }

@@ -7,12 +7,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
+using ObjStore.Core.Jobs;
+using ObjStore.Jobs;
 using ObjStore.Metadata;
+using ObjStore.Metadata.Sqlite;
 using ObjStore.Objects;
-using ObjStore.Objects.Maintenance;
 using ObjStore.S3;
 using ObjStore.S3.Auth;
 using ObjStore.Storage;
+using ObjStore.Storage.Format;
 using ObjStore.Storage.Http;
 using ObjStore.Storage.Remote;
 
@@ -71,7 +74,8 @@ public static partial class StoreHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
             builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton(_ => new Catalogue(options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db")));
+            builder.Services.AddSingleton<ICatalogue>(sp => new SqliteCatalogue(
+                options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(layerOptions);
             if (mode == StoreMode.Dev)
             {
@@ -92,16 +96,17 @@ public static partial class StoreHost
                 builder.Services.AddSingleton<IReadOnlyList<IShardStore>>(sp => sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>());
                 builder.Services.AddSingleton<IReadOnlyList<PlacementNode>>([.. options.Nodes.Select(n => new PlacementNode(n.Id, n.Domain ?? n.Id, n.Weight))]);
             }
-            builder.Services.AddSingleton(sp => new ErasureObjectLayer(
-                sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions,
-                sp.GetRequiredService<ILogger<ErasureObjectLayer>>(), sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+            builder.Services.AddSingleton(sp => new ShardCluster(
+                sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions, sp.GetRequiredService<ILogger<ShardCluster>>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+            builder.Services.AddSingleton<ErasureObjectLayer>();
             builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
+            AddBackgroundWork(builder.Services, options, mode);
             builder.Services.AddSingleton(s3Options);
             builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(sp => new AdminApi(
-                sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<Catalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
+                sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);
@@ -112,7 +117,7 @@ public static partial class StoreHost
             var objects = app.Services.GetRequiredService<IObjectLayer>();
             var admin = app.Services.GetRequiredService<AdminApi>();
             var clusterJobs = mode == StoreMode.Gateway
-                ? new ClusterJobsApi(app.Services.GetRequiredService<Catalogue>(), options.Maintenance, options.ClusterSecret!,
+                ? new ClusterJobsApi(app.Services.GetRequiredService<ICatalogue>(), options.Maintenance, options.ClusterSecret!,
                     app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
                 : null;
             // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket.
@@ -122,28 +127,6 @@ public static partial class StoreHost
                 : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
                 : handler.HandleAsync(context));
 
-            app.Lifetime.ApplicationStarted.Register(() =>
-            {
-                var layer = app.Services.GetRequiredService<ErasureObjectLayer>();
-                var stopping = app.Lifetime.ApplicationStopping;
-                if (mode == StoreMode.Gateway)
-                {
-                    foreach (var node in app.Services.GetRequiredService<IReadOnlyList<RemoteShardStore>>())
-                    {
-                        _ = Task.Run(() => node.MonitorAsync(stopping));
-                    }
-                }
-                layer.RefreshStoreStatesAsync().GetAwaiter().GetResult(); // before the first PUT picks stores
-                _ = Task.Run(() => layer.CollectPendingDeletesAsync(stopping));
-                _ = Task.Run(() => SweepAbandonedUploadsAsync(layer, options.UploadSweepInterval, app.Logger, stopping));
-                var catalogue = app.Services.GetRequiredService<Catalogue>();
-                var worker = new JobWorker(layer, catalogue, options.Maintenance, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<JobWorker>(),
-                    $"{Environment.MachineName}:{Environment.ProcessId}");
-                _ = Task.Run(() => worker.RunAsync(stopping));
-                var stores = app.Services.GetRequiredService<IReadOnlyList<IShardStore>>();
-                _ = Task.Run(() => MaintenanceScheduler.RunAsync(catalogue, options.Maintenance, [.. stores.Select(s => s.Id)], TimeProvider.System, stopping));
-                _ = Task.Run(() => StoreInstanceWatch.RunAsync(stores, catalogue, options.NodeProbeInterval, app.Logger, stopping));
-            });
             return app;
         }
         catch
@@ -153,32 +136,50 @@ public static partial class StoreHost
         }
     }
 
-    private static async Task SweepAbandonedUploadsAsync(ErasureObjectLayer layer, TimeSpan interval, ILogger logger, CancellationToken stopping)
+    /// <summary>
+    /// The loops every store host runs, as hosted services that start with the host and stop with it: node health
+    /// probes (gateway), the drain states placement reads, cleanup, the job worker and its kinds of job, the scheduler,
+    /// and the watch for stores that came back empty.
+    /// </summary>
+    private static void AddBackgroundWork(IServiceCollection services, StoreOptions options, StoreMode mode)
     {
-        using var timer = new PeriodicTimer(interval);
-        try
+        if (mode == StoreMode.Gateway)
         {
-            do
-            {
-                try
-                {
-                    int expired = await layer.ExpireAbandonedUploadsAsync(stopping);
-                    if (expired > 0)
-                    {
-                        LogUploadsExpired(logger, expired);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogSweepFailed(logger, e);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stopping));
+            services.AddHostedService(sp => new NodeMonitors(sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>()));
         }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
+        services.AddHostedService<StoreStateLoader>();
+        services.AddSingleton(options.Maintenance);
+        services.AddSingleton(sp => sp.GetRequiredService<ICatalogue>().Jobs);
+        services.AddSingleton<UploadExpiry>();
+        services.AddSingleton<CatalogueBackups>();
+        services.AddSingleton<IBackgroundJob, HealJob>();
+        services.AddSingleton<IBackgroundJob, ScrubJob>();
+        services.AddSingleton<IBackgroundJob, GcJob>();
+        services.AddSingleton<IBackgroundJob, DrainJob>();
+        services.AddSingleton<IBackgroundJob, RebalanceJob>();
+        services.AddSingleton<IBackgroundJob, BackupJob>();
+        services.AddSingleton<IBackgroundJob, RebuildMetadataJob>();
+        services.AddHostedService(sp => new CleanupService(sp.GetRequiredService<ErasureObjectLayer>(), sp.GetRequiredService<UploadExpiry>(),
+            options.UploadSweepInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CleanupService>>()));
+        services.AddHostedService<JobWorker>();
+        services.AddHostedService(sp => new MaintenanceScheduler(sp.GetRequiredService<ICatalogue>(), options.Maintenance,
+            [.. sp.GetRequiredService<IReadOnlyList<IShardStore>>().Select(s => s.Id)], sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService(sp => new StoreInstanceWatch(sp.GetRequiredService<IReadOnlyList<IShardStore>>(), sp.GetRequiredService<ICatalogue>(),
+            options.NodeProbeInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreInstanceWatch>>()));
+    }
+
+    /// <summary>Loads the drain states before the host takes requests, so the first PUT already avoids draining stores.</summary>
+    private sealed class StoreStateLoader(ShardCluster cluster, ICatalogue catalogue) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => cluster.RefreshStoreStatesAsync(catalogue.Stores);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Each node's health probe loop (<see cref="RemoteShardStore.MonitorAsync"/>), for as long as the host runs.</summary>
+    private sealed class NodeMonitors(IReadOnlyList<RemoteShardStore> nodes) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(nodes.Select(n => n.MonitorAsync(stoppingToken)));
     }
 
     /// <summary>
@@ -209,10 +210,4 @@ public static partial class StoreHost
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions HealthJson = new(System.Text.Json.JsonSerializerDefaults.Web);
-
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Aborted {Count} abandoned multipart uploads")]
-    private static partial void LogUploadsExpired(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The sweep for abandoned multipart uploads failed; retrying next interval")]
-    private static partial void LogSweepFailed(ILogger logger, Exception e);
 }

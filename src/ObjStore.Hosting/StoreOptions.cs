@@ -1,5 +1,5 @@
 using ObjStore.Objects;
-using ObjStore.Objects.Maintenance;
+using ObjStore.Jobs;
 using ObjStore.S3;
 
 namespace ObjStore.Hosting;

@@ -3,9 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
-using ObjStore.Metadata;
-using ObjStore.Objects;
-using ObjStore.Objects.Maintenance;
+using ObjStore.Core.Jobs;
+using ObjStore.Storage.Format;
 using ObjStore.Storage;
 using ObjStore.Storage.Remote;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using ObjStore.Core;
 using ObjStore.Metadata;
+using ObjStore.Storage.Format;
 
 namespace ObjStore.Objects;
 
@@ -23,13 +24,9 @@ public sealed partial class ErasureObjectLayer
             Bucket = request.Bucket,
             Key = request.Key,
             Initiated = now,
-            ContentType = request.ContentType,
-            Headers = request.Headers,
-            UserMetadata = request.UserMetadata,
-            ChecksumAlgorithm = request.ChecksumAlgorithm,
-            StorageClass = request.StorageClass,
+            Metadata = request.Metadata,
         };
-        await _catalogue.CreateUploadAsync(upload);
+        await _catalogue.Uploads.CreateAsync(upload);
         return upload;
     }
 
@@ -37,33 +34,34 @@ public sealed partial class ErasureObjectLayer
     {
         ValidatePartNumber(partNumber);
         var upload = await RequireUploadAsync(request.Bucket, request.Key, uploadId);
-        if (upload.ChecksumAlgorithm != ChecksumAlgorithm.None && request.ChecksumAlgorithm != ChecksumAlgorithm.None
-            && request.ChecksumAlgorithm != upload.ChecksumAlgorithm)
+        var uploadAlgorithm = upload.Metadata.ChecksumAlgorithm;
+        var partAlgorithm = request.Metadata.ChecksumAlgorithm;
+        if (uploadAlgorithm != ChecksumAlgorithm.None && partAlgorithm != ChecksumAlgorithm.None && partAlgorithm != uploadAlgorithm)
         {
             throw new ObjectStoreException(ErrorKind.InvalidRequest,
-                $"Checksum Type mismatch occurred, expected checksum Type: {upload.ChecksumAlgorithm}, actual checksum Type: {request.ChecksumAlgorithm}.");
+                $"Checksum Type mismatch occurred, expected checksum Type: {uploadAlgorithm}, actual checksum Type: {partAlgorithm}.");
         }
         // A part keeps a checksum only in the upload's algorithm: that is what completion combines and ListParts shows.
         // A checksum of a part in another algorithm (upload created without one) is verified, not kept.
-        var algorithm = request.ChecksumAlgorithm != ChecksumAlgorithm.None ? request.ChecksumAlgorithm : upload.ChecksumAlgorithm;
+        var algorithm = partAlgorithm != ChecksumAlgorithm.None ? partAlgorithm : uploadAlgorithm;
         var now = _clock.GetUtcNow();
-        var stored = await StoreAsync(request with { ChecksumAlgorithm = algorithm }, body, _options.MaxPartSize,
+        var stored = await _writer.StoreAsync(request with { Metadata = request.Metadata with { ChecksumAlgorithm = algorithm } }, body, _options.MaxPartSize,
             data => ShardFooter.Describe(upload, partNumber, data.Layout, data.Size, data.ETag, data.Checksum, now), cancellationToken);
-        string? checksum = upload.ChecksumAlgorithm != ChecksumAlgorithm.None ? stored.Checksum : null;
+        string? checksum = uploadAlgorithm != ChecksumAlgorithm.None ? stored.Checksum : null;
         var part = new ObjectPart(partNumber, 0, stored.Size, stored.ETag, checksum, stored.Layout) { LastModified = now };
         ObjectLayout? replaced;
         try
         {
-            replaced = await _catalogue.CommitPartAsync(request.Bucket, request.Key, uploadId, part);
+            replaced = await _catalogue.Uploads.CommitPartAsync(request.Bucket, request.Key, uploadId, part);
         }
         catch
         {
-            await FreeShardsAsync(stored.Layout); // completed or aborted meanwhile: this part belongs to nothing
+            await _garbage.FreeAsync(stored.Layout); // completed or aborted meanwhile: this part belongs to nothing
             throw;
         }
         if (replaced is not null)
         {
-            await FreeShardsAsync(replaced);
+            await _garbage.FreeAsync(replaced);
         }
         await RecordMissingAsync(stored);
         return part;
@@ -93,8 +91,8 @@ public sealed partial class ErasureObjectLayer
             }
         }
         var now = _clock.GetUtcNow();
-        var (info, garbage) = await _catalogue.CompleteUploadAsync(bucket, key, uploadId, (upload, stored) => Assemble(upload, stored, parts, now));
-        await FreeShardsAsync(garbage);
+        var (info, garbage) = await _catalogue.Uploads.CompleteAsync(bucket, key, uploadId, (upload, stored) => Assemble(upload, stored, parts, now));
+        await _garbage.FreeAsync(garbage);
         return info;
     }
 
@@ -104,7 +102,8 @@ public sealed partial class ErasureObjectLayer
         var byNumber = stored.ToDictionary(p => p.Number);
         var chosen = new List<ObjectPart>(requested.Count);
         long offset = 0;
-        bool composite = HasCompositeChecksum(upload.ChecksumAlgorithm);
+        var uploadAlgorithm = upload.Metadata.ChecksumAlgorithm;
+        bool composite = HasCompositeChecksum(uploadAlgorithm);
         // Every named part must exist with its ETag before sizes are judged: an unknown part is InvalidPart.
         var found = requested.Select(want =>
         {
@@ -119,7 +118,7 @@ public sealed partial class ErasureObjectLayer
             }
             if (composite && part.Checksum is null)
             {
-                throw new ObjectStoreException(ErrorKind.InvalidPart, $"Part {part.Number} has no {upload.ChecksumAlgorithm} checksum.");
+                throw new ObjectStoreException(ErrorKind.InvalidPart, $"Part {part.Number} has no {uploadAlgorithm} checksum.");
             }
             return part;
         }).ToList();
@@ -134,7 +133,7 @@ public sealed partial class ErasureObjectLayer
             chosen.Add(part with { Offset = offset });
             offset += part.Size;
         }
-        var (etag, algorithm, checksum) = CompletedDigest(chosen, upload.ChecksumAlgorithm);
+        var (etag, algorithm, checksum) = CompletedDigest(chosen, uploadAlgorithm);
         return new ObjectInfo
         {
             Bucket = upload.Bucket,
@@ -142,12 +141,8 @@ public sealed partial class ErasureObjectLayer
             Size = offset,
             ETag = etag,
             LastModified = now,
-            ContentType = upload.ContentType,
-            Headers = upload.Headers,
-            UserMetadata = upload.UserMetadata,
-            ChecksumAlgorithm = algorithm,
+            Metadata = upload.Metadata with { ChecksumAlgorithm = algorithm },
             Checksum = checksum,
-            StorageClass = upload.StorageClass,
             Parts = chosen,
             IsMultipart = true,
             UploadId = upload.UploadId,
@@ -162,7 +157,7 @@ public sealed partial class ErasureObjectLayer
     /// footers. ETag: MD5 of the concatenated binary part MD5s, then "-N". Checksum: composite (the upload's algorithm
     /// over the concatenated part checksums, then "-N"), when the algorithm has one and every part carries its checksum.
     /// </summary>
-    private static (string ETag, ChecksumAlgorithm Algorithm, string? Checksum) CompletedDigest(IReadOnlyList<ObjectPart> parts, ChecksumAlgorithm algorithm)
+    public static (string ETag, ChecksumAlgorithm Algorithm, string? Checksum) CompletedDigest(IReadOnlyList<ObjectPart> parts, ChecksumAlgorithm algorithm)
     {
         bool composite = HasCompositeChecksum(algorithm) && parts.All(p => p.Checksum is not null);
         using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
@@ -182,64 +177,30 @@ public sealed partial class ErasureObjectLayer
     }
 
     public async Task AbortMultipartUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken) =>
-        await FreeShardsAsync(await _catalogue.AbortUploadAsync(bucket, key, uploadId));
+        await _garbage.FreeAsync(await _catalogue.Uploads.AbortAsync(bucket, key, uploadId));
 
     public async Task<PartsPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken)
     {
         var upload = await RequireUploadAsync(bucket, key, uploadId);
-        var (parts, truncated) = await _catalogue.ListPartsAsync(uploadId, partNumberMarker, Math.Clamp(maxParts, 0, 1000));
+        var (parts, truncated) = await _catalogue.Uploads.ListPartsAsync(uploadId, partNumberMarker, Math.Clamp(maxParts, 0, 1000));
         return new PartsPage(upload, parts, truncated);
     }
 
     public async Task<UploadsPage> ListMultipartUploadsAsync(ListUploadsRequest request, CancellationToken cancellationToken)
     {
-        if (await _catalogue.GetBucketAsync(request.Bucket) is null)
-        {
-            throw NoSuchBucket(request.Bucket);
-        }
-        return await _catalogue.ListUploadsAsync(request);
-    }
-
-    /// <summary>Aborts uploads older than the configured expiry; returns how many.</summary>
-    public async Task<int> ExpireAbandonedUploadsAsync(CancellationToken cancellationToken)
-    {
-        int expired = 0;
-        var cutoff = _clock.GetUtcNow() - _options.UploadExpiry;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var batch = await _catalogue.UploadsInitiatedBeforeAsync(cutoff, 100);
-            if (batch.Count == 0)
-            {
-                break;
-            }
-            foreach (var upload in batch)
-            {
-                try
-                {
-                    await AbortMultipartUploadAsync(upload.Bucket, upload.Key, upload.UploadId, cancellationToken);
-                    expired++;
-                }
-                catch (ObjectStoreException e) when (e.Kind == ErrorKind.NoSuchUpload)
-                {
-                    // Completed or aborted since the query: nothing to do.
-                }
-            }
-        }
-        return expired;
+        await RequireBucketAsync(request.Bucket);
+        return await _catalogue.Uploads.ListAsync(request);
     }
 
     private async Task<MultipartUpload> RequireUploadAsync(string bucket, string key, string uploadId)
     {
-        var upload = await _catalogue.GetUploadAsync(bucket, key, uploadId);
+        var upload = await _catalogue.Uploads.GetAsync(bucket, key, uploadId);
         if (upload is not null)
         {
             return upload;
         }
-        if (await _catalogue.GetBucketAsync(bucket) is null)
-        {
-            throw NoSuchBucket(bucket);
-        }
-        throw Catalogue.NoSuchUpload();
+        await RequireBucketAsync(bucket);
+        throw CatalogueErrors.NoSuchUpload();
     }
 
     private static void ValidatePartNumber(int partNumber)

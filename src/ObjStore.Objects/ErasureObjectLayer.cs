@@ -1,56 +1,40 @@
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
-using Microsoft.Extensions.Logging;
 using ObjStore.Core;
-using ObjStore.Erasure;
 using ObjStore.Metadata;
+using ObjStore.Storage.Format;
 
 namespace ObjStore.Objects;
 
 /// <summary>
-/// The object layer over erasure-coded shard stores and the SQLite catalogue. The same code serves dev mode (local
-/// folders) and the cluster gateway (remote nodes): only the <see cref="IShardStore"/>s differ.
+/// The object API over erasure-coded shard stores and the catalogue: S3's semantics (buckets, PUT, GET, LIST, copy,
+/// multipart) and the commit protocol, an object visible only once its shards meet the write quorum and its row
+/// commits. The same code serves dev mode (local folders) and the cluster gateway (remote nodes): only the
+/// <see cref="IShardStore"/>s differ. Background work (scrub, heal, drain, ...) lives in ObjStore.Jobs and shares
+/// the <see cref="ShardCluster"/>.
 /// </summary>
 public sealed partial class ErasureObjectLayer : IObjectLayer
 {
-    private readonly Catalogue _catalogue;
-    private readonly IReadOnlyDictionary<string, IShardStore> _stores;
-    private readonly IReadOnlyList<PlacementNode> _topology;
+    private readonly ICatalogue _catalogue;
+    private readonly ShardCluster _cluster;
     private readonly ObjectLayerOptions _options;
-    private readonly ILogger _logger;
     private readonly TimeProvider _clock;
-    private readonly ConcurrentDictionary<(int, int), ReedSolomon> _codecs = new();
-    private readonly ReadLatency _readLatency;
-    private readonly StoreSpace _space;
-    private readonly byte[] _shardKey;
+    private readonly ObjectWriter _writer;
+    private readonly ObjectReader _reader;
+    private readonly ShardGarbage _garbage;
 
-    /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
-    public ErasureObjectLayer(
-        Catalogue catalogue, IEnumerable<IShardStore> stores, ObjectLayerOptions options, ILogger<ErasureObjectLayer> logger,
-        TimeProvider? clock = null, IReadOnlyList<PlacementNode>? topology = null)
+    public ErasureObjectLayer(ICatalogue catalogue, ShardCluster cluster)
     {
-        options.Validate();
         _catalogue = catalogue;
-        _stores = stores.ToDictionary(s => s.Id, StringComparer.Ordinal);
-        _topology = topology ?? [.. _stores.Keys.Order(StringComparer.Ordinal).Select(id => new PlacementNode(id, id))];
-        if (_topology.Any(n => !_stores.ContainsKey(n.Id)))
-        {
-            throw new ArgumentException("Every node of the topology must be one of the stores.", nameof(topology));
-        }
-        _options = options;
-        _shardKey = options.ShardDigestKey is { Length: > 0 } shardKey
-            ? shardKey
-            : throw new ArgumentException("ObjectLayerOptions.ShardDigestKey must be set.", nameof(options));
-        _readLatency = new ReadLatency(options.HedgePercentile, options.HedgeFloor);
-        _logger = logger;
-        _clock = clock ?? TimeProvider.System;
-        _space = new StoreSpace(_stores, options.ReserveBytes, _clock);
-        if (_topology.Count < options.DataShards + options.ParityShards)
-        {
-            throw new ArgumentException(
-                $"Layout {options.DataShards}+{options.ParityShards} needs {options.DataShards + options.ParityShards} stores; {_topology.Count} given.");
-        }
+        _cluster = cluster;
+        _options = cluster.Options;
+        _clock = cluster.Clock;
+        _writer = new ObjectWriter(cluster);
+        _reader = new ObjectReader(cluster, catalogue.Shards);
+        _garbage = new ShardGarbage(cluster, catalogue.Shards);
     }
+
+    /// <summary>Frees the shards of replaced and deleted objects; shared with the GC job.</summary>
+    public ShardGarbage Garbage => _garbage;
 
     // ---- buckets -------------------------------------------------------------------------------------------------
 
@@ -60,7 +44,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         {
             throw new ObjectStoreException(ErrorKind.InvalidBucketName, $"'{bucket}' is not a valid bucket name.");
         }
-        if (!await _catalogue.CreateBucketAsync(bucket, _clock.GetUtcNow()))
+        if (!await _catalogue.Buckets.CreateAsync(bucket, _clock.GetUtcNow()))
         {
             throw new ObjectStoreException(ErrorKind.BucketAlreadyOwnedByYou, $"You already own the bucket {bucket}.");
         }
@@ -68,54 +52,102 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
 
     public async Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken)
     {
-        if (!await _catalogue.DeleteBucketAsync(bucket))
+        if (!await _catalogue.Buckets.DeleteAsync(bucket))
         {
-            throw NoSuchBucket(bucket);
+            throw CatalogueErrors.NoSuchBucket(bucket);
         }
-        await CollectPendingDeletesAsync(cancellationToken); // the parts of uploads that died with the bucket
+        await _garbage.CollectPendingAsync(cancellationToken); // the parts of uploads that died with the bucket
     }
 
-    public Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken) => _catalogue.GetBucketAsync(bucket);
+    public Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken) => _catalogue.Buckets.GetAsync(bucket);
 
-    public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken) => _catalogue.ListBucketsAsync();
+    public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken) => _catalogue.Buckets.ListAsync();
+
+    private async Task RequireBucketAsync(string bucket)
+    {
+        if (await _catalogue.Buckets.GetAsync(bucket) is null)
+        {
+            throw CatalogueErrors.NoSuchBucket(bucket);
+        }
+    }
 
     // ---- objects -------------------------------------------------------------------------------------------------
 
+    public async Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken)
+    {
+        Naming.ValidateKey(request.Key);
+        await RequireBucketAsync(request.Bucket);
+        var now = _clock.GetUtcNow();
+        ObjectInfo? info = null;
+        var stored = await _writer.StoreAsync(request, body, _options.MaxObjectSize, data =>
+        {
+            info = new ObjectInfo
+            {
+                Bucket = request.Bucket,
+                Key = request.Key,
+                Size = data.Size,
+                ETag = data.ETag,
+                LastModified = now,
+                Metadata = request.Metadata,
+                Checksum = data.Checksum,
+                Parts = [new ObjectPart(1, 0, data.Size, data.ETag, data.Checksum, data.Layout) { LastModified = now }],
+            };
+            return ShardFooter.Describe(info);
+        }, cancellationToken);
+
+        IReadOnlyList<ObjectLayout> replaced;
+        try
+        {
+            replaced = await _catalogue.Objects.CommitAsync(info!, request.IfMatch, request.IfNoneMatchAny);
+        }
+        catch
+        {
+            await _garbage.FreeAsync(stored.Layout);
+            throw;
+        }
+        await _garbage.FreeAsync(replaced);
+        await RecordMissingAsync(stored);
+        return info!;
+    }
+
+    /// <summary>A write that met its quorum without every shard leaves the rest for healing.</summary>
+    private async Task RecordMissingAsync(ObjectWriter.StoredData stored)
+    {
+        if (stored.Missing.Count > 0)
+        {
+            await _catalogue.Shards.RecordDegradedAsync(stored.Layout, [.. stored.Missing], "not written");
+        }
+    }
+
     public async Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, CancellationToken cancellationToken)
     {
-        var info = await _catalogue.GetObjectAsync(bucket, key);
+        var info = await _catalogue.Objects.GetAsync(bucket, key);
         if (info is not null)
         {
             return info;
         }
-        if (await _catalogue.GetBucketAsync(bucket) is null)
-        {
-            throw NoSuchBucket(bucket);
-        }
+        await RequireBucketAsync(bucket);
         throw new ObjectStoreException(ErrorKind.NoSuchKey, "The specified key does not exist.");
     }
 
+    public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken) =>
+        _reader.ReadObjectAsync(info, offset, length, destination, cancellationToken);
+
     public async Task<bool> DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken)
     {
-        if (await _catalogue.GetBucketAsync(bucket) is null)
-        {
-            throw NoSuchBucket(bucket);
-        }
-        var removed = await _catalogue.DeleteObjectAsync(bucket, key);
+        await RequireBucketAsync(bucket);
+        var removed = await _catalogue.Objects.DeleteAsync(bucket, key);
         if (removed is not null)
         {
-            await FreeShardsAsync(removed);
+            await _garbage.FreeAsync(removed);
         }
         return removed is not null;
     }
 
     public async Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken)
     {
-        if (await _catalogue.GetBucketAsync(request.Bucket) is null)
-        {
-            throw NoSuchBucket(request.Bucket);
-        }
-        return await _catalogue.ListObjectsAsync(request);
+        await RequireBucketAsync(request.Bucket);
+        return await _catalogue.Objects.ListAsync(request);
     }
 
     public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken) =>
@@ -134,7 +166,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             try
             {
                 await using var sink = pipe.Writer.AsStream();
-                await ReadObjectAsync(source, offset, length, sink, cancel.Token);
+                await _reader.ReadObjectAsync(source, offset, length, sink, cancel.Token);
                 await pipe.Writer.CompleteAsync();
             }
             catch (Exception e)
@@ -156,79 +188,12 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
 
     public async Task<Readiness> GetReadinessAsync(CancellationToken cancellationToken)
     {
-        var stores = await Task.WhenAll(_stores.Values.Select(async s =>
+        var stores = await Task.WhenAll(_cluster.Stores.Values.Select(async s =>
         {
             var health = await StoreSpace.AskAsync(s, cancellationToken);
-            return new StoreReadiness(s.Id, health.Ready, _space.IsFull(health), health.FreeBytes, health.TotalBytes);
+            return new StoreReadiness(s.Id, health.Ready, _cluster.Space.IsFull(health), health.FreeBytes, health.TotalBytes);
         }));
-        int quorum = _options.EffectiveWriteQuorum;
-        return new Readiness(stores.Count(s => s.Up) >= quorum, stores.Count(s => s.Up && !s.Full) >= quorum,
+        return new Readiness(Quorum.CanWrite(_options, stores.Count(s => s.Up)), Quorum.CanWrite(_options, stores.Count(s => s.Up && !s.Full)),
             [.. stores.OrderBy(s => s.Id, StringComparer.Ordinal)]);
     }
-
-    /// <summary>Frees the shards of replaced and deleted objects left over by a crash (they are in the catalogue).</summary>
-    public async Task CollectPendingDeletesAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var batch = await _catalogue.PendingDeletesAsync(100);
-            if (batch.Count == 0)
-            {
-                return;
-            }
-            foreach (var layout in batch)
-            {
-                await FreeShardsAsync(layout);
-            }
-        }
-    }
-
-    private async Task FreeShardsAsync(IEnumerable<ObjectLayout> layouts)
-    {
-        foreach (var layout in layouts)
-        {
-            await FreeShardsAsync(layout);
-        }
-    }
-
-    private async Task FreeShardsAsync(ObjectLayout layout)
-    {
-        bool all = true;
-        await Task.WhenAll(layout.Placement.Select(async (storeId, index) =>
-        {
-            try
-            {
-                if (_stores.TryGetValue(storeId, out var store))
-                {
-                    await store.DeleteAsync(ShardId.For(layout.DataId, index), CancellationToken.None);
-                }
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or UnauthorizedAccessException)
-            {
-                all = false;
-                LogShardDeleteFailed(_logger, layout.DataId, index, storeId, e);
-            }
-        }));
-        if (all)
-        {
-            await _catalogue.CompleteDeleteAsync(layout.DataId);
-        }
-    }
-
-    private ReedSolomon Codec(int k, int m) => _codecs.GetOrAdd((k, m), key => new ReedSolomon(key.Item1, key.Item2));
-
-    private static ObjectStoreException NoSuchBucket(string bucket) =>
-        new(ErrorKind.NoSuchBucket, $"The bucket {bucket} does not exist.");
-
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Rebalance skipped {DataId} ({Bucket}/{Key}) for now: {Reason}")]
-    private static partial void LogRebalanceSkipped(ILogger logger, string dataId, string bucket, string key, string reason);
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Could not delete shard {DataId}.{Index} on {StoreId}; left for GC")]
-    private static partial void LogShardDeleteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Shard {Index} of {DataId} on {StoreId} failed during write; needs healing")]
-    private static partial void LogShardWriteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Shard {Index} of {DataId} on {StoreId} unreadable ({Reason}); reconstructing from parity")]
-    private static partial void LogShardReadFailed(ILogger logger, string dataId, int index, string storeId, string reason);
 }

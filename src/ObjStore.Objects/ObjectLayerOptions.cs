@@ -39,7 +39,7 @@ public sealed class ObjectLayerOptions
     public long ReserveBytes { get; set; } = 512L << 20;
 
     /// <summary>
-    /// The key of the shard footers' digest (<see cref="ShardDigest"/>): set by the composition root (from the
+    /// The key of the shard footers' digest (<see cref="Storage.Format.ShardDigest"/>): set by the composition root (from the
     /// cluster secret, or dev mode's key file); the object layer refuses to start without it.
     /// </summary>
     public byte[]? ShardDigestKey { get; set; }

@@ -27,7 +27,7 @@ internal sealed class StoreSpace(IReadOnlyDictionary<string, IShardStore> stores
         {
             return await store.GetHealthAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
+        catch (Exception e) when (e is IOException or TimeoutException)
         {
             return new StoreHealth(false, 0, 0);
         }

@@ -7,7 +7,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
 using Microsoft.Data.Sqlite;
-using ObjStore.Metadata;
+using ObjStore.Core.Jobs;
 
 namespace ObjStore.Integration.Tests;
 

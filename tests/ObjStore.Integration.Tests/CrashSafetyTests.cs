@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using ObjStore.Metadata;
+using ObjStore.Core.Jobs;
 
 namespace ObjStore.Integration.Tests;
 

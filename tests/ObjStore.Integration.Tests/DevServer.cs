@@ -25,7 +25,7 @@ public sealed class DevServer : IAsyncDisposable
     public IReadOnlyList<LocalShardStore> Stores => _app.Services.GetRequiredService<IReadOnlyList<LocalShardStore>>();
 
     /// <summary>The catalogue behind the server, for tests that stage metadata no client could afford to upload.</summary>
-    public Catalogue Catalogue => _app.Services.GetRequiredService<Catalogue>();
+    public ICatalogue Catalogue => _app.Services.GetRequiredService<ICatalogue>();
 
     public static async Task<DevServer> StartAsync(
         string erasure = "4+2", string? dataDir = null, IReadOnlyDictionary<string, string?>? settings = null)

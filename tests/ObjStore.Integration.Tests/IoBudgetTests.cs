@@ -1,4 +1,4 @@
-using ObjStore.Objects;
+using ObjStore.Core.Jobs;
 
 namespace ObjStore.Integration.Tests;
 

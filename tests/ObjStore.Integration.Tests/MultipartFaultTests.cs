@@ -188,7 +188,7 @@ public partial class MultipartFaultTests
         for (int n = 1; n <= 10_000; n++)
         {
             var layout = new Core.ObjectLayout(2, 1, 1 << 20, Core.ShardId.NewDataId(), ["store-00", "store-01", "store-02"]);
-            await server.Catalogue.CommitPartAsync("huge", "5TiB", id, new Core.ObjectPart(n, 0, PartSize, etag, null, layout) { LastModified = DateTimeOffset.UtcNow });
+            await server.Catalogue.Uploads.CommitPartAsync("huge", "5TiB", id, new Core.ObjectPart(n, 0, PartSize, etag, null, layout) { LastModified = DateTimeOffset.UtcNow });
         }
         var complete = await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {

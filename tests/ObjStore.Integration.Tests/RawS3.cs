@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using ObjStore.Metadata;
+using ObjStore.Core.Jobs;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Protocol;
 

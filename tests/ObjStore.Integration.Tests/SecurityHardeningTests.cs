@@ -87,7 +87,7 @@ public class SecurityHardeningTests
         await using var server = await StartWithObjectAsync();
         var backup = await RawS3.RunJobAsync(server.Url, "backup");
         Assert.Equal("succeeded", backup.State);
-        var backups = await server.Catalogue.ListObjectsAsync(new Core.ListRequest { Bucket = Core.Naming.BackupBucket, MaxKeys = 10 });
+        var backups = await server.Catalogue.Objects.ListAsync(new Core.ListRequest { Bucket = Core.Naming.BackupBucket, MaxKeys = 10 });
         string key = Assert.Single(backups.Objects).Key;
 
         var copy = await RawS3.SendSignedAsync(server, "PUT", "/mine/catalogue.db", signed: [H("x-amz-copy-source", $"{Core.Naming.BackupBucket}/{key}")]);

@@ -2,7 +2,7 @@ using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
-using ObjStore.Metadata;
+using ObjStore.Core.Jobs;
 
 namespace ObjStore.Integration.Tests;
 
@@ -103,9 +103,9 @@ public class SelfHealingTests
 
         // The scrub queued a heal of what it found; one more runs after it, and finds nothing left.
         await RunJobAsync(server, "heal", "degraded");
-        var jobs = await server.Catalogue.ListJobsAsync(10);
+        var jobs = await server.Catalogue.Jobs.ListAsync(10);
         Assert.Contains(jobs, j => j.Kind == "heal" && j.Result is { } r && r.Contains($"\"healed\":{objects.Count}", StringComparison.Ordinal));
-        Assert.Equal(0, await server.Catalogue.CountDegradedShardsAsync());
+        Assert.Equal(0, await server.Catalogue.Shards.CountDegradedAsync());
         var again = await RunJobAsync(server, "scrub");
         Assert.Contains("\"bad\":0", again.Result, StringComparison.Ordinal);
         await ReadAllBackAsync(s3, "rot", objects);
@@ -121,7 +121,7 @@ public class SelfHealingTests
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "b-healable", InputStream = new MemoryStream(RandomBytes(200_000, 2)) });
         string ShardFile(string key, int index)
         {
-            var layout = server.Catalogue.GetObjectAsync("mix", key).GetAwaiter().GetResult()!.Parts[0].Layout;
+            var layout = server.Catalogue.Objects.GetAsync("mix", key).GetAwaiter().GetResult()!.Parts[0].Layout;
             return server.Stores.Single(st => st.Id == layout.Placement[index]).PathOf(Core.ShardId.For(layout.DataId, index));
         }
         foreach (int index in new[] { 0, 1, 2 })
@@ -345,6 +345,6 @@ public class SelfHealingTests
         using var http = new HttpClient();
         using var response = await http.PostAsync($"{server.Url}/_objstore/admin/jobs?kind=gc", null);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Empty(await server.Catalogue.ListJobsAsync(10));
+        Assert.Empty(await server.Catalogue.Jobs.ListAsync(10));
     }
 }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using ObjStore.Objects;
+using ObjStore.Storage.Format;
 
 namespace ObjStore.Integration.Tests;
 

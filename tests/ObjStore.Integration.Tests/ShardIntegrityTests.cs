@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using Amazon.S3.Model;
 using ObjStore.Erasure;
-using ObjStore.Metadata;
-using ObjStore.Objects;
+using ObjStore.Core.Jobs;
+using ObjStore.Storage.Format;
 
 namespace ObjStore.Integration.Tests;
 

@@ -18,7 +18,8 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
     {
         Naming.ValidateKey(call.Key);
         var (algorithm, _) = Checksums.Requested(call.Http.Headers, Stream.Null);
-        var upload = await objects.CreateMultipartUploadAsync(ObjectAttributes.FromHeaders(call) with { ChecksumAlgorithm = algorithm }, ct);
+        var request = ObjectAttributes.FromHeaders(call);
+        var upload = await objects.CreateMultipartUploadAsync(request with { Metadata = request.Metadata with { ChecksumAlgorithm = algorithm } }, ct);
         if (algorithm != ChecksumAlgorithm.None)
         {
             call.Response.Headers["x-amz-checksum-algorithm"] = Checksums.Name(algorithm);
@@ -39,7 +40,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             Key = call.Key,
             DeclaredLength = RequestBodies.DeclaredLength(call),
             ExpectedMd5 = RequestBodies.ContentMd5(call.Http),
-            ChecksumAlgorithm = algorithm,
+            Metadata = new ObjectMetadata { ChecksumAlgorithm = algorithm },
             ExpectedChecksum = expected,
         };
         var part = await objects.UploadPartAsync(request, uploadId, partNumber, body, ct);
@@ -86,7 +87,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             parts.Add(new CompletedPart(number, etag, checksum));
         }
         var info = await objects.CompleteMultipartUploadAsync(call.Bucket, call.Key, uploadId, parts, ct);
-        string checksumName = Checksums.Name(info.ChecksumAlgorithm);
+        string checksumName = Checksums.Name(info.Metadata.ChecksumAlgorithm);
         await WriteXmlAsync(call.Response, El("CompleteMultipartUploadResult",
             El("Location", $"{call.Http.Scheme}://{call.Http.Host}/{call.Bucket}/{SigV4.UriEncode(call.Key, encodeSlash: false)}"),
             El("Bucket", call.Bucket),
@@ -109,14 +110,14 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
         int maxParts = Math.Min(q.QueryInt("max-parts", 1000), 1000);
         var page = await objects.ListPartsAsync(call.Bucket, call.Key, q.QueryValue("uploadId") ?? "", marker, maxParts, ct);
         var upload = page.Upload;
-        string? checksumName = upload.ChecksumAlgorithm != ChecksumAlgorithm.None ? Checksums.Name(upload.ChecksumAlgorithm) : null;
+        string? checksumName = upload.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? Checksums.Name(upload.Metadata.ChecksumAlgorithm) : null;
         await WriteXmlAsync(call.Response, El("ListPartsResult",
             El("Bucket", call.Bucket),
             El("Key", call.Key),
             El("UploadId", upload.UploadId),
             Initiator(call.Auth),
             Owner(call.Auth),
-            El("StorageClass", upload.StorageClass),
+            El("StorageClass", upload.Metadata.StorageClass),
             El("PartNumberMarker", marker),
             page.Parts.Count > 0 ? El("NextPartNumberMarker", page.Parts[^1].Number) : null,
             El("MaxParts", maxParts),
@@ -165,9 +166,9 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
                 El("UploadId", u.UploadId),
                 Initiator(call.Auth),
                 Owner(call.Auth),
-                El("StorageClass", u.StorageClass),
+                El("StorageClass", u.Metadata.StorageClass),
                 El("Initiated", Timestamp(u.Initiated)),
-                u.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(u.ChecksumAlgorithm)) : null)),
+                u.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(u.Metadata.ChecksumAlgorithm)) : null)),
             page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
     }
 

@@ -59,10 +59,13 @@ internal static class ObjectAttributes
         {
             Bucket = call.Bucket,
             Key = call.Key,
-            ContentType = call.Http.ContentType is { Length: > 0 } type ? HeaderValues.RequireStorable("Content-Type", type) : "binary/octet-stream",
-            Headers = headers,
-            UserMetadata = metadata,
-            StorageClass = storageClass,
+            Metadata = new ObjectMetadata
+            {
+                ContentType = call.Http.ContentType is { Length: > 0 } type ? HeaderValues.RequireStorable("Content-Type", type) : "binary/octet-stream",
+                Headers = headers,
+                UserMetadata = metadata,
+                StorageClass = storageClass,
+            },
         };
     }
 }

@@ -26,11 +26,12 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         Naming.ValidateKey(call.Key);
         var body = bodies.Open(call);
         var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body);
-        var request = ObjectAttributes.FromHeaders(call) with
+        var attributes = ObjectAttributes.FromHeaders(call);
+        var request = attributes with
         {
+            Metadata = attributes.Metadata with { ChecksumAlgorithm = algorithm },
             DeclaredLength = RequestBodies.DeclaredLength(call),
             ExpectedMd5 = RequestBodies.ContentMd5(call.Http),
-            ChecksumAlgorithm = algorithm,
             ExpectedChecksum = expected,
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
@@ -98,18 +99,18 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         response.Headers.ETag = Quote(info.ETag);
         response.Headers.LastModified = HttpDates.Format(info.LastModified);
         response.Headers.AcceptRanges = "bytes";
-        response.ContentType = HeaderValues.ForResponse("Content-Type", info.ContentType ?? "binary/octet-stream");
-        foreach (var (name, value) in info.Headers)
+        response.ContentType = HeaderValues.ForResponse("Content-Type", info.Metadata.ContentType ?? "binary/octet-stream");
+        foreach (var (name, value) in info.Metadata.Headers)
         {
             response.Headers[name] = HeaderValues.ForResponse(name, value);
         }
-        foreach (var (name, value) in info.UserMetadata)
+        foreach (var (name, value) in info.Metadata.UserMetadata)
         {
             response.Headers["x-amz-meta-" + name] = HeaderValues.ForResponse("x-amz-meta-" + name, value);
         }
-        if (info.StorageClass != "STANDARD")
+        if (info.Metadata.StorageClass != "STANDARD")
         {
-            response.Headers["x-amz-storage-class"] = info.StorageClass;
+            response.Headers["x-amz-storage-class"] = info.Metadata.StorageClass;
         }
     }
 
@@ -126,20 +127,21 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             throw new S3Exception(S3Error.InvalidArgument, "Unknown metadata directive.");
         }
         var fresh = ObjectAttributes.FromHeaders(call);
-        bool storageClassChanged = call.Http.Headers.ContainsKey("x-amz-storage-class") && fresh.StorageClass != source.StorageClass;
+        bool storageClassChanged = call.Http.Headers.ContainsKey("x-amz-storage-class") && fresh.Metadata.StorageClass != source.Metadata.StorageClass;
         if (sourceBucket == call.Bucket && sourceKey == call.Key && directive == "COPY" && !storageClassChanged)
         {
             throw new S3Exception(S3Error.InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
         }
         var (algorithm, _) = Checksums.Requested(call.Http.Headers, Stream.Null);
-        var destination = directive == "REPLACE"
-            ? fresh
-            : fresh with { ContentType = source.ContentType, Headers = source.Headers, UserMetadata = source.UserMetadata };
-        destination = destination with
+        var metadata = directive == "REPLACE" ? fresh.Metadata : source.Metadata;
+        var destination = fresh with
         {
-            ChecksumAlgorithm = algorithm != ChecksumAlgorithm.None ? algorithm : source.ChecksumAlgorithm,
-            StorageClass = call.Http.Headers.ContainsKey("x-amz-storage-class") ? fresh.StorageClass : source.StorageClass,
+            Metadata = metadata with
+            {
+                ChecksumAlgorithm = algorithm != ChecksumAlgorithm.None ? algorithm : source.Metadata.ChecksumAlgorithm,
+                StorageClass = call.Http.Headers.ContainsKey("x-amz-storage-class") ? fresh.Metadata.StorageClass : source.Metadata.StorageClass,
+            },
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
         };
@@ -147,7 +149,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         await WriteXmlAsync(call.Response, El("CopyObjectResult",
             El("LastModified", Timestamp(info.LastModified)),
             El("ETag", Quote(info.ETag)),
-            info.Checksum is not null ? El("Checksum" + Checksums.Name(info.ChecksumAlgorithm), info.Checksum) : null));
+            info.Checksum is not null ? El("Checksum" + Checksums.Name(info.Metadata.ChecksumAlgorithm), info.Checksum) : null));
     }
 
     public async Task DeleteObjectAsync(Call call, CancellationToken ct)

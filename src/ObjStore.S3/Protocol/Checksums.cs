@@ -78,9 +78,9 @@ internal static class Checksums
     /// <summary>An object's checksum and its type, for the answer to a PUT or a GET with x-amz-checksum-mode.</summary>
     public static void WriteHeaders(HttpResponse response, ObjectInfo info)
     {
-        if (info.Checksum is not null && info.ChecksumAlgorithm != ChecksumAlgorithm.None)
+        if (info.Checksum is not null && info.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None)
         {
-            response.Headers[HeaderName(info.ChecksumAlgorithm)] = info.Checksum;
+            response.Headers[HeaderName(info.Metadata.ChecksumAlgorithm)] = info.Checksum;
             response.Headers["x-amz-checksum-type"] = info.IsMultipart ? "COMPOSITE" : "FULL_OBJECT";
         }
     }

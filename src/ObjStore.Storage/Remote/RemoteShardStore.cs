@@ -299,7 +299,17 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             }
             throw error;
         }
-        catch (Exception e) when (e is HttpRequestException or IOException)
+        catch (HttpRequestException e)
+        {
+            // Typed at the seam: the object layer sees store failures as IOExceptions, never HTTP's own types.
+            var error = new StoreUnavailableException($"Storage node {Id}: {what}: {e.Message}", e);
+            if (track)
+            {
+                Failed(error);
+            }
+            throw error;
+        }
+        catch (IOException e)
         {
             if (track)
             {

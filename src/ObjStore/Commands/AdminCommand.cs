@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ObjStore.Metadata;
+using ObjStore.Core.Jobs;
 using ObjStore.S3.Auth;
 
 namespace ObjStore.Cli.Commands;

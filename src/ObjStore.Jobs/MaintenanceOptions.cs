@@ -1,0 +1,45 @@
+namespace ObjStore.Jobs;
+
+/// <summary>Settings of background maintenance: rates, lease, cadence.</summary>
+public sealed class MaintenanceOptions
+{
+    /// <summary>Scrub reads at most this many bytes a second (0: unlimited).</summary>
+    public long ScrubBytesPerSecond { get; set; } = 64L << 20;
+
+    /// <summary>Scrub reads at most this many blocks a second (0: unlimited): small objects' blocks are tiny.</summary>
+    public long ScrubOpsPerSecond { get; set; } = 1000;
+
+    /// <summary>Heal writes at most this many bytes a second (0: unlimited).</summary>
+    public long HealBytesPerSecond { get; set; } = 128L << 20;
+
+    /// <summary>Heal (and drain) read and write at most this many blocks a second (0: unlimited).</summary>
+    public long HealOpsPerSecond { get; set; } = 2000;
+
+    /// <summary>A claimed job's lease; renewed while it runs, so a dead worker's job is free again after this long.</summary>
+    public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shards younger than this are never collected, however unreferenced (a write may be in flight).</summary>
+    public TimeSpan GcGrace { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan GcInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>One full scrub pass is started this often.</summary>
+    public TimeSpan ScrubPeriod { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the catalogue is backed up into the store itself (system bucket _objstore).</summary>
+    public TimeSpan BackupInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Catalogue backups kept; older ones are deleted.</summary>
+    public int BackupsKept { get; set; } = 8;
+
+    /// <summary>Finished jobs stay listed (and their results readable) this long, then are deleted.</summary>
+    public TimeSpan JobHistory { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>A worker that has not asked for work for this long is taken for dead: its queued jobs go to others.</summary>
+    public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often known degraded shards are looked for and a heal queued.</summary>
+    public TimeSpan AutoHealInterval { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,255 @@
+using System.Text.Json;
+using ObjStore.Core;
+using ObjStore.Core.Jobs;
+
+namespace ObjStore.Metadata.Sqlite;
+
+#pragma warning disable IDE1006, CA1707 // names mirror the SQL columns
+/// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
+internal sealed class ObjectRow
+{
+    public const string Columns = "bucket, key, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count";
+    public const string Parameters = "@bucket, @key, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count";
+    public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class";
+
+    public string bucket { get; set; } = "";
+    public byte[] key { get; set; } = [];
+    public long size { get; set; }
+    public string etag { get; set; } = "";
+    public long last_modified { get; set; }
+    public string? content_type { get; set; }
+    public string? headers { get; set; }
+    public string? user_meta { get; set; }
+    public long checksum_algo { get; set; }
+    public string? checksum { get; set; }
+    public string storage_class { get; set; } = "STANDARD";
+    public string data_id { get; set; } = "";
+    public long data_shards { get; set; }
+    public long parity_shards { get; set; }
+    public long stripe_size { get; set; }
+    public string placement { get; set; } = "";
+    public long parts_count { get; set; }
+
+    /// <summary>A single-PUT object keeps its one layout in the row; a multipart one names its upload instead.</summary>
+    public static ObjectRow From(ObjectInfo info)
+    {
+        var layout = info.Parts.Count > 0 ? info.Parts[0].Layout : null;
+        return new()
+        {
+            bucket = info.Bucket,
+            key = KeyOrder.Bytes(info.Key),
+            size = info.Size,
+            etag = info.ETag,
+            last_modified = info.LastModified.ToUnixTimeMilliseconds(),
+            content_type = info.Metadata.ContentType,
+            headers = Rows.Json(info.Metadata.Headers),
+            user_meta = Rows.Json(info.Metadata.UserMetadata),
+            checksum_algo = (long)info.Metadata.ChecksumAlgorithm,
+            checksum = info.Checksum,
+            storage_class = info.Metadata.StorageClass,
+            data_id = info.IsMultipart ? info.UploadId! : layout!.DataId,
+            data_shards = layout?.DataShards ?? 0,
+            parity_shards = layout?.ParityShards ?? 0,
+            stripe_size = layout?.StripeSize ?? 0,
+            placement = info.IsMultipart ? "" : string.Join(',', layout!.Placement),
+            parts_count = info.IsMultipart ? info.Parts.Count : 0,
+        };
+    }
+
+    public ObjectInfo ToInfo(IReadOnlyList<ObjectPart>? parts)
+    {
+        var lastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified);
+        return new()
+        {
+            Bucket = bucket,
+            Key = KeyOrder.Text(key),
+            Size = size,
+            ETag = etag,
+            LastModified = lastModified,
+            Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class),
+            Checksum = checksum,
+            IsMultipart = parts is not null,
+            UploadId = parts is not null ? data_id : null,
+            Parts = parts ??
+            [
+                new ObjectPart(1, 0, size, etag, checksum,
+                    new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')))
+                { LastModified = lastModified },
+            ],
+        };
+    }
+
+    public ObjectSummary ToSummary() => new(
+        KeyOrder.Text(key), size, etag, DateTimeOffset.FromUnixTimeMilliseconds(last_modified), storage_class,
+        (ChecksumAlgorithm)checksum_algo);
+}
+
+/// <summary>The parts row.</summary>
+internal sealed class PartRow
+{
+    public const string Columns = "upload_id, part_number, size, etag, checksum, last_modified, data_id, data_shards, parity_shards, stripe_size, placement";
+    public const string Parameters = "@upload_id, @part_number, @size, @etag, @checksum, @last_modified, @data_id, @data_shards, @parity_shards, @stripe_size, @placement";
+
+    public string upload_id { get; set; } = "";
+    public long part_number { get; set; }
+    public long size { get; set; }
+    public string etag { get; set; } = "";
+    public string? checksum { get; set; }
+    public long last_modified { get; set; }
+    public string data_id { get; set; } = "";
+    public long data_shards { get; set; }
+    public long parity_shards { get; set; }
+    public long stripe_size { get; set; }
+    public string placement { get; set; } = "";
+
+    public ObjectLayout Layout => new((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(','));
+
+    public ObjectPart ToPart(long offset) =>
+        new((int)part_number, offset, size, etag, checksum, Layout) { LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified) };
+
+    public static PartRow From(string uploadId, ObjectPart part) => new()
+    {
+        upload_id = uploadId,
+        part_number = part.Number,
+        size = part.Size,
+        etag = part.ETag,
+        checksum = part.Checksum,
+        last_modified = part.LastModified.ToUnixTimeMilliseconds(),
+        data_id = part.Layout.DataId,
+        data_shards = part.Layout.DataShards,
+        parity_shards = part.Layout.ParityShards,
+        stripe_size = part.Layout.StripeSize,
+        placement = string.Join(',', part.Layout.Placement),
+    };
+
+    /// <summary>Parts in number order, each placed after the previous one.</summary>
+    public static List<ObjectPart> WithOffsets(IEnumerable<PartRow> rows)
+    {
+        var parts = new List<ObjectPart>();
+        long offset = 0;
+        foreach (var row in rows)
+        {
+            parts.Add(row.ToPart(offset));
+            offset += row.size;
+        }
+        return parts;
+    }
+}
+
+internal sealed class UploadRow
+{
+    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class";
+    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class";
+
+    public string upload_id { get; set; } = "";
+    public string bucket { get; set; } = "";
+    public byte[] key { get; set; } = [];
+    public long initiated { get; set; }
+    public string? content_type { get; set; }
+    public string? headers { get; set; }
+    public string? user_meta { get; set; }
+    public long checksum_algo { get; set; }
+    public string storage_class { get; set; } = "STANDARD";
+
+    public static UploadRow From(MultipartUpload upload) => new()
+    {
+        upload_id = upload.UploadId,
+        bucket = upload.Bucket,
+        key = KeyOrder.Bytes(upload.Key),
+        initiated = upload.Initiated.ToUnixTimeMilliseconds(),
+        content_type = upload.Metadata.ContentType,
+        headers = Rows.Json(upload.Metadata.Headers),
+        user_meta = Rows.Json(upload.Metadata.UserMetadata),
+        checksum_algo = (long)upload.Metadata.ChecksumAlgorithm,
+        storage_class = upload.Metadata.StorageClass,
+    };
+
+    public MultipartUpload ToUpload() => new()
+    {
+        UploadId = upload_id,
+        Bucket = bucket,
+        Key = KeyOrder.Text(key),
+        Initiated = DateTimeOffset.FromUnixTimeMilliseconds(initiated),
+        Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class),
+    };
+}
+
+internal sealed record JobRow
+{
+    public long id { get; init; }
+    public string kind { get; init; } = "";
+    public string target { get; init; } = "";
+    public string state { get; init; } = "";
+    public long priority { get; init; }
+    public long attempts { get; init; }
+    public long max_attempts { get; init; }
+    public long items_done { get; init; }
+    public long items_total { get; init; }
+    public long bytes_done { get; init; }
+    public long bytes_total { get; init; }
+    public string? last_error { get; init; }
+    public string? result { get; init; }
+    public string? lease_owner { get; init; }
+    public long? lease_expiry { get; init; }
+    public string? assigned_to { get; init; }
+    public long created { get; init; }
+    public long? finished { get; init; }
+
+    public JobInfo ToJob() => new()
+    {
+        Id = id,
+        Kind = kind,
+        Target = target,
+        State = state,
+        Priority = (int)priority,
+        Attempts = (int)attempts,
+        MaxAttempts = (int)max_attempts,
+        ItemsDone = items_done,
+        ItemsTotal = items_total,
+        BytesDone = bytes_done,
+        BytesTotal = bytes_total,
+        LastError = last_error,
+        Result = result,
+        LeaseOwner = lease_owner,
+        LeaseExpiry = lease_expiry is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null,
+        AssignedTo = assigned_to,
+        Created = DateTimeOffset.FromUnixTimeMilliseconds(created),
+        Finished = finished is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+    };
+}
+
+internal sealed record WorkerRow
+{
+    public string id { get; init; } = "";
+    public string kinds { get; init; } = "";
+    public string? holds { get; init; }
+    public long io_bytes_per_second { get; init; }
+    public double? disk_free_ratio { get; init; }
+    public long heartbeat { get; init; }
+    public long running { get; init; }
+    public long queued { get; init; }
+
+    public WorkerLoad ToLoad() => new(
+        new WorkerInfo(id, kinds.Split(',', StringSplitOptions.RemoveEmptyEntries), holds, io_bytes_per_second, disk_free_ratio),
+        (int)running, (int)queued, DateTimeOffset.FromUnixTimeMilliseconds(heartbeat));
+}
+
+internal static class Rows
+{
+    public static string? Json(IReadOnlyDictionary<string, string> values) => values.Count == 0 ? null : JsonSerializer.Serialize(values);
+
+    public static Dictionary<string, string> Dictionary(string? json) =>
+        json is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
+
+    public static ObjectMetadata Metadata(string? contentType, string? headers, string? userMetadata, long checksumAlgorithm, string storageClass) => new()
+    {
+        ContentType = contentType,
+        Headers = Dictionary(headers),
+        UserMetadata = Dictionary(userMetadata),
+        ChecksumAlgorithm = (ChecksumAlgorithm)checksumAlgorithm,
+        StorageClass = storageClass,
+    };
+
+    public static string Placement(ObjectLayout layout) => string.Join(',', layout.Placement);
+}
+#pragma warning restore IDE1006, CA1707

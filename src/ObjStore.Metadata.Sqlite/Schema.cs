@@ -1,0 +1,147 @@
+namespace ObjStore.Metadata.Sqlite;
+
+/// <summary>Ordered migrations; the catalogue's user_version says how many have run.</summary>
+internal static class Schema
+{
+    public static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE buckets (
+            name    TEXT PRIMARY KEY,
+            created INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Keys are UTF-8 BLOBs: BLOB order is memcmp, which is S3's UTF-8 binary listing order.
+        CREATE TABLE objects (
+            bucket        TEXT    NOT NULL,
+            key           BLOB    NOT NULL,
+            size          INTEGER NOT NULL,
+            etag          TEXT    NOT NULL,
+            last_modified INTEGER NOT NULL,
+            content_type  TEXT,
+            headers       TEXT,
+            user_meta     TEXT,
+            checksum_algo INTEGER NOT NULL DEFAULT 0,
+            checksum      TEXT,
+            storage_class TEXT    NOT NULL DEFAULT 'STANDARD',
+            data_id       TEXT    NOT NULL,
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            stripe_size   INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            PRIMARY KEY (bucket, key)
+        ) WITHOUT ROWID;
+
+        -- Shards of replaced or deleted objects, freed after the commit that orphaned them; survives a crash.
+        CREATE TABLE pending_deletes (
+            data_id       TEXT PRIMARY KEY,
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            enqueued      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+        """
+        -- Multipart: parts_count > 0 marks an object assembled from the parts rows whose upload_id is its data_id.
+        ALTER TABLE objects ADD COLUMN parts_count INTEGER NOT NULL DEFAULT 0;
+
+        -- Upload ids begin with the initiation time in hex, so (key, upload_id) is S3's (key, initiated) order.
+        CREATE TABLE uploads (
+            upload_id     TEXT    PRIMARY KEY,
+            bucket        TEXT    NOT NULL,
+            key           BLOB    NOT NULL,
+            initiated     INTEGER NOT NULL,
+            content_type  TEXT,
+            headers       TEXT,
+            user_meta     TEXT,
+            checksum_algo INTEGER NOT NULL DEFAULT 0,
+            storage_class TEXT    NOT NULL DEFAULT 'STANDARD'
+        ) WITHOUT ROWID;
+        CREATE INDEX uploads_by_key ON uploads(bucket, key, upload_id);
+        CREATE INDEX uploads_by_age ON uploads(initiated);
+
+        -- Parts of uploads in progress and of completed multipart objects (then upload_id = objects.data_id).
+        CREATE TABLE parts (
+            upload_id     TEXT    NOT NULL,
+            part_number   INTEGER NOT NULL,
+            size          INTEGER NOT NULL,
+            etag          TEXT    NOT NULL,
+            checksum      TEXT,
+            last_modified INTEGER NOT NULL,
+            data_id       TEXT    NOT NULL,
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            stripe_size   INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            PRIMARY KEY (upload_id, part_number)
+        ) WITHOUT ROWID;
+        """,
+        """
+        -- Shards known to be missing or bad: not written at PUT time (node down, write failed) or found bad by a read.
+        -- The heal work (self-healing) rebuilds them from k good shards and deletes the row.
+        CREATE TABLE degraded_shards (
+            data_id     TEXT    NOT NULL,
+            shard_index INTEGER NOT NULL,
+            store_id    TEXT    NOT NULL,
+            reason      TEXT    NOT NULL,
+            recorded    INTEGER NOT NULL,
+            PRIMARY KEY (data_id, shard_index)
+        ) WITHOUT ROWID;
+        """,
+        """
+        -- Background work (heal, scrub, gc), claimed by workers under a lease; a lease that expires (its worker died)
+        -- makes the job claimable again, until max_attempts, after which it stays failed and visible.
+        CREATE TABLE jobs (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind         TEXT    NOT NULL,
+            target       TEXT    NOT NULL,
+            state        TEXT    NOT NULL,
+            priority     INTEGER NOT NULL DEFAULT 0,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 3,
+            items_done   INTEGER NOT NULL DEFAULT 0,
+            items_total  INTEGER NOT NULL DEFAULT 0,
+            bytes_done   INTEGER NOT NULL DEFAULT 0,
+            bytes_total  INTEGER NOT NULL DEFAULT 0,
+            last_error   TEXT,
+            result       TEXT,
+            lease_owner  TEXT,
+            lease_expiry INTEGER,
+            not_before   INTEGER NOT NULL DEFAULT 0,
+            created      INTEGER NOT NULL,
+            finished     INTEGER
+        );
+        CREATE INDEX jobs_by_state ON jobs(state, priority DESC, id);
+        -- Healing and GC look objects and parts up by the data id their shards are named after.
+        CREATE INDEX objects_by_data_id ON objects(data_id);
+        CREATE INDEX parts_by_data_id ON parts(data_id);
+        """,
+        """
+        -- Stores being drained (no new shards; their shards move elsewhere) and drained ones (empty, removable).
+        CREATE TABLE store_states (
+            store_id TEXT PRIMARY KEY,
+            state    TEXT NOT NULL,
+            changed  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+        """
+        -- Job workers (gateways and storage nodes) as they last reported themselves; a job records the worker the
+        -- scheduler gave it to.
+        CREATE TABLE workers (
+            id                  TEXT PRIMARY KEY,
+            kinds               TEXT NOT NULL,   -- comma-separated job kinds
+            holds               TEXT,            -- the store on the worker's own disk (a node), NULL for a gateway
+            io_bytes_per_second INTEGER NOT NULL,
+            disk_free_ratio     REAL,
+            heartbeat           INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE jobs ADD COLUMN assigned_to TEXT;
+        -- The instance id each store's data folder last reported: a new one means the folder came back empty.
+        CREATE TABLE store_instances (
+            store_id TEXT PRIMARY KEY,
+            instance TEXT NOT NULL,
+            seen     INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ];
+}

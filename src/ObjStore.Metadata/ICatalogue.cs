@@ -1,0 +1,221 @@
+using ObjStore.Core;
+using ObjStore.Core.Jobs;
+
+namespace ObjStore.Metadata;
+
+/// <summary>
+/// The metadata catalogue, one narrow interface per aggregate. Every implementation (SQLite today, PostgreSQL next)
+/// passes the same contract suite (<c>tests/ObjStore.Metadata.Tests</c>). Each write is one transaction: an object
+/// becomes visible, and the shards it replaces become garbage (queued in pending deletes), in the same commit.
+/// Keys compare in UTF-8 byte order everywhere.
+/// </summary>
+public interface ICatalogue : IDisposable
+{
+    IBucketCatalogue Buckets { get; }
+    IObjectCatalogue Objects { get; }
+    IUploadCatalogue Uploads { get; }
+    IShardCatalogue Shards { get; }
+    IJobCatalogue Jobs { get; }
+    IStoreStateCatalogue Stores { get; }
+
+    /// <summary>Writes a consistent copy of the catalogue, taken without stopping writes, to <paramref name="path"/>.</summary>
+    Task BackupToAsync(string path);
+}
+
+public interface IBucketCatalogue
+{
+    /// <summary>False when the bucket already exists.</summary>
+    Task<bool> CreateAsync(string name, DateTimeOffset created);
+
+    /// <summary>
+    /// False when there was no such bucket; throws BucketNotEmpty when it holds objects. Uploads in progress die with
+    /// it (their parts are queued for deletion).
+    /// </summary>
+    Task<bool> DeleteAsync(string name);
+
+    Task<BucketInfo?> GetAsync(string name);
+
+    /// <summary>In name order.</summary>
+    Task<IReadOnlyList<BucketInfo>> ListAsync();
+
+    Task<bool> AnyAsync();
+}
+
+public interface IObjectCatalogue
+{
+    Task<ObjectInfo?> GetAsync(string bucket, string key);
+
+    /// <summary>
+    /// Makes <paramref name="info"/> (a single-PUT object) the object at its key, in one transaction: the bucket must
+    /// exist, the preconditions must hold against the current object, and the replaced object's shards are queued for
+    /// deletion. Returns the replaced object's layouts (now garbage).
+    /// </summary>
+    Task<IReadOnlyList<ObjectLayout>> CommitAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny);
+
+    /// <summary>Removes the object; returns its layouts (now garbage, queued for deletion) or null when absent.</summary>
+    Task<IReadOnlyList<ObjectLayout>?> DeleteAsync(string bucket, string key);
+
+    /// <summary>One page in UTF-8 binary key order, common prefixes rolled up; O(page), never a scan of the bucket.</summary>
+    Task<ListPage> ListAsync(ListRequest request);
+
+    /// <summary>
+    /// Puts a recovered object back (and its bucket, and for a multipart object its parts), unless the key already
+    /// holds an object at least as new. Returns false when it was skipped.
+    /// </summary>
+    Task<bool> RestoreAsync(ObjectInfo info);
+}
+
+public interface IUploadCatalogue
+{
+    /// <summary>NoSuchBucket when the bucket does not exist.</summary>
+    Task CreateAsync(MultipartUpload upload);
+
+    /// <summary>The upload, if it is in progress at this bucket and key.</summary>
+    Task<MultipartUpload?> GetAsync(string bucket, string key, string uploadId);
+
+    /// <summary>Records a stored part; returns the layout of the part it replaced (now garbage), if any.</summary>
+    /// <exception cref="ObjectStoreException">NoSuchUpload when the upload was completed or aborted meanwhile.</exception>
+    Task<ObjectLayout?> CommitPartAsync(string bucket, string key, string uploadId, ObjectPart part);
+
+    /// <summary>
+    /// Completes an upload in one transaction. <paramref name="assemble"/> sees the upload and all its stored parts
+    /// (offsets not yet meaningful) and returns the object, whose <see cref="ObjectInfo.Parts"/> are the chosen ones;
+    /// it throws to refuse (InvalidPart, EntityTooSmall, ...). Unchosen parts and the object replaced at the key become
+    /// garbage (returned). A retry of a completion that already succeeded returns the object it made.
+    /// </summary>
+    Task<(ObjectInfo Object, IReadOnlyList<ObjectLayout> Garbage)> CompleteAsync(
+        string bucket, string key, string uploadId, Func<MultipartUpload, IReadOnlyList<ObjectPart>, ObjectInfo> assemble);
+
+    /// <summary>Ends an upload; returns its parts' layouts (now garbage). NoSuchUpload when it is not in progress.</summary>
+    Task<IReadOnlyList<ObjectLayout>> AbortAsync(string bucket, string key, string uploadId);
+
+    /// <summary>Parts after <paramref name="partNumberMarker"/> in number order (offsets not meaningful).</summary>
+    Task<(IReadOnlyList<ObjectPart> Parts, bool IsTruncated)> ListPartsAsync(string uploadId, int partNumberMarker, int maxParts);
+
+    /// <summary>One page of uploads in (key, upload id) order, common prefixes rolled up.</summary>
+    Task<UploadsPage> ListAsync(ListUploadsRequest request);
+
+    /// <summary>Uploads initiated before <paramref name="cutoff"/>, oldest first: abandoned, to be aborted.</summary>
+    Task<IReadOnlyList<MultipartUpload>> InitiatedBeforeAsync(DateTimeOffset cutoff, int limit);
+}
+
+/// <summary>The bookkeeping of shards: garbage to delete, degraded shards to heal, and every stored layout.</summary>
+public interface IShardCatalogue
+{
+    /// <summary>Layouts whose shards are garbage (replaced or deleted objects, dropped parts), oldest first.</summary>
+    Task<IReadOnlyList<ObjectLayout>> PendingDeletesAsync(int limit);
+
+    /// <summary>Every shard of the data id is gone: forget it.</summary>
+    Task CompleteDeleteAsync(string dataId);
+
+    /// <summary>Records shards of a committed layout that are missing or bad, for healing (a shard once).</summary>
+    Task RecordDegradedAsync(ObjectLayout layout, IReadOnlyCollection<int> indexes, string reason);
+
+    /// <summary>Recorded degraded shards, oldest first.</summary>
+    Task<IReadOnlyList<DegradedShard>> DegradedAsync(int limit);
+
+    Task ClearDegradedAsync(string dataId);
+
+    Task<long> CountDegradedAsync();
+
+    /// <summary>What shards named after <paramref name="dataId"/> belong to: a single-PUT object or a part; null if nothing.</summary>
+    Task<DataRef?> FindDataAsync(string dataId);
+
+    /// <summary>True when a committed object, a part (of an upload or an object) or a pending delete names the data id.</summary>
+    Task<bool> IsDataReferencedAsync(string dataId);
+
+    /// <summary>
+    /// Stored layouts of committed objects (single objects and completed parts) in data-id order after
+    /// <paramref name="afterDataId"/>; optionally only objects of a bucket whose key starts with a prefix.
+    /// </summary>
+    Task<IReadOnlyList<DataRef>> ListDataAsync(string? afterDataId, int limit, string? bucket = null, string prefix = "");
+
+    /// <summary>Records that shard <paramref name="index"/> of a data id now lives on <paramref name="storeId"/>.</summary>
+    Task<bool> MoveShardAsync(string dataId, int index, string storeId);
+}
+
+/// <summary>Background jobs under leases, and the workers that run them.</summary>
+public interface IJobCatalogue
+{
+    Task<long> EnqueueAsync(string kind, string target, int priority = 0, int maxAttempts = 3);
+
+    /// <summary>Queues a job unless one of the same kind and target is queued or running (one transaction).</summary>
+    Task EnsureQueuedAsync(string kind, string target, int priority);
+
+    /// <summary>
+    /// One scheduling round and a claim, in one transaction: records <paramref name="worker"/>'s heartbeat; puts jobs
+    /// whose lease expired (their worker died or stalled) back in the queue, with backoff, for another worker, or
+    /// fails them when they are out of attempts; gives every unassigned job, and every job whose worker stopped
+    /// reporting, to the best live worker (<see cref="JobPlacement"/>); then claims the most urgent job given to this
+    /// worker, if any. A worker is live while its heartbeat is younger than <paramref name="workerTimeout"/>.
+    /// </summary>
+    Task<JobInfo?> ClaimAsync(WorkerInfo worker, TimeSpan lease, TimeSpan workerTimeout);
+
+    /// <summary>Extends the lease and records progress; false when the lease was lost (another worker took over).</summary>
+    Task<bool> RenewAsync(long id, string owner, TimeSpan lease, JobProgress progress);
+
+    /// <summary>Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>.</summary>
+    Task FinishAsync(long id, string owner, bool succeeded, string? error, string? result, TimeSpan backoff);
+
+    Task<JobInfo?> GetAsync(long id);
+
+    /// <summary>The newest jobs first.</summary>
+    Task<IReadOnlyList<JobInfo>> ListAsync(int limit);
+
+    /// <summary>Deletes jobs that finished more than <paramref name="kept"/> ago; returns how many.</summary>
+    Task<int> PruneFinishedAsync(TimeSpan kept);
+
+    /// <summary>Every worker that has reported within <paramref name="liveWithin"/>, with its running and queued jobs.</summary>
+    Task<IReadOnlyList<WorkerLoad>> ListWorkersAsync(TimeSpan liveWithin);
+}
+
+/// <summary>What the catalogue knows of each shard store: its drain state and the instance id it last reported.</summary>
+public interface IStoreStateCatalogue
+{
+    Task SetStateAsync(string storeId, string state);
+
+    Task<IReadOnlyDictionary<string, string>> StatesAsync();
+
+    /// <summary>Records the instance a store reports and returns the one recorded before (null the first time).</summary>
+    Task<string?> SwapInstanceAsync(string storeId, string instance);
+}
+
+/// <summary>One data id's place in the catalogue: the layout its shards follow and how many object bytes they hold.</summary>
+public sealed record DataRef(ObjectLayout Layout, long Size, string Bucket, string Key);
+
+/// <summary>A shard recorded as missing or bad.</summary>
+public sealed record DegradedShard(string DataId, int Index, string StoreId, string Reason);
+
+/// <summary>Store states a drain moves through.</summary>
+public static class StoreStates
+{
+    public const string Draining = "draining";
+    public const string Drained = "drained";
+}
+
+public static class CatalogueExtensions
+{
+    /// <summary>
+    /// Every stored layout in data-id order, page by page (<see cref="IShardCatalogue.ListDataAsync"/>). Cancellation
+    /// throws rather than ending the sequence early, so a pass that was cut short is never taken for a complete one.
+    /// </summary>
+    public static async IAsyncEnumerable<DataRef> EnumerateDataAsync(this IShardCatalogue shards,
+        string? bucket = null, string prefix = "", [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? after = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await shards.ListDataAsync(after, 500, bucket, prefix);
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+            foreach (var data in page)
+            {
+                yield return data;
+            }
+            after = page[^1].Layout.DataId;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
+using ObjStore.Core;
+using ObjStore.Erasure;
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects;
+
+/// <summary>Reads committed objects back, part by part and stripe by stripe, reconstructing lost shards on the fly.</summary>
+public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
+{
+    /// <summary>
+    /// The read path: for each stripe the range touches, read the block of k shards in parallel (data shards first, so
+    /// the happy path decodes nothing), verify each block's checksum, and swap in a parity shard for any shard that is
+    /// missing, failing or corrupt. A shard that failed once is not asked again for this object. Fewer than k good
+    /// blocks fails the read: wrong bytes are never written.
+    /// </summary>
+    public async Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+        if (offset < 0 || length < 0 || offset + length > info.Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), "The range is outside the object.");
+        }
+        long end = offset + length;
+        foreach (var part in info.Parts)
+        {
+            long partEnd = part.Offset + part.Size;
+            if (partEnd <= offset || part.Offset >= end)
+            {
+                continue;
+            }
+            long from = Math.Max(offset, part.Offset) - part.Offset;
+            long to = Math.Min(end, partEnd) - part.Offset;
+            await ReadPartAsync(part, from, to - from, destination, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Bytes [offset, offset+length) of one part, relative to the part. The shards are read stripe after stripe into
+    /// a few buffers ahead of the client (<see cref="ObjectLayerOptions.ReadAheadStripes"/>), so a remote read's round
+    /// trips, and a moment when the client or a node is slow, overlap the transfer instead of adding to it. Memory:
+    /// that many stripes per request.
+    /// </summary>
+    private async Task ReadPartAsync(ObjectPart part, long offset, long length, Stream destination, CancellationToken cancellationToken)
+    {
+        var objectLayout = part.Layout;
+        var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
+        var codec = cluster.Codec(objectLayout.DataShards, objectLayout.ParityShards);
+        await using var readers = new ShardReadSet(cluster, objectLayout);
+        long end = offset + length;
+        long first = offset / layout.StripeDataSize, last = (end - 1) / layout.StripeDataSize;
+        int depth = (int)Math.Min(cluster.Options.ReadAheadStripes, last - first + 1);
+        var buffers = new StripeBuffer[depth];
+        var free = Channel.CreateBounded<StripeBuffer>(depth);
+        var filled = Channel.CreateBounded<StripeBuffer>(depth);
+        for (int i = 0; i < depth; i++)
+        {
+            buffers[i] = new StripeBuffer(codec, layout);
+            free.Writer.TryWrite(buffers[i]);
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                for (long s = first; s <= last; s++)
+                {
+                    var stripe = await free.Reader.ReadAsync(stop.Token);
+                    await readers.ReadStripeAsync(stripe, layout, part.Size, s, stop.Token);
+                    filled.Writer.TryWrite(stripe); // never full: at most depth buffers exist
+                }
+                filled.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                filled.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            for (long s = first; s <= last; s++)
+            {
+                StripeBuffer stripe;
+                try
+                {
+                    stripe = await filled.Reader.ReadAsync(cancellationToken);
+                }
+                catch (ChannelClosedException e) when (e.InnerException is not null)
+                {
+                    ExceptionDispatchInfo.Throw(e.InnerException); // the reading task's failure, as it was thrown
+                    throw;
+                }
+                long stripeStart = s * layout.StripeDataSize;
+                int from = (int)Math.Max(0, offset - stripeStart);
+                int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
+                await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
+                free.Writer.TryWrite(stripe);
+            }
+        }
+        finally
+        {
+            // The client went away, a write failed or the read did: stop reading ahead before the buffers go back.
+            await stop.CancelAsync();
+            await reading;
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+            if (readers.Bad.Count > 0)
+            {
+                await shards.RecordDegradedAsync(objectLayout, [.. readers.Bad], "found missing or corrupt by a read");
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using ObjStore.Core;
+using ObjStore.Erasure;
+using ObjStore.Storage.Format;
+
+namespace ObjStore.Objects;
+
+/// <summary>
+/// The write path: stripes are read from the body into one buffer while the previous stripe is hashed, encoded and
+/// written to all k+m shards in parallel (two stripe buffers, so memory is 2 x (k+m) blocks whatever the size).
+/// Shards are fsynced and renamed at commit; the caller commits the catalogue row only once this returns, that is
+/// once the write quorum is durable.
+/// </summary>
+public sealed class ObjectWriter(ShardCluster cluster)
+{
+    /// <summary>What <see cref="StoreAsync"/> wrote: durable shards (write quorum met) not yet in the catalogue.</summary>
+    public sealed record StoredData(ObjectLayout Layout, long Size, string ETag, string? Checksum)
+    {
+        /// <summary>Shards that did not become durable (the write quorum was met without them): to heal.</summary>
+        public IReadOnlyList<int> Missing { get; init; } = [];
+    }
+
+    /// <summary>
+    /// Streams a body into a fresh set of k+m shards, verifies Content-MD5 and the flexible checksum, and commits the
+    /// shards with the footer <paramref name="describe"/> gives (index 0; each shard gets its own index). The caller
+    /// commits the catalogue row, or frees the shards if that fails.
+    /// </summary>
+    public async Task<StoredData> StoreAsync(
+        PutObjectRequest request, Stream body, long maxSize, Func<StoredData, ShardFooter> describe, CancellationToken cancellationToken)
+    {
+        if (request.DeclaredLength > maxSize)
+        {
+            throw TooLarge(maxSize);
+        }
+        int k = cluster.Options.DataShards, m = cluster.Options.ParityShards;
+        var layout = new StripeLayout(k, m, cluster.Options.StripeSize);
+        string dataId = ShardId.NewDataId();
+        var placement = Placement.Choose(cluster.OpenTopology(k + m), k + m, request.Bucket, request.Key, dataId);
+        var objectLayout = new ObjectLayout(k, m, cluster.Options.StripeSize, dataId, placement);
+        var shards = new ShardWriteSet(cluster, dataId, placement);
+        try
+        {
+            await shards.OpenAsync(cancellationToken);
+            using var hasher = new ContentHasher(request.Metadata.ChecksumAlgorithm);
+            long size = await StreamStripesAsync(request, body, layout, maxSize, hasher, shards, cancellationToken);
+
+            byte[] md5 = hasher.Md5();
+            if (request.ExpectedMd5 is { } expectedMd5 && !CryptographicOperations.FixedTimeEquals(md5, expectedMd5))
+            {
+                throw new ObjectStoreException(ErrorKind.BadDigest, "The Content-MD5 you specified did not match what we received.");
+            }
+            string? checksum = hasher.Checksum();
+            string? expectedChecksum = request.ExpectedChecksum?.Invoke();
+            if (expectedChecksum is not null && expectedChecksum != checksum)
+            {
+                throw new ObjectStoreException(
+                    ErrorKind.BadDigest, $"The {request.Metadata.ChecksumAlgorithm.ToString().ToUpperInvariant()} you specified did not match the calculated checksum.");
+            }
+            var stored = new StoredData(objectLayout, size, Convert.ToHexStringLower(md5), checksum);
+            var missing = await shards.CommitAsync(describe(stored), cancellationToken);
+            return stored with { Missing = missing };
+        }
+        finally
+        {
+            await shards.DisposeAsync();
+        }
+    }
+
+    private async Task<long> StreamStripesAsync(
+        PutObjectRequest request, Stream body, StripeLayout layout, long maxSize, ContentHasher hasher, ShardWriteSet shards, CancellationToken cancellationToken)
+    {
+        var codec = cluster.Codec(layout.DataShards, layout.ParityShards);
+        using var first = new StripeBuffer(codec, layout);
+        using var second = new StripeBuffer(codec, layout);
+        var current = first;
+        Task previous = Task.CompletedTask;
+        long size = 0;
+        try
+        {
+            while (true)
+            {
+                int read = await FillAsync(body, current.DataRegion, cancellationToken);
+                size += read;
+                if (size > maxSize)
+                {
+                    throw TooLarge(maxSize);
+                }
+                if (request.DeclaredLength is { } declared && size > declared)
+                {
+                    throw new ObjectStoreException(ErrorKind.InvalidArgument, "The body is longer than its declared Content-Length.");
+                }
+                await previous;
+                if (read == 0)
+                {
+                    break;
+                }
+                previous = WriteStripeAsync(current, read, hasher, shards, cancellationToken);
+                current = current == first ? second : first;
+                if (read < layout.StripeDataSize)
+                {
+                    break;
+                }
+            }
+            await previous;
+        }
+        catch
+        {
+            // Never leave a write in flight on a buffer that is about to go back to the pool.
+            await Task.WhenAny(previous);
+            throw;
+        }
+        if (request.DeclaredLength is { } expected && size != expected)
+        {
+            throw new ObjectStoreException(
+                ErrorKind.IncompleteBody, $"You did not provide the number of bytes specified by the Content-Length ({size} of {expected}).");
+        }
+        return size;
+    }
+
+    private static async Task WriteStripeAsync(StripeBuffer stripe, int length, ContentHasher hasher, ShardWriteSet shards, CancellationToken cancellationToken)
+    {
+        // MD5 runs on another core while this one encodes: hashing is the slowest step of a PUT.
+        var data = stripe.DataRegion[..length];
+        var hashing = Task.Run(() => hasher.Append(data.Span), CancellationToken.None);
+        try
+        {
+            stripe.Seal(length);
+            await shards.WriteStripeAsync(stripe, cancellationToken);
+        }
+        finally
+        {
+            await hashing;
+        }
+    }
+
+    /// <summary>Reads until the buffer is full or the body ends. Client hang-ups surface as IncompleteBody.</summary>
+    private static async Task<int> FillAsync(Stream body, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new ObjectStoreException(ErrorKind.IncompleteBody, "The request body ended early: " + e.Message, e);
+        }
+    }
+
+    public static ObjectStoreException TooLarge(long maxSize) => new(
+        ErrorKind.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed size ({maxSize} bytes).");
+}

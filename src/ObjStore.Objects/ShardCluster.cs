@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using ObjStore.Core;
+using ObjStore.Erasure;
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects;
+
+/// <summary>
+/// The shard stores an object layer writes to and reads from, with what every fan-out over them shares: the placement
+/// topology and which stores are closed to new shards (draining), free space, read latency for hedging, the codecs and
+/// the shard digest key. The object API and the background jobs use the same instance.
+/// </summary>
+public sealed class ShardCluster
+{
+    private readonly ConcurrentDictionary<(int, int), ReedSolomon> _codecs = new();
+    private volatile IReadOnlySet<string> _closedStores = new HashSet<string>();
+
+    /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
+    public ShardCluster(IEnumerable<IShardStore> stores, ObjectLayerOptions options, ILogger logger, TimeProvider? clock = null,
+        IReadOnlyList<PlacementNode>? topology = null)
+    {
+        options.Validate();
+        Stores = stores.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        Topology = topology ?? [.. Stores.Keys.Order(StringComparer.Ordinal).Select(id => new PlacementNode(id, id))];
+        if (Topology.Any(n => !Stores.ContainsKey(n.Id)))
+        {
+            throw new ArgumentException("Every node of the topology must be one of the stores.", nameof(topology));
+        }
+        if (Topology.Count < options.DataShards + options.ParityShards)
+        {
+            throw new ArgumentException(
+                $"Layout {options.DataShards}+{options.ParityShards} needs {options.DataShards + options.ParityShards} stores; {Topology.Count} given.");
+        }
+        ShardKey = options.ShardDigestKey is { Length: > 0 } shardKey
+            ? shardKey
+            : throw new ArgumentException("ObjectLayerOptions.ShardDigestKey must be set.", nameof(options));
+        Options = options;
+        Logger = logger;
+        Clock = clock ?? TimeProvider.System;
+        ReadLatency = new ReadLatency(options.HedgePercentile, options.HedgeFloor);
+        Space = new StoreSpace(Stores, options.ReserveBytes, Clock);
+    }
+
+    public IReadOnlyDictionary<string, IShardStore> Stores { get; }
+    public IReadOnlyList<PlacementNode> Topology { get; }
+    public ObjectLayerOptions Options { get; }
+
+    /// <summary>The key of every shard footer's digest (<see cref="Storage.Format.ShardDigest"/>).</summary>
+    public byte[] ShardKey { get; }
+
+    public ILogger Logger { get; }
+    public TimeProvider Clock { get; }
+    internal ReadLatency ReadLatency { get; }
+    internal StoreSpace Space { get; }
+
+    public ReedSolomon Codec(int k, int m) => _codecs.GetOrAdd((k, m), key => new ReedSolomon(key.Item1, key.Item2));
+
+    /// <summary>Reloads which stores take no new shards (draining or drained).</summary>
+    public async Task RefreshStoreStatesAsync(IStoreStateCatalogue states)
+    {
+        var all = await states.StatesAsync();
+        _closedStores = all.Where(s => s.Value is StoreStates.Draining or StoreStates.Drained).Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Where new shards may go: every store but draining and drained ones (all, if too few would remain).</summary>
+    public IReadOnlyList<PlacementNode> OpenTopology(int needed)
+    {
+        var closed = _closedStores;
+        if (closed.Count == 0)
+        {
+            return Topology;
+        }
+        var open = Topology.Where(n => !closed.Contains(n.Id)).ToList();
+        return open.Count >= needed ? open : Topology;
+    }
+
+    /// <summary>
+    /// Failures of one shard store, which quorum absorbs; anything else (cancellation, bugs) propagates. Stores report
+    /// their failures as <see cref="IOException"/>s (<see cref="StoreUnavailableException"/>,
+    /// <see cref="ShardNotFoundException"/>, <see cref="StoreFullException"/>, ...); a local disk may also refuse access.
+    /// </summary>
+    public static bool IsShardFailure(Exception e) => e is IOException or TimeoutException or UnauthorizedAccessException;
+}
+
+/// <summary>The one rule for how many shards a layout needs: k to read, the configured write quorum to commit.</summary>
+public static class Quorum
+{
+    public static bool CanRead(ObjectLayout layout, int goodShards) => goodShards >= layout.DataShards;
+
+    public static bool CanWrite(ObjectLayerOptions options, int durableShards) => durableShards >= options.EffectiveWriteQuorum;
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using ObjStore.Core;
+using ObjStore.Metadata;
+
+namespace ObjStore.Objects;
+
+/// <summary>
+/// Frees the shards of data the catalogue no longer references: replaced and deleted objects, dropped parts. A layout
+/// leaves the catalogue's pending deletes only once every one of its shards is gone, so a crash or a store that is
+/// down leaves it for the next collection, never a leaked shard.
+/// </summary>
+public sealed partial class ShardGarbage(ShardCluster cluster, IShardCatalogue shards)
+{
+    public async Task FreeAsync(IEnumerable<ObjectLayout> layouts)
+    {
+        foreach (var layout in layouts)
+        {
+            await FreeAsync(layout);
+        }
+    }
+
+    /// <summary>Deletes every shard of the layout; true (and the layout forgotten) when all are gone.</summary>
+    public async Task<bool> FreeAsync(ObjectLayout layout)
+    {
+        bool all = true;
+        await Task.WhenAll(layout.Placement.Select(async (storeId, index) =>
+        {
+            try
+            {
+                if (cluster.Stores.TryGetValue(storeId, out var store))
+                {
+                    await store.DeleteAsync(ShardId.For(layout.DataId, index), CancellationToken.None);
+                }
+            }
+            catch (Exception e) when (ShardCluster.IsShardFailure(e))
+            {
+                all = false;
+                LogShardDeleteFailed(cluster.Logger, layout.DataId, index, storeId, e);
+            }
+        }));
+        if (all)
+        {
+            await shards.CompleteDeleteAsync(layout.DataId);
+        }
+        return all;
+    }
+
+    /// <summary>
+    /// Frees what the catalogue has queued (left over by a crash, or by a store that was down). Stops at a batch of
+    /// which nothing could be freed: while a store is down its layouts stay queued for the next collection, instead of
+    /// being asked for again and again.
+    /// </summary>
+    public async Task CollectPendingAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = await shards.PendingDeletesAsync(100);
+            int freed = 0;
+            foreach (var layout in batch)
+            {
+                freed += await FreeAsync(layout) ? 1 : 0;
+            }
+            if (freed == 0)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Could not delete shard {DataId}.{Index} on {StoreId}; left for GC")]
+    public static partial void LogShardDeleteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
+}

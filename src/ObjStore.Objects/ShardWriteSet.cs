@@ -1,0 +1,172 @@
+using Microsoft.Extensions.Logging;
+using ObjStore.Core;
+using ObjStore.Erasure;
+using ObjStore.Storage.Format;
+
+namespace ObjStore.Objects;
+
+/// <summary>
+/// The k+m shard writers of one PUT; a writer that fails drops out, and the write fails below quorum. Each shard's
+/// footer digest (<see cref="ShardDigest"/>) is computed as its blocks are written, on that shard's own task.
+/// </summary>
+public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, IReadOnlyList<string> placement) : IAsyncDisposable
+{
+    private readonly IShardWriter?[] _writers = new IShardWriter?[placement.Count];
+    private readonly byte[][] _checksums = Enumerable.Range(0, placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
+    private readonly ShardDigest[] _digests = [.. Enumerable.Range(0, placement.Count).Select(i => ShardDigest.Create(cluster.ShardKey, ShardId.For(dataId, i)))];
+
+    private int _full;
+
+    private int Alive => _writers.Count(w => w is not null);
+
+    /// <summary>Opens a writer on every store of the placement but those without room above the reserve.</summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        var full = await cluster.Space.FullStoresAsync(placement, cancellationToken);
+        _full = full.Count;
+        await Task.WhenAll(placement.Select(async (storeId, index) =>
+        {
+            if (full.Contains(storeId))
+            {
+                return;
+            }
+            try
+            {
+                _writers[index] = await cluster.Stores[storeId].CreateAsync(ShardId.For(dataId, index), cancellationToken);
+            }
+            catch (Exception e) when (ShardCluster.IsShardFailure(e))
+            {
+                CountFull(e);
+                LogShardWriteFailed(cluster.Logger, dataId, index, storeId, e);
+            }
+        }));
+        RequireQuorum("opening shards");
+    }
+
+    public async Task WriteStripeAsync(StripeBuffer stripe, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(_writers.Select(async (writer, index) =>
+        {
+            if (writer is null)
+            {
+                return;
+            }
+            // Off the caller's thread, so the k+m shards' digests (and whatever the writers do) run in parallel.
+            await Task.Yield();
+            try
+            {
+                stripe.WriteChecksum(index, _checksums[index]);
+                _digests[index].AppendStripe(stripe.Block(index).Span, _checksums[index]);
+                await writer.WriteAsync(stripe.Block(index), cancellationToken);
+                await writer.WriteAsync(_checksums[index], cancellationToken);
+            }
+            catch (Exception e) when (ShardCluster.IsShardFailure(e))
+            {
+                await DropAsync(index, e);
+            }
+        }));
+        RequireQuorum("writing stripes");
+    }
+
+    /// <summary>Commits every live shard; returns the indexes that are not durable. Below quorum: frees all, throws.</summary>
+    public async Task<IReadOnlyList<int>> CommitAsync(ShardFooter footer, CancellationToken cancellationToken)
+    {
+        var committed = new bool[_writers.Length];
+        await Task.WhenAll(_writers.Select(async (writer, index) =>
+        {
+            if (writer is null)
+            {
+                return;
+            }
+            try
+            {
+                await writer.CommitAsync((footer with { Index = index, Digest = _digests[index].Finish() }).Serialize(), cancellationToken);
+                committed[index] = true;
+            }
+            catch (Exception e) when (ShardCluster.IsShardFailure(e))
+            {
+                await DropAsync(index, e);
+            }
+        }));
+        int durable = committed.Count(c => c);
+        if (!Quorum.CanWrite(cluster.Options, durable))
+        {
+            await DeleteAllAsync();
+            throw QuorumFailure(durable, cluster.Options.EffectiveWriteQuorum, "committing shards");
+        }
+        return [.. Enumerable.Range(0, committed.Length).Where(i => !committed[i])];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var writer in _writers)
+        {
+            if (writer is not null)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+        foreach (var digest in _digests)
+        {
+            digest.Dispose();
+        }
+    }
+
+    private void CountFull(Exception e)
+    {
+        if (e is StoreFullException)
+        {
+            Interlocked.Increment(ref _full);
+        }
+    }
+
+    /// <summary>
+    /// Missing the quorum only because stores are full is not a reason to retry soon (507, not 503); missing it
+    /// because stores are down as well is an outage that passes (503), whatever else is full.
+    /// </summary>
+    private Exception QuorumFailure(int have, int need, string stage) =>
+        Volatile.Read(ref _full) > 0 && have + Volatile.Read(ref _full) >= need
+            ? new InsufficientStorageException(have, need)
+            : new WriteQuorumException(have, need, stage);
+
+    private async Task DropAsync(int index, Exception e)
+    {
+        CountFull(e);
+        LogShardWriteFailed(cluster.Logger, dataId, index, placement[index], e);
+        var writer = _writers[index];
+        _writers[index] = null;
+        if (writer is not null)
+        {
+            await writer.DisposeAsync();
+        }
+    }
+
+    private void RequireQuorum(string stage)
+    {
+        if (!Quorum.CanWrite(cluster.Options, Alive))
+        {
+            throw QuorumFailure(Alive, cluster.Options.EffectiveWriteQuorum, stage);
+        }
+    }
+
+    /// <summary>
+    /// Below quorum the object is never committed: every shard of it is deleted, also where the commit seemed to fail
+    /// (a commit that timed out may have landed). Nothing in the catalogue names them; one on a store that fails now
+    /// is an orphan for GC.
+    /// </summary>
+    private async Task DeleteAllAsync() =>
+        await Task.WhenAll(Enumerable.Range(0, placement.Count).Select(async index =>
+        {
+            try
+            {
+                await cluster.Stores[placement[index]].DeleteAsync(ShardId.For(dataId, index), CancellationToken.None);
+            }
+            catch (Exception e) when (ShardCluster.IsShardFailure(e))
+            {
+                ShardGarbage.LogShardDeleteFailed(cluster.Logger, dataId, index, placement[index], e);
+            }
+        }));
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Shard {Index} of {DataId} on {StoreId} failed during write; needs healing")]
+    private static partial void LogShardWriteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
+}

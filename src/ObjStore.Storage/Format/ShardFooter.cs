@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ObjStore.Core;
+
+namespace ObjStore.Storage.Format;
+
+/// <summary>
+/// The self-describing end of every shard file, written at commit when the ETag and checksum are known:
+/// <code>
+/// offset from end  size  field
+/// -20 - n          n     UTF-8 JSON: the fields below
+/// -20              4     n, little-endian
+/// -16              8     XxHash64 of the JSON, little-endian
+/// -8               8     magic "OBJSHRD1"
+/// </code>
+/// A shard's data section (blocks and their checksums, <see cref="Erasure.StripeLayout"/>) precedes it from offset 0.
+/// A node's folder alone is enough to rebuild the catalogue, and a scrubber can check a shard with no database.
+/// Format 2 adds <see cref="Digest"/> ("digest"): the keyed digest of the data section (<see cref="ShardDigest"/>);
+/// scrub reports a footer without one (format 1) as corrupt.
+/// </summary>
+public sealed record ShardFooter
+{
+    public const int TrailerSize = 20;
+
+    /// <summary>The newest footer format this build writes and reads; a newer one is refused (<see cref="Parse"/>).</summary>
+    public const int CurrentFormat = 2;
+
+    public static ReadOnlySpan<byte> Magic => "OBJSHRD1"u8;
+
+    // Every field has a fixed JSON name: renaming a property must never change the disk format (docs/format.md).
+    [JsonPropertyName("FormatVersion")] public int FormatVersion { get; init; } = CurrentFormat;
+    [JsonPropertyName("Bucket")] public required string Bucket { get; init; }
+    [JsonPropertyName("Key")] public required string Key { get; init; }
+    [JsonPropertyName("DataId")] public required string DataId { get; init; }
+    [JsonPropertyName("Index")] public required int Index { get; init; }
+    [JsonPropertyName("DataShards")] public required int DataShards { get; init; }
+    [JsonPropertyName("ParityShards")] public required int ParityShards { get; init; }
+    [JsonPropertyName("StripeSize")] public required int StripeSize { get; init; }
+
+    /// <summary>The object's size (a part's, for a part of a multipart upload).</summary>
+    [JsonPropertyName("Size")] public required long Size { get; init; }
+
+    [JsonPropertyName("ETag")] public required string ETag { get; init; }
+    [JsonPropertyName("Checksum")] public string? Checksum { get; init; }
+    [JsonPropertyName("Created")] public required DateTimeOffset Created { get; init; }
+
+    /// <summary>Set on parts of multipart uploads: the upload and the part's number; Size and ETag are the part's.</summary>
+    [JsonPropertyName("UploadId")] public string? UploadId { get; init; }
+
+    [JsonPropertyName("PartNumber")] public int? PartNumber { get; init; }
+
+    /// <summary>
+    /// Format 2: the keyed digest of this shard's data section (<see cref="ShardDigest"/>: AES-GMAC per stripe, HMAC
+    /// of the tags), hex; set by each writer at commit (it differs per shard).
+    /// </summary>
+    [JsonPropertyName("digest")] public string? Digest { get; init; }
+
+    /// <summary>The object's metadata, stored flat in the JSON under the names below (as format 1 wrote it).</summary>
+    [JsonIgnore] public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
+
+    [JsonInclude, JsonPropertyName("ContentType")]
+    private string? ContentTypeField { get => Metadata.ContentType; init => Metadata = Metadata with { ContentType = value }; }
+
+    [JsonInclude, JsonPropertyName("Headers")]
+    private Dictionary<string, string> HeadersField { get => new(Metadata.Headers); init => Metadata = Metadata with { Headers = value ?? [] }; }
+
+    [JsonInclude, JsonPropertyName("UserMetadata")]
+    private Dictionary<string, string> UserMetadataField { get => new(Metadata.UserMetadata); init => Metadata = Metadata with { UserMetadata = value ?? [] }; }
+
+    /// <summary>Stored as its number (<see cref="Core.ChecksumAlgorithm"/> values are fixed).</summary>
+    [JsonInclude, JsonPropertyName("ChecksumAlgorithm")]
+    private ChecksumAlgorithm ChecksumAlgorithmField { get => Metadata.ChecksumAlgorithm; init => Metadata = Metadata with { ChecksumAlgorithm = value }; }
+
+    /// <summary>Absent in footers written before it was added: STANDARD.</summary>
+    [JsonInclude, JsonPropertyName("StorageClass")]
+    private string StorageClassField { get => Metadata.StorageClass; init => Metadata = Metadata with { StorageClass = value ?? "STANDARD" }; }
+
+    /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>
+    public static ShardFooter Describe(ObjectInfo info)
+    {
+        var layout = info.Parts[0].Layout;
+        return new ShardFooter
+        {
+            Bucket = info.Bucket,
+            Key = info.Key,
+            DataId = layout.DataId,
+            Index = 0,
+            DataShards = layout.DataShards,
+            ParityShards = layout.ParityShards,
+            StripeSize = layout.StripeSize,
+            Size = info.Size,
+            ETag = info.ETag,
+            Checksum = info.Checksum,
+            Created = info.LastModified,
+            Metadata = info.Metadata,
+        };
+    }
+
+    /// <summary>The footer of a part's shards: the upload's metadata, so a lost catalogue can be rebuilt from nodes.</summary>
+    public static ShardFooter Describe(MultipartUpload upload, int partNumber, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created) => new()
+    {
+        Bucket = upload.Bucket,
+        Key = upload.Key,
+        DataId = layout.DataId,
+        Index = 0,
+        DataShards = layout.DataShards,
+        ParityShards = layout.ParityShards,
+        StripeSize = layout.StripeSize,
+        Size = size,
+        ETag = etag,
+        Checksum = checksum,
+        Created = created,
+        Metadata = upload.Metadata,
+        UploadId = upload.UploadId,
+        PartNumber = partNumber,
+    };
+
+    /// <summary>The single-PUT object this footer describes, at <paramref name="layout"/>.</summary>
+    public ObjectInfo ToObject(ObjectLayout layout) => new()
+    {
+        Bucket = Bucket,
+        Key = Key,
+        Size = Size,
+        ETag = ETag,
+        Checksum = Checksum,
+        LastModified = Created,
+        Metadata = Metadata,
+        Parts = [new ObjectPart(1, 0, Size, ETag, Checksum, layout) { LastModified = Created }],
+    };
+
+    public byte[] Serialize()
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(this);
+        var bytes = new byte[json.Length + TrailerSize];
+        json.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(json.Length), json.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(json.Length + 4), XxHash64.HashToUInt64(json));
+        Magic.CopyTo(bytes.AsSpan(json.Length + 12));
+        return bytes;
+    }
+
+    /// <summary>Parses a footer from the last bytes of a shard; null when they are not a valid footer.</summary>
+    public static ShardFooter? Parse(ReadOnlySpan<byte> tail)
+    {
+        if (tail.Length < TrailerSize || !tail[^8..].SequenceEqual(Magic))
+        {
+            return null;
+        }
+        int length = BinaryPrimitives.ReadInt32LittleEndian(tail[^TrailerSize..]);
+        if (length < 2 || length > tail.Length - TrailerSize)
+        {
+            return null;
+        }
+        var json = tail.Slice(tail.Length - TrailerSize - length, length);
+        if (XxHash64.HashToUInt64(json) != BinaryPrimitives.ReadUInt64LittleEndian(tail[^16..]))
+        {
+            return null;
+        }
+        ShardFooter? footer;
+        try
+        {
+            footer = JsonSerializer.Deserialize<ShardFooter>(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (footer is { FormatVersion: > CurrentFormat })
+        {
+            // Intact, but written by a newer build: not corrupt, and not to be healed or collected by this one.
+            throw new ShardFormatException(footer.FormatVersion);
+        }
+        return footer;
+    }
+
+    public override string ToString() => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this));
+}
+
+/// <summary>A shard written in a footer format newer than this build reads: run a newer objstore.</summary>
+public sealed class ShardFormatException(int format)
+    : IOException($"The shard's footer is format {format}, newer than this build reads ({ShardFooter.CurrentFormat}); upgrade objstore.")
+{
+    public int Format { get; } = format;
+}

@@ -1,0 +1,105 @@
+using ObjStore.Core;
+
+namespace ObjStore.Metadata.Tests;
+
+public abstract partial class CatalogueContract
+{
+    [Fact]
+    public async Task PendingDeletesStayUntilCompletedOldestFirst()
+    {
+        string bucket = await BucketAsync();
+        var first = Object(bucket, "a");
+        var second = Object(bucket, "b");
+        await Catalogue.Objects.CommitAsync(first, null, false);
+        await Catalogue.Objects.CommitAsync(second, null, false);
+        await Catalogue.Objects.DeleteAsync(bucket, "a");
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Catalogue.Objects.DeleteAsync(bucket, "b");
+        Assert.Equal([first.Parts[0].Layout.DataId, second.Parts[0].Layout.DataId], (await Catalogue.Shards.PendingDeletesAsync(10)).Select(l => l.DataId));
+        Assert.True(await Catalogue.Shards.IsDataReferencedAsync(first.Parts[0].Layout.DataId)); // queued: not an orphan yet
+        await Catalogue.Shards.CompleteDeleteAsync(first.Parts[0].Layout.DataId);
+        Assert.Equal([second.Parts[0].Layout.DataId], (await Catalogue.Shards.PendingDeletesAsync(10)).Select(l => l.DataId));
+        Assert.False(await Catalogue.Shards.IsDataReferencedAsync(first.Parts[0].Layout.DataId));
+    }
+
+    [Fact]
+    public async Task DegradedShardsAreRecordedOnceCountedAndCleared()
+    {
+        var layout = Layout();
+        await Catalogue.Shards.RecordDegradedAsync(layout, [1, 4], "not written");
+        await Catalogue.Shards.RecordDegradedAsync(layout, [1], "again");
+        Assert.Equal(2, await Catalogue.Shards.CountDegradedAsync());
+        var rows = await Catalogue.Shards.DegradedAsync(10);
+        Assert.Equal([(1, "s1"), (4, "s4")], rows.Select(r => (r.Index, r.StoreId)).Order());
+        await Catalogue.Shards.ClearDegradedAsync(layout.DataId);
+        Assert.Equal(0, await Catalogue.Shards.CountDegradedAsync());
+    }
+
+    [Fact]
+    public async Task DataIsFoundByIdListedInIdOrderAndMovedShardByShard()
+    {
+        string bucket = await BucketAsync();
+        var single = Object(bucket, "photos/cat");
+        await Catalogue.Objects.CommitAsync(single, null, false);
+        await Catalogue.Objects.CommitAsync(Object(bucket, "docs/readme"), null, false);
+        await Catalogue.Uploads.CreateAsync(Upload(bucket, "photos/big", "u1"));
+        var part = Layout();
+        await Catalogue.Uploads.CommitPartAsync(bucket, "photos/big", "u1", new ObjectPart(1, 0, 5, "e1", null, part));
+
+        var found = await Catalogue.Shards.FindDataAsync(single.Parts[0].Layout.DataId);
+        Assert.Equal((bucket, "photos/cat", 10L), (found!.Bucket, found.Key, found.Size));
+        var foundPart = await Catalogue.Shards.FindDataAsync(part.DataId);
+        Assert.Equal(("photos/big", 5L), (foundPart!.Key, foundPart.Size)); // a part of an upload in progress
+        Assert.Null(await Catalogue.Shards.FindDataAsync("nothing"));
+        Assert.True(await Catalogue.Shards.IsDataReferencedAsync(part.DataId));
+
+        // Listing covers committed objects only (an upload's parts join once it completes), in data-id order.
+        var all = new List<DataRef>();
+        await foreach (var data in Catalogue.Shards.EnumerateDataAsync())
+        {
+            all.Add(data);
+        }
+        Assert.Equal(2, all.Count);
+        Assert.Equal(all.Select(d => d.Layout.DataId).Order(StringComparer.Ordinal), all.Select(d => d.Layout.DataId));
+        var page = await Catalogue.Shards.ListDataAsync(all[0].Layout.DataId, 10);
+        Assert.Equal([all[1].Layout.DataId], page.Select(d => d.Layout.DataId));
+        Assert.Equal(["photos/cat"], (await Catalogue.Shards.ListDataAsync(null, 10, bucket, "photos/")).Select(d => d.Key));
+
+        Assert.True(await Catalogue.Shards.MoveShardAsync(single.Parts[0].Layout.DataId, 2, "s9"));
+        Assert.Equal(["s0", "s1", "s9", "s3", "s4", "s5"], (await Catalogue.Objects.GetAsync(bucket, "photos/cat"))!.Parts[0].Layout.Placement);
+        Assert.False(await Catalogue.Shards.MoveShardAsync("nothing", 2, "s9"));
+    }
+
+    [Fact]
+    public async Task StoreStatesAndInstancesAreRemembered()
+    {
+        Assert.Empty(await Catalogue.Stores.StatesAsync());
+        await Catalogue.Stores.SetStateAsync("s1", StoreStates.Draining);
+        await Catalogue.Stores.SetStateAsync("s1", StoreStates.Drained);
+        Assert.Equal(StoreStates.Drained, (await Catalogue.Stores.StatesAsync())["s1"]);
+        Assert.Null(await Catalogue.Stores.SwapInstanceAsync("s1", "i1"));
+        Assert.Equal("i1", await Catalogue.Stores.SwapInstanceAsync("s1", "i2"));
+        Assert.Equal("i2", await Catalogue.Stores.SwapInstanceAsync("s1", "i2"));
+    }
+
+    [Fact]
+    public async Task ABackupIsACatalogueOfItsOwn()
+    {
+        string bucket = await BucketAsync();
+        await Catalogue.Objects.CommitAsync(Object(bucket, "k"), null, false);
+        string path = Path.Combine(Path.GetTempPath(), $"objstore-backup-{Guid.NewGuid():N}.db");
+        try
+        {
+            await Catalogue.BackupToAsync(path);
+            using var copy = OpenCopy(path);
+            Assert.NotNull(await copy.Objects.GetAsync(bucket, "k"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Opens what <see cref="ICatalogue.BackupToAsync"/> wrote.</summary>
+    protected abstract ICatalogue OpenCopy(string path);
+}
