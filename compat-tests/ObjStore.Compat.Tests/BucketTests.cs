@@ -4,7 +4,7 @@ using Amazon.S3.Model;
 
 namespace ObjStore.Compat.Tests;
 
-[Collection(EndpointCollection.Name)]
+[Collection(SharedEndpoint.Name)]
 public class BucketTests(S3Endpoint endpoint)
 {
     [Fact]

@@ -3,7 +3,7 @@ using Amazon.S3.Model;
 
 namespace ObjStore.Compat.Tests;
 
-[Collection(EndpointCollection.Name)]
+[Collection(SharedEndpoint.Name)]
 public class ListingTests(S3Endpoint endpoint) : IAsyncLifetime
 {
     private static readonly string[] Keys =

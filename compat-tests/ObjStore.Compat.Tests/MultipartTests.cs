@@ -6,7 +6,7 @@ using Amazon.S3.Transfer;
 
 namespace ObjStore.Compat.Tests;
 
-[Collection(EndpointCollection.Name)]
+[Collection(SharedEndpoint.Name)]
 public class MultipartTests(S3Endpoint endpoint) : IAsyncLifetime
 {
     private const int MiB = 1 << 20;

@@ -6,7 +6,7 @@ using Amazon.S3.Model;
 
 namespace ObjStore.Compat.Tests;
 
-[Collection(EndpointCollection.Name)]
+[Collection(SharedEndpoint.Name)]
 public class ObjectTests(S3Endpoint endpoint) : IAsyncLifetime
 {
     private readonly AmazonS3Client _s3 = endpoint.Client();

@@ -119,7 +119,7 @@ public sealed class S3Endpoint : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class EndpointCollection : ICollectionFixture<S3Endpoint>
+public sealed class SharedEndpoint : ICollectionFixture<S3Endpoint>
 {
     public const string Name = "endpoint";
 }

@@ -155,7 +155,7 @@ internal sealed class SqliteJobs(SqliteDatabase database) : IJobCatalogue
             new { id, owner, expiry = database.Now() + (long)lease.TotalMilliseconds, itemsDone = progress.ItemsDone, itemsTotal = progress.ItemsTotal, bytesDone = progress.BytesDone, bytesTotal = progress.BytesTotal }) == 1);
 
     /// <summary>Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>.</summary>
-    public Task FinishAsync(long id, string owner, bool succeeded, string? error, string? result, TimeSpan backoff) => database.WriteAsync(connection =>
+    public Task FinishAsync(long id, string owner, bool succeeded, string? failure, string? result, TimeSpan backoff) => database.WriteAsync(connection =>
     {
         long now = database.Now();
         return succeeded
@@ -169,7 +169,7 @@ internal sealed class SqliteJobs(SqliteDatabase database) : IJobCatalogue
                     not_before = @notBefore, last_error = @error, result = @result, lease_owner = NULL
                 WHERE id = @id AND lease_owner = @owner
                 """,
-                new { id, owner, now, error, result, notBefore = now + (long)backoff.TotalMilliseconds });
+                new { id, owner, now, error = failure, result, notBefore = now + (long)backoff.TotalMilliseconds });
     });
 
     public async Task<JobInfo?> GetAsync(long id)

@@ -154,8 +154,11 @@ public interface IJobCatalogue
     /// <summary>Extends the lease and records progress; false when the lease was lost (another worker took over).</summary>
     Task<bool> RenewAsync(long id, string owner, TimeSpan lease, JobProgress progress);
 
-    /// <summary>Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>.</summary>
-    Task FinishAsync(long id, string owner, bool succeeded, string? error, string? result, TimeSpan backoff);
+    /// <summary>
+    /// Ends a claimed job (only its lease owner can), with its result or <paramref name="failure"/>. A failure with
+    /// attempts left goes back to the queue after <paramref name="backoff"/>.
+    /// </summary>
+    Task FinishAsync(long id, string owner, bool succeeded, string? failure, string? result, TimeSpan backoff);
 
     Task<JobInfo?> GetAsync(long id);
 

@@ -70,7 +70,12 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
                 for (long s = first; s <= last; s++)
                 {
                     var stripe = await free.Reader.ReadAsync(stop.Token);
-                    await readers.ReadStripeAsync(stripe, layout, part.Size, s, stop.Token);
+                    var (firstBlock, lastBlock) = BlocksHolding(layout, part.Size, s, offset, end);
+                    if (lastBlock - firstBlock + 1 == layout.DataShards
+                        || !await readers.TryReadDataBlocksAsync(stripe, layout, part.Size, s, firstBlock, lastBlock, stop.Token))
+                    {
+                        await readers.ReadStripeAsync(stripe, layout, part.Size, s, stop.Token);
+                    }
                     filled.Writer.TryWrite(stripe); // never full: at most depth buffers exist
                 }
                 filled.Writer.Complete();
@@ -115,5 +120,16 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
                 await shards.RecordDegradedAsync(objectLayout, [.. readers.Bad], "found missing or corrupt by a read");
             }
         }
+    }
+
+    /// <summary>The data blocks of stripe <paramref name="stripe"/> that hold bytes of [offset, end) of the part.</summary>
+    private static (int First, int Last) BlocksHolding(StripeLayout layout, long partSize, long stripe, long offset, long end)
+    {
+        long stripeStart = stripe * layout.StripeDataSize;
+        int length = layout.StripeDataLength(partSize, stripe);
+        int blockLength = layout.BlockLength(length);
+        long from = Math.Max(offset - stripeStart, 0);
+        long to = Math.Min(end - stripeStart, length);
+        return ((int)(from / blockLength), (int)((to - 1) / blockLength));
     }
 }

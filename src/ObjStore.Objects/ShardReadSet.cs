@@ -24,6 +24,35 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
     /// <summary>Shards found missing or corrupt (not merely unreachable): to record for healing.</summary>
     public IReadOnlyList<int> Bad => _bad;
 
+    /// <summary>
+    /// Reads only data blocks <paramref name="first"/>..<paramref name="last"/> of a stripe, each verified against its
+    /// checksum: a small range needs no more than the blocks that hold it. False when one of them is missing, corrupt
+    /// or slower than the hedge delay; the caller then reads the whole stripe, which routes around that shard.
+    /// </summary>
+    public async Task<bool> TryReadDataBlocksAsync(
+        StripeBuffer stripe, StripeLayout stripeLayout, long objectSize, long index, int first, int last, CancellationToken cancellationToken)
+    {
+        for (int i = first; i <= last; i++)
+        {
+            if (_failed[i] || _slow[i])
+            {
+                return false;
+            }
+        }
+        stripe.BeginRead(stripeLayout.StripeDataLength(objectSize, index));
+        long blockOffset = stripeLayout.BlockOffset(index);
+        using var hedge = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hedge.CancelAfter(cluster.ReadLatency.HedgeDelay);
+        var read = await Task.WhenAll(Enumerable.Range(first, last - first + 1).Select(i => ReadBlockAsync(stripe, i, blockOffset, hedge.Token)));
+        cancellationToken.ThrowIfCancellationRequested();
+        for (int i = first; i <= last; i++)
+        {
+            // Not failed, yet not read: the hedge delay ran out. Asked last from now on, like a shard a hedge beat.
+            _slow[i] |= !read[i - first] && !_failed[i];
+        }
+        return read.All(ok => ok);
+    }
+
     public async Task ReadStripeAsync(StripeBuffer stripe, StripeLayout stripeLayout, long objectSize, long index, CancellationToken cancellationToken)
     {
         stripe.BeginRead(stripeLayout.StripeDataLength(objectSize, index));

@@ -17,7 +17,7 @@ public class ReedSolomonTests
             {
                 var codec = new ReedSolomon(k, m);
                 var original = Shards(random, k + m, length);
-                codec.Encode(AsReadOnly(original[..k]), original[k..]);
+                codec.Encode(AsReadOnly(original.AsSpan(0, k)), original.AsSpan(k));
                 int n = k + m;
                 for (int missingMask = 0; missingMask < 1 << n; missingMask++)
                 {
@@ -58,7 +58,7 @@ public class ReedSolomonTests
         var random = new Random(k * 1000 + m);
         var codec = new ReedSolomon(k, m);
         var original = Shards(random, k + m, 129);
-        codec.Encode(AsReadOnly(original[..k]), original[k..]);
+        codec.Encode(AsReadOnly(original.AsSpan(0, k)), original.AsSpan(k));
         for (int trial = 0; trial < 40; trial++)
         {
             var shards = original.Select(s => (Memory<byte>)s.ToArray()).ToArray();
@@ -85,7 +85,7 @@ public class ReedSolomonTests
         const int k = 5, m = 3, length = 77;
         var codec = new ReedSolomon(k, m);
         var shards = Shards(random, k + m, length);
-        codec.Encode(AsReadOnly(shards[..k]), shards[k..]);
+        codec.Encode(AsReadOnly(shards.AsSpan(0, k)), shards.AsSpan(k));
         for (int p = 0; p < m; p++)
         {
             for (int b = 0; b < length; b++)
@@ -158,7 +158,7 @@ public class ReedSolomonTests
         var random = new Random(3);
         var codec = new ReedSolomon(8, 4, level);
         var original = Shards(random, 12, 4095);
-        codec.Encode(AsReadOnly(original[..8]), original[8..]);
+        codec.Encode(AsReadOnly(original.AsSpan(0, 8)), original.AsSpan(8));
         var shards = original.Select(s => (Memory<byte>)s.ToArray()).ToArray();
         var present = Enumerable.Repeat(true, 12).ToArray();
         foreach (int lost in new[] { 0, 3, 7, 9 })
@@ -176,7 +176,7 @@ public class ReedSolomonTests
         var random = new Random(9);
         var codec = new ReedSolomon(4, 2);
         var shards = Shards(random, 6, 1000);
-        codec.Encode(AsReadOnly(shards[..4]), shards[4..]);
+        codec.Encode(AsReadOnly(shards.AsSpan(0, 4)), shards.AsSpan(4));
         Assert.True(codec.Verify(AsReadOnly(shards)));
         shards[2].Span[500] ^= 0x10;
         Assert.False(codec.Verify(AsReadOnly(shards)));
@@ -187,7 +187,7 @@ public class ReedSolomonTests
     {
         var codec = new ReedSolomon(3, 2);
         var shards = Shards(new Random(2), 5, 50);
-        codec.Encode(AsReadOnly(shards[..3]), shards[3..]);
+        codec.Encode(AsReadOnly(shards.AsSpan(0, 3)), shards.AsSpan(3));
         var copy = shards.Select(s => (Memory<byte>)s.ToArray()).ToArray();
         copy[0].Span.Clear();
         copy[4].Span.Fill(0xAB);
@@ -237,8 +237,15 @@ public class ReedSolomonTests
         return bytes;
     }
 
-    private static ReadOnlyMemory<byte>[] AsReadOnly(Memory<byte>[] shards) =>
-        shards.Select(s => (ReadOnlyMemory<byte>)s).ToArray();
+    private static ReadOnlyMemory<byte>[] AsReadOnly(ReadOnlySpan<Memory<byte>> shards)
+    {
+        var result = new ReadOnlyMemory<byte>[shards.Length];
+        for (int i = 0; i < shards.Length; i++)
+        {
+            result[i] = shards[i];
+        }
+        return result;
+    }
 
     /// <summary>GF(2^8)/0x11D by shift-and-add: shares nothing with the codec's tables.</summary>
     private static class ReferenceField

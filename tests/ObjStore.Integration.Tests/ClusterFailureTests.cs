@@ -16,6 +16,7 @@ namespace ObjStore.Integration.Tests;
 /// killed (SIGKILL), restarted, stalled and corrupted under it. One test, in steps, because every step needs the
 /// objects the first one wrote and the cluster the previous one left.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "xunit disposes the client in IAsyncLifetime.DisposeAsync.")]
 public sealed class ClusterFailureTests : IAsyncLifetime
 {
     private const int Stripe = 1 << 20;

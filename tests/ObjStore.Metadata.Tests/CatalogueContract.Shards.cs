@@ -8,8 +8,8 @@ public abstract partial class CatalogueContract
     public async Task PendingDeletesStayUntilCompletedOldestFirst()
     {
         string bucket = await BucketAsync();
-        var first = Object(bucket, "a");
-        var second = Object(bucket, "b");
+        var first = ObjectAt(bucket, "a");
+        var second = ObjectAt(bucket, "b");
         await Catalogue.Objects.CommitAsync(first, null, false);
         await Catalogue.Objects.CommitAsync(second, null, false);
         await Catalogue.Objects.DeleteAsync(bucket, "a");
@@ -39,9 +39,9 @@ public abstract partial class CatalogueContract
     public async Task DataIsFoundByIdListedInIdOrderAndMovedShardByShard()
     {
         string bucket = await BucketAsync();
-        var single = Object(bucket, "photos/cat");
+        var single = ObjectAt(bucket, "photos/cat");
         await Catalogue.Objects.CommitAsync(single, null, false);
-        await Catalogue.Objects.CommitAsync(Object(bucket, "docs/readme"), null, false);
+        await Catalogue.Objects.CommitAsync(ObjectAt(bucket, "docs/readme"), null, false);
         await Catalogue.Uploads.CreateAsync(Upload(bucket, "photos/big", "u1"));
         var part = Layout();
         await Catalogue.Uploads.CommitPartAsync(bucket, "photos/big", "u1", new ObjectPart(1, 0, 5, "e1", null, part));
@@ -86,7 +86,7 @@ public abstract partial class CatalogueContract
     public async Task ABackupIsACatalogueOfItsOwn()
     {
         string bucket = await BucketAsync();
-        await Catalogue.Objects.CommitAsync(Object(bucket, "k"), null, false);
+        await Catalogue.Objects.CommitAsync(ObjectAt(bucket, "k"), null, false);
         string path = Path.Combine(Path.GetTempPath(), $"objstore-backup-{Guid.NewGuid():N}.db");
         try
         {

@@ -81,7 +81,7 @@ public abstract partial class CatalogueContract
         Assert.Equal(ErrorKind.NoSuchUpload, late.Kind);
 
         // Overwriting a multipart object retires all of its parts.
-        var replaced = await Catalogue.Objects.CommitAsync(Object(bucket, "big"), null, false);
+        var replaced = await Catalogue.Objects.CommitAsync(ObjectAt(bucket, "big"), null, false);
         Assert.Equal([part1Again.DataId, part3.DataId], replaced.Select(l => l.DataId));
     }
 

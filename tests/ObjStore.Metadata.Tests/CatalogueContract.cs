@@ -34,7 +34,7 @@ public abstract partial class CatalogueContract : IDisposable
     protected static ObjectLayout Layout(string? dataId = null) =>
         new(4, 2, 1 << 20, dataId ?? $"data{Interlocked.Increment(ref _ids):D6}", ["s0", "s1", "s2", "s3", "s4", "s5"]);
 
-    protected ObjectInfo Object(string bucket, string key, long size = 10, string etag = "0123456789abcdef0123456789abcdef", ObjectMetadata? metadata = null)
+    protected ObjectInfo ObjectAt(string bucket, string key, long size = 10, string etag = "0123456789abcdef0123456789abcdef", ObjectMetadata? metadata = null)
     {
         var layout = Layout();
         return new ObjectInfo
@@ -69,7 +69,7 @@ public abstract partial class CatalogueContract : IDisposable
         Assert.Equal(Clock.GetUtcNow(), (await Catalogue.Buckets.GetAsync("zeta"))!.Created);
         Assert.Null(await Catalogue.Buckets.GetAsync("missing"));
 
-        await Catalogue.Objects.CommitAsync(Object("zeta", "k"), null, false);
+        await Catalogue.Objects.CommitAsync(ObjectAt("zeta", "k"), null, false);
         var refused = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Buckets.DeleteAsync("zeta"));
         Assert.Equal(ErrorKind.BucketNotEmpty, refused.Kind);
         Assert.True(await Catalogue.Buckets.DeleteAsync("alpha"));
@@ -102,7 +102,7 @@ public abstract partial class CatalogueContract : IDisposable
             ChecksumAlgorithm = ChecksumAlgorithm.Crc32C,
             StorageClass = "GLACIER",
         };
-        var info = Object(bucket, "dir/é.txt", metadata: metadata) with { Checksum = "AAAAAA==" };
+        var info = ObjectAt(bucket, "dir/é.txt", metadata: metadata) with { Checksum = "AAAAAA==" };
         Assert.Empty(await Catalogue.Objects.CommitAsync(info, null, false));
 
         var back = await Catalogue.Objects.GetAsync(bucket, "dir/é.txt");
@@ -123,8 +123,8 @@ public abstract partial class CatalogueContract : IDisposable
     public async Task AnOverwriteReturnsAndQueuesTheReplacedLayoutAndADeleteReturnsTheLast()
     {
         string bucket = await BucketAsync();
-        var first = Object(bucket, "k");
-        var second = Object(bucket, "k");
+        var first = ObjectAt(bucket, "k");
+        var second = ObjectAt(bucket, "k");
         await Catalogue.Objects.CommitAsync(first, null, false);
         var replaced = await Catalogue.Objects.CommitAsync(second, null, false);
         Assert.Equal(first.Parts[0].Layout.DataId, Assert.Single(replaced).DataId);
@@ -141,29 +141,29 @@ public abstract partial class CatalogueContract : IDisposable
     public async Task WritePreconditionsAreCheckedInTheCommit()
     {
         string bucket = await BucketAsync();
-        var missingBucket = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(Object("nope", "k"), null, false));
+        var missingBucket = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(ObjectAt("nope", "k"), null, false));
         Assert.Equal(ErrorKind.NoSuchBucket, missingBucket.Kind);
-        var nothing = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(Object(bucket, "k"), "\"abc\"", false));
+        var nothing = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(ObjectAt(bucket, "k"), "\"abc\"", false));
         Assert.Equal(ErrorKind.NoSuchKey, nothing.Kind);
 
-        await Catalogue.Objects.CommitAsync(Object(bucket, "k", etag: "abc"), null, ifNoneMatchAny: true);
-        var exists = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(Object(bucket, "k"), null, ifNoneMatchAny: true));
+        await Catalogue.Objects.CommitAsync(ObjectAt(bucket, "k", etag: "abc"), null, ifNoneMatchAny: true);
+        var exists = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(ObjectAt(bucket, "k"), null, ifNoneMatchAny: true));
         Assert.Equal(ErrorKind.PreconditionFailed, exists.Kind);
-        var differs = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(Object(bucket, "k"), "\"other\"", false));
+        var differs = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(ObjectAt(bucket, "k"), "\"other\"", false));
         Assert.Equal(ErrorKind.PreconditionFailed, differs.Kind);
-        await Catalogue.Objects.CommitAsync(Object(bucket, "k", etag: "def"), "\"x\", \"abc\"", false);
+        await Catalogue.Objects.CommitAsync(ObjectAt(bucket, "k", etag: "def"), "\"x\", \"abc\"", false);
         Assert.Equal("def", (await Catalogue.Objects.GetAsync(bucket, "k"))!.ETag);
     }
 
     [Fact]
     public async Task RestoreSkipsWhatIsNotNewerAndReplacesWhatIs()
     {
-        var old = Object("restored", "k");
+        var old = ObjectAt("restored", "k");
         Assert.True(await Catalogue.Objects.RestoreAsync(old)); // the bucket comes back with it
         Assert.NotNull(await Catalogue.Buckets.GetAsync("restored"));
-        Assert.False(await Catalogue.Objects.RestoreAsync(Object("restored", "k")));
+        Assert.False(await Catalogue.Objects.RestoreAsync(ObjectAt("restored", "k")));
         Clock.Advance(TimeSpan.FromSeconds(1));
-        var newer = Object("restored", "k");
+        var newer = ObjectAt("restored", "k");
         Assert.True(await Catalogue.Objects.RestoreAsync(newer));
         Assert.Equal(newer.Parts[0].Layout.DataId, (await Catalogue.Objects.GetAsync("restored", "k"))!.Parts[0].Layout.DataId);
     }
@@ -177,7 +177,7 @@ public abstract partial class CatalogueContract : IDisposable
         string[] keys = ["a/1", "a/2", "b", "Z", "é", "z", "a/sub/3", "\U0001F600", "\uFFFD"];
         foreach (var key in keys)
         {
-            await Catalogue.Objects.CommitAsync(Object(bucket, key), null, false);
+            await Catalogue.Objects.CommitAsync(ObjectAt(bucket, key), null, false);
         }
         var all = await Catalogue.Objects.ListAsync(new ListRequest { Bucket = bucket });
         Assert.Equal(keys.OrderBy(k => k, Comparer<string>.Create((x, y) => KeyOrder.Compare(KeyOrder.Bytes(x), KeyOrder.Bytes(y)))),
@@ -199,7 +199,7 @@ public abstract partial class CatalogueContract : IDisposable
         string bucket = await BucketAsync();
         foreach (var key in new[] { "k1", "k2", "k3", "p/x", "p/y", "q" })
         {
-            await Catalogue.Objects.CommitAsync(Object(bucket, key), null, false);
+            await Catalogue.Objects.CommitAsync(ObjectAt(bucket, key), null, false);
         }
         var page = await Catalogue.Objects.ListAsync(new ListRequest { Bucket = bucket, Delimiter = "/", MaxKeys = 4 });
         Assert.Equal(["k1", "k2", "k3"], page.Objects.Select(o => o.Key));
