@@ -1,8 +1,5 @@
-using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
@@ -57,6 +54,14 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private int _consecutiveFailures;
     private volatile bool _down;
     private volatile ReadPortClient? _readPort;
+
+    /// <summary>The node's sendfile read port, once a probe has named it (<see cref="RemoteShardReader"/>).</summary>
+    internal ReadPortClient? ReadPort => _readPort;
+
+    internal RemoteNodeOptions Options => _options;
+
+    /// <summary>The cluster secret's request-signing key.</summary>
+    internal byte[] Key => _key;
     private volatile string? _instance;
 
     public RemoteShardStore(string id, Uri baseUri, string clusterSecret, HttpClient http, RemoteNodeOptions options, ILogger logger, TimeProvider? clock = null)
@@ -140,7 +145,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     public Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken)
     {
         ThrowIfDown();
-        return Task.FromResult<IShardWriter>(new Writer(this, shardId));
+        return Task.FromResult<IShardWriter>(new RemoteShardWriter(this, shardId));
     }
 
     /// <summary>Lazy: the first read's ranged GET is the open (a missing shard shows there), saving a round trip.</summary>
@@ -148,7 +153,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     {
         ThrowIfDown();
         _ = ShardPath(shardId); // validates the id now rather than at the first read
-        return Task.FromResult<IShardReader>(new Reader(this, shardId));
+        return Task.FromResult<IShardReader>(new RemoteShardReader(this, shardId));
     }
 
     public async Task DeleteAsync(string shardId, CancellationToken cancellationToken)
@@ -241,7 +246,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     private sealed record NodeHealth(string Node, bool Ready, long FreeBytes, long TotalBytes, string? Instance, int? ReadPort);
 
-    private static string ShardPath(string shardId) =>
+    internal static string ShardPath(string shardId) =>
         ShardId.IsValid(shardId) ? "/shards/" + shardId : throw new ArgumentException($"Invalid shard id '{shardId}'.", nameof(shardId));
 
     private void ThrowIfDown()
@@ -257,7 +262,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     /// connecting and the headers together are bounded by the request timeout (except for an upload, whose body
     /// takes as long as it takes: its writes are timed one by one); a timeout marks the node down.
     /// </summary>
-    private async Task<HttpResponseMessage> SendAsync(
+    internal async Task<HttpResponseMessage> SendAsync(
         HttpMethod method, string pathAndQuery, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken, bool track = true, string? nonce = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
@@ -268,7 +273,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     }
 
     /// <summary>One request to the node within a request slot, its outcome counted for the node's health (<paramref name="track"/>).</summary>
-    private async Task<T> CallAsync<T>(string what, bool timed, bool track, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    internal async Task<T> CallAsync<T>(string what, bool timed, bool track, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timed)
@@ -342,9 +347,9 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     }
 
-    private void Require(HttpResponseMessage response, string what) => Require((int)response.StatusCode, what);
+    internal void Require(HttpResponseMessage response, string what) => Require((int)response.StatusCode, what);
 
-    private void Require(int status, string what)
+    internal void Require(int status, string what)
     {
         if (status == (int)HttpStatusCode.InsufficientStorage)
         {
@@ -361,7 +366,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     private void Succeeded() => Interlocked.Exchange(ref _consecutiveFailures, 0);
 
     /// <summary>Passive failure tracking: a timeout marks the node down at once, other errors after a few in a row.</summary>
-    private void Failed(Exception e)
+    internal void Failed(Exception e)
     {
         if (e is TimeoutException || Interlocked.Increment(ref _consecutiveFailures) >= _options.FailuresBeforeDown)
         {
@@ -378,238 +383,4 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Storage node {NodeId} is {State}")]
     private static partial void LogNodeState(ILogger logger, string nodeId, string state);
-
-    /// <summary>
-    /// One shard PUT, fed through a pipe; the node commits (fsync, rename) when the body ends and answers then. The
-    /// body ends with a MAC of everything before it (<see cref="NodeAuth.BodyMac"/>, keyed by the request's nonce),
-    /// computed as bytes go into the pipe: the node commits only a body whose MAC matches.
-    /// </summary>
-    private sealed class Writer : IShardWriter
-    {
-        private readonly RemoteShardStore _store;
-        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 128 << 10, useSynchronizationContext: false));
-        private readonly CancellationTokenSource _abort = new();
-        private readonly Task<HttpResponseMessage> _response;
-        private readonly BodyMac _mac;
-        private bool _committed;
-
-        public Writer(RemoteShardStore store, string shardId)
-        {
-            _store = store;
-            Nonce = NonceSource.Shared.Next();
-            _mac = NodeAuth.BodyMac(store._key, Nonce);
-            _response = Task.Run(() => store.SendAsync(HttpMethod.Put, ShardPath(shardId), request =>
-            {
-                request.Content = new StreamContent(_pipe.Reader.AsStream());
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            }, _abort.Token, nonce: Nonce));
-        }
-
-        /// <summary>The nonce the PUT is signed with (and its body MAC keyed by).</summary>
-        public string Nonce { get; }
-
-        /// <summary>Copies into the pipe; flushes (sends, and waits if the node is behind) once 1 MiB is pending.</summary>
-        public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        {
-            _mac.Append(data.Span);
-            await WriteRawAsync(data, cancellationToken);
-        }
-
-        private async Task WriteRawAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        {
-            if (_response.IsCompleted)
-            {
-                // The node answered (or failed) before the body ended: nothing more will be read.
-                await FailedResponseAsync();
-            }
-            _pipe.Writer.Write(data.Span);
-            if (_pipe.Writer.UnflushedBytes >= FlushThreshold)
-            {
-                await FlushAsync(cancellationToken);
-            }
-        }
-
-        private const int FlushThreshold = 1 << 20;
-
-        private async Task FlushAsync(CancellationToken cancellationToken)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_store._options.RequestTimeout);
-            try
-            {
-                var result = await _pipe.Writer.FlushAsync(timeout.Token);
-                if (result.IsCompleted)
-                {
-                    await FailedResponseAsync();
-                }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                var error = new TimeoutException($"Storage node {_store.Id} stopped reading a shard for {_store._options.RequestTimeout}.");
-                _store.Failed(error);
-                throw error;
-            }
-        }
-
-        public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
-        {
-            await WriteAsync(footer, cancellationToken);
-            var trailer = new byte[NodeAuth.BodyMacSize];
-            _mac.Finish(trailer);
-            await WriteRawAsync(trailer, cancellationToken);
-            await FlushAsync(cancellationToken);
-            await _pipe.Writer.CompleteAsync();
-            HttpResponseMessage response;
-            try
-            {
-                response = await _response.WaitAsync(_store._options.RequestTimeout, cancellationToken);
-            }
-            catch (TimeoutException e)
-            {
-                _store.Failed(e);
-                throw;
-            }
-            using (response)
-            {
-                _store.Require(response, "shard PUT");
-            }
-            _committed = true;
-        }
-
-        private async Task FailedResponseAsync()
-        {
-            using var response = await _response;
-            _store.Require(response, "shard PUT");
-            throw new IOException($"Storage node {_store.Id} ended a shard PUT early.");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_committed)
-            {
-                // Fail the body: the node sees an incomplete request and discards its temporary file.
-                await _pipe.Writer.CompleteAsync(new OperationCanceledException("shard write abandoned"));
-                await _abort.CancelAsync();
-                try
-                {
-                    (await _response).Dispose();
-                }
-                catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or OperationCanceledException)
-                {
-                }
-            }
-            _abort.Dispose();
-            _mac.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// Reads forward through one ranged GET; a read elsewhere, or after a failure, starts a new one. The GET goes to
-    /// the node's read port when it has one (<see cref="ReadPortClient"/>), otherwise through HttpClient.
-    /// </summary>
-    private sealed class Reader(RemoteShardStore store, string shardId) : IShardReader
-    {
-        private ReadPortResponse? _port;
-        private HttpResponseMessage? _response;
-        private Stream? _body;
-        private long _position = -1;
-
-        public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
-        {
-            if (_position != offset)
-            {
-                await ResetAsync();
-                if (!await OpenAsync(offset, cancellationToken))
-                {
-                    return 0;
-                }
-                _position = offset;
-            }
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(store._options.RequestTimeout);
-            int total = 0;
-            try
-            {
-                if (_port is not null)
-                {
-                    total = await _port.ReadAsync(buffer, timeout.Token);
-                }
-                else
-                {
-                    int n;
-                    while (total < buffer.Length && (n = await _body!.ReadAsync(buffer[total..], timeout.Token)) > 0)
-                    {
-                        total += n;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                await ResetAsync();
-                var error = new TimeoutException($"Storage node {store.Id} sent nothing for {store._options.RequestTimeout} while reading {shardId}.");
-                store.Failed(error);
-                throw error;
-            }
-            catch
-            {
-                await ResetAsync(); // cancelled (a hedge won) or broken: the stream's position is unknown
-                throw;
-            }
-            _position += total;
-            return total;
-        }
-
-        /// <summary>Starts the GET at <paramref name="offset"/>; false when the shard ends before it.</summary>
-        private async Task<bool> OpenAsync(long offset, CancellationToken cancellationToken)
-        {
-            string path = ShardPath(shardId);
-            int status;
-            if (store._readPort is { } port)
-            {
-                _port = await store.CallAsync($"GET {path} on the read port", timed: true, track: true,
-                    token => port.GetAsync(path, offset, token), cancellationToken);
-                status = _port.Status;
-            }
-            else
-            {
-                _response = await store.SendAsync(HttpMethod.Get, path,
-                    request => request.Headers.Range = new RangeHeaderValue(offset, null), cancellationToken);
-                status = (int)_response.StatusCode;
-            }
-            if (status is (int)HttpStatusCode.NotFound or (int)HttpStatusCode.RequestedRangeNotSatisfiable)
-            {
-                await ResetAsync();
-                return status == (int)HttpStatusCode.NotFound ? throw new ShardNotFoundException(shardId) : false;
-            }
-            if (status is < 200 or > 299)
-            {
-                await ResetAsync();
-                store.Require(status, "shard GET");
-            }
-            if (_response is not null)
-            {
-                _body = await _response.Content.ReadAsStreamAsync(cancellationToken);
-            }
-            return true;
-        }
-
-        private async ValueTask ResetAsync()
-        {
-            _position = -1;
-            if (_port is not null)
-            {
-                await _port.DisposeAsync();
-                _port = null;
-            }
-            if (_body is not null)
-            {
-                await _body.DisposeAsync();
-                _body = null;
-            }
-            _response?.Dispose();
-            _response = null;
-        }
-
-        public ValueTask DisposeAsync() => ResetAsync();
-    }
 }
