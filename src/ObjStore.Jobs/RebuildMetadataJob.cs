@@ -55,19 +55,6 @@ public sealed class RebuildMetadataJob(ShardCluster cluster, ICatalogue catalogu
             offset += footer.Size;
         }
         var first = parts[0].Footer;
-        var (etag, algorithm, checksum) = ErasureObjectLayer.CompletedDigest(objectParts, first.Metadata.ChecksumAlgorithm);
-        return new ObjectInfo
-        {
-            Bucket = first.Bucket,
-            Key = first.Key,
-            Size = offset,
-            ETag = etag,
-            Checksum = checksum,
-            LastModified = parts.Max(p => p.Footer.Created),
-            Metadata = first.Metadata with { ChecksumAlgorithm = algorithm },
-            Parts = objectParts,
-            IsMultipart = true,
-            UploadId = uploadId,
-        };
+        return ErasureObjectLayer.CompletedObject(first.Bucket, first.Key, uploadId, first.Metadata, objectParts, parts.Max(p => p.Footer.Created));
     }
 }

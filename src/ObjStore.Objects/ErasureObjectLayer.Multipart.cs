@@ -133,31 +133,38 @@ public sealed partial class ErasureObjectLayer
             chosen.Add(part with { Offset = offset });
             offset += part.Size;
         }
-        var (etag, algorithm, checksum) = CompletedDigest(chosen, uploadAlgorithm);
-        return new ObjectInfo
-        {
-            Bucket = upload.Bucket,
-            Key = upload.Key,
-            Size = offset,
-            ETag = etag,
-            LastModified = now,
-            Metadata = upload.Metadata with { ChecksumAlgorithm = algorithm },
-            Checksum = checksum,
-            Parts = chosen,
-            IsMultipart = true,
-            UploadId = upload.UploadId,
-        };
+        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now);
     }
 
     /// <summary>CRC64NVME has only a full-object form in S3, which needs every byte again: such objects carry none.</summary>
     private static bool HasCompositeChecksum(ChecksumAlgorithm algorithm) => algorithm is not (ChecksumAlgorithm.None or ChecksumAlgorithm.Crc64Nvme);
 
     /// <summary>
-    /// What a completed multipart object's parts make of it, at completion and when a catalogue is rebuilt from
-    /// footers. ETag: MD5 of the concatenated binary part MD5s, then "-N". Checksum: composite (the upload's algorithm
-    /// over the concatenated part checksums, then "-N"), when the algorithm has one and every part carries its checksum.
+    /// The object a completed multipart upload's parts (in order, with their offsets) make, at completion and when a
+    /// catalogue is rebuilt from footers. ETag: MD5 of the concatenated binary part MD5s, then "-N". Checksum: composite
+    /// (the upload's algorithm over the concatenated part checksums, then "-N"), when the algorithm has one and every
+    /// part carries its checksum; otherwise none, and the object's algorithm is None.
     /// </summary>
-    public static (string ETag, ChecksumAlgorithm Algorithm, string? Checksum) CompletedDigest(IReadOnlyList<ObjectPart> parts, ChecksumAlgorithm algorithm)
+    public static ObjectInfo CompletedObject(
+        string bucket, string key, string uploadId, ObjectMetadata metadata, IReadOnlyList<ObjectPart> parts, DateTimeOffset lastModified)
+    {
+        var (etag, algorithm, checksum) = CompletedDigest(parts, metadata.ChecksumAlgorithm);
+        return new ObjectInfo
+        {
+            Bucket = bucket,
+            Key = key,
+            Size = parts.Sum(p => p.Size),
+            ETag = etag,
+            LastModified = lastModified,
+            Metadata = metadata with { ChecksumAlgorithm = algorithm },
+            Checksum = checksum,
+            Parts = parts,
+            IsMultipart = true,
+            UploadId = uploadId,
+        };
+    }
+
+    private static (string ETag, ChecksumAlgorithm Algorithm, string? Checksum) CompletedDigest(IReadOnlyList<ObjectPart> parts, ChecksumAlgorithm algorithm)
     {
         bool composite = HasCompositeChecksum(algorithm) && parts.All(p => p.Checksum is not null);
         using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);

@@ -79,31 +79,22 @@ public sealed record ShardFooter
     private string StorageClassField { get => Metadata.StorageClass; init => Metadata = Metadata with { StorageClass = value ?? "STANDARD" }; }
 
     /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>
-    public static ShardFooter Describe(ObjectInfo info)
-    {
-        var layout = info.Parts[0].Layout;
-        return new ShardFooter
-        {
-            Bucket = info.Bucket,
-            Key = info.Key,
-            DataId = layout.DataId,
-            Index = 0,
-            DataShards = layout.DataShards,
-            ParityShards = layout.ParityShards,
-            StripeSize = layout.StripeSize,
-            Size = info.Size,
-            ETag = info.ETag,
-            Checksum = info.Checksum,
-            Created = info.LastModified,
-            Metadata = info.Metadata,
-        };
-    }
+    public static ShardFooter Describe(ObjectInfo info) =>
+        Describe(info.Bucket, info.Key, info.Parts[0].Layout, info.Size, info.ETag, info.Checksum, info.LastModified, info.Metadata);
 
     /// <summary>The footer of a part's shards: the upload's metadata, so a lost catalogue can be rebuilt from nodes.</summary>
-    public static ShardFooter Describe(MultipartUpload upload, int partNumber, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created) => new()
+    public static ShardFooter Describe(MultipartUpload upload, int partNumber, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created) =>
+        Describe(upload.Bucket, upload.Key, layout, size, etag, checksum, created, upload.Metadata) with
+        {
+            UploadId = upload.UploadId,
+            PartNumber = partNumber,
+        };
+
+    private static ShardFooter Describe(
+        string bucket, string key, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created, ObjectMetadata metadata) => new()
     {
-        Bucket = upload.Bucket,
-        Key = upload.Key,
+        Bucket = bucket,
+        Key = key,
         DataId = layout.DataId,
         Index = 0,
         DataShards = layout.DataShards,
@@ -113,9 +104,7 @@ public sealed record ShardFooter
         ETag = etag,
         Checksum = checksum,
         Created = created,
-        Metadata = upload.Metadata,
-        UploadId = upload.UploadId,
-        PartNumber = partNumber,
+        Metadata = metadata,
     };
 
     /// <summary>The single-PUT object this footer describes, at <paramref name="layout"/>.</summary>
