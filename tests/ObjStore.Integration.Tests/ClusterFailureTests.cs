@@ -122,7 +122,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
                     int seed = 5000 + (w * 1000) + i, size = Stripe + (w * 1000) + i;
                     try
                     {
-                        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)) });
+                        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(TestData.Bytes(size, seed)) });
                         written[key] = (seed, size);
                     }
                     catch (Exception e) when (e is AmazonS3Exception or HttpRequestException or IOException)
@@ -295,16 +295,10 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         Assert.Equal(200, _objects.Count);
     }
 
-    private static byte[] Content(int seed, int size)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private async Task PutAsync(string key, int seed, int size)
     {
-        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)) });
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(TestData.Bytes(size, seed)) });
         _objects[key] = (seed, size);
     }
 
@@ -313,23 +307,17 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         using var transfer = new TransferUtility(_s3);
         await transfer.UploadAsync(new TransferUtilityUploadRequest
         {
-            BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)), PartSize = 8 * Stripe,
+            BucketName = Bucket, Key = key, InputStream = new MemoryStream(TestData.Bytes(size, seed)), PartSize = 8 * Stripe,
         });
         _objects[key] = (seed, size);
     }
 
-    private async Task<byte[]> ReadAsync(string key, ByteRange? range = null)
-    {
-        using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key, ByteRange = range });
-        using var buffer = new MemoryStream();
-        await response.ResponseStream.CopyToAsync(buffer);
-        return buffer.ToArray();
-    }
+    private Task<byte[]> ReadAsync(string key, ByteRange? range = null) => _s3.GetBytesAsync(Bucket, key, range);
 
     private async Task AssertReadsBackAsync(string key)
     {
         var (seed, size) = _objects[key];
-        var expected = Content(seed, size);
+        var expected = TestData.Bytes(size, seed);
         byte[] actual = await ReadAsync(key);
         Assert.True(SHA256.HashData(expected).AsSpan().SequenceEqual(SHA256.HashData(actual)), $"{key}: bytes differ");
         if (size > 2)

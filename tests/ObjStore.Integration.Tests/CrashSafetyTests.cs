@@ -88,9 +88,9 @@ public sealed class CrashSafetyTests : IAsyncLifetime
             int action = random.Next(10);
             byte[]? next = action switch
             {
-                < 5 => RandomBytes(random.Next(0, 200_000), random.Next()),
+                < 5 => TestData.Bytes(random.Next(0, 200_000), random.Next()),
                 < 7 => null,
-                _ => RandomBytes(300_000 + random.Next(50_000), random.Next()),
+                _ => TestData.Bytes(300_000 + random.Next(50_000), random.Next()),
             };
             lock (state)
             {
@@ -145,10 +145,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
             byte[]? actual;
             try
             {
-                using var response = await s3.GetObjectAsync("crash", key);
-                using var buffer = new MemoryStream();
-                await response.ResponseStream.CopyToAsync(buffer);
-                actual = buffer.ToArray();
+                actual = await s3.GetBytesAsync("crash", key);
                 present.Add(key);
             }
             catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -212,12 +209,6 @@ public sealed class CrashSafetyTests : IAsyncLifetime
     private static string Describe(byte[]? bytes) =>
         bytes is null ? "nothing" : $"{bytes.Length} bytes {Convert.ToHexStringLower(SHA256.HashData(bytes))[..8]}";
 
-    private static byte[] RandomBytes(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private AmazonS3Client Client() => new(new BasicAWSCredentials("it", "integration-secret"), new AmazonS3Config
     {
