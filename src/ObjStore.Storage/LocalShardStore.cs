@@ -92,7 +92,15 @@ public sealed class LocalShardStore : IShardStore
 
     public Task DeleteAsync(string shardId, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(shardId));
+        string path = PathOf(shardId);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Its fan-out folder was never made (no shard with that prefix was ever written here): already gone.
+        }
         return Task.CompletedTask;
     }
 

@@ -16,7 +16,6 @@ namespace ObjStore.Integration.Tests;
 /// killed (SIGKILL), restarted, stalled and corrupted under it. One test, in steps, because every step needs the
 /// objects the first one wrote and the cluster the previous one left.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "xunit disposes the client in IAsyncLifetime.DisposeAsync.")]
 public sealed class ClusterFailureTests : IAsyncLifetime
 {
     private const int Stripe = 1 << 20;
@@ -124,7 +123,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
                     int seed = 5000 + (w * 1000) + i, size = Stripe + (w * 1000) + i;
                     try
                     {
-                        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)) });
+                        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(TestData.Bytes(size, seed)) });
                         written[key] = (seed, size);
                     }
                     catch (Exception e) when (e is AmazonS3Exception or HttpRequestException or IOException)
@@ -297,16 +296,10 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         Assert.Equal(200, _objects.Count);
     }
 
-    private static byte[] Content(int seed, int size)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private async Task PutAsync(string key, int seed, int size)
     {
-        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)) });
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(TestData.Bytes(size, seed)) });
         _objects[key] = (seed, size);
     }
 
@@ -315,23 +308,17 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         using var transfer = new TransferUtility(_s3);
         await transfer.UploadAsync(new TransferUtilityUploadRequest
         {
-            BucketName = Bucket, Key = key, InputStream = new MemoryStream(Content(seed, size)), PartSize = 8 * Stripe,
+            BucketName = Bucket, Key = key, InputStream = new MemoryStream(TestData.Bytes(size, seed)), PartSize = 8 * Stripe,
         });
         _objects[key] = (seed, size);
     }
 
-    private async Task<byte[]> ReadAsync(string key, ByteRange? range = null)
-    {
-        using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key, ByteRange = range });
-        using var buffer = new MemoryStream();
-        await response.ResponseStream.CopyToAsync(buffer);
-        return buffer.ToArray();
-    }
+    private Task<byte[]> ReadAsync(string key, ByteRange? range = null) => _s3.GetBytesAsync(Bucket, key, range);
 
     private async Task AssertReadsBackAsync(string key)
     {
         var (seed, size) = _objects[key];
-        var expected = Content(seed, size);
+        var expected = TestData.Bytes(size, seed);
         byte[] actual = await ReadAsync(key);
         Assert.True(SHA256.HashData(expected).AsSpan().SequenceEqual(SHA256.HashData(actual)), $"{key}: bytes differ");
         if (size > 2)

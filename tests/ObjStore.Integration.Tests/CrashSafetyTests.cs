@@ -13,12 +13,20 @@ namespace ObjStore.Integration.Tests;
 /// `objstore dev` killed with SIGKILL at a random moment under 64 clients doing PUTs, overwrites, deletes and multipart
 /// completions, restarted, and checked, several rounds over the same data: every acknowledged write reads back
 /// exactly (or, where an operation on that key was in flight at the kill, its outcome), listings match what exists,
-/// and after a GC no shard is left that no object owns.
+/// and after a GC no shard is left that no object owns. Each round kills the server only once it has acknowledged
+/// <see cref="MinAcknowledged"/> writes (then after a random moment more), so a server failing its writes cannot pass
+/// for one that survived the kill, however slow the machine.
 /// </summary>
 public sealed class CrashSafetyTests : IAsyncLifetime
 {
     private const int Clients = 64;
     private const int Rounds = 5;
+
+    /// <summary>Writes (PUTs, deletes, multipart completions) a round must see acknowledged: two per client.</summary>
+    private const int MinAcknowledged = 2 * Clients;
+
+    /// <summary>How long a round may take to get there: far more than a working server needs, even on two busy cores.</summary>
+    private static readonly TimeSpan AcknowledgedWithin = TimeSpan.FromMinutes(2);
     private readonly string _dir = Directory.CreateTempSubdirectory("objstore-crash-").FullName;
     private Process? _server;
     private string _url = "";
@@ -61,11 +69,16 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         {
             using var stop = new CancellationTokenSource();
             using var s3 = Client();
-            var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(() => WorkAsync(s3, c, keys, new Random(round * 1000 + c), stop.Token))).ToList();
-            await Task.Delay(random.Next(400, 1500));
+            var progress = new Progress();
+            var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(() => WorkAsync(s3, c, keys, new Random(round * 1000 + c), progress, stop.Token))).ToList();
+            // A client stops at its first failure: if all of them fail, this never completes and the round fails.
+            bool enough = await Task.WhenAny(progress.Reached, Task.Delay(AcknowledgedWithin, stop.Token)) == progress.Reached;
+            await Task.Delay(random.Next(0, 1100)); // the kill lands anywhere in what follows
             Kill(); // SIGKILL: no shutdown, no flush
             await stop.CancelAsync();
             await Task.WhenAll(clients);
+            Assert.True(enough && progress.Count >= MinAcknowledged,
+                $"round {round}: {progress.Count} writes acknowledged before the kill, {MinAcknowledged} needed");
 
             await StartAsync();
             using var check = Client();
@@ -79,7 +92,25 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         await AssertNoOrphansAfterGcAsync();
     }
 
-    private static async Task WorkAsync(AmazonS3Client s3, int client, Dictionary<string, KeyState> keys, Random random, CancellationToken stop)
+    /// <summary>Writes acknowledged in a round, and the moment there were enough.</summary>
+    private sealed class Progress
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+        public Task Reached => _reached.Task;
+
+        public void Acknowledged()
+        {
+            if (Interlocked.Increment(ref _count) >= MinAcknowledged)
+            {
+                _reached.TrySetResult();
+            }
+        }
+    }
+
+    private static async Task WorkAsync(AmazonS3Client s3, int client, Dictionary<string, KeyState> keys, Random random, Progress progress, CancellationToken stop)
     {
         var mine = keys.Where(k => k.Key.StartsWith($"client-{client:D2}/", StringComparison.Ordinal)).ToList();
         while (!stop.IsCancellationRequested)
@@ -88,9 +119,9 @@ public sealed class CrashSafetyTests : IAsyncLifetime
             int action = random.Next(10);
             byte[]? next = action switch
             {
-                < 5 => RandomBytes(random.Next(0, 200_000), random.Next()),
+                < 5 => TestData.Bytes(random.Next(0, 200_000), random.Next()),
                 < 7 => null,
-                _ => RandomBytes(300_000 + random.Next(50_000), random.Next()),
+                _ => TestData.Bytes(300_000 + random.Next(50_000), random.Next()),
             };
             lock (state)
             {
@@ -116,6 +147,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
                     state.Acknowledged = next;
                     state.HasPending = false;
                 }
+                progress.Acknowledged();
             }
             catch (Exception)
             {
@@ -145,10 +177,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
             byte[]? actual;
             try
             {
-                using var response = await s3.GetObjectAsync("crash", key);
-                using var buffer = new MemoryStream();
-                await response.ResponseStream.CopyToAsync(buffer);
-                actual = buffer.ToArray();
+                actual = await s3.GetBytesAsync("crash", key);
                 present.Add(key);
             }
             catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -212,12 +241,6 @@ public sealed class CrashSafetyTests : IAsyncLifetime
     private static string Describe(byte[]? bytes) =>
         bytes is null ? "nothing" : $"{bytes.Length} bytes {Convert.ToHexStringLower(SHA256.HashData(bytes))[..8]}";
 
-    private static byte[] RandomBytes(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private AmazonS3Client Client() => new(new BasicAWSCredentials("it", "integration-secret"), new AmazonS3Config
     {

@@ -9,20 +9,7 @@ namespace ObjStore.Integration.Tests;
 /// <summary>Shards deleted and rotted on disk, too many lost, clients that hang up: through a real S3 client.</summary>
 public class FaultTests
 {
-    private static byte[] RandomBytes(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
-    private static async Task<byte[]> GetAsync(AmazonS3Client s3, string bucket, string key, ByteRange? range = null)
-    {
-        using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = range });
-        using var buffer = new MemoryStream();
-        await response.ResponseStream.CopyToAsync(buffer);
-        return buffer.ToArray();
-    }
 
     [Fact]
     public async Task ReadsSurviveMDeletedOrCorruptShardsAndFailCleanlyBeyond()
@@ -30,7 +17,7 @@ public class FaultTests
         await using var server = await DevServer.StartAsync("4+2");
         using var s3 = server.Client();
         await s3.PutBucketAsync("faults");
-        var data = RandomBytes(700_001, 1); // many 64 KiB stripes and a short last one
+        var data = TestData.Bytes(700_001, 1); // many 64 KiB stripes and a short last one
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = "faults", Key = "obj", InputStream = new MemoryStream(data) });
 
         var shards = server.ShardFiles().OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal).ToList();
@@ -45,12 +32,12 @@ public class FaultTests
             file.Position = 70_000;
             file.WriteByte((byte)(b ^ 0x40));
         }
-        Assert.Equal(data, await GetAsync(s3, "faults", "obj"));
-        Assert.Equal(data[123_456..654_321], await GetAsync(s3, "faults", "obj", new ByteRange(123_456, 654_320)));
+        Assert.Equal(data, await s3.GetBytesAsync("faults", "obj"));
+        Assert.Equal(data[123_456..654_321], await s3.GetBytesAsync("faults", "obj", new ByteRange(123_456, 654_320)));
 
         // A third lost shard: more than m. The read fails with an S3 error or a cut connection, never wrong bytes.
         File.Delete(shards[5]);
-        var failure = await Record.ExceptionAsync(() => GetAsync(s3, "faults", "obj"));
+        var failure = await Record.ExceptionAsync(() => s3.GetBytesAsync("faults", "obj"));
         Assert.NotNull(failure);
         if (failure is AmazonS3Exception s3Error)
         {
@@ -99,7 +86,7 @@ public class FaultTests
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = "gcb", Key = "k", ContentBody = "first version" });
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = "gcb", Key = "k", ContentBody = "second version" });
         Assert.Equal(5, server.ShardFiles().Count);
-        Assert.Equal("second version", Encoding.UTF8.GetString(await GetAsync(s3, "gcb", "k")));
+        Assert.Equal("second version", Encoding.UTF8.GetString(await s3.GetBytesAsync("gcb", "k")));
         await s3.DeleteObjectAsync("gcb", "k");
         Assert.Empty(server.ShardFiles());
     }
@@ -108,7 +95,7 @@ public class FaultTests
     public async Task EverythingSurvivesARestart()
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-restart-").FullName;
-        var data = RandomBytes(200_000, 3);
+        var data = TestData.Bytes(200_000, 3);
         var first = await DevServer.StartAsync("4+2", dataDir);
         using (var s3 = first.Client())
         {
@@ -121,7 +108,7 @@ public class FaultTests
 
         await using var second = await DevServer.StartAsync("4+2", dataDir);
         using var again = second.Client();
-        Assert.Equal(data, await GetAsync(again, "persist", "dir/file"));
+        Assert.Equal(data, await again.GetBytesAsync("persist", "dir/file"));
         var head = await again.GetObjectMetadataAsync("persist", "dir/file");
         Assert.Equal("yes", head.Metadata["kept"]);
         Assert.Equal("application/x-test", head.Headers.ContentType);

@@ -12,12 +12,6 @@ public partial class MultipartFaultTests
 {
     private const int MiB = 1 << 20;
 
-    private static byte[] RandomBytes(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private static async Task<PartETag> UploadAsync(AmazonS3Client s3, string bucket, string key, string id, int number, byte[] data)
     {
@@ -34,13 +28,6 @@ public partial class MultipartFaultTests
     private static Task<CompleteMultipartUploadResponse> CompleteAsync(AmazonS3Client s3, string bucket, string key, string id, params PartETag[] parts) =>
         s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = id, PartETags = [.. parts] });
 
-    private static async Task<byte[]> GetAsync(AmazonS3Client s3, string bucket, string key)
-    {
-        using var response = await s3.GetObjectAsync(bucket, key);
-        using var buffer = new MemoryStream();
-        await response.ResponseStream.CopyToAsync(buffer);
-        return buffer.ToArray();
-    }
 
     [Fact]
     public async Task ReplacedUnusedAbortedAndOverwrittenPartsLeaveNoShards()
@@ -50,16 +37,16 @@ public partial class MultipartFaultTests
         await s3.PutBucketAsync("gc-bucket");
 
         string id = await StartAsync(s3, "gc-bucket", "obj");
-        var one = await UploadAsync(s3, "gc-bucket", "obj", id, 1, RandomBytes(5 * MiB, 1));
-        await UploadAsync(s3, "gc-bucket", "obj", id, 2, RandomBytes(100, 2));
-        var two = await UploadAsync(s3, "gc-bucket", "obj", id, 2, RandomBytes(200, 3)); // replaces the first part 2
-        await UploadAsync(s3, "gc-bucket", "obj", id, 3, RandomBytes(300, 4));           // never completed
+        var one = await UploadAsync(s3, "gc-bucket", "obj", id, 1, TestData.Bytes(5 * MiB, 1));
+        await UploadAsync(s3, "gc-bucket", "obj", id, 2, TestData.Bytes(100, 2));
+        var two = await UploadAsync(s3, "gc-bucket", "obj", id, 2, TestData.Bytes(200, 3)); // replaces the first part 2
+        await UploadAsync(s3, "gc-bucket", "obj", id, 3, TestData.Bytes(300, 4));           // never completed
         Assert.Equal(3 * 6, server.ShardFiles().Count);
         await CompleteAsync(s3, "gc-bucket", "obj", id, one, two);
         Assert.Equal(2 * 6, server.ShardFiles().Count);
 
         string aborted = await StartAsync(s3, "gc-bucket", "other");
-        await UploadAsync(s3, "gc-bucket", "other", aborted, 1, RandomBytes(10, 5));
+        await UploadAsync(s3, "gc-bucket", "other", aborted, 1, TestData.Bytes(10, 5));
         await s3.AbortMultipartUploadAsync("gc-bucket", "other", aborted);
         Assert.Equal(2 * 6, server.ShardFiles().Count);
 
@@ -70,7 +57,7 @@ public partial class MultipartFaultTests
 
         // Deleting a bucket ends its uploads in progress and frees their parts.
         string pending = await StartAsync(s3, "gc-bucket", "pending");
-        await UploadAsync(s3, "gc-bucket", "pending", pending, 1, RandomBytes(10, 6));
+        await UploadAsync(s3, "gc-bucket", "pending", pending, 1, TestData.Bytes(10, 6));
         await s3.DeleteBucketAsync("gc-bucket");
         Assert.Empty(server.ShardFiles());
     }
@@ -86,7 +73,7 @@ public partial class MultipartFaultTests
         using var s3 = server.Client();
         await s3.PutBucketAsync("expiry");
         string id = await StartAsync(s3, "expiry", "abandoned");
-        await UploadAsync(s3, "expiry", "abandoned", id, 1, RandomBytes(1000, 7));
+        await UploadAsync(s3, "expiry", "abandoned", id, 1, TestData.Bytes(1000, 7));
         Assert.Equal(3, server.ShardFiles().Count);
 
         await RawS3.WaitForAsync(() => server.ShardFiles().Count == 0, timeoutMs: 30_000);
@@ -102,7 +89,7 @@ public partial class MultipartFaultTests
         await using var server = await DevServer.StartAsync("3+2");
         using var s3 = server.Client();
         await s3.PutBucketAsync("race");
-        var contents = Enumerable.Range(0, 4).Select(i => RandomBytes(5 * MiB + i, 10 + i)).ToList();
+        var contents = Enumerable.Range(0, 4).Select(i => TestData.Bytes(5 * MiB + i, 10 + i)).ToList();
 
         // Four uploads of the same key, each with two parts sent concurrently, completed concurrently.
         var uploads = await Task.WhenAll(contents.Select(async data =>
@@ -115,7 +102,7 @@ public partial class MultipartFaultTests
         }));
         await Task.WhenAll(uploads.Select(u => CompleteAsync(s3, "race", "key", u.id, u.parts)));
 
-        byte[] winner = await GetAsync(s3, "race", "key");
+        byte[] winner = await s3.GetBytesAsync("race", "key");
         Assert.Contains(contents, c => c.AsSpan().SequenceEqual(winner));
         Assert.Equal(2 * 5, server.ShardFiles().Count);
         Assert.Empty(server.TempFiles());
@@ -125,7 +112,7 @@ public partial class MultipartFaultTests
     public async Task MultipartObjectsReadThroughLostShardsAndSurviveARestart()
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-mp-restart-").FullName;
-        byte[] one = RandomBytes(5 * MiB + 3, 20), two = RandomBytes(777_777, 21);
+        byte[] one = TestData.Bytes(5 * MiB + 3, 20), two = TestData.Bytes(777_777, 21);
         var first = await DevServer.StartAsync("4+2", dataDir);
         using (var s3 = first.Client())
         {
@@ -146,7 +133,7 @@ public partial class MultipartFaultTests
         }
         using var again = second.Client();
         byte[] expected = [.. one, .. two];
-        Assert.Equal(expected, await GetAsync(again, "mp-bucket", "obj"));
+        Assert.Equal(expected, await again.GetBytesAsync("mp-bucket", "obj"));
     }
 
     [Theory]
@@ -162,8 +149,8 @@ public partial class MultipartFaultTests
         using var s3 = server.Client();
         await s3.PutBucketAsync("xml");
         string id = await StartAsync(s3, "xml", "k");
-        var p1 = await UploadAsync(s3, "xml", "k", id, 1, RandomBytes(5 * MiB, 30));
-        var p2 = await UploadAsync(s3, "xml", "k", id, 2, RandomBytes(10, 31));
+        var p1 = await UploadAsync(s3, "xml", "k", id, 1, TestData.Bytes(5 * MiB, 30));
+        var p2 = await UploadAsync(s3, "xml", "k", id, 2, TestData.Bytes(10, 31));
         string body = xml.Replace("ETAG1", p1.ETag, StringComparison.Ordinal).Replace("ETAG2", p2.ETag, StringComparison.Ordinal);
         var response = await RawS3.SendAsync(server, "POST", $"/xml/k?uploadId={id}", body);
         Assert.Equal(400, response.Status);

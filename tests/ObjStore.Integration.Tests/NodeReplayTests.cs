@@ -102,12 +102,6 @@ public sealed class NodeReplayTests : IAsyncLifetime
         return response.StatusCode;
     }
 
-    private static byte[] Bytes(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private List<string> TempFiles(int node) => [.. Directory.EnumerateFiles(Path.Combine(_nodes[node].Dir, "tmp"))];
 
@@ -115,7 +109,7 @@ public sealed class NodeReplayTests : IAsyncLifetime
     public async Task ACapturedShardPutCannotBeReplayedWithAnotherBodyToAnotherNodeOrTwice()
     {
         string shardId = ShardId.For(ShardId.NewDataId(), 2);
-        byte[] genuine = Bytes(300_000, 1);
+        byte[] genuine = TestData.Bytes(300_000, 1);
         using (var store = Store("n1", Url(0)))
         {
             await PutAsync(store, shardId, genuine);
@@ -124,14 +118,14 @@ public sealed class NodeReplayTests : IAsyncLifetime
         byte[] stored = File.ReadAllBytes(file);
 
         // (a) Another body under the captured signature (the trailer kept, or any other): refused, nothing committed.
-        var rewrite = await CaptureAsync(shardId, Bytes(300_000, 2));
-        byte[] crafted = [.. Bytes(300_000 + 6, 3), .. rewrite.Body.AsSpan(rewrite.Body.Length - NodeAuth.BodyMacSize)];
+        var rewrite = await CaptureAsync(shardId, TestData.Bytes(300_000, 2));
+        byte[] crafted = [.. TestData.Bytes(300_000 + 6, 3), .. rewrite.Body.AsSpan(rewrite.Body.Length - NodeAuth.BodyMacSize)];
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(Url(0), rewrite, crafted));
         Assert.Equal(stored, File.ReadAllBytes(file));
         Assert.Empty(TempFiles(0));
 
         // A genuine capture delivered as it was is accepted (so the refusals below are the guard's doing)...
-        var put = await CaptureAsync(shardId, Bytes(300_000, 4));
+        var put = await CaptureAsync(shardId, TestData.Bytes(300_000, 4));
         // (b) ...but not by another node: the signature names its target.
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(Url(1), put));
         Assert.False(File.Exists(Disk(1).PathOf(shardId)));
@@ -150,11 +144,11 @@ public sealed class NodeReplayTests : IAsyncLifetime
     public async Task ABodyCutBeforeItsTrailerOrATamperedTrailerNeverCommits()
     {
         string shardId = ShardId.For(ShardId.NewDataId(), 0);
-        var put = await CaptureAsync(shardId, Bytes(100_000, 5));
+        var put = await CaptureAsync(shardId, TestData.Bytes(100_000, 5));
         var flipped = put.Body.ToArray();
         flipped[^1] ^= 1;
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(Url(0), put, flipped));
-        var short1 = await CaptureAsync(shardId, Bytes(100_000, 6));
+        var short1 = await CaptureAsync(shardId, TestData.Bytes(100_000, 6));
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(Url(0), short1, short1.Body[..^NodeAuth.BodyMacSize]));
         var tiny = await CaptureAsync(shardId, []);
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(Url(0), tiny, tiny.Body[..10]));
@@ -194,7 +188,7 @@ public sealed class NodeReplayTests : IAsyncLifetime
         string shardId = ShardId.For(ShardId.NewDataId(), 1);
         using (var store = Store("n1", Url(0)))
         {
-            await PutAsync(store, shardId, Bytes(10_000, 7));
+            await PutAsync(store, shardId, TestData.Bytes(10_000, 7));
         }
         var readPort = new UriBuilder(Url(0)) { Port = await NodeTests.ReadPortOfAsync(Url(0), Secret) }.Uri;
         using var http = new HttpClient();
@@ -229,7 +223,7 @@ public sealed class NodeReplayTests : IAsyncLifetime
         string shardId = ShardId.For(ShardId.NewDataId(), 1);
         using (var store = Store("n1", Url(0)))
         {
-            await PutAsync(store, shardId, Bytes(1_000, 8));
+            await PutAsync(store, shardId, TestData.Bytes(1_000, 8));
         }
         var url = readPort ? new UriBuilder(Url(0)) { Port = await NodeTests.ReadPortOfAsync(Url(0), Secret) }.Uri : Url(0);
         using var http = new HttpClient();

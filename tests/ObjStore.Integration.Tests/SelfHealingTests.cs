@@ -18,12 +18,6 @@ public class SelfHealingTests
         ["Maintenance:AutoHealInterval"] = "01:00:00",
     };
 
-    private static byte[] RandomBytes(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
 
     private static async Task<Dictionary<string, byte[]>> WriteObjectsAsync(AmazonS3Client s3, string bucket)
     {
@@ -31,10 +25,10 @@ public class SelfHealingTests
         var objects = new Dictionary<string, byte[]>();
         foreach (var (key, size) in new[] { ("a", 1), ("b", 65_536 * 3 + 7), ("c", 700_000), ("d", 0) })
         {
-            objects[key] = RandomBytes(size, size);
+            objects[key] = TestData.Bytes(size, size);
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(objects[key]) });
         }
-        objects["mp"] = RandomBytes(11 << 20, 5);
+        objects["mp"] = TestData.Bytes(11 << 20, 5);
         using var transfer = new TransferUtility(s3);
         await transfer.UploadAsync(new TransferUtilityUploadRequest { BucketName = bucket, Key = "mp", InputStream = new MemoryStream(objects["mp"]), PartSize = 5 << 20 });
         return objects;
@@ -44,10 +38,8 @@ public class SelfHealingTests
     {
         foreach (var (key, expected) in objects)
         {
-            using var response = await s3.GetObjectAsync(bucket, key);
-            using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer);
-            Assert.True(expected.AsSpan().SequenceEqual(buffer.ToArray()), $"{key} differs");
+            byte[] actual = await s3.GetBytesAsync(bucket, key);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{key} differs");
         }
     }
 
@@ -117,8 +109,8 @@ public class SelfHealingTests
         await using var server = await DevServer.StartAsync("4+2", settings: Fast);
         using var s3 = server.Client();
         await s3.PutBucketAsync("mix");
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "a-lost", InputStream = new MemoryStream(RandomBytes(200_000, 1)) });
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "b-healable", InputStream = new MemoryStream(RandomBytes(200_000, 2)) });
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "a-lost", InputStream = new MemoryStream(TestData.Bytes(200_000, 1)) });
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mix", Key = "b-healable", InputStream = new MemoryStream(TestData.Bytes(200_000, 2)) });
         string ShardFile(string key, int index)
         {
             var layout = server.Catalogue.Objects.GetAsync("mix", key).GetAwaiter().GetResult()!.Parts[0].Layout;
@@ -236,7 +228,7 @@ public class SelfHealingTests
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "a", ContentBody = "overwritten" }); // the newest version wins
             objects["a"] = "overwritten"u8.ToArray();
             string id = (await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "lost", Key = "multi", ContentType = "video/x-parts" })).UploadId;
-            byte[] one = RandomBytes(5 << 20, 40), two = RandomBytes(1234, 41);
+            byte[] one = TestData.Bytes(5 << 20, 40), two = TestData.Bytes(1234, 41);
             var p1 = await s3.UploadPartAsync(new UploadPartRequest { BucketName = "lost", Key = "multi", UploadId = id, PartNumber = 1, InputStream = new MemoryStream(one) });
             var p2 = await s3.UploadPartAsync(new UploadPartRequest { BucketName = "lost", Key = "multi", UploadId = id, PartNumber = 2, InputStream = new MemoryStream(two) });
             multipartETag = (await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest

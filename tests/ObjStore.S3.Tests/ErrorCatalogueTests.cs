@@ -1,4 +1,5 @@
 using System.Reflection;
+using ObjStore.Core;
 
 namespace ObjStore.S3.Tests;
 
@@ -26,5 +27,22 @@ public class ErrorCatalogueTests
             Assert.True(error.Status is 304 or (>= 400 and < 600), $"{name}: {error.Status}");
             Assert.False(string.IsNullOrWhiteSpace(error.Message), name);
         }
+    }
+
+    /// <summary>Lost quorums are 503 (clients retry); too little space is 507 (retrying soon will not help).</summary>
+    [Theory]
+    [InlineData(ErrorKind.WriteQuorumLost, "SlowDown", 503)]
+    [InlineData(ErrorKind.ReadQuorumLost, "ServiceUnavailable", 503)]
+    [InlineData(ErrorKind.InsufficientStorage, "InsufficientStorage", 507)]
+    public void StoreFailuresMapToRetryableStatuses(ErrorKind kind, string code, int status)
+    {
+        var error = S3Error.From(kind);
+        Assert.Equal((code, status), (error.Code, error.Status));
+    }
+
+    [Fact]
+    public void EveryErrorKindHasItsOwnEntry()
+    {
+        Assert.All(Enum.GetValues<ErrorKind>(), kind => Assert.NotEqual(S3Error.InternalError.Code, S3Error.From(kind).Code));
     }
 }

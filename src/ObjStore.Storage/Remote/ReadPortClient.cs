@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ObjStore.Core;
 
 namespace ObjStore.Storage.Remote;
 
@@ -96,8 +97,10 @@ internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProv
         }
         catch (SocketException e)
         {
+            // Nothing listens (the node is down or restarting): the whole store is unreachable, as when the main
+            // port refuses a connection, not this shard.
             socket.Dispose();
-            throw new IOException($"Cannot connect to the read port {Host}:{Port}: {e.Message}", e);
+            throw new StoreUnavailableException($"Cannot connect to the read port {Host}:{Port}: {e.Message}", e);
         }
         catch
         {

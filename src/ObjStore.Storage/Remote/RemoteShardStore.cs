@@ -145,6 +145,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     public Task<IShardWriter> CreateAsync(string shardId, CancellationToken cancellationToken)
     {
         ThrowIfDown();
+        _ = ShardPath(shardId); // validates the id now, before the PUT starts in the background
         return Task.FromResult<IShardWriter>(new RemoteShardWriter(this, shardId));
     }
 

@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ObjStore.Integration.Tests;
+namespace ObjStore.TestKit;
 
 /// <summary>What every in-process server of the tests needs: where it listens, and stopping it with its folder.</summary>
-internal static class TestHosts
+public static class TestHosts
 {
     /// <summary>The address a started host listens on (tests bind port 0).</summary>
     public static Uri Address(WebApplication app) =>

@@ -6,7 +6,7 @@ using ObjStore.Hosting;
 using ObjStore.Metadata;
 using ObjStore.Storage;
 
-namespace ObjStore.Integration.Tests;
+namespace ObjStore.TestKit;
 
 /// <summary>dev mode hosted in-process on a loopback port with its own temporary data folder.</summary>
 public sealed class DevServer : IAsyncDisposable

@@ -1,0 +1,89 @@
+using ObjStore.Core;
+using ObjStore.TestKit;
+
+namespace ObjStore.Storage.Tests;
+
+/// <summary>The shard store contract over a folder, and what only a folder has: its tmp/ and shards/ layout.</summary>
+public sealed class LocalShardStoreTests : ShardStoreContract
+{
+    private readonly TempFolder _folder = new("objstore-local-store-");
+    private LocalShardStore Local => (LocalShardStore)Store;
+
+    protected override Task<IShardStore> OpenAsync() => Task.FromResult<IShardStore>(new LocalShardStore("local", _folder.Combine("store")));
+
+    /// <summary>The disk went away: the folder is gone.</summary>
+    protected override Task TakeDownAsync()
+    {
+        Directory.Delete(Local.Root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Its shards went with the folder: a delete finding nothing there has nothing to fail about.</summary>
+    protected override bool DeleteFailsWhenDown => false;
+
+    protected override Task CloseAsync()
+    {
+        _folder.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private string[] TempFiles() => Directory.GetFiles(Path.Combine(Local.Root, "tmp"));
+
+    [Fact]
+    public async Task AShardIsWrittenInTmpAndRenamedIntoItsFanOutFolderAtCommit()
+    {
+        string id = NewId(1);
+        await using (var writer = await Store.CreateAsync(id, None))
+        {
+            await writer.WriteAsync(TestData.Bytes(1000, 1), None);
+            Assert.Single(TempFiles());
+            Assert.False(File.Exists(Local.PathOf(id)));
+            await writer.CommitAsync(ReadOnlyMemory<byte>.Empty, None);
+        }
+        Assert.Empty(TempFiles());
+        Assert.Equal(Path.Combine(Local.Root, "shards", id[..2], id), Local.PathOf(id));
+        Assert.Equal(TestData.Bytes(1000, 1), await File.ReadAllBytesAsync(Local.PathOf(id)));
+    }
+
+    [Fact]
+    public async Task AnAbandonedWriterDeletesItsTemporaryFile()
+    {
+        await using (var writer = await Store.CreateAsync(NewId(2), None))
+        {
+            await writer.WriteAsync(TestData.Bytes(1000, 2), None);
+        }
+        Assert.Empty(TempFiles());
+    }
+
+    [Fact]
+    public async Task TemporaryFilesLeftByACrashAreDeletedAtStartAndTheInstanceIdStays()
+    {
+        string committed = NewId(3);
+        await CommitAsync(committed, TestData.Bytes(100, 3), []);
+        await File.WriteAllBytesAsync(Path.Combine(Local.Root, "tmp", NewId(4) + ".crashed"), TestData.Bytes(100, 4));
+
+        var reopened = new LocalShardStore("local", Local.Root);
+
+        Assert.Empty(TempFiles());
+        Assert.Equal(Local.Instance, reopened.Instance);
+        Assert.Equal(32, reopened.Instance.Length);
+        Assert.Equal(committed, Assert.Single(await ListAsync()).ShardId);
+    }
+
+    [Fact]
+    public void AWipedFolderComesBackWithANewInstanceId()
+    {
+        string before = Local.Instance;
+        Directory.Delete(Local.Root, recursive: true);
+        Assert.NotEqual(before, new LocalShardStore("local", Local.Root).Instance);
+    }
+
+    [Fact]
+    public async Task FilesThatAreNotShardsAreNotListed()
+    {
+        string id = NewId(5);
+        await CommitAsync(id, TestData.Bytes(10, 5), []);
+        await File.WriteAllTextAsync(Path.Combine(Local.Root, "shards", id[..2], "notes.txt"), "not a shard");
+        Assert.Equal(id, Assert.Single(await ListAsync()).ShardId);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using ObjStore.Core;
+using ObjStore.Storage.Format;
+
+namespace ObjStore.Storage.Tests;
+
+/// <summary>
+/// The shard footer, byte for byte (docs/format.md): every shard on every disk was written in this format, so a
+/// change here must be a new format version with a reader for the old one, never an accident of a refactoring.
+/// </summary>
+public sealed class ShardFooterFormatTests
+{
+    /// <summary>One footer with every field set.</summary>
+    internal static ShardFooter Golden() => new()
+    {
+        Bucket = "photos",
+        Key = "2026/12/01/cat.jpg",
+        DataId = "0123456789abcdef0123456789abcdef",
+        Index = 4,
+        DataShards = 4,
+        ParityShards = 2,
+        StripeSize = 1 << 20,
+        Size = 5_000_000,
+        ETag = "9e107d9d372bb6826bd81d3542a419d6",
+        Checksum = "yZRlqg==",
+        Created = new DateTimeOffset(2026, 12, 1, 12, 34, 56, 789, TimeSpan.FromHours(1)),
+        UploadId = "upload-0001",
+        PartNumber = 3,
+        Digest = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        Metadata = new ObjectMetadata
+        {
+            ContentType = "image/jpeg",
+            Headers = new Dictionary<string, string> { ["Cache-Control"] = "max-age=60" },
+            UserMetadata = new Dictionary<string, string> { ["camera"] = "x100" },
+            ChecksumAlgorithm = ChecksumAlgorithm.Crc32C,
+            StorageClass = "GLACIER",
+        },
+    };
+
+    /// <summary>
+    /// <see cref="Golden"/>'s footer JSON as written today: the names of docs/format.md's table, in this order,
+    /// ChecksumAlgorithm as its number (2, CRC32C), Created in ISO 8601 with its offset.
+    /// </summary>
+    private const string GoldenJson =
+        "{\"FormatVersion\":2,\"Bucket\":\"photos\",\"Key\":\"2026/12/01/cat.jpg\",\"DataId\":\"0123456789abcdef0123456789abcdef\","
+        + "\"Index\":4,\"DataShards\":4,\"ParityShards\":2,\"StripeSize\":1048576,\"Size\":5000000,"
+        + "\"ETag\":\"9e107d9d372bb6826bd81d3542a419d6\",\"Checksum\":\"yZRlqg==\",\"Created\":\"2026-12-01T12:34:56.789+01:00\","
+        + "\"UploadId\":\"upload-0001\",\"PartNumber\":3,\"digest\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\","
+        + "\"ContentType\":\"image/jpeg\",\"Headers\":{\"Cache-Control\":\"max-age=60\"},\"UserMetadata\":{\"camera\":\"x100\"},"
+        + "\"ChecksumAlgorithm\":2,\"StorageClass\":\"GLACIER\"}";
+
+    /// <summary>
+    /// The 20-byte trailer after it: 556 (the JSON's length) as int32 LE, XxHash64 (seed 0) of the JSON as uint64 LE
+    /// (0xe08975c710d6c9f6, checked against an independent implementation), and "OBJSHRD1".
+    /// </summary>
+    private const string GoldenTrailerHex = "2c020000" + "f6c9d610c77589e0" + "4f424a5348524431";
+
+    private static byte[] GoldenBytes() => [.. Encoding.UTF8.GetBytes(GoldenJson), .. Convert.FromHexString(GoldenTrailerHex)];
+
+    /// <summary>A JSON footer with the trailer docs/format.md describes, built here independently of ShardFooter.</summary>
+    private static byte[] Frame(string json)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(json);
+        var bytes = new byte[utf8.Length + 20];
+        utf8.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(utf8.Length), utf8.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(utf8.Length + 4), XxHash64.HashToUInt64(utf8));
+        "OBJSHRD1"u8.CopyTo(bytes.AsSpan(utf8.Length + 12));
+        return bytes;
+    }
+
+    private static void AssertSame(ShardFooter expected, ShardFooter? actual)
+    {
+        Assert.NotNull(actual);
+        // The record's own equality compares the metadata dictionaries by reference: compare them by content.
+        Assert.Equal(expected with { Metadata = ObjectMetadata.Default }, actual with { Metadata = ObjectMetadata.Default });
+        Assert.Equal(expected.Metadata.ContentType, actual.Metadata.ContentType);
+        Assert.Equal(expected.Metadata.Headers, actual.Metadata.Headers);
+        Assert.Equal(expected.Metadata.UserMetadata, actual.Metadata.UserMetadata);
+        Assert.Equal(expected.Metadata.ChecksumAlgorithm, actual.Metadata.ChecksumAlgorithm);
+        Assert.Equal(expected.Metadata.StorageClass, actual.Metadata.StorageClass);
+        Assert.Equal(expected.Created.Offset, actual.Created.Offset);
+    }
+
+    [Fact]
+    public void AFooterSerializesToThePinnedBytes()
+    {
+        byte[] bytes = Golden().Serialize();
+        Assert.Equal(Convert.ToHexStringLower(GoldenBytes()), Convert.ToHexStringLower(bytes));
+        // The same bytes as the format's description builds them.
+        Assert.Equal(Frame(GoldenJson), bytes);
+        Assert.Equal(ShardFooter.TrailerSize, bytes.Length - Encoding.UTF8.GetByteCount(GoldenJson));
+    }
+
+    [Fact]
+    public void ThePinnedBytesParseToTheSameFooter()
+    {
+        AssertSame(Golden(), ShardFooter.Parse(GoldenBytes()));
+    }
+
+    [Fact]
+    public void AFooterIsFoundAtTheEndOfAShardWhateverPrecedesIt()
+    {
+        byte[] shard = [.. TestKit.TestData.Bytes(10_000, 1), .. GoldenBytes()];
+        AssertSame(Golden(), ShardFooter.Parse(shard));
+        AssertSame(Golden(), ShardFooter.Parse(shard.AsSpan(shard.Length - 1000)));
+    }
+
+    [Fact]
+    public void TheJsonNamesAreTheDocumentedOnes()
+    {
+        using var json = JsonDocument.Parse(Golden().Serialize().AsMemory(..^ShardFooter.TrailerSize));
+        string[] documented =
+        [
+            "FormatVersion", "Bucket", "Key", "DataId", "Index", "DataShards", "ParityShards", "StripeSize", "Size", "ETag",
+            "Checksum", "Created", "UploadId", "PartNumber", "digest", "ContentType", "Headers", "UserMetadata",
+            "ChecksumAlgorithm", "StorageClass",
+        ];
+        Assert.Equal(documented, json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(ShardFooter.CurrentFormat, json.RootElement.GetProperty("FormatVersion").GetInt32());
+    }
+
+    [Fact]
+    public void AFormat1FooterWithoutDigestOrStorageClassParsesAsStandard()
+    {
+        const string format1 =
+            "{\"FormatVersion\":1,\"Bucket\":\"b\",\"Key\":\"k\",\"DataId\":\"fedcba9876543210fedcba9876543210\",\"Index\":0,\"DataShards\":2,"
+            + "\"ParityShards\":1,\"StripeSize\":65536,\"Size\":10,\"ETag\":\"00112233445566778899aabbccddeeff\",\"Checksum\":null,"
+            + "\"Created\":\"2025-01-02T03:04:05+00:00\",\"UploadId\":null,\"PartNumber\":null,\"ContentType\":\"text/plain\","
+            + "\"Headers\":{},\"UserMetadata\":{\"a\":\"b\"},\"ChecksumAlgorithm\":0}";
+        var footer = ShardFooter.Parse(Frame(format1));
+
+        Assert.NotNull(footer);
+        Assert.Equal(1, footer.FormatVersion);
+        Assert.Null(footer.Digest);
+        Assert.Equal("STANDARD", footer.Metadata.StorageClass);
+        Assert.Equal("text/plain", footer.Metadata.ContentType);
+        Assert.Equal("b", footer.Metadata.UserMetadata["a"]);
+        Assert.Equal(ChecksumAlgorithm.None, footer.Metadata.ChecksumAlgorithm);
+        Assert.Equal(new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero), footer.Created);
+    }
+
+    [Fact]
+    public void UnknownPropertiesAreIgnored()
+    {
+        string extended = GoldenJson[..^1] + ",\"AddedByALaterBuild\":{\"x\":[1,2]}}";
+        AssertSame(Golden(), ShardFooter.Parse(Frame(extended)));
+    }
+
+    [Fact]
+    public void AFooterOfANewerFormatIsRefusedNotTakenForCorrupt()
+    {
+        string newer = GoldenJson.Replace("\"FormatVersion\":2", "\"FormatVersion\":3", StringComparison.Ordinal);
+        var refused = Assert.Throws<ShardFormatException>(() => ShardFooter.Parse(Frame(newer)));
+        Assert.Equal(3, refused.Format);
+        Assert.Contains("upgrade objstore", refused.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Corruptions() => new()
+    {
+        "magic", "length too long", "length too short", "length negative", "hash", "json byte", "not json", "too short",
+    };
+
+    [Theory]
+    [MemberData(nameof(Corruptions))]
+    public void ACorruptTrailerOrJsonParsesAsNull(string corruption)
+    {
+        byte[] bytes = GoldenBytes();
+        int json = bytes.Length - ShardFooter.TrailerSize;
+        switch (corruption)
+        {
+            case "magic":
+                bytes[^1] ^= 0x01;
+                break;
+            case "length too long":
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(json), json + 1);
+                break;
+            case "length too short":
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(json), 1);
+                break;
+            case "length negative":
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(json), -5);
+                break;
+            case "hash":
+                bytes[json + 4] ^= 0x80;
+                break;
+            case "json byte":
+                bytes[json / 2] ^= 0x20;
+                break;
+            case "not json":
+                bytes = Frame("{\"FormatVersion\":2,\"Bucket\":");
+                break;
+            case "too short":
+                bytes = bytes[^19..];
+                break;
+        }
+        Assert.Null(ShardFooter.Parse(bytes));
+    }
+
+    [Fact]
+    public void ChecksumAlgorithmNumbersAreFixed()
+    {
+        // Stored in footers and in the catalogue's checksum_algo column: never renumber.
+        Assert.Equal(0, (int)ChecksumAlgorithm.None);
+        Assert.Equal(1, (int)ChecksumAlgorithm.Crc32);
+        Assert.Equal(2, (int)ChecksumAlgorithm.Crc32C);
+        Assert.Equal(3, (int)ChecksumAlgorithm.Crc64Nvme);
+        Assert.Equal(4, (int)ChecksumAlgorithm.Sha1);
+        Assert.Equal(5, (int)ChecksumAlgorithm.Sha256);
+        Assert.Equal(6, Enum.GetValues<ChecksumAlgorithm>().Length);
+    }
+}
