@@ -119,10 +119,20 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
                         }
                         return;
                     }
-                    result = op == BenchOperation.Stat
-                        ? await client.HeadAsync(KeyOf(_prefix, target.Index), ct)
-                        : await client.GetAsync(KeyOf(_prefix, target.Index), target.Size, scratch,
-                            options.Verify ? (position, bytes) => payload.Matches(target.Index, position, bytes.Span) : null, ct);
+                    try
+                    {
+                        result = op == BenchOperation.Stat
+                            ? await client.HeadAsync(KeyOf(_prefix, target.Index), ct)
+                            : await client.GetAsync(KeyOf(_prefix, target.Index), target.Size, scratch,
+                                options.Verify ? (position, bytes) => payload.Matches(target.Index, position, bytes.Span) : null, ct);
+                    }
+                    finally
+                    {
+                        if (IsRandomPick(deadline))
+                        {
+                            _pool.Release(target.Index);
+                        }
+                    }
                     break;
                 }
                 case BenchOperation.Delete:
@@ -166,7 +176,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
     /// </summary>
     private bool NextTarget(Worker worker, IReadOnlyList<(long Index, long Size)> snapshot, long? deadline, bool remove, out (long Index, long Size) target)
     {
-        if (deadline is null && options.Operation != BenchOperation.Mixed)
+        if (!IsRandomPick(deadline))
         {
             long next = Interlocked.Increment(ref _cursor) - 1;
             if (next < snapshot.Count)
@@ -181,8 +191,11 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
             target = default;
             return false;
         }
-        return remove ? _pool.TryTakeRandom(worker.Random, out target) : _pool.TryPeekRandom(worker.Random, out target);
+        return remove ? _pool.TryTakeRandom(worker.Random, out target) : _pool.TryLeaseRandom(worker.Random, out target);
     }
+
+    /// <summary>Timed and mixed runs pick objects at random from the pool (reads lease them); runs by count walk a snapshot.</summary>
+    private bool IsRandomPick(long? deadline) => deadline is not null || options.Operation == BenchOperation.Mixed;
 
     private void Count(OpResult result)
     {

@@ -1,10 +1,15 @@
 namespace ObjStore.Bench;
 
-/// <summary>The objects a run knows to exist (index and size): what gets, stats and deletes target, and cleanup removes.</summary>
+/// <summary>
+/// The objects a run knows to exist (index and size): what gets, stats and deletes target, and cleanup removes. An
+/// object being read is leased: a delete picks only objects no one is reading, so a mixed run never counts as an
+/// error the NoSuchKey of a read racing its own run's delete.
+/// </summary>
 internal sealed class KeyPool
 {
     private readonly List<(long Index, long Size)> _items = [];
     private readonly Dictionary<long, int> _positions = [];
+    private readonly Dictionary<long, int> _leases = [];
     private readonly Lock _lock = new();
 
     public void Add(long index, long size)
@@ -27,12 +32,34 @@ internal sealed class KeyPool
         }
     }
 
-    public bool TryPeekRandom(Random random, out (long Index, long Size) item)
+    /// <summary>A random object, leased until <see cref="Release"/>: no delete takes it meanwhile.</summary>
+    public bool TryLeaseRandom(Random random, out (long Index, long Size) item)
     {
         lock (_lock)
         {
-            item = _items.Count == 0 ? default : _items[random.Next(_items.Count)];
-            return _items.Count > 0;
+            if (_items.Count == 0)
+            {
+                item = default;
+                return false;
+            }
+            item = _items[random.Next(_items.Count)];
+            _leases[item.Index] = _leases.GetValueOrDefault(item.Index) + 1;
+            return true;
+        }
+    }
+
+    public void Release(long index)
+    {
+        lock (_lock)
+        {
+            if (_leases.TryGetValue(index, out int count) && count > 1)
+            {
+                _leases[index] = count - 1;
+            }
+            else
+            {
+                _leases.Remove(index);
+            }
         }
     }
 
@@ -45,11 +72,21 @@ internal sealed class KeyPool
                 item = default;
                 return false;
             }
-            int at = random.Next(_items.Count);
-            item = _items[at];
-            _positions.Remove(item.Index);
-            RemoveAt(at);
-            return true;
+            // A random start, then the first object not being read: as random as the leases allow.
+            int start = random.Next(_items.Count);
+            for (int step = 0; step < _items.Count; step++)
+            {
+                int at = (start + step) % _items.Count;
+                if (!_leases.ContainsKey(_items[at].Index))
+                {
+                    item = _items[at];
+                    _positions.Remove(item.Index);
+                    RemoveAt(at);
+                    return true;
+                }
+            }
+            item = default;
+            return false;
         }
     }
 

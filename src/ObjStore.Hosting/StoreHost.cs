@@ -163,7 +163,8 @@ public static partial class StoreHost
             options.UploadSweepInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CleanupService>>()));
         services.AddHostedService<JobWorker>();
         services.AddHostedService(sp => new MaintenanceScheduler(sp.GetRequiredService<ICatalogue>(), options.Maintenance,
-            [.. sp.GetRequiredService<IReadOnlyList<IShardStore>>().Select(s => s.Id)], sp.GetRequiredService<TimeProvider>()));
+            [.. sp.GetRequiredService<IReadOnlyList<IShardStore>>().Select(s => s.Id)], sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<MaintenanceScheduler>>()));
         services.AddHostedService(sp => new StoreInstanceWatch(sp.GetRequiredService<IReadOnlyList<IShardStore>>(), sp.GetRequiredService<ICatalogue>(),
             options.NodeProbeInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreInstanceWatch>>()));
     }

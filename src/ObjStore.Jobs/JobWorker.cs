@@ -13,11 +13,12 @@ namespace ObjStore.Jobs;
 /// and the job went to another worker) stops. Failures go back to the queue with exponential backoff until the job is
 /// out of attempts.
 /// </summary>
-public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCatalogue catalogue, MaintenanceOptions options, ILogger<JobWorker> logger)
+public sealed partial class JobWorker(
+    IEnumerable<IBackgroundJob> jobs, IJobCatalogue catalogue, MaintenanceOptions options, TimeProvider clock, ILogger<JobWorker> logger)
     : BackgroundService
 {
     private readonly Dictionary<string, IBackgroundJob> _jobs = jobs.ToDictionary(j => j.Kind, StringComparer.Ordinal);
-    private readonly IoMeter _io = new();
+    private readonly IoMeter _io = new(clock);
 
     /// <summary>Names this process: a restarted gateway is a new worker, and the old one's leases expire.</summary>
     public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -32,7 +33,7 @@ public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCata
                 var job = await catalogue.ClaimAsync(me with { IoBytesPerSecond = _io.BytesPerSecond }, options.JobLease, options.WorkerTimeout);
                 if (job is null)
                 {
-                    await Task.Delay(options.JobPollInterval, stoppingToken);
+                    await Task.Delay(options.JobPollInterval, clock, stoppingToken);
                     continue;
                 }
                 await ExecuteAsync(job, stoppingToken);
@@ -44,7 +45,7 @@ public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCata
             catch (Exception e)
             {
                 LogWorkerError(logger, e);
-                await Task.Delay(options.JobPollInterval, CancellationToken.None);
+                await Task.Delay(options.JobPollInterval, clock, CancellationToken.None);
             }
         }
     }
@@ -52,22 +53,34 @@ public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCata
     private async Task ExecuteAsync(JobInfo job, CancellationToken stopping)
     {
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        using var progress = new LeasedProgress(catalogue, job.Id, WorkerId, options.JobLease, _io, lost);
+        using var progress = new LeasedProgress(catalogue, job.Id, WorkerId, options.JobLease, _io, clock, lost);
         var renewing = progress.KeepAliveAsync();
         LogJobStarted(logger, job.Id, job.Kind, job.Target, job.Attempts);
+        object? result = null;
+        Exception? failure = null;
         try
         {
             var kind = _jobs.GetValueOrDefault(job.Kind) ?? throw new InvalidOperationException($"unknown job kind '{job.Kind}'");
-            object result = await kind.RunAsync(job.Target, progress, lost.Token);
-            await progress.StopAsync(renewing);
-            await catalogue.FinishAsync(job.Id, WorkerId, succeeded: true, null, JsonSerializer.Serialize(result), TimeSpan.Zero);
-            LogJobFinished(logger, job.Id, job.Kind, "succeeded");
+            result = await kind.RunAsync(job.Target, progress, lost.Token);
         }
         catch (Exception e) when (!stopping.IsCancellationRequested)
         {
-            await progress.StopAsync(renewing);
-            await catalogue.FinishAsync(job.Id, WorkerId, succeeded: false, e.Message, null, JobPlacement.Backoff(job.Attempts));
-            LogJobFailed(logger, job.Id, job.Kind, e.Message);
+            failure = e;
+        }
+        finally
+        {
+            // Shutting down: the lease runs out and another worker (or this one, restarted) takes the job over.
+            await progress.StopAsync(renewing, report: !stopping.IsCancellationRequested);
+        }
+        if (failure is null)
+        {
+            await catalogue.FinishAsync(job.Id, WorkerId, succeeded: true, null, JsonSerializer.Serialize(result), TimeSpan.Zero);
+            LogJobFinished(logger, job.Id, job.Kind, "succeeded");
+        }
+        else
+        {
+            await catalogue.FinishAsync(job.Id, WorkerId, succeeded: false, failure.Message, null, JobPlacement.Backoff(job.Attempts));
+            LogJobFailed(logger, job.Id, job.Kind, failure.Message);
         }
     }
 
@@ -84,7 +97,8 @@ public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCata
     private static partial void LogWorkerError(ILogger logger, Exception e);
 
     /// <summary>Progress counters, written to the job row with each lease renewal; a lost lease cancels the job.</summary>
-    private sealed class LeasedProgress(IJobCatalogue catalogue, long jobId, string owner, TimeSpan lease, IoMeter io, CancellationTokenSource lost)
+    private sealed class LeasedProgress(
+        IJobCatalogue catalogue, long jobId, string owner, TimeSpan lease, IoMeter io, TimeProvider clock, CancellationTokenSource lost)
         : JobCounters(io), IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
@@ -96,7 +110,7 @@ public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCata
             {
                 while (true)
                 {
-                    await Task.Delay(every, _stop.Token);
+                    await Task.Delay(every, clock, _stop.Token);
                     if (!await catalogue.RenewAsync(jobId, owner, lease, Snapshot))
                     {
                         await lost.CancelAsync();
@@ -109,11 +123,15 @@ public sealed partial class JobWorker(IEnumerable<IBackgroundJob> jobs, IJobCata
             }
         }
 
-        public async Task StopAsync(Task renewing)
+        /// <summary>Ends the renewals; with <paramref name="report"/>, writes the final progress.</summary>
+        public async Task StopAsync(Task renewing, bool report)
         {
             await _stop.CancelAsync();
             await renewing;
-            await catalogue.RenewAsync(jobId, owner, lease, Snapshot);
+            if (report)
+            {
+                await catalogue.RenewAsync(jobId, owner, lease, Snapshot);
+            }
         }
 
         public void Dispose() => _stop.Dispose();

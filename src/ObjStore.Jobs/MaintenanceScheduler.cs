@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ObjStore.Core.Jobs;
 using ObjStore.Metadata;
 
@@ -11,7 +12,8 @@ namespace ObjStore.Jobs;
 /// ago than the job history are deleted. Which worker runs a job is decided when workers ask for work
 /// (<see cref="IJobCatalogue.ClaimAsync"/>).
 /// </summary>
-public sealed class MaintenanceScheduler(ICatalogue catalogue, MaintenanceOptions options, IReadOnlyList<string> storeIds, TimeProvider clock)
+public sealed partial class MaintenanceScheduler(
+    ICatalogue catalogue, MaintenanceOptions options, IReadOnlyList<string> storeIds, TimeProvider clock, ILogger<MaintenanceScheduler> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,29 +26,36 @@ public sealed class MaintenanceScheduler(ICatalogue catalogue, MaintenanceOption
         {
             do
             {
-                if (await catalogue.Shards.CountDegradedAsync() > 0)
+                try
                 {
-                    await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
-                }
-                var now = clock.GetUtcNow();
-                if (now >= nextScrub)
-                {
-                    foreach (string store in storeIds)
+                    if (await catalogue.Shards.CountDegradedAsync() > 0)
                     {
-                        await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Scrub, JobPlacement.StoreTarget(store), priority: 0);
+                        await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Heal, JobKinds.Degraded, priority: 10);
                     }
-                    nextScrub = now + options.ScrubPeriod;
+                    var now = clock.GetUtcNow();
+                    if (now >= nextScrub)
+                    {
+                        foreach (string store in storeIds)
+                        {
+                            await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Scrub, JobPlacement.StoreTarget(store), priority: 0);
+                        }
+                        nextScrub = now + options.ScrubPeriod;
+                    }
+                    if (now >= nextBackup)
+                    {
+                        await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Backup, "*", priority: 15);
+                        nextBackup = now + options.BackupInterval;
+                    }
+                    if (now >= nextGc)
+                    {
+                        await catalogue.Jobs.PruneFinishedAsync(options.JobHistory);
+                        await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Gc, "*", priority: 5);
+                        nextGc = now + options.GcInterval;
+                    }
                 }
-                if (now >= nextBackup)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Backup, "*", priority: 15);
-                    nextBackup = now + options.BackupInterval;
-                }
-                if (now >= nextGc)
-                {
-                    await catalogue.Jobs.PruneFinishedAsync(options.JobHistory);
-                    await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Gc, "*", priority: 5);
-                    nextGc = now + options.GcInterval;
+                    LogRoundFailed(logger, e); // a busy or failing catalogue: the next round tries again
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -55,4 +64,7 @@ public sealed class MaintenanceScheduler(ICatalogue catalogue, MaintenanceOption
         {
         }
     }
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "A scheduling round failed; the next one tries again")]
+    private static partial void LogRoundFailed(ILogger logger, Exception e);
 }

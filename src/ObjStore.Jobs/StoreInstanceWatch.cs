@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
@@ -30,7 +29,7 @@ public sealed partial class StoreInstanceWatch(IReadOnlyList<IShardStore> stores
                     {
                         await CheckAsync(store, known);
                     }
-                    catch (Exception e) when (e is DbException or ObjectDisposedException)
+                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                     {
                         LogCheckFailed(logger, store.Id, e.Message);
                     }

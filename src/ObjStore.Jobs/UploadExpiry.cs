@@ -51,7 +51,7 @@ public sealed partial class CleanupService(ErasureObjectLayer objects, UploadExp
         {
             await objects.Garbage.CollectPendingAsync(stoppingToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
             LogCleanupFailed(logger, e);
         }
@@ -68,7 +68,7 @@ public sealed partial class CleanupService(ErasureObjectLayer objects, UploadExp
                         LogUploadsExpired(logger, expired);
                     }
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogCleanupFailed(logger, e);
                 }

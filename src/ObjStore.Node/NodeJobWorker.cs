@@ -128,6 +128,10 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
             {
                 continue; // deleted since the listing (an overwrite, GC): nothing to check
             }
+            catch (ShardFormatException)
+            {
+                continue; // written by a newer build: not this one's to judge
+            }
             catch (IOException e)
             {
                 problem = "unreadable: " + e.Message;

@@ -146,6 +146,6 @@ public sealed class ObjectWriter(ShardCluster cluster)
         }
     }
 
-    public static ObjectStoreException TooLarge(long maxSize) => new(
+    private static ObjectStoreException TooLarge(long maxSize) => new(
         ErrorKind.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed size ({maxSize} bytes).");
 }

@@ -54,6 +54,13 @@ public sealed class ShardCluster
     internal ReadLatency ReadLatency { get; }
     internal StoreSpace Space { get; }
 
+    /// <summary>
+    /// The store a layout names. One that is no longer configured (a catalogue older than a node's removal) is a store
+    /// that is down: its shards are rebuilt from the others, never a failure of the request.
+    /// </summary>
+    public IShardStore Store(string storeId) =>
+        Stores.TryGetValue(storeId, out var store) ? store : throw new StoreUnavailableException($"Store {storeId} is not configured.");
+
     public ReedSolomon Codec(int k, int m) => _codecs.GetOrAdd((k, m), key => new ReedSolomon(key.Item1, key.Item2));
 
     /// <summary>Reloads which stores take no new shards (draining or drained).</summary>

@@ -27,14 +27,15 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
     /// <summary>
     /// Reads only data blocks <paramref name="first"/>..<paramref name="last"/> of a stripe, each verified against its
     /// checksum: a small range needs no more than the blocks that hold it. False when one of them is missing, corrupt
-    /// or slower than the hedge delay; the caller then reads the whole stripe, which routes around that shard.
+    /// or slower than the hedge delay; the caller then reads the whole stripe, which routes around a failed shard and
+    /// hedges a slow one (a block late here is not marked slow: the whole-stripe reads after it keep asking it first).
     /// </summary>
     public async Task<bool> TryReadDataBlocksAsync(
         StripeBuffer stripe, StripeLayout stripeLayout, long objectSize, long index, int first, int last, CancellationToken cancellationToken)
     {
         for (int i = first; i <= last; i++)
         {
-            if (_failed[i] || _slow[i])
+            if (_failed[i])
             {
                 return false;
             }
@@ -45,11 +46,6 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
         hedge.CancelAfter(cluster.ReadLatency.HedgeDelay);
         var read = await Task.WhenAll(Enumerable.Range(first, last - first + 1).Select(i => ReadBlockAsync(stripe, i, blockOffset, hedge.Token)));
         cancellationToken.ThrowIfCancellationRequested();
-        for (int i = first; i <= last; i++)
-        {
-            // Not failed, yet not read: the hedge delay ran out. Asked last from now on, like a shard a hedge beat.
-            _slow[i] |= !read[i - first] && !_failed[i];
-        }
         return read.All(ok => ok);
     }
 
@@ -84,6 +80,8 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
             {
                 if (inflight.Count == 0)
                 {
+                    // Reads that ended because the caller stopped are not failures of the shards: say so as such.
+                    cancellationToken.ThrowIfCancellationRequested();
                     throw new ReadQuorumException(good, k, $"stripe {index} of {layout.DataId}");
                 }
                 var reads = inflight.Select(f => (Task)f.Read).ToList();
@@ -163,7 +161,7 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            var reader = _readers[index] ??= await cluster.Stores[layout.Placement[index]]
+            var reader = _readers[index] ??= await cluster.Store(layout.Placement[index])
                 .OpenAsync(ShardId.For(layout.DataId, index), cancellationToken);
             var block = stripe.Block(index);
             if (await reader.ReadBlockAsync(offset, block, _checksums[index], cancellationToken))

@@ -132,4 +132,20 @@ public sealed class ReadReconstructionTests
         Assert.Equal(Data[..written.Length], written);
         Assert.Equal(6, cluster.FaultOf(info, 0).CallCount - cluster.FaultOf(info, 0).Failures);
     }
+
+    [Fact]
+    public async Task AShardOnAStoreNoLongerConfiguredIsRebuiltNotAFailure()
+    {
+        // A catalogue older than a node's removal (restored from a backup) names a store this gateway does not have.
+        var (cluster, info) = await WriteAsync(Fault.Unavailable);
+        await using (cluster)
+        {
+            Assert.True(await cluster.Catalogue.Shards.MoveShardAsync(info.Parts[0].Layout.DataId, 0, "gone"));
+            var moved = await cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, "object", CancellationToken.None);
+            Assert.Equal("gone", moved.Parts[0].Layout.Placement[0]);
+
+            Assert.Equal(Data, await cluster.GetAsync(moved));
+            Assert.Equal(Data.AsSpan(10, 20).ToArray(), await cluster.GetAsync(moved, 10, 20)); // the narrow read too
+        }
+    }
 }

@@ -61,6 +61,10 @@ public sealed class ShardInspector(ShardCluster cluster)
         {
             return "missing";
         }
+        catch (ShardFormatException)
+        {
+            return null; // written by a newer build: not this one's to judge, heal or collect
+        }
         catch (Exception e) when (ShardCluster.IsShardFailure(e))
         {
             return "unreadable: " + e.Message;

@@ -31,7 +31,7 @@ public sealed class ShardRewriter(ShardCluster cluster, IShardCatalogue shards)
             await shards.MoveShardAsync(data.Layout.DataId, index, destination);
             try
             {
-                await cluster.Stores[source].DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
+                await cluster.Store(source).DeleteAsync(ShardId.For(data.Layout.DataId, index), cancellationToken);
             }
             catch (Exception e) when (ShardCluster.IsShardFailure(e))
             {

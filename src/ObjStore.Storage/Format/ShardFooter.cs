@@ -30,52 +30,53 @@ public sealed record ShardFooter
 
     public static ReadOnlySpan<byte> Magic => "OBJSHRD1"u8;
 
-    // Every field has a fixed JSON name: renaming a property must never change the disk format (docs/format.md).
-    [JsonPropertyName("FormatVersion")] public int FormatVersion { get; init; } = CurrentFormat;
-    [JsonPropertyName("Bucket")] public required string Bucket { get; init; }
-    [JsonPropertyName("Key")] public required string Key { get; init; }
-    [JsonPropertyName("DataId")] public required string DataId { get; init; }
-    [JsonPropertyName("Index")] public required int Index { get; init; }
-    [JsonPropertyName("DataShards")] public required int DataShards { get; init; }
-    [JsonPropertyName("ParityShards")] public required int ParityShards { get; init; }
-    [JsonPropertyName("StripeSize")] public required int StripeSize { get; init; }
+    // Every field has a fixed JSON name and place: renaming or moving a property must never change the disk format
+    // (docs/format.md). The order is the one the first format wrote.
+    [JsonPropertyName("FormatVersion"), JsonPropertyOrder(1)] public int FormatVersion { get; init; } = CurrentFormat;
+    [JsonPropertyName("Bucket"), JsonPropertyOrder(2)] public required string Bucket { get; init; }
+    [JsonPropertyName("Key"), JsonPropertyOrder(3)] public required string Key { get; init; }
+    [JsonPropertyName("DataId"), JsonPropertyOrder(4)] public required string DataId { get; init; }
+    [JsonPropertyName("Index"), JsonPropertyOrder(5)] public required int Index { get; init; }
+    [JsonPropertyName("DataShards"), JsonPropertyOrder(6)] public required int DataShards { get; init; }
+    [JsonPropertyName("ParityShards"), JsonPropertyOrder(7)] public required int ParityShards { get; init; }
+    [JsonPropertyName("StripeSize"), JsonPropertyOrder(8)] public required int StripeSize { get; init; }
 
     /// <summary>The object's size (a part's, for a part of a multipart upload).</summary>
-    [JsonPropertyName("Size")] public required long Size { get; init; }
+    [JsonPropertyName("Size"), JsonPropertyOrder(9)] public required long Size { get; init; }
 
-    [JsonPropertyName("ETag")] public required string ETag { get; init; }
-    [JsonPropertyName("Checksum")] public string? Checksum { get; init; }
-    [JsonPropertyName("Created")] public required DateTimeOffset Created { get; init; }
+    [JsonPropertyName("ETag"), JsonPropertyOrder(10)] public required string ETag { get; init; }
+    [JsonPropertyName("Checksum"), JsonPropertyOrder(16)] public string? Checksum { get; init; }
+    [JsonPropertyName("Created"), JsonPropertyOrder(17)] public required DateTimeOffset Created { get; init; }
 
     /// <summary>Set on parts of multipart uploads: the upload and the part's number; Size and ETag are the part's.</summary>
-    [JsonPropertyName("UploadId")] public string? UploadId { get; init; }
+    [JsonPropertyName("UploadId"), JsonPropertyOrder(18)] public string? UploadId { get; init; }
 
-    [JsonPropertyName("PartNumber")] public int? PartNumber { get; init; }
+    [JsonPropertyName("PartNumber"), JsonPropertyOrder(19)] public int? PartNumber { get; init; }
 
     /// <summary>
     /// Format 2: the keyed digest of this shard's data section (<see cref="ShardDigest"/>: AES-GMAC per stripe, HMAC
     /// of the tags), hex; set by each writer at commit (it differs per shard).
     /// </summary>
-    [JsonPropertyName("digest")] public string? Digest { get; init; }
+    [JsonPropertyName("digest"), JsonPropertyOrder(20)] public string? Digest { get; init; }
 
-    /// <summary>The object's metadata, stored flat in the JSON under the names below (as format 1 wrote it).</summary>
+    /// <summary>The object's metadata, stored flat in the JSON under the names and at the places below, as format 1 wrote it.</summary>
     [JsonIgnore] public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
 
-    [JsonInclude, JsonPropertyName("ContentType")]
+    [JsonInclude, JsonPropertyName("ContentType"), JsonPropertyOrder(11)]
     private string? ContentTypeField { get => Metadata.ContentType; init => Metadata = Metadata with { ContentType = value }; }
 
-    [JsonInclude, JsonPropertyName("Headers")]
+    [JsonInclude, JsonPropertyName("Headers"), JsonPropertyOrder(12)]
     private Dictionary<string, string> HeadersField { get => new(Metadata.Headers); init => Metadata = Metadata with { Headers = value ?? [] }; }
 
-    [JsonInclude, JsonPropertyName("UserMetadata")]
+    [JsonInclude, JsonPropertyName("UserMetadata"), JsonPropertyOrder(13)]
     private Dictionary<string, string> UserMetadataField { get => new(Metadata.UserMetadata); init => Metadata = Metadata with { UserMetadata = value ?? [] }; }
 
     /// <summary>Stored as its number (<see cref="Core.ChecksumAlgorithm"/> values are fixed).</summary>
-    [JsonInclude, JsonPropertyName("ChecksumAlgorithm")]
+    [JsonInclude, JsonPropertyName("ChecksumAlgorithm"), JsonPropertyOrder(14)]
     private ChecksumAlgorithm ChecksumAlgorithmField { get => Metadata.ChecksumAlgorithm; init => Metadata = Metadata with { ChecksumAlgorithm = value }; }
 
     /// <summary>Absent in footers written before it was added: STANDARD.</summary>
-    [JsonInclude, JsonPropertyName("StorageClass")]
+    [JsonInclude, JsonPropertyName("StorageClass"), JsonPropertyOrder(15)]
     private string StorageClassField { get => Metadata.StorageClass; init => Metadata = Metadata with { StorageClass = value ?? "STANDARD" }; }
 
     /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>

@@ -239,7 +239,7 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
             }
             return new StoreHealth(health.Ready, health.FreeBytes, health.TotalBytes);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or JsonException)
+        catch (Exception e) when (e is IOException or TimeoutException or JsonException)
         {
             return null;
         }

@@ -120,7 +120,7 @@ internal sealed class RemoteShardWriter : IShardWriter
             {
                 (await _response).Dispose();
             }
-            catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException or OperationCanceledException)
+            catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException)
             {
             }
         }
