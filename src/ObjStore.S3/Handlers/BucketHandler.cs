@@ -5,7 +5,11 @@ using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3.Handlers;
 
-/// <summary>The bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.</summary>
+/// <summary>
+/// The bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation, and the reads of
+/// bucket settings this store answers truthfully before it can change them: versioning (never enabled) and Object Lock
+/// (not configured).
+/// </summary>
 internal sealed class BucketHandler(IObjectLayer objects, S3Options options, RequestBodies bodies)
 {
     public async Task ListBucketsAsync(Call call, CancellationToken ct)
@@ -47,6 +51,19 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
     {
         _ = await objects.RequireBucketAsync(call.Bucket, ct);
         call.Response.Headers["x-amz-bucket-region"] = options.Region;
+    }
+
+    /// <summary>A bucket whose versioning was never enabled answers an empty configuration, as S3 does.</summary>
+    public async Task GetBucketVersioningAsync(Call call, CancellationToken ct)
+    {
+        _ = await objects.RequireBucketAsync(call.Bucket, ct);
+        await WriteXmlAsync(call.Response, El("VersioningConfiguration"));
+    }
+
+    public async Task GetObjectLockConfigurationAsync(Call call, CancellationToken ct)
+    {
+        _ = await objects.RequireBucketAsync(call.Bucket, ct);
+        throw new S3Exception(S3Error.ObjectLockConfigurationNotFoundError);
     }
 
     public async Task GetBucketLocationAsync(Call call, CancellationToken ct)

@@ -6,7 +6,7 @@ using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3.Handlers;
 
-/// <summary>ListObjects and ListObjectsV2: one page of a bucket's keys and common prefixes.</summary>
+/// <summary>ListObjects, ListObjectsV2 and ListObjectVersions: one page of a bucket's keys and common prefixes.</summary>
 internal sealed class ListingHandler(IObjectLayer objects)
 {
     public async Task ListObjectsAsync(Call call, bool v2, CancellationToken ct)
@@ -83,6 +83,66 @@ internal sealed class ListingHandler(IObjectLayer objects)
         }
         await WriteXmlAsync(call.Response, result);
     }
+
+    /// <summary>
+    /// The versions of a bucket whose versioning was never enabled: each object is its key's one version, the
+    /// <c>null</c> version, and the latest. Markers follow S3: a version-id-marker needs a key-marker, and names a
+    /// version of that key (here only <c>null</c>).
+    /// </summary>
+    public async Task ListObjectVersionsAsync(Call call, CancellationToken ct)
+    {
+        var q = call.Request;
+        string prefix = q.QueryValue("prefix") ?? "";
+        string? delimiter = q.QueryValue("delimiter") is { Length: > 0 } d ? d : null;
+        int maxKeys = Math.Min(q.QueryInt("max-keys", 1000), 1000);
+        var encoding = KeyEncoding.FromQuery(q);
+        string keyMarker = q.QueryValue("key-marker") ?? "";
+        string versionIdMarker = q.QueryValue("version-id-marker") ?? "";
+        if (versionIdMarker.Length > 0 && keyMarker.Length == 0)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "A version-id marker cannot be specified without a key marker.");
+        }
+        if (versionIdMarker.Length > 0 && versionIdMarker != NullVersion)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "Invalid version id specified");
+        }
+
+        var page = await objects.ListObjectsAsync(new ListRequest
+        {
+            Bucket = call.Bucket,
+            Prefix = prefix,
+            Delimiter = delimiter,
+            StartAfter = keyMarker.Length == 0 ? null : keyMarker, // after the key's null version is after the key
+            MaxKeys = maxKeys,
+        }, ct);
+
+        bool endsOnVersion = page.IsTruncated && page.Objects.Count > 0 && page.Objects[^1].Key == page.NextMarker;
+        await WriteXmlAsync(call.Response, El("ListVersionsResult",
+            El("Name", call.Bucket),
+            El("Prefix", encoding.Encode(prefix)),
+            El("KeyMarker", encoding.Encode(keyMarker)),
+            El("VersionIdMarker", versionIdMarker),
+            page.IsTruncated ? El("NextKeyMarker", encoding.Encode(page.NextMarker!)) : null,
+            endsOnVersion ? El("NextVersionIdMarker", NullVersion) : null,
+            El("MaxKeys", maxKeys),
+            delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
+            encoding.Element(),
+            El("IsTruncated", page.IsTruncated ? "true" : "false"),
+            page.Objects.Select(o => El("Version",
+                El("Key", encoding.Encode(o.Key)),
+                El("VersionId", NullVersion),
+                El("IsLatest", "true"),
+                El("LastModified", Timestamp(o.LastModified)),
+                El("ETag", Quote(o.ETag)),
+                El("Size", o.Size),
+                o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
+                El("StorageClass", o.StorageClass),
+                Owner(call.Auth))),
+            page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
+    }
+
+    /// <summary>The version id of an object written while its bucket's versioning was never enabled.</summary>
+    private const string NullVersion = "null";
 
     private static string EncodeContinuationToken(string lastKey) => Convert.ToBase64String(Naming.StrictUtf8.GetBytes(lastKey));
 

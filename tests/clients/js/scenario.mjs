@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
   S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  DeleteObjectCommand, DeleteBucketCommand,
+  DeleteObjectCommand, DeleteBucketCommand, GetBucketVersioningCommand, ListObjectVersionsCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 
@@ -62,6 +62,13 @@ await step("ListObjectsV2", async () => {
   const response = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   const keys = (response.Contents ?? []).map((o) => o.Key);
   assert(JSON.stringify(keys) === JSON.stringify(["big.bin", "dir/small ü.bin"]), `keys ${keys}`);
+});
+await step("GetBucketVersioning + ListObjectVersions (never versioned)", async () => {
+  const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+  assert(versioning.Status === undefined, `status ${versioning.Status}`);
+  const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: "dir/" }));
+  assert(listed.Versions?.length === 1 && listed.Versions[0].VersionId === "null" && listed.Versions[0].IsLatest === true,
+    JSON.stringify(listed.Versions));
 });
 await step("DeleteObject + DeleteBucket", async () => {
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "big.bin" }));

@@ -79,6 +79,16 @@ def paginate():
     assert keys == [f"many/{i:03d}" for i in range(25)], keys
 
 
+def versions_of_an_unversioned_bucket():
+    # A bucket whose versioning was never enabled: an empty configuration, each object its key's "null" version.
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix="many/", PaginationConfig={"PageSize": 10}))
+    versions = [v for p in pages for v in p.get("Versions", [])]
+    assert len(pages) == 3, len(pages)
+    assert [v["Key"] for v in versions] == [f"many/{i:03d}" for i in range(25)], versions
+    assert all(v["VersionId"] == "null" and v["IsLatest"] for v in versions), versions
+
+
 def delete_objects():
     keys = [{"Key": f"many/{i:03d}"} for i in range(25)] + [{"Key": "big/ünï object.bin"}]
     response = s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
@@ -121,6 +131,7 @@ def delete_bucket():
 
 for name, fn in [("create_bucket", create_bucket), ("upload_file multipart", upload), ("download_file", download),
                  ("get_object PartNumber", part_get), ("paginated list_objects_v2", paginate),
+                 ("list_object_versions paginator", versions_of_an_unversioned_bucket),
                  ("delete_objects", delete_objects),
                  ("refused PUT keeps the connection usable", refused_put_keeps_connection_usable),
                  ("PUT after an empty PUT", empty_put_then_put), ("delete_bucket", delete_bucket)]:
