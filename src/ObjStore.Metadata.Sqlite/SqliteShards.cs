@@ -5,11 +5,12 @@ namespace ObjStore.Metadata.Sqlite;
 
 internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
 {
-    public async Task<IReadOnlyList<ObjectLayout>> PendingDeletesAsync(int limit)
+    public async Task<IReadOnlyList<ObjectLayout>> PendingDeletesAsync(int limit, string? afterDataId = null)
     {
         await using var connection = await database.OpenReaderAsync();
         var rows = await connection.QueryAsync<(string DataId, long K, long M, string Placement)>(
-            "SELECT data_id, data_shards, parity_shards, placement FROM pending_deletes ORDER BY enqueued LIMIT @limit", new { limit });
+            "SELECT data_id, data_shards, parity_shards, placement FROM pending_deletes WHERE data_id > @after ORDER BY data_id LIMIT @limit",
+            new { limit, after = afterDataId ?? "" });
         return rows.Select(r => new ObjectLayout((int)r.K, (int)r.M, 0, r.DataId, r.Placement.Split(','))).ToList();
     }
 

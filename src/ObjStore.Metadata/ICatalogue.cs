@@ -102,8 +102,11 @@ public interface IUploadCatalogue
 /// <summary>The bookkeeping of shards: garbage to delete, degraded shards to heal, and every stored layout.</summary>
 public interface IShardCatalogue
 {
-    /// <summary>Layouts whose shards are garbage (replaced or deleted objects, dropped parts), oldest first.</summary>
-    Task<IReadOnlyList<ObjectLayout>> PendingDeletesAsync(int limit);
+    /// <summary>
+    /// Layouts whose shards are garbage (replaced or deleted objects, dropped parts), in data-id order after
+    /// <paramref name="afterDataId"/>: a collection pages past the ones it cannot free yet.
+    /// </summary>
+    Task<IReadOnlyList<ObjectLayout>> PendingDeletesAsync(int limit, string? afterDataId = null);
 
     /// <summary>Every shard of the data id is gone: forget it.</summary>
     Task CompleteDeleteAsync(string dataId);

@@ -46,24 +46,25 @@ public sealed partial class ShardGarbage(ShardCluster cluster, IShardCatalogue s
     }
 
     /// <summary>
-    /// Frees what the catalogue has queued (left over by a crash, or by a store that was down). Stops at a batch of
-    /// which nothing could be freed: while a store is down its layouts stay queued for the next collection, instead of
-    /// being asked for again and again.
+    /// Frees what the catalogue has queued (left over by a crash, or by a store that was down), one pass in data-id
+    /// order: each layout is tried once, and one that cannot be freed yet (a store down) stays queued for the next
+    /// collection without holding up the ones after it.
     /// </summary>
     public async Task CollectPendingAsync(CancellationToken cancellationToken)
     {
+        string? after = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var batch = await shards.PendingDeletesAsync(100);
-            int freed = 0;
-            foreach (var layout in batch)
-            {
-                freed += await FreeAsync(layout) ? 1 : 0;
-            }
-            if (freed == 0)
+            var batch = await shards.PendingDeletesAsync(100, after);
+            if (batch.Count == 0)
             {
                 return;
             }
+            foreach (var layout in batch)
+            {
+                await FreeAsync(layout);
+            }
+            after = batch[^1].DataId;
         }
     }
 

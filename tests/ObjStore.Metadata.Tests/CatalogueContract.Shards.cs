@@ -5,7 +5,7 @@ namespace ObjStore.Metadata.Tests;
 public abstract partial class CatalogueContract
 {
     [Fact]
-    public async Task PendingDeletesStayUntilCompletedOldestFirst()
+    public async Task PendingDeletesStayUntilCompletedAndPageInDataIdOrder()
     {
         string bucket = await BucketAsync();
         var first = ObjectAt(bucket, "a");
@@ -15,7 +15,11 @@ public abstract partial class CatalogueContract
         await Catalogue.Objects.DeleteAsync(bucket, "a");
         Clock.Advance(TimeSpan.FromSeconds(1));
         await Catalogue.Objects.DeleteAsync(bucket, "b");
-        Assert.Equal([first.Parts[0].Layout.DataId, second.Parts[0].Layout.DataId], (await Catalogue.Shards.PendingDeletesAsync(10)).Select(l => l.DataId));
+        string[] both = [first.Parts[0].Layout.DataId, second.Parts[0].Layout.DataId];
+        Assert.Equal(both.Order(StringComparer.Ordinal), (await Catalogue.Shards.PendingDeletesAsync(10)).Select(l => l.DataId));
+        var firstPage = Assert.Single(await Catalogue.Shards.PendingDeletesAsync(1));
+        Assert.Equal(both.Max(StringComparer.Ordinal), Assert.Single(await Catalogue.Shards.PendingDeletesAsync(1, firstPage.DataId)).DataId);
+        Assert.Empty(await Catalogue.Shards.PendingDeletesAsync(10, both.Max(StringComparer.Ordinal)));
         Assert.True(await Catalogue.Shards.IsDataReferencedAsync(first.Parts[0].Layout.DataId)); // queued: not an orphan yet
         await Catalogue.Shards.CompleteDeleteAsync(first.Parts[0].Layout.DataId);
         Assert.Equal([second.Parts[0].Layout.DataId], (await Catalogue.Shards.PendingDeletesAsync(10)).Select(l => l.DataId));
