@@ -20,8 +20,12 @@ namespace ObjStore.Hosting;
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
 /// </code>
 /// </summary>
-public sealed class AdminApi(Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance)
+public sealed class AdminApi(
+    Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance, IEnumerable<IBackgroundJob> jobs)
 {
+    /// <summary>The kinds a job may be queued as: the ones this gateway's worker can run.</summary>
+    private readonly string[] _kinds = [.. jobs.Select(j => j.Kind).Order(StringComparer.Ordinal)];
+
     public const string Prefix = "/_objstore/admin";
 
     public async Task HandleAsync(HttpContext context)
@@ -47,9 +51,9 @@ public sealed class AdminApi(Authenticator authenticator, ICatalogue catalogue, 
                     break;
                 case ("POST", "/jobs"):
                     string kind = Query("kind");
-                    if (!JobKinds.All.Contains(kind))
+                    if (!_kinds.Contains(kind))
                     {
-                        await ErrorAsync(context, 400, "kind must be heal, scrub, gc, rebuild-metadata, backup, drain or rebalance");
+                        await ErrorAsync(context, 400, "kind must be one of " + string.Join(", ", _kinds));
                         break;
                     }
                     string target = Query("target") is { Length: > 0 } t ? t : "*";

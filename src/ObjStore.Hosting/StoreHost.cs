@@ -106,7 +106,8 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(sp => new AdminApi(
-                sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance));
+                sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
+                sp.GetServices<IBackgroundJob>()));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);

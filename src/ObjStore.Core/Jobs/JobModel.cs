@@ -48,8 +48,6 @@ public static class JobKinds
 
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
-
-    public static readonly string[] All = [Heal, Scrub, Gc, RebuildMetadata, Backup, Drain, Rebalance];
 }
 
 /// <summary>
