@@ -80,4 +80,50 @@ public class VersioningProbeTests(S3Endpoint endpoint)
             s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, KeyMarker = "a", VersionIdMarker = "3HL4kqtJlcpXroDTDmJ" }));
         Assert.Equal("InvalidArgument", unknown.ErrorCode);
     }
+
+    [Fact]
+    public async Task ARequestForAnotherVersionThanNullNeverActsOnTheObject()
+    {
+        using var s3 = endpoint.Client();
+        string bucket = S3Endpoint.NewBucketName();
+        await s3.PutBucketAsync(bucket);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "k", ContentBody = "current" });
+        const string other = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY";
+
+        using (var got = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", VersionId = "null" }))
+        {
+            Assert.Equal("current", await new StreamReader(got.ResponseStream).ReadToEndAsync());
+        }
+        foreach (var refused in new Func<Task>[]
+        {
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", VersionId = other }),
+            () => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = "k", VersionId = other }),
+            () => s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = "k", VersionId = other }),
+            () => s3.CopyObjectAsync(new CopyObjectRequest
+            {
+                SourceBucket = bucket, SourceKey = "k", SourceVersionId = other, DestinationBucket = bucket, DestinationKey = "copy",
+            }),
+        })
+        {
+            var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(refused);
+            Assert.Equal(HttpStatusCode.BadRequest, e.StatusCode);
+        }
+
+        var batch = await Assert.ThrowsAsync<DeleteObjectsException>(() => s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        {
+            BucketName = bucket,
+            Objects = [new KeyVersion { Key = "k", VersionId = other }],
+        }));
+        var error = Assert.Single(batch.Response.DeleteErrors);
+        Assert.Equal(("k", other, "InvalidArgument"), (error.Key, error.VersionId, error.Code));
+        Assert.Equal(7, (await s3.GetObjectMetadataAsync(bucket, "k")).ContentLength); // still there, untouched
+
+        var deleted = await s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        {
+            BucketName = bucket,
+            Objects = [new KeyVersion { Key = "k", VersionId = "null" }],
+        });
+        Assert.Equal(("k", "null"), (Assert.Single(deleted.DeletedObjects).Key, deleted.DeletedObjects[0].VersionId));
+        await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.GetObjectMetadataAsync(bucket, "k"));
+    }
 }

@@ -102,7 +102,7 @@ internal sealed class ListingHandler(IObjectLayer objects)
         {
             throw new S3Exception(S3Error.InvalidArgument, "A version-id marker cannot be specified without a key marker.");
         }
-        if (versionIdMarker.Length > 0 && versionIdMarker != NullVersion)
+        if (versionIdMarker.Length > 0 && versionIdMarker != Versions.Null)
         {
             throw new S3Exception(S3Error.InvalidArgument, "Invalid version id specified");
         }
@@ -123,14 +123,14 @@ internal sealed class ListingHandler(IObjectLayer objects)
             El("KeyMarker", encoding.Encode(keyMarker)),
             El("VersionIdMarker", versionIdMarker),
             page.IsTruncated ? El("NextKeyMarker", encoding.Encode(page.NextMarker!)) : null,
-            endsOnVersion ? El("NextVersionIdMarker", NullVersion) : null,
+            endsOnVersion ? El("NextVersionIdMarker", Versions.Null) : null,
             El("MaxKeys", maxKeys),
             delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
             encoding.Element(),
             El("IsTruncated", page.IsTruncated ? "true" : "false"),
             page.Objects.Select(o => El("Version",
                 El("Key", encoding.Encode(o.Key)),
-                El("VersionId", NullVersion),
+                El("VersionId", Versions.Null),
                 El("IsLatest", "true"),
                 El("LastModified", Timestamp(o.LastModified)),
                 El("ETag", Quote(o.ETag)),
@@ -140,9 +140,6 @@ internal sealed class ListingHandler(IObjectLayer objects)
                 Owner(call.Auth))),
             page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
     }
-
-    /// <summary>The version id of an object written while its bucket's versioning was never enabled.</summary>
-    private const string NullVersion = "null";
 
     private static string EncodeContinuationToken(string lastKey) => Convert.ToBase64String(Naming.StrictUtf8.GetBytes(lastKey));
 

@@ -47,6 +47,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
 
     public async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
     {
+        Versions.RequireNull(call.Request.QueryValue("versionId"));
         var info = await objects.GetObjectInfoAsync(call.Bucket, call.Key, ct);
         ObjectPart? part = null;
         if (call.Request.QueryValue("partNumber") is not null)
@@ -154,6 +155,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
 
     public async Task DeleteObjectAsync(Call call, CancellationToken ct)
     {
+        Versions.RequireNull(call.Request.QueryValue("versionId"));
         await objects.DeleteObjectAsync(call.Bucket, call.Key, ct);
         call.Response.StatusCode = StatusCodes.Status204NoContent;
     }
@@ -166,27 +168,29 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             throw new S3Exception(S3Error.MalformedXML);
         }
         bool quiet = string.Equals(ChildValue(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
-        var keys = Children(root, "Object").Select(o => ChildValue(o, "Key")).ToList();
-        if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k is null))
+        var keys = Children(root, "Object").Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).ToList();
+        if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k.Key is null))
         {
             throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");
         }
         _ = await objects.RequireBucketAsync(call.Bucket, ct);
         var results = new List<XElement>();
-        foreach (var key in keys)
+        foreach (var (key, versionId) in keys)
         {
+            var versionElement = versionId is not null ? El("VersionId", versionId) : null;
             try
             {
                 Naming.ValidateKey(key!);
+                Versions.RequireNull(versionId);
                 await objects.DeleteObjectAsync(call.Bucket, key!, ct);
                 if (!quiet)
                 {
-                    results.Add(El("Deleted", El("Key", key)));
+                    results.Add(El("Deleted", El("Key", key), versionElement));
                 }
             }
             catch (Exception e) when (S3Failure.From(e) is { } error && error.Error.Status < 500)
             {
-                results.Add(El("Error", El("Key", key), El("Code", error.Error.Code), El("Message", error.Message)));
+                results.Add(El("Error", El("Key", key), versionElement, El("Code", error.Error.Code), El("Message", error.Message)));
             }
         }
         await WriteXmlAsync(call.Response, El("DeleteResult", results));

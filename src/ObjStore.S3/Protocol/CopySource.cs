@@ -3,7 +3,7 @@ namespace ObjStore.S3.Protocol;
 /// <summary>The x-amz-copy-source header of CopyObject and UploadPartCopy.</summary>
 internal static class CopySource
 {
-    /// <summary>The source's bucket and key; a versionId is accepted (there is one version), anything else is not.</summary>
+    /// <summary>The source's bucket and key; a versionId may name its null version (<see cref="Versions"/>), anything else is refused.</summary>
     public static (string Bucket, string Key) Parse(string header)
     {
         string value = header;
@@ -14,6 +14,7 @@ internal static class CopySource
             {
                 throw new S3Exception(S3Error.InvalidArgument, "Invalid copy source.");
             }
+            Versions.RequireNull(S3Request.PercentDecode(value[(question + 1 + "versionId=".Length)..], plusIsSpace: false));
             value = value[..question];
         }
         value = S3Request.PercentDecode(value, plusIsSpace: false).TrimStart('/');
