@@ -23,7 +23,7 @@ public sealed class DrainJob(ShardCluster cluster, ICatalogue catalogue, Mainten
         {
             throw new ArgumentException($"No store '{storeId}'.", nameof(target));
         }
-        var budget = new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond, cluster.Clock);
+        var budget = options.HealBudget(cluster.Clock);
         await catalogue.Stores.SetStateAsync(storeId, StoreStates.Draining);
         await cluster.RefreshStoreStatesAsync(catalogue.Stores);
         int moved = 0;

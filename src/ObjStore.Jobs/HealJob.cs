@@ -21,7 +21,7 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
 
     public async Task<object> RunAsync(string target, IJobProgress progress, CancellationToken cancellationToken)
     {
-        var budget = new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond, cluster.Clock);
+        var budget = options.HealBudget(cluster.Clock);
         int checkedLayouts = 0, healed = 0;
         await foreach (var data in LayoutsAsync(target, progress, cancellationToken))
         {

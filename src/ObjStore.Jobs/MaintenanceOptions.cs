@@ -1,3 +1,5 @@
+using ObjStore.Core.Jobs;
+
 namespace ObjStore.Jobs;
 
 /// <summary>Settings of background maintenance: rates, lease, cadence.</summary>
@@ -42,4 +44,10 @@ public sealed class MaintenanceOptions
 
     /// <summary>How often known degraded shards are looked for and a heal queued.</summary>
     public TimeSpan AutoHealInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The rate limit of a scrub's reads.</summary>
+    public IoBudget ScrubBudget(TimeProvider clock) => new(ScrubBytesPerSecond, ScrubOpsPerSecond, clock);
+
+    /// <summary>The rate limit of a heal's, drain's or rebalance's reads and writes.</summary>
+    public IoBudget HealBudget(TimeProvider clock) => new(HealBytesPerSecond, HealOpsPerSecond, clock);
 }

@@ -21,7 +21,7 @@ public sealed partial class RebalanceJob(ShardCluster cluster, ICatalogue catalo
 
     public async Task<object> RunAsync(string target, IJobProgress progress, CancellationToken cancellationToken)
     {
-        var budget = new IoBudget(options.HealBytesPerSecond, options.HealOpsPerSecond, cluster.Clock);
+        var budget = options.HealBudget(cluster.Clock);
         int moved = 0, skipped = 0;
         await foreach (var data in catalogue.Shards.EnumerateDataAsync(cancellationToken: cancellationToken))
         {

@@ -17,7 +17,7 @@ public sealed class ScrubJob(ShardCluster cluster, ICatalogue catalogue, Mainten
 
     public async Task<object> RunAsync(string target, IJobProgress progress, CancellationToken cancellationToken)
     {
-        var budget = new IoBudget(options.ScrubBytesPerSecond, options.ScrubOpsPerSecond, cluster.Clock);
+        var budget = options.ScrubBudget(cluster.Clock);
         string? store = JobPlacement.StoreOf(target);
         int layouts = 0, shards = 0, bad = 0;
         await foreach (var data in catalogue.Shards.EnumerateDataAsync(cancellationToken: cancellationToken))

@@ -12,10 +12,7 @@ internal sealed class ListingHandler(IObjectLayer objects)
     public async Task ListObjectsAsync(Call call, bool v2, CancellationToken ct)
     {
         var q = call.Request;
-        string prefix = q.QueryValue("prefix") ?? "";
-        string? delimiter = q.QueryValue("delimiter") is { Length: > 0 } d ? d : null;
-        int maxKeys = Math.Min(q.QueryInt("max-keys", 1000), 1000);
-        var encoding = KeyEncoding.FromQuery(q);
+        var (prefix, delimiter, maxKeys, encoding) = ListingQuery.From(q);
 
         string? startAfter;
         string? continuation = q.QueryValue("continuation-token");
@@ -44,13 +41,9 @@ internal sealed class ListingHandler(IObjectLayer objects)
         bool fetchOwner = !v2 || q.QueryValue("fetch-owner") == "true";
         var contents = page.Objects.Select(o => El("Contents",
             El("Key", encoding.Encode(o.Key)),
-            El("LastModified", Timestamp(o.LastModified)),
-            El("ETag", Quote(o.ETag)),
-            El("Size", o.Size),
-            o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
-            El("StorageClass", o.StorageClass),
+            Described(o),
             fetchOwner ? Owner(call.Auth) : null));
-        var prefixes = page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))));
+        var prefixes = CommonPrefixes(page, encoding);
 
         XElement result;
         if (v2)
@@ -92,19 +85,16 @@ internal sealed class ListingHandler(IObjectLayer objects)
     public async Task ListObjectVersionsAsync(Call call, CancellationToken ct)
     {
         var q = call.Request;
-        string prefix = q.QueryValue("prefix") ?? "";
-        string? delimiter = q.QueryValue("delimiter") is { Length: > 0 } d ? d : null;
-        int maxKeys = Math.Min(q.QueryInt("max-keys", 1000), 1000);
-        var encoding = KeyEncoding.FromQuery(q);
+        var (prefix, delimiter, maxKeys, encoding) = ListingQuery.From(q);
         string keyMarker = q.QueryValue("key-marker") ?? "";
         string versionIdMarker = q.QueryValue("version-id-marker") ?? "";
         if (versionIdMarker.Length > 0 && keyMarker.Length == 0)
         {
             throw new S3Exception(S3Error.InvalidArgument, "A version-id marker cannot be specified without a key marker.");
         }
-        if (versionIdMarker.Length > 0 && versionIdMarker != Versions.Null)
+        if (versionIdMarker.Length > 0)
         {
-            throw new S3Exception(S3Error.InvalidArgument, "Invalid version id specified");
+            Versions.RequireNull(versionIdMarker);
         }
 
         var page = await objects.ListObjectsAsync(new ListRequest
@@ -132,13 +122,32 @@ internal sealed class ListingHandler(IObjectLayer objects)
                 El("Key", encoding.Encode(o.Key)),
                 El("VersionId", Versions.Null),
                 El("IsLatest", "true"),
-                El("LastModified", Timestamp(o.LastModified)),
-                El("ETag", Quote(o.ETag)),
-                El("Size", o.Size),
-                o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
-                El("StorageClass", o.StorageClass),
+                Described(o),
                 Owner(call.Auth))),
-            page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
+            CommonPrefixes(page, encoding)));
+    }
+
+    /// <summary>What every listing says of an object after its key (and version): a Contents or a Version entry.</summary>
+    private static XElement?[] Described(ObjectSummary o) =>
+    [
+        El("LastModified", Timestamp(o.LastModified)),
+        El("ETag", Quote(o.ETag)),
+        El("Size", o.Size),
+        o.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(o.ChecksumAlgorithm)) : null,
+        El("StorageClass", o.StorageClass),
+    ];
+
+    private static IEnumerable<XElement> CommonPrefixes(ListPage page, KeyEncoding encoding) =>
+        page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))));
+
+    /// <summary>The query parameters every listing reads the same way.</summary>
+    private readonly record struct ListingQuery(string Prefix, string? Delimiter, int MaxKeys, KeyEncoding Encoding)
+    {
+        public static ListingQuery From(S3Request q) => new(
+            q.QueryValue("prefix") ?? "",
+            q.QueryValue("delimiter") is { Length: > 0 } d ? d : null,
+            Math.Min(q.QueryInt("max-keys", 1000), 1000),
+            KeyEncoding.FromQuery(q));
     }
 
     private static string EncodeContinuationToken(string lastKey) => Convert.ToBase64String(Naming.StrictUtf8.GetBytes(lastKey));
