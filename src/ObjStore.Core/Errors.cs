@@ -23,6 +23,12 @@ public enum ErrorKind
     ReadQuorumLost,
     WriteQuorumLost,
     InsufficientStorage,
+    AccessDenied,
+    NoSuchVersion,
+    InvalidBucketState,
+    ObjectLockConfigurationNotFound,
+    NoSuchObjectLockConfiguration,
+    MethodNotAllowed,
 }
 
 /// <summary>A typed failure crossing the object layer's seam; never matched on its message.</summary>

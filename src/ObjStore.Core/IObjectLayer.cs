@@ -6,27 +6,49 @@ namespace ObjStore.Core;
 /// </summary>
 public interface IObjectLayer
 {
-    Task CreateBucketAsync(string bucket, CancellationToken cancellationToken);
+    /// <summary>Creates a bucket; with <paramref name="objectLock"/>, with Object Lock and versioning enabled.</summary>
+    Task CreateBucketAsync(string bucket, bool objectLock, CancellationToken cancellationToken);
     Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken);
     Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken);
     Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken);
 
+    /// <exception cref="ObjectStoreException">NoSuchBucket; InvalidBucketState when suspending a bucket with Object Lock.</exception>
+    Task SetBucketVersioningAsync(string bucket, VersioningState state, CancellationToken cancellationToken);
+
+    /// <summary>Enables Object Lock on a versioned bucket and sets (or clears) its default retention.</summary>
+    Task SetObjectLockConfigurationAsync(string bucket, DefaultRetention? defaultRetention, CancellationToken cancellationToken);
+
     /// <summary>Stores the body; the object is visible only once this returns.</summary>
     Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken);
 
-    /// <exception cref="ObjectStoreException">NoSuchBucket or NoSuchKey.</exception>
-    Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// The latest version of the key, or the version named (<see cref="VersionIds.Null"/> names the null version). It
+    /// may be a delete marker (<see cref="ObjectInfo.IsDeleteMarker"/>): the caller answers for it.
+    /// </summary>
+    /// <exception cref="ObjectStoreException">NoSuchBucket, NoSuchKey or NoSuchVersion.</exception>
+    Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, string? versionId, CancellationToken cancellationToken);
 
     /// <summary>Writes bytes [offset, offset+length) of a committed object, reconstructing lost shards on the fly.</summary>
     Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the object; true when it existed.</summary>
-    Task<bool> DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// S3's DELETE: with a version id removes that version for good (refused under Object Lock, unless a GOVERNANCE
+    /// retention is bypassed); without one removes the object, or in a versioned bucket adds a delete marker.
+    /// </summary>
+    Task<DeleteOutcome> DeleteObjectAsync(string bucket, string key, string? versionId, bool bypassGovernance, CancellationToken cancellationToken);
+
+    /// <summary>Sets a version's retention (null removes it) under the Object Lock rules; returns the version id.</summary>
+    Task<string> SetObjectRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance, CancellationToken cancellationToken);
+
+    /// <summary>Sets or clears a version's legal hold; returns the version id.</summary>
+    Task<string> SetObjectLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold, CancellationToken cancellationToken);
 
     /// <summary>Copies a committed object's content under a new request (metadata already decided by the caller).</summary>
     Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken);
 
     Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken);
+
+    Task<VersionsPage> ListObjectVersionsAsync(ListVersionsRequest request, CancellationToken cancellationToken);
 
     // ---- multipart ----
 

@@ -1,6 +1,17 @@
 namespace ObjStore.Core;
 
-public sealed record BucketInfo(string Name, DateTimeOffset Created);
+public sealed record BucketInfo(string Name, DateTimeOffset Created)
+{
+    public VersioningState Versioning { get; init; }
+
+    /// <summary>Set at creation (or by PutObjectLockConfiguration on a versioned bucket), never unset.</summary>
+    public bool ObjectLockEnabled { get; init; }
+
+    public DefaultRetention? DefaultRetention { get; init; }
+
+    /// <summary>The version id a write into this bucket makes now: a new one when enabled, else <c>null</c>.</summary>
+    public string NewVersionId(DateTimeOffset now) => Versioning == VersioningState.Enabled ? VersionIds.New(now) : VersionIds.Null;
+}
 
 /// <summary>The flexible checksums S3 knows. The numbers are stored (catalogue rows, shard footers): never renumber.</summary>
 public enum ChecksumAlgorithm
@@ -50,6 +61,9 @@ public sealed record ObjectPart(int Number, long Offset, long Size, string ETag,
 public sealed record ObjectSummary(
     string Key, long Size, string ETag, DateTimeOffset LastModified, string StorageClass, ChecksumAlgorithm ChecksumAlgorithm);
 
+/// <summary>A ListObjectVersions entry: a version or a delete marker.</summary>
+public sealed record VersionSummary(ObjectSummary Entry, string VersionId, bool IsLatest, bool IsDeleteMarker);
+
 /// <summary>A committed object as the catalogue knows it.</summary>
 public sealed record ObjectInfo
 {
@@ -75,6 +89,22 @@ public sealed record ObjectInfo
 
     /// <summary>The upload a multipart object was completed from; null for a single PUT.</summary>
     public string? UploadId { get; init; }
+
+    public string VersionId { get; init; } = VersionIds.Null;
+
+    /// <summary>A delete marker: a version with no content that makes its key look deleted while it is the latest.</summary>
+    public bool IsDeleteMarker { get; init; }
+
+    /// <summary>True when no newer version of the key exists (as read; a GET of the key without a version id reads the latest).</summary>
+    public bool IsLatest { get; init; } = true;
+
+    public ObjectLock Lock { get; init; } = ObjectLock.None;
+
+    /// <summary>
+    /// The bucket's versioning when this version was read or written (not stored with it): a response names the
+    /// version, <c>null</c> included, only when the bucket's versioning was ever enabled.
+    /// </summary>
+    public VersioningState BucketVersioning { get; init; }
 }
 
 /// <summary>An upload in progress: the object's metadata, fixed when the upload was created.</summary>
@@ -85,6 +115,12 @@ public sealed record MultipartUpload
     public required string Key { get; init; }
     public required DateTimeOffset Initiated { get; init; }
     public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
+
+    /// <summary>The version id the completed object will have, decided when the upload was created.</summary>
+    public string VersionId { get; init; } = VersionIds.Null;
+
+    /// <summary>The lock the completed object will have.</summary>
+    public ObjectLock Lock { get; init; } = ObjectLock.None;
 }
 
 /// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
@@ -133,6 +169,9 @@ public sealed record PutObjectRequest
 
     /// <summary>If-None-Match: * on PUT: commit only if no object exists at the key.</summary>
     public bool IfNoneMatchAny { get; init; }
+
+    /// <summary>The Object Lock the request asks for; null: the bucket's default retention, if any.</summary>
+    public ObjectLock? Lock { get; init; }
 }
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>
@@ -150,3 +189,22 @@ public sealed record ListRequest
 
     public int MaxKeys { get; init; } = 1000;
 }
+
+public sealed record ListVersionsRequest
+{
+    public required string Bucket { get; init; }
+    public string Prefix { get; init; } = "";
+    public string? Delimiter { get; init; }
+
+    /// <summary>List versions after this key (all of its versions, unless <see cref="VersionIdMarker"/> names one).</summary>
+    public string? KeyMarker { get; init; }
+
+    /// <summary>With <see cref="KeyMarker"/>: list that key's versions older than this one, then later keys.</summary>
+    public string? VersionIdMarker { get; init; }
+
+    public int MaxKeys { get; init; } = 1000;
+}
+
+/// <summary>One page of ListObjectVersions: keys in UTF-8 binary order, each key's versions newest first.</summary>
+public sealed record VersionsPage(
+    IReadOnlyList<VersionSummary> Versions, IReadOnlyList<string> CommonPrefixes, bool IsTruncated, string? NextKeyMarker, string? NextVersionIdMarker);

@@ -36,7 +36,7 @@ public sealed class CatalogueBackups(ShardCluster cluster, ICatalogue catalogue,
             var backups = await catalogue.Objects.ListAsync(new ListRequest { Bucket = Naming.BackupBucket, Prefix = Prefix, MaxKeys = 1000 });
             foreach (var old in backups.Objects.OrderByDescending(o => o.Key, StringComparer.Ordinal).Skip(keep))
             {
-                await objects.DeleteObjectAsync(Naming.BackupBucket, old.Key, cancellationToken);
+                await objects.DeleteObjectAsync(Naming.BackupBucket, old.Key, versionId: null, bypassGovernance: false, cancellationToken);
             }
             return key;
         }

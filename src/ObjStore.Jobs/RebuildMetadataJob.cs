@@ -9,8 +9,9 @@ namespace ObjStore.Jobs;
 /// Rebuild-metadata: puts buckets and objects back into the catalogue from the shards' footers alone (a lost or
 /// restored-from-old-backup catalogue). Multipart objects come back from their parts: an upload whose parts 1..N are
 /// all present is restored as completed with all of them (parts of an upload that was still in progress come back as
-/// an object too; abort them by deleting the key). Where one key has several versions (an overwrite's old shards not
-/// yet collected), the newest wins.
+/// an object too; abort them by deleting the key). Every version comes back with its id, in the order it was written;
+/// where one key has several null versions (an overwrite's old shards not yet collected), the newest wins. Delete
+/// markers have no shards: a rebuild without a catalogue backup cannot bring them back (docs/design.md).
 /// </summary>
 public sealed class RebuildMetadataJob(ShardCluster cluster, ICatalogue catalogue) : IBackgroundJob
 {
@@ -55,6 +56,7 @@ public sealed class RebuildMetadataJob(ShardCluster cluster, ICatalogue catalogu
             offset += footer.Size;
         }
         var first = parts[0].Footer;
-        return ErasureObjectLayer.CompletedObject(first.Bucket, first.Key, uploadId, first.Metadata, objectParts, parts.Max(p => p.Footer.Created));
+        return ErasureObjectLayer.CompletedObject(first.Bucket, first.Key, uploadId, first.Metadata, objectParts, parts.Max(p => p.Footer.Created))
+            with { VersionId = first.VersionId ?? VersionIds.Null, Lock = first.Lock };
     }
 }

@@ -8,12 +8,17 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
 internal sealed class ObjectRow
 {
-    public const string Columns = "bucket, key, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count";
-    public const string Parameters = "@bucket, @key, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count";
+    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold";
+    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold";
     public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class";
+    public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class";
 
     public string bucket { get; set; } = "";
     public byte[] key { get; set; } = [];
+    public long seq { get; set; }
+    public string version_id { get; set; } = VersionIds.Null;
+    public long is_latest { get; set; }
+    public long delete_marker { get; set; }
     public long size { get; set; }
     public string etag { get; set; } = "";
     public long last_modified { get; set; }
@@ -23,21 +28,40 @@ internal sealed class ObjectRow
     public long checksum_algo { get; set; }
     public string? checksum { get; set; }
     public string storage_class { get; set; } = "STANDARD";
-    public string data_id { get; set; } = "";
+    public string? data_id { get; set; }
     public long data_shards { get; set; }
     public long parity_shards { get; set; }
     public long stripe_size { get; set; }
     public string placement { get; set; } = "";
     public long parts_count { get; set; }
+    public string? lock_mode { get; set; }
+    public long? retain_until { get; set; }
+    public long legal_hold { get; set; }
 
-    /// <summary>A single-PUT object keeps its one layout in the row; a multipart one names its upload instead.</summary>
+    /// <summary>Read only by <see cref="Statements.SelectForRead"/>: the bucket's versioning, with the row.</summary>
+    public long bucket_versioning { get; set; }
+
+    public bool IsDeleteMarker => delete_marker != 0;
+
+    public ObjectLock Lock => Rows.Lock(lock_mode, retain_until, legal_hold);
+
+    /// <summary>
+    /// A single-PUT object keeps its one layout in the row; a multipart one names its upload instead; a delete marker
+    /// has neither. The sequence and latest flag are the catalogue's (<see cref="Statements.AddVersion"/>).
+    /// </summary>
     public static ObjectRow From(ObjectInfo info)
     {
-        var layout = info.Parts.Count > 0 ? info.Parts[0].Layout : null;
+        var layout = info.Parts.Count > 0 && !info.IsMultipart ? info.Parts[0].Layout : null;
+        var (lockMode, retainUntil, legalHold) = Rows.LockColumns(info.Lock);
         return new()
         {
             bucket = info.Bucket,
             key = KeyOrder.Bytes(info.Key),
+            version_id = info.VersionId,
+            delete_marker = info.IsDeleteMarker ? 1 : 0,
+            lock_mode = lockMode,
+            retain_until = retainUntil,
+            legal_hold = legalHold,
             size = info.Size,
             etag = info.ETag,
             last_modified = info.LastModified.ToUnixTimeMilliseconds(),
@@ -47,11 +71,11 @@ internal sealed class ObjectRow
             checksum_algo = (long)info.Metadata.ChecksumAlgorithm,
             checksum = info.Checksum,
             storage_class = info.Metadata.StorageClass,
-            data_id = info.IsMultipart ? info.UploadId! : layout!.DataId,
+            data_id = info.IsMultipart ? info.UploadId! : layout?.DataId,
             data_shards = layout?.DataShards ?? 0,
             parity_shards = layout?.ParityShards ?? 0,
             stripe_size = layout?.StripeSize ?? 0,
-            placement = info.IsMultipart ? "" : string.Join(',', layout!.Placement),
+            placement = layout is null ? "" : string.Join(',', layout.Placement),
             parts_count = info.IsMultipart ? info.Parts.Count : 0,
         };
     }
@@ -70,18 +94,25 @@ internal sealed class ObjectRow
             Checksum = checksum,
             IsMultipart = parts is not null,
             UploadId = parts is not null ? data_id : null,
-            Parts = parts ??
+            VersionId = version_id,
+            IsDeleteMarker = IsDeleteMarker,
+            IsLatest = is_latest != 0,
+            Lock = Lock,
+            BucketVersioning = (VersioningState)bucket_versioning,
+            Parts = parts ?? (IsDeleteMarker ? [] :
             [
                 new ObjectPart(1, 0, size, etag, checksum,
-                    new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')))
+                    new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id!, placement.Split(',')))
                 { LastModified = lastModified },
-            ],
+            ]),
         };
     }
 
     public ObjectSummary ToSummary() => new(
         KeyOrder.Text(key), size, etag, DateTimeOffset.FromUnixTimeMilliseconds(last_modified), storage_class,
         (ChecksumAlgorithm)checksum_algo);
+
+    public VersionSummary ToVersionSummary() => new(ToSummary(), version_id, is_latest != 0, IsDeleteMarker);
 }
 
 /// <summary>The parts row.</summary>
@@ -138,8 +169,8 @@ internal sealed class PartRow
 
 internal sealed class UploadRow
 {
-    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class";
-    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class";
+    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold";
+    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold";
 
     public string upload_id { get; set; } = "";
     public string bucket { get; set; } = "";
@@ -150,19 +181,31 @@ internal sealed class UploadRow
     public string? user_meta { get; set; }
     public long checksum_algo { get; set; }
     public string storage_class { get; set; } = "STANDARD";
+    public string version_id { get; set; } = VersionIds.Null;
+    public string? lock_mode { get; set; }
+    public long? retain_until { get; set; }
+    public long legal_hold { get; set; }
 
-    public static UploadRow From(MultipartUpload upload) => new()
+    public static UploadRow From(MultipartUpload upload)
     {
-        upload_id = upload.UploadId,
-        bucket = upload.Bucket,
-        key = KeyOrder.Bytes(upload.Key),
-        initiated = upload.Initiated.ToUnixTimeMilliseconds(),
-        content_type = upload.Metadata.ContentType,
-        headers = Rows.Json(upload.Metadata.Headers),
-        user_meta = Rows.Json(upload.Metadata.UserMetadata),
-        checksum_algo = (long)upload.Metadata.ChecksumAlgorithm,
-        storage_class = upload.Metadata.StorageClass,
-    };
+        var (lockMode, retainUntil, legalHold) = Rows.LockColumns(upload.Lock);
+        return new()
+        {
+            upload_id = upload.UploadId,
+            bucket = upload.Bucket,
+            key = KeyOrder.Bytes(upload.Key),
+            initiated = upload.Initiated.ToUnixTimeMilliseconds(),
+            content_type = upload.Metadata.ContentType,
+            headers = Rows.Json(upload.Metadata.Headers),
+            user_meta = Rows.Json(upload.Metadata.UserMetadata),
+            checksum_algo = (long)upload.Metadata.ChecksumAlgorithm,
+            storage_class = upload.Metadata.StorageClass,
+            version_id = upload.VersionId,
+            lock_mode = lockMode,
+            retain_until = retainUntil,
+            legal_hold = legalHold,
+        };
+    }
 
     public MultipartUpload ToUpload() => new()
     {
@@ -171,6 +214,28 @@ internal sealed class UploadRow
         Key = KeyOrder.Text(key),
         Initiated = DateTimeOffset.FromUnixTimeMilliseconds(initiated),
         Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class),
+        VersionId = version_id,
+        Lock = Rows.Lock(lock_mode, retain_until, legal_hold),
+    };
+}
+
+internal sealed class BucketRow
+{
+    public const string Columns = "name, created, versioning, object_lock, lock_mode, lock_days, lock_years";
+
+    public string name { get; set; } = "";
+    public long created { get; set; }
+    public long versioning { get; set; }
+    public long object_lock { get; set; }
+    public string? lock_mode { get; set; }
+    public long? lock_days { get; set; }
+    public long? lock_years { get; set; }
+
+    public BucketInfo ToInfo() => new(name, DateTimeOffset.FromUnixTimeMilliseconds(created))
+    {
+        Versioning = (VersioningState)versioning,
+        ObjectLockEnabled = object_lock != 0,
+        DefaultRetention = lock_mode is null ? null : new DefaultRetention(Rows.Mode(lock_mode), (int?)lock_days, (int?)lock_years),
     };
 }
 
@@ -251,5 +316,16 @@ internal static class Rows
     };
 
     public static string Placement(ObjectLayout layout) => string.Join(',', layout.Placement);
+
+    public static string ModeName(RetentionMode mode) => mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE";
+
+    public static RetentionMode Mode(string name) => name == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance;
+
+    public static (string? Mode, long? RetainUntil, long LegalHold) LockColumns(ObjectLock objectLock) =>
+        (objectLock.Retention is { } r ? ModeName(r.Mode) : null, objectLock.Retention?.RetainUntil.ToUnixTimeMilliseconds(), objectLock.LegalHold ? 1 : 0);
+
+    public static ObjectLock Lock(string? mode, long? retainUntil, long legalHold) =>
+        mode is null && legalHold == 0 ? ObjectLock.None
+        : new(mode is null || retainUntil is null ? null : new ObjectRetention(Mode(mode), DateTimeOffset.FromUnixTimeMilliseconds(retainUntil.Value)), legalHold != 0);
 }
 #pragma warning restore IDE1006, CA1707

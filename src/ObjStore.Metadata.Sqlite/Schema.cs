@@ -143,5 +143,60 @@ internal static class Schema
             seen     INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        """
+        -- Versioning: objects holds every version of a key, newest first by seq (assigned at commit, increasing per
+        -- key), the latest flagged. Existing objects become their keys' null versions; no shard is rewritten.
+        ALTER TABLE objects RENAME TO objects_unversioned;
+        CREATE TABLE objects (
+            bucket        TEXT    NOT NULL,
+            key           BLOB    NOT NULL,
+            seq           INTEGER NOT NULL,
+            version_id    TEXT    NOT NULL,
+            is_latest     INTEGER NOT NULL,
+            delete_marker INTEGER NOT NULL DEFAULT 0,
+            size          INTEGER NOT NULL,
+            etag          TEXT    NOT NULL,
+            last_modified INTEGER NOT NULL,
+            content_type  TEXT,
+            headers       TEXT,
+            user_meta     TEXT,
+            checksum_algo INTEGER NOT NULL DEFAULT 0,
+            checksum      TEXT,
+            storage_class TEXT    NOT NULL DEFAULT 'STANDARD',
+            data_id       TEXT,            -- NULL for a delete marker
+            data_shards   INTEGER NOT NULL,
+            parity_shards INTEGER NOT NULL,
+            stripe_size   INTEGER NOT NULL,
+            placement     TEXT    NOT NULL,
+            parts_count   INTEGER NOT NULL DEFAULT 0,
+            lock_mode     TEXT,            -- GOVERNANCE or COMPLIANCE, with retain_until (Unix ms)
+            retain_until  INTEGER,
+            legal_hold    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (bucket, key, seq DESC)
+        ) WITHOUT ROWID;
+        INSERT INTO objects (bucket, key, seq, version_id, is_latest, size, etag, last_modified, content_type, headers,
+                             user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards,
+                             stripe_size, placement, parts_count)
+            SELECT bucket, key, last_modified << 20, 'null', 1, size, etag, last_modified, content_type, headers,
+                   user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards,
+                   stripe_size, placement, parts_count
+            FROM objects_unversioned;
+        DROP TABLE objects_unversioned;
+        CREATE INDEX objects_by_data_id ON objects(data_id);
+        CREATE UNIQUE INDEX objects_by_version ON objects(bucket, key, version_id);
+        -- ListObjects reads only this: each key's latest version when it is not a delete marker.
+        CREATE INDEX objects_current ON objects(bucket, key) WHERE is_latest = 1 AND delete_marker = 0;
+
+        ALTER TABLE buckets ADD COLUMN versioning INTEGER NOT NULL DEFAULT 0;   -- VersioningState
+        ALTER TABLE buckets ADD COLUMN object_lock INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE buckets ADD COLUMN lock_mode TEXT;                         -- default retention
+        ALTER TABLE buckets ADD COLUMN lock_days INTEGER;
+        ALTER TABLE buckets ADD COLUMN lock_years INTEGER;
+
+        ALTER TABLE uploads ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null';
+        ALTER TABLE uploads ADD COLUMN lock_mode TEXT;
+        ALTER TABLE uploads ADD COLUMN retain_until INTEGER;
+        ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 }

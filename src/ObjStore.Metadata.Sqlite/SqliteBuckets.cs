@@ -5,10 +5,16 @@ namespace ObjStore.Metadata.Sqlite;
 
 internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
 {
-    public Task<bool> CreateAsync(string name, DateTimeOffset created) => database.WriteAsync(connection =>
+    public Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false) => database.WriteAsync(connection =>
         connection.Execute(
-            "INSERT INTO buckets(name, created) VALUES (@name, @created) ON CONFLICT(name) DO NOTHING",
-            new { name, created = created.ToUnixTimeMilliseconds() }) == 1);
+            "INSERT INTO buckets(name, created, versioning, object_lock) VALUES (@name, @created, @versioning, @objectLock) ON CONFLICT(name) DO NOTHING",
+            new
+            {
+                name,
+                created = created.ToUnixTimeMilliseconds(),
+                versioning = (long)(objectLock ? VersioningState.Enabled : VersioningState.Unversioned),
+                objectLock = objectLock ? 1 : 0,
+            }) == 1);
 
     public Task<bool> DeleteAsync(string name) => database.TransactAsync((connection, tx) =>
     {
@@ -27,16 +33,15 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
     public async Task<BucketInfo?> GetAsync(string name)
     {
         await using var connection = await database.OpenReaderAsync();
-        var row = await connection.QuerySingleOrDefaultAsync<(string Name, long Created)?>(
-            "SELECT name, created FROM buckets WHERE name = @name", new { name });
-        return row is { } r ? new BucketInfo(r.Name, DateTimeOffset.FromUnixTimeMilliseconds(r.Created)) : null;
+        var row = await connection.QuerySingleOrDefaultAsync<BucketRow>($"SELECT {BucketRow.Columns} FROM buckets WHERE name = @name", new { name });
+        return row?.ToInfo();
     }
 
     public async Task<IReadOnlyList<BucketInfo>> ListAsync()
     {
         await using var connection = await database.OpenReaderAsync();
-        var rows = await connection.QueryAsync<(string Name, long Created)>("SELECT name, created FROM buckets ORDER BY name");
-        return rows.Select(r => new BucketInfo(r.Name, DateTimeOffset.FromUnixTimeMilliseconds(r.Created))).ToList();
+        var rows = await connection.QueryAsync<BucketRow>($"SELECT {BucketRow.Columns} FROM buckets ORDER BY name");
+        return rows.Select(r => r.ToInfo()).ToList();
     }
 
     public async Task<bool> AnyAsync()
@@ -44,4 +49,25 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         await using var connection = await database.OpenReaderAsync();
         return await connection.ExecuteScalarAsync<long>("SELECT EXISTS(SELECT 1 FROM buckets)") != 0;
     }
+
+    public Task SetVersioningAsync(string name, VersioningState state) => database.TransactAsync((connection, tx) =>
+    {
+        var bucket = Statements.RequireBucket(connection, tx, name);
+        if (bucket.object_lock != 0 && state != VersioningState.Enabled)
+        {
+            throw CatalogueErrors.LockedBucketCannotSuspend();
+        }
+        return connection.Execute("UPDATE buckets SET versioning = @state WHERE name = @name", new { name, state = (long)state }, tx);
+    });
+
+    public Task SetObjectLockAsync(string name, DefaultRetention? defaultRetention) => database.TransactAsync((connection, tx) =>
+    {
+        if ((VersioningState)Statements.RequireBucket(connection, tx, name).versioning != VersioningState.Enabled)
+        {
+            throw CatalogueErrors.LockNeedsVersioning();
+        }
+        return connection.Execute(
+            "UPDATE buckets SET object_lock = 1, lock_mode = @mode, lock_days = @days, lock_years = @years WHERE name = @name",
+            new { name, mode = defaultRetention is null ? null : Rows.ModeName(defaultRetention.Mode), days = defaultRetention?.Days, years = defaultRetention?.Years }, tx);
+    });
 }

@@ -1,28 +1,45 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 using ObjStore.Core;
 
 namespace ObjStore.Metadata.Sqlite;
 
+/// <summary>
+/// Every version of every key in one table, in (bucket, key, seq DESC) order: a key's latest version is its first row,
+/// ListObjectVersions is a range scan of the primary key, and ListObjects reads a partial index of the latest versions
+/// that are not delete markers, so neither grows with the number of old versions.
+/// </summary>
 internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
 {
-    public async Task<ObjectInfo?> GetAsync(string bucket, string key)
+    /// <summary>The rows ListObjects sees; the terms match the partial index objects_current, so SQLite uses it.</summary>
+    private const string Current = "is_latest = 1 AND delete_marker = 0";
+
+    public async Task<ObjectInfo?> GetAsync(string bucket, string key, string? versionId = null)
     {
         await using var connection = await database.OpenReaderAsync();
-        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.SelectObject, new { bucket, key = KeyOrder.Bytes(key) });
+        var parameters = new { bucket, key = KeyOrder.Bytes(key), versionId };
+        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.SelectForRead(versionId is not null), parameters);
         if (row is null || row.parts_count == 0)
         {
             return row?.ToInfo(null); // one row is its own snapshot
         }
-        // A multipart object's row and parts come from one read transaction: never the parts of an overwrite.
+        // A multipart version's row and parts come from one read transaction: never the parts of a version removed meanwhile.
         using var tx = connection.BeginTransaction(deferred: true);
-        row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.SelectObject, new { bucket, key = KeyOrder.Bytes(key) }, tx);
+        row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.SelectForRead(named: true), parameters with { versionId = row.version_id }, tx);
         return row is null ? null : Statements.Load(connection, tx, row);
     }
 
-    public Task<IReadOnlyList<ObjectLayout>> CommitAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny) => database.TransactAsync((connection, tx) =>
+    public Task<IReadOnlyList<ObjectLayout>> CommitAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny) => database.TransactAsync<IReadOnlyList<ObjectLayout>>((connection, tx) =>
     {
         Statements.RequireBucket(connection, tx, info.Bucket);
-        var current = Statements.FindObject(connection, tx, info.Bucket, info.Key);
+        CheckWriteConditions(Statements.FindLatest(connection, tx, info.Bucket, info.Key), ifMatch, ifNoneMatchAny);
+        return Statements.AddVersion(connection, tx, info, database.Now());
+    });
+
+    /// <summary>If-Match and If-None-Match on a write, against the latest version (a delete marker is no object).</summary>
+    private static void CheckWriteConditions(ObjectRow? latest, string? ifMatch, bool ifNoneMatchAny)
+    {
+        var current = latest is { IsDeleteMarker: false } ? latest : null;
         if (ifNoneMatchAny && current is not null)
         {
             throw CatalogueErrors.ExistsAlready();
@@ -31,20 +48,41 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         {
             throw current is null ? CatalogueErrors.NothingToMatch() : CatalogueErrors.ETagDiffers();
         }
-        IReadOnlyList<ObjectLayout> replaced = current is null ? [] : Statements.Retire(connection, tx, current, database.Now());
-        Statements.InsertObject(connection, tx, info);
-        return replaced;
-    });
+    }
 
-    public Task<IReadOnlyList<ObjectLayout>?> DeleteAsync(string bucket, string key) => database.TransactAsync<IReadOnlyList<ObjectLayout>?>((connection, tx) =>
+    public Task<DeleteOutcome> DeleteAsync(string bucket, string key, string? versionId, bool bypassGovernance) => database.TransactAsync((connection, tx) =>
     {
-        var current = Statements.FindObject(connection, tx, bucket, key);
-        if (current is null)
+        var bucketRow = Statements.RequireBucket(connection, tx, bucket);
+        long now = database.Now();
+        if (versionId is not null)
         {
-            return null;
+            var row = Statements.FindVersion(connection, tx, bucket, key, versionId);
+            return row is null
+                ? DeleteOutcome.Nothing
+                : new DeleteOutcome(true, row.version_id, row.IsDeleteMarker, Statements.RemoveVersion(connection, tx, row, now, bypassGovernance));
         }
-        connection.Execute("DELETE FROM objects WHERE bucket = @bucket AND key = @key", new { bucket, key = KeyOrder.Bytes(key) }, tx);
-        return Statements.Retire(connection, tx, current, database.Now());
+        var state = (VersioningState)bucketRow.versioning;
+        if (state == VersioningState.Unversioned)
+        {
+            var latest = Statements.FindLatest(connection, tx, bucket, key);
+            return latest is null
+                ? DeleteOutcome.Nothing
+                : new DeleteOutcome(true, null, false, Statements.RemoveVersion(connection, tx, latest, now, bypassGovernance));
+        }
+        // Versioned: a delete marker becomes the latest version, even where the key had none (S3 does the same).
+        string markerId = state == VersioningState.Enabled ? VersionIds.New(DateTimeOffset.FromUnixTimeMilliseconds(now)) : VersionIds.Null;
+        var marker = new ObjectInfo
+        {
+            Bucket = bucket,
+            Key = key,
+            Size = 0,
+            ETag = "",
+            LastModified = DateTimeOffset.FromUnixTimeMilliseconds(now),
+            Parts = [],
+            VersionId = markerId,
+            IsDeleteMarker = true,
+        };
+        return new DeleteOutcome(true, markerId, true, Statements.AddVersion(connection, tx, marker, now));
     });
 
     /// <summary>
@@ -67,7 +105,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         var prefixes = new List<string>();
         string? last = null;
         int wanted = Math.Max(0, request.MaxKeys);
-        string range = "bucket = @bucket AND key >= @from" + (end is null ? "" : " AND key < @end");
+        string range = $"bucket = @bucket AND key >= @from{(end is null ? "" : " AND key < @end")} AND {Current}";
         string sql = $"SELECT {ObjectRow.SummaryColumns} FROM objects WHERE {range} ORDER BY key LIMIT @limit";
 
         while (from is not null && objects.Count + prefixes.Count < wanted)
@@ -107,18 +145,156 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         return new ListPage(objects, prefixes, truncated, truncated ? last : null);
     }
 
+    /// <summary>
+    /// A walk of the primary key from a position: the versions of one key older than a sequence (after a
+    /// version-id marker, or where the last query stopped), then the keys after it. As in <see cref="ListAsync"/>, a
+    /// common prefix is returned once and the walk seeks past it, so a page costs O(page).
+    /// </summary>
+    public async Task<VersionsPage> ListVersionsAsync(ListVersionsRequest request)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        byte[] prefix = KeyOrder.Bytes(request.Prefix);
+        byte[]? end = request.Prefix.Length == 0 ? null : KeyOrder.Successor(prefix);
+        byte[]? keyMarker = string.IsNullOrEmpty(request.KeyMarker) ? null : KeyOrder.Bytes(request.KeyMarker);
+
+        // The walk's position: versions of Key older than Below when Below is set, else keys from Key on.
+        var position = new WalkPosition(prefix, null);
+        if (keyMarker is not null && KeyOrder.Compare(keyMarker, prefix) >= 0)
+        {
+            position = new WalkPosition(KeyOrder.After(keyMarker), null);
+            if (!string.IsNullOrEmpty(request.VersionIdMarker))
+            {
+                long? seq = await connection.ExecuteScalarAsync<long?>(
+                    "SELECT seq FROM objects WHERE bucket = @bucket AND key = @key AND version_id = @versionId",
+                    new { bucket = request.Bucket, key = keyMarker, versionId = request.VersionIdMarker });
+                position = seq is { } below
+                    ? new WalkPosition(keyMarker, below)
+                    : throw new ObjectStoreException(ErrorKind.InvalidArgument, "Invalid version id specified");
+            }
+        }
+
+        var versions = new List<VersionSummary>();
+        var prefixes = new List<string>();
+        string? nextKey = null, nextVersion = null;
+        int wanted = Math.Max(0, request.MaxKeys);
+        string inRange = end is null ? "" : " AND key < @end";
+        string olderOfKey = $"SELECT {ObjectRow.VersionSummaryColumns} FROM objects WHERE bucket = @bucket AND key = @key AND seq < @below ORDER BY seq DESC LIMIT @limit";
+        string fromKey = $"SELECT {ObjectRow.VersionSummaryColumns} FROM objects WHERE bucket = @bucket AND key >= @key{inRange} ORDER BY key, seq DESC LIMIT @limit";
+
+        bool exhausted = false;
+        while (!exhausted && versions.Count + prefixes.Count < wanted)
+        {
+            int limit = wanted - versions.Count - prefixes.Count;
+            if (position.Below is { } below)
+            {
+                var older = (await connection.QueryAsync<ObjectRow>(olderOfKey, new { bucket = request.Bucket, key = position.Key, below, limit })).ToList();
+                foreach (var row in older)
+                {
+                    versions.Add(row.ToVersionSummary());
+                    (nextKey, nextVersion) = (KeyOrder.Text(row.key), row.version_id);
+                }
+                position = older.Count < limit ? new WalkPosition(KeyOrder.After(position.Key), null) : position with { Below = older[^1].seq };
+                continue;
+            }
+            var rows = (await connection.QueryAsync<ObjectRow>(fromKey, new { bucket = request.Bucket, key = position.Key, end, limit })).ToList();
+            bool jumped = false;
+            foreach (var row in rows)
+            {
+                string key = KeyOrder.Text(row.key);
+                string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
+                if (common is null)
+                {
+                    versions.Add(row.ToVersionSummary());
+                    (nextKey, nextVersion) = (key, row.version_id);
+                    position = new WalkPosition(row.key, row.seq);
+                    continue;
+                }
+                byte[] commonBytes = KeyOrder.Bytes(common);
+                if (keyMarker is null || KeyOrder.Compare(commonBytes, keyMarker) > 0)
+                {
+                    prefixes.Add(common);
+                    (nextKey, nextVersion) = (common, null);
+                }
+                var successor = KeyOrder.Successor(commonBytes);
+                exhausted = successor is null;
+                position = new WalkPosition(successor ?? [], null);
+                jumped = true;
+                break;
+            }
+            if (!jumped && rows.Count < limit)
+            {
+                exhausted = true;
+            }
+        }
+
+        bool truncated = !exhausted && wanted > 0 && await MoreVersionsAsync(connection, request.Bucket, position, end);
+        return new VersionsPage(versions, prefixes, truncated, truncated ? nextKey : null, truncated ? nextVersion : null);
+    }
+
+    private readonly record struct WalkPosition(byte[] Key, long? Below);
+
+    private static async Task<bool> MoreVersionsAsync(SqliteConnection connection, string bucket, WalkPosition position, byte[]? end)
+    {
+        string inRange = end is null ? "" : " AND key < @end";
+        string sql = position.Below is null
+            ? $"SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key >= @key{inRange})"
+            : $"SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key = @key AND seq < @below) OR EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key > @key{inRange})";
+        return await connection.ExecuteScalarAsync<long>(sql, new { bucket, key = position.Key, below = position.Below, end }) != 0;
+    }
+
+    public Task<string> SetRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance) =>
+        UpdateLockAsync(bucket, key, versionId, (row, now) =>
+        {
+            ObjectLockRules.CheckRetentionChange(row.Lock.Retention, retention, now, bypassGovernance);
+            return row.Lock with { Retention = retention };
+        });
+
+    public Task<string> SetLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold) =>
+        UpdateLockAsync(bucket, key, versionId, (row, _) => row.Lock with { LegalHold = legalHold });
+
+    /// <summary>Changes one version's lock columns, in a bucket with Object Lock; never a delete marker's.</summary>
+    private Task<string> UpdateLockAsync(string bucket, string key, string? versionId, Func<ObjectRow, DateTimeOffset, ObjectLock> change) =>
+        database.TransactAsync((connection, tx) =>
+        {
+            if (Statements.RequireBucket(connection, tx, bucket).object_lock == 0)
+            {
+                throw CatalogueErrors.NoLockConfiguration();
+            }
+            var row = Statements.FindVersion(connection, tx, bucket, key, versionId)
+                ?? throw (versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion());
+            if (row.IsDeleteMarker)
+            {
+                throw new ObjectStoreException(ErrorKind.MethodNotAllowed, "The specified method is not allowed against a delete marker.");
+            }
+            var (mode, until, hold) = Rows.LockColumns(change(row, database.Clock.GetUtcNow()));
+            connection.Execute(
+                "UPDATE objects SET lock_mode = @mode, retain_until = @until, legal_hold = @hold WHERE bucket = @bucket AND key = @key AND seq = @seq",
+                new { mode, until, hold, row.bucket, row.key, row.seq }, tx);
+            return row.version_id;
+        });
+
+    /// <summary>
+    /// A version from a footer scan goes in at a sequence made from its time (ties broken by its id), so a key's
+    /// versions come back in the order they were written; the newest becomes the latest.
+    /// </summary>
     public Task<bool> RestoreAsync(ObjectInfo info) => database.TransactAsync((connection, tx) =>
     {
         connection.Execute("INSERT INTO buckets(name, created) VALUES (@name, @created) ON CONFLICT(name) DO NOTHING",
             new { name = info.Bucket, created = info.LastModified.ToUnixTimeMilliseconds() }, tx);
-        var current = Statements.FindObject(connection, tx, info.Bucket, info.Key);
-        if (current is not null && current.last_modified >= info.LastModified.ToUnixTimeMilliseconds())
+        if (info.VersionId != VersionIds.Null)
         {
-            return false;
+            // A bucket holding versions had versioning enabled; never turn it off again.
+            connection.Execute("UPDATE buckets SET versioning = @enabled WHERE name = @name AND versioning = 0",
+                new { name = info.Bucket, enabled = (long)VersioningState.Enabled }, tx);
         }
-        if (current is not null)
+        var existing = Statements.FindVersion(connection, tx, info.Bucket, info.Key, info.VersionId);
+        if (existing is not null)
         {
-            Statements.Retire(connection, tx, current, database.Now());
+            if (info.VersionId != VersionIds.Null || existing.last_modified >= info.LastModified.ToUnixTimeMilliseconds() || !existing.Lock.IsNone)
+            {
+                return false;
+            }
+            Statements.RemoveVersion(connection, tx, existing, database.Now(), bypassGovernance: false);
         }
         if (info.IsMultipart)
         {
@@ -127,7 +303,16 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
                 Statements.InsertPart(connection, tx, info.UploadId!, part);
             }
         }
-        Statements.InsertObject(connection, tx, info);
+        var row = ObjectRow.From(info);
+        long tieBreak = info.VersionId == VersionIds.Null ? 0 : Convert.ToInt64(info.VersionId[^5..], 16); // 20 random bits of the id
+        long seq = (info.LastModified.ToUnixTimeMilliseconds() << 20) | tieBreak;
+        while (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq)",
+            new { row.bucket, row.key, seq }, tx) != 0)
+        {
+            seq++;
+        }
+        row.seq = seq;
+        Statements.InsertVersion(connection, tx, row);
         return true;
     });
 }

@@ -87,7 +87,7 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
             $"""
             SELECT data_id, size, data_shards, parity_shards, stripe_size, placement, bucket, key FROM (
                 SELECT o.data_id, o.size, o.data_shards, o.parity_shards, o.stripe_size, o.placement, o.bucket, o.key
-                FROM objects o WHERE o.parts_count = 0{filter}
+                FROM objects o WHERE o.parts_count = 0 AND o.delete_marker = 0{filter}
                 UNION ALL
                 SELECT p.data_id, p.size, p.data_shards, p.parity_shards, p.stripe_size, p.placement, o.bucket, o.key
                 FROM parts p JOIN objects o ON o.data_id = p.upload_id AND o.parts_count > 0 WHERE 1 = 1{filter})

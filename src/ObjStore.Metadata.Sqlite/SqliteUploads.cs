@@ -43,7 +43,10 @@ internal sealed class SqliteUploads(SqliteDatabase database) : IUploadCatalogue
         var uploadRow = connection.QuerySingleOrDefault<UploadRow>(Statements.SelectUpload, new { uploadId }, tx);
         if (!Statements.IsUploadAt(uploadRow, bucket, key))
         {
-            if (Statements.FindObject(connection, tx, bucket, key) is { } done && done.data_id == uploadId && done.parts_count > 0)
+            var done = connection.QuerySingleOrDefault<ObjectRow>(
+                $"SELECT {ObjectRow.Columns} FROM objects WHERE data_id = @uploadId AND parts_count > 0 AND bucket = @bucket AND key = @key",
+                new { uploadId, bucket, key = KeyOrder.Bytes(key) }, tx);
+            if (done is not null)
             {
                 return (Statements.Load(connection, tx, done), (IReadOnlyList<ObjectLayout>)[]);
             }
@@ -63,12 +66,8 @@ internal sealed class SqliteUploads(SqliteDatabase database) : IUploadCatalogue
             garbage.Add(part.Layout);
             connection.Execute("DELETE FROM parts WHERE upload_id = @uploadId AND part_number = @number", new { uploadId, number = part.Number }, tx);
         }
-        if (Statements.FindObject(connection, tx, bucket, key) is { } current)
-        {
-            garbage.AddRange(Statements.Retire(connection, tx, current, now));
-        }
+        garbage.AddRange(Statements.AddVersion(connection, tx, info, now));
         connection.Execute("DELETE FROM uploads WHERE upload_id = @uploadId", new { uploadId }, tx);
-        Statements.InsertObject(connection, tx, info);
         return (info, (IReadOnlyList<ObjectLayout>)garbage);
     });
 

@@ -7,19 +7,28 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The statements several aggregates run inside their own transactions (an object's commit retires another's shards).</summary>
 internal static class Statements
 {
-    public const string SelectObject = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key";
+    /// <summary>The key's latest version: the first row of the key in the primary key's (seq DESC) order.</summary>
+    public const string SelectLatest = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key ORDER BY seq DESC LIMIT 1";
+    public const string SelectVersion = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key AND version_id = @versionId";
+    /// <summary>A version as a GET reads it: the latest, or the one named by @versionId, with its bucket's versioning.</summary>
+    public static string SelectForRead(bool named) =>
+        $"SELECT {ObjectRow.Columns}, (SELECT versioning FROM buckets WHERE name = @bucket) AS bucket_versioning FROM objects WHERE bucket = @bucket AND key = @key"
+        + (named ? " AND version_id = @versionId" : " ORDER BY seq DESC LIMIT 1");
+
     public const string SelectUpload = $"SELECT {UploadRow.Columns} FROM uploads WHERE upload_id = @uploadId";
 
-    public static ObjectRow? FindObject(SqliteConnection connection, SqliteTransaction tx, string bucket, string key) =>
-        connection.QuerySingleOrDefault<ObjectRow>(SelectObject, new { bucket, key = KeyOrder.Bytes(key) }, tx);
+    public static ObjectRow? FindLatest(SqliteConnection connection, SqliteTransaction? tx, string bucket, string key) =>
+        connection.QuerySingleOrDefault<ObjectRow>(SelectLatest, new { bucket, key = KeyOrder.Bytes(key) }, tx);
 
-    public static void RequireBucket(SqliteConnection connection, SqliteTransaction tx, string bucket)
-    {
-        if (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM buckets WHERE name = @bucket)", new { bucket }, tx) == 0)
-        {
-            throw CatalogueErrors.NoSuchBucket(bucket);
-        }
-    }
+    /// <summary>The version named, or the latest when <paramref name="versionId"/> is null.</summary>
+    public static ObjectRow? FindVersion(SqliteConnection connection, SqliteTransaction? tx, string bucket, string key, string? versionId) =>
+        versionId is null
+            ? FindLatest(connection, tx, bucket, key)
+            : connection.QuerySingleOrDefault<ObjectRow>(SelectVersion, new { bucket, key = KeyOrder.Bytes(key), versionId }, tx);
+
+    public static BucketRow RequireBucket(SqliteConnection connection, SqliteTransaction tx, string bucket) =>
+        connection.QuerySingleOrDefault<BucketRow>($"SELECT {BucketRow.Columns} FROM buckets WHERE name = @bucket", new { bucket }, tx)
+        ?? throw CatalogueErrors.NoSuchBucket(bucket);
 
     public static void RequireUpload(SqliteConnection connection, SqliteTransaction tx, string bucket, string key, string uploadId)
     {
@@ -37,23 +46,69 @@ internal static class Statements
             "INSERT OR IGNORE INTO pending_deletes(data_id, data_shards, parity_shards, placement, enqueued) VALUES (@d, @k, @m, @p, @t)",
             new { d = layout.DataId, k = layout.DataShards, m = layout.ParityShards, p = Rows.Placement(layout), t = now }, tx);
 
-    /// <summary>Queues every shard of an object that is leaving its key for deletion; returns the layouts.</summary>
-    public static List<ObjectLayout> Retire(SqliteConnection connection, SqliteTransaction tx, ObjectRow current, long now)
+    /// <summary>
+    /// The one statement that removes a version (or delete marker) for good. It refuses a version under Object Lock
+    /// (<see cref="ObjectLockRules"/>), queues the version's shards for deletion (returned), and when the version was
+    /// the latest makes the next newest one the latest.
+    /// </summary>
+    public static List<ObjectLayout> RemoveVersion(SqliteConnection connection, SqliteTransaction tx, ObjectRow row, long now, bool bypassGovernance)
     {
-        var layouts = Load(connection, tx, current).Parts.Select(p => p.Layout).ToList();
+        ObjectLockRules.CheckRemovable(row.Lock, DateTimeOffset.FromUnixTimeMilliseconds(now), bypassGovernance);
+        var layouts = row.IsDeleteMarker ? [] : Load(connection, tx, row).Parts.Select(p => p.Layout).ToList();
         foreach (var layout in layouts)
         {
             EnqueueDelete(connection, tx, layout, now);
         }
-        if (current.parts_count > 0)
+        if (row.parts_count > 0)
         {
-            connection.Execute("DELETE FROM parts WHERE upload_id = @id", new { id = current.data_id }, tx);
+            connection.Execute("DELETE FROM parts WHERE upload_id = @id", new { id = row.data_id }, tx);
+        }
+        connection.Execute("DELETE FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq", new { row.bucket, row.key, row.seq }, tx);
+        if (row.is_latest != 0)
+        {
+            MarkLatest(connection, tx, row.bucket, row.key);
         }
         return layouts;
     }
 
-    public static void InsertObject(SqliteConnection connection, SqliteTransaction tx, ObjectInfo info) =>
-        connection.Execute($"INSERT OR REPLACE INTO objects ({ObjectRow.Columns}) VALUES ({ObjectRow.Parameters})", ObjectRow.From(info), tx);
+    /// <summary>
+    /// Adds <paramref name="info"/> as its key's latest version. A <c>null</c> version replaces the key's <c>null</c>
+    /// version, if there is one (through <see cref="RemoveVersion"/>: its shards are returned as garbage); any other is
+    /// added beside the key's versions. The sequence increases per key, so the version committed last is the latest,
+    /// whatever the clock does.
+    /// </summary>
+    public static List<ObjectLayout> AddVersion(SqliteConnection connection, SqliteTransaction tx, ObjectInfo info, long now)
+    {
+        var garbage = new List<ObjectLayout>();
+        if (info.VersionId == VersionIds.Null && FindVersion(connection, tx, info.Bucket, info.Key, VersionIds.Null) is { } replaced)
+        {
+            garbage.AddRange(RemoveVersion(connection, tx, replaced, now, bypassGovernance: false));
+        }
+        var row = ObjectRow.From(info);
+        row.seq = Math.Max(now << 20, (NewestSeq(connection, tx, row.bucket, row.key) ?? 0) + 1);
+        InsertVersion(connection, tx, row);
+        return garbage;
+    }
+
+    /// <summary>Inserts a version row at its sequence; it becomes the latest when it is the key's newest.</summary>
+    public static void InsertVersion(SqliteConnection connection, SqliteTransaction tx, ObjectRow row)
+    {
+        long? newest = NewestSeq(connection, tx, row.bucket, row.key);
+        row.is_latest = newest is null || row.seq > newest ? 1 : 0;
+        if (row.is_latest == 1 && newest is not null)
+        {
+            connection.Execute("UPDATE objects SET is_latest = 0 WHERE bucket = @bucket AND key = @key AND seq = @newest", new { row.bucket, row.key, newest }, tx);
+        }
+        connection.Execute($"INSERT INTO objects ({ObjectRow.Columns}) VALUES ({ObjectRow.Parameters})", row, tx);
+    }
+
+    public static long? NewestSeq(SqliteConnection connection, SqliteTransaction tx, string bucket, byte[] key) =>
+        connection.ExecuteScalar<long?>("SELECT seq FROM objects WHERE bucket = @bucket AND key = @key ORDER BY seq DESC LIMIT 1", new { bucket, key }, tx);
+
+    /// <summary>After the latest version was removed: the newest remaining one becomes the latest.</summary>
+    private static void MarkLatest(SqliteConnection connection, SqliteTransaction tx, string bucket, byte[] key) =>
+        connection.Execute("UPDATE objects SET is_latest = 1 WHERE bucket = @bucket AND key = @key AND seq = @newest",
+            new { bucket, key, newest = NewestSeq(connection, tx, bucket, key) }, tx);
 
     public static void InsertPart(SqliteConnection connection, SqliteTransaction tx, string uploadId, ObjectPart part) =>
         connection.Execute($"INSERT OR REPLACE INTO parts ({PartRow.Columns}) VALUES ({PartRow.Parameters})", PartRow.From(uploadId, part), tx);

@@ -24,8 +24,8 @@ public interface ICatalogue : IDisposable
 
 public interface IBucketCatalogue
 {
-    /// <summary>False when the bucket already exists.</summary>
-    Task<bool> CreateAsync(string name, DateTimeOffset created);
+    /// <summary>False when the bucket already exists. A bucket created with Object Lock has versioning enabled.</summary>
+    Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false);
 
     /// <summary>
     /// False when there was no such bucket; throws BucketNotEmpty when it holds objects. Uploads in progress die with
@@ -39,28 +39,68 @@ public interface IBucketCatalogue
     Task<IReadOnlyList<BucketInfo>> ListAsync();
 
     Task<bool> AnyAsync();
-}
-
-public interface IObjectCatalogue
-{
-    Task<ObjectInfo?> GetAsync(string bucket, string key);
 
     /// <summary>
-    /// Makes <paramref name="info"/> (a single-PUT object) the object at its key, in one transaction: the bucket must
-    /// exist, the preconditions must hold against the current object, and the replaced object's shards are queued for
-    /// deletion. Returns the replaced object's layouts (now garbage).
+    /// Enables or suspends versioning (a bucket never goes back to unversioned). NoSuchBucket; InvalidBucketState when
+    /// suspending a bucket with Object Lock.
+    /// </summary>
+    Task SetVersioningAsync(string name, VersioningState state);
+
+    /// <summary>
+    /// Enables Object Lock (if it is not) and sets the default retention (null: none). InvalidBucketState when the
+    /// bucket's versioning is not enabled.
+    /// </summary>
+    Task SetObjectLockAsync(string name, DefaultRetention? defaultRetention);
+}
+
+/// <summary>
+/// Objects and their versions. Every version of a key is kept here (a key of an unversioned bucket has one, the
+/// <c>null</c> version); a key's versions are ordered by a sequence the catalogue assigns at commit, so the latest is
+/// the last committed. Only removing a version (a DELETE naming it, replacing a <c>null</c> version) makes shards
+/// garbage, and that path refuses a version under Object Lock (<see cref="ObjectLockRules"/>).
+/// </summary>
+public interface IObjectCatalogue
+{
+    /// <summary>The latest version of the key (maybe a delete marker), or the version named; null when there is none.</summary>
+    Task<ObjectInfo?> GetAsync(string bucket, string key, string? versionId = null);
+
+    /// <summary>
+    /// Makes <paramref name="info"/> (a single-PUT object) the latest version at its key, in one transaction: the bucket
+    /// must exist and the preconditions must hold against the latest version (a delete marker counts as no object).
+    /// A <c>null</c> version id replaces the key's <c>null</c> version, whose shards are queued for deletion (returned);
+    /// any other id is added beside the versions there.
     /// </summary>
     Task<IReadOnlyList<ObjectLayout>> CommitAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny);
 
-    /// <summary>Removes the object; returns its layouts (now garbage, queued for deletion) or null when absent.</summary>
-    Task<IReadOnlyList<ObjectLayout>?> DeleteAsync(string bucket, string key);
-
-    /// <summary>One page in UTF-8 binary key order, common prefixes rolled up; O(page), never a scan of the bucket.</summary>
-    Task<ListPage> ListAsync(ListRequest request);
+    /// <summary>
+    /// S3's DELETE. With a version id: removes that version or marker for good (its shards queued, returned), unless
+    /// Object Lock protects it. Without: in an unversioned bucket removes the object; in an enabled one adds a delete
+    /// marker; in a suspended one replaces the <c>null</c> version with a delete marker.
+    /// </summary>
+    Task<DeleteOutcome> DeleteAsync(string bucket, string key, string? versionId, bool bypassGovernance);
 
     /// <summary>
-    /// Puts a recovered object back (and its bucket, and for a multipart object its parts), unless the key already
-    /// holds an object at least as new. Returns false when it was skipped.
+    /// One page of latest versions that are not delete markers, in UTF-8 binary key order, common prefixes rolled up;
+    /// O(page), never a scan of the bucket or of a key's versions.
+    /// </summary>
+    Task<ListPage> ListAsync(ListRequest request);
+
+    /// <summary>One page of versions and delete markers: keys in byte order, each key's newest first; O(page).</summary>
+    /// <exception cref="ObjectStoreException">InvalidArgument when the version-id marker is not a version of the key marker.</exception>
+    Task<VersionsPage> ListVersionsAsync(ListVersionsRequest request);
+
+    /// <summary>
+    /// Sets a version's retention (the latest when <paramref name="versionId"/> is null; null retention removes it),
+    /// under <see cref="ObjectLockRules.CheckRetentionChange"/>. Returns the version id changed.
+    /// </summary>
+    Task<string> SetRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance);
+
+    /// <summary>Sets or clears a version's legal hold (the latest when <paramref name="versionId"/> is null). Returns the version id.</summary>
+    Task<string> SetLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold);
+
+    /// <summary>
+    /// Puts a recovered version back (and its bucket, and for a multipart object its parts), unless the key already
+    /// holds that version (for the <c>null</c> version: one at least as new). Returns false when it was skipped.
     /// </summary>
     Task<bool> RestoreAsync(ObjectInfo info);
 }
@@ -78,9 +118,9 @@ public interface IUploadCatalogue
     Task<ObjectLayout?> CommitPartAsync(string bucket, string key, string uploadId, ObjectPart part);
 
     /// <summary>
-    /// Completes an upload in one transaction. <paramref name="assemble"/> sees the upload and all its stored parts
+    /// Completes an upload in one transaction, as a version like <see cref="IObjectCatalogue.CommitAsync"/> commits. <paramref name="assemble"/> sees the upload and all its stored parts
     /// (offsets not yet meaningful) and returns the object, whose <see cref="ObjectInfo.Parts"/> are the chosen ones;
-    /// it throws to refuse (InvalidPart, EntityTooSmall, ...). Unchosen parts and the object replaced at the key become
+    /// it throws to refuse (InvalidPart, EntityTooSmall, ...). Unchosen parts and a replaced null version become
     /// garbage (returned). A retry of a completion that already succeeded returns the object it made.
     /// </summary>
     Task<(ObjectInfo Object, IReadOnlyList<ObjectLayout> Garbage)> CompleteAsync(

@@ -63,4 +63,17 @@ public static class CatalogueErrors
     public static ObjectStoreException NothingToMatch() => new(ErrorKind.NoSuchKey, "No object to match If-Match against.");
 
     public static ObjectStoreException ETagDiffers() => new(ErrorKind.PreconditionFailed, "The object's ETag does not match If-Match.");
+
+    public static ObjectStoreException NoSuchKey() => new(ErrorKind.NoSuchKey, "The specified key does not exist.");
+
+    public static ObjectStoreException NoSuchVersion() => new(ErrorKind.NoSuchVersion, "The specified version does not exist.");
+
+    public static ObjectStoreException LockedBucketCannotSuspend() =>
+        new(ErrorKind.InvalidBucketState, "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.");
+
+    public static ObjectStoreException LockNeedsVersioning() =>
+        new(ErrorKind.InvalidBucketState, "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
+
+    public static ObjectStoreException NoLockConfiguration() =>
+        new(ErrorKind.InvalidRequest, "Bucket is missing Object Lock Configuration");
 }

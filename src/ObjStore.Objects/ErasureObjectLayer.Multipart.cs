@@ -16,9 +16,13 @@ public sealed partial class ErasureObjectLayer
     public async Task<MultipartUpload> CreateMultipartUploadAsync(PutObjectRequest request, CancellationToken cancellationToken)
     {
         Naming.ValidateKey(request.Key);
+        var bucket = await RequireBucketAsync(request.Bucket);
         var now = _clock.GetUtcNow();
         var upload = new MultipartUpload
         {
+            // The version the completed object will be, decided now so every part's footer can name it.
+            VersionId = bucket.NewVersionId(now),
+            Lock = LockFor(bucket, request.Lock, now),
             // Time first, so ids of one key sort in initiation order, as ListMultipartUploads must list them.
             UploadId = $"{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10))}",
             Bucket = request.Bucket,
@@ -90,10 +94,11 @@ public sealed partial class ErasureObjectLayer
                 throw new ObjectStoreException(ErrorKind.InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number.");
             }
         }
+        var bucketInfo = await RequireBucketAsync(bucket);
         var now = _clock.GetUtcNow();
         var (info, garbage) = await _catalogue.Uploads.CompleteAsync(bucket, key, uploadId, (upload, stored) => Assemble(upload, stored, parts, now));
         await _garbage.FreeAsync(garbage);
-        return info;
+        return info with { BucketVersioning = bucketInfo.Versioning };
     }
 
     /// <summary>The object a completion makes, or the S3 error refusing it.</summary>
@@ -133,7 +138,7 @@ public sealed partial class ErasureObjectLayer
             chosen.Add(part with { Offset = offset });
             offset += part.Size;
         }
-        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now);
+        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now) with { VersionId = upload.VersionId, Lock = upload.Lock };
     }
 
     /// <summary>CRC64NVME has only a full-object form in S3, which needs every byte again: such objects carry none.</summary>

@@ -38,13 +38,13 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
 
     // ---- buckets -------------------------------------------------------------------------------------------------
 
-    public async Task CreateBucketAsync(string bucket, CancellationToken cancellationToken)
+    public async Task CreateBucketAsync(string bucket, bool objectLock, CancellationToken cancellationToken)
     {
         if (!Naming.IsValidBucketName(bucket))
         {
             throw new ObjectStoreException(ErrorKind.InvalidBucketName, $"'{bucket}' is not a valid bucket name.");
         }
-        if (!await _catalogue.Buckets.CreateAsync(bucket, _clock.GetUtcNow()))
+        if (!await _catalogue.Buckets.CreateAsync(bucket, _clock.GetUtcNow(), objectLock))
         {
             throw new ObjectStoreException(ErrorKind.BucketAlreadyOwnedByYou, $"You already own the bucket {bucket}.");
         }
@@ -63,21 +63,55 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
 
     public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken) => _catalogue.Buckets.ListAsync();
 
-    private async Task RequireBucketAsync(string bucket)
+    public Task SetBucketVersioningAsync(string bucket, VersioningState state, CancellationToken cancellationToken) =>
+        _catalogue.Buckets.SetVersioningAsync(bucket, state);
+
+    public Task SetObjectLockConfigurationAsync(string bucket, DefaultRetention? defaultRetention, CancellationToken cancellationToken) =>
+        _catalogue.Buckets.SetObjectLockAsync(bucket, defaultRetention);
+
+    private async Task<BucketInfo> RequireBucketAsync(string bucket) =>
+        await _catalogue.Buckets.GetAsync(bucket) ?? throw CatalogueErrors.NoSuchBucket(bucket);
+
+    /// <summary>
+    /// The lock a new version gets: the one asked for, else the bucket's default retention. Asking for one needs a
+    /// bucket with Object Lock, and a retention that ends in the future.
+    /// </summary>
+    private static ObjectLock LockFor(BucketInfo bucket, ObjectLock? requested, DateTimeOffset now)
     {
-        if (await _catalogue.Buckets.GetAsync(bucket) is null)
+        if (requested is { IsNone: false } && !bucket.ObjectLockEnabled)
         {
-            throw CatalogueErrors.NoSuchBucket(bucket);
+            throw new ObjectStoreException(ErrorKind.InvalidRequest, "Bucket is missing ObjectLockConfiguration");
         }
+        if (requested?.Retention is { } asked && !asked.IsActive(now))
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidArgument, "The retain until date must be in the future!");
+        }
+        var retention = requested?.Retention ?? bucket.DefaultRetention?.From(now);
+        return retention is null && requested?.LegalHold != true ? ObjectLock.None : new ObjectLock(retention, requested?.LegalHold ?? false);
     }
 
     // ---- objects -------------------------------------------------------------------------------------------------
 
-    public async Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken)
+    public Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken) =>
+        PutAsync(request, body, copied: false, cancellationToken);
+
+    /// <summary>
+    /// A PUT, or the write of a copy (<paramref name="copied"/>: its bytes come checked from a committed version). A
+    /// client's body that becomes a locked version must come with Content-MD5 or a checksum, as S3 requires.
+    /// </summary>
+    private async Task<ObjectInfo> PutAsync(PutObjectRequest request, Stream body, bool copied, CancellationToken cancellationToken)
     {
         Naming.ValidateKey(request.Key);
-        await RequireBucketAsync(request.Bucket);
+        var bucket = await RequireBucketAsync(request.Bucket);
         var now = _clock.GetUtcNow();
+        var objectLock = LockFor(bucket, request.Lock, now);
+        if (!objectLock.IsNone && !copied && request.ExpectedMd5 is null && request.ExpectedChecksum is null)
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidRequest,
+                "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters");
+        }
+        // Decided before the shards are written, so their footers name the version they belong to.
+        string versionId = bucket.NewVersionId(now);
         ObjectInfo? info = null;
         var stored = await _writer.StoreAsync(request, body, _options.MaxObjectSize, data =>
         {
@@ -91,6 +125,9 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
                 Metadata = request.Metadata,
                 Checksum = data.Checksum,
                 Parts = [new ObjectPart(1, 0, data.Size, data.ETag, data.Checksum, data.Layout) { LastModified = now }],
+                VersionId = versionId,
+                Lock = objectLock,
+                BucketVersioning = bucket.Versioning,
             };
             return ShardFooter.Describe(info);
         }, cancellationToken);
@@ -119,30 +156,39 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         }
     }
 
-    public async Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, CancellationToken cancellationToken)
+    public async Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, string? versionId, CancellationToken cancellationToken)
     {
-        var info = await _catalogue.Objects.GetAsync(bucket, key);
+        var info = await _catalogue.Objects.GetAsync(bucket, key, versionId);
         if (info is not null)
         {
             return info;
         }
         await RequireBucketAsync(bucket);
-        throw new ObjectStoreException(ErrorKind.NoSuchKey, "The specified key does not exist.");
+        throw versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion();
     }
 
     public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken) =>
         _reader.ReadObjectAsync(info, offset, length, destination, cancellationToken);
 
-    public async Task<bool> DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken)
+    public async Task<DeleteOutcome> DeleteObjectAsync(string bucket, string key, string? versionId, bool bypassGovernance, CancellationToken cancellationToken)
     {
-        await RequireBucketAsync(bucket);
-        var removed = await _catalogue.Objects.DeleteAsync(bucket, key);
-        if (removed is not null)
-        {
-            await _garbage.FreeAsync(removed);
-        }
-        return removed is not null;
+        var outcome = await _catalogue.Objects.DeleteAsync(bucket, key, versionId, bypassGovernance);
+        await _garbage.FreeAsync(outcome.Garbage);
+        return outcome;
     }
+
+    public Task<string> SetObjectRetentionAsync(
+        string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance, CancellationToken cancellationToken)
+    {
+        if (retention is not null && !retention.IsActive(_clock.GetUtcNow()))
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidArgument, "The retain until date must be in the future!");
+        }
+        return _catalogue.Objects.SetRetentionAsync(bucket, key, versionId, retention, bypassGovernance);
+    }
+
+    public Task<string> SetObjectLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold, CancellationToken cancellationToken) =>
+        _catalogue.Objects.SetLegalHoldAsync(bucket, key, versionId, legalHold);
 
     public async Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken)
     {
@@ -150,8 +196,14 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         return await _catalogue.Objects.ListAsync(request);
     }
 
+    public async Task<VersionsPage> ListObjectVersionsAsync(ListVersionsRequest request, CancellationToken cancellationToken)
+    {
+        await RequireBucketAsync(request.Bucket);
+        return await _catalogue.Objects.ListVersionsAsync(request);
+    }
+
     public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken) =>
-        PipeFromAsync(source, 0, source.Size, body => PutObjectAsync(destination with { DeclaredLength = source.Size }, body, cancellationToken), cancellationToken);
+        PipeFromAsync(source, 0, source.Size, body => PutAsync(destination with { DeclaredLength = source.Size }, body, copied: true, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Streams bytes of a committed object through a pipe into <paramref name="consume"/> (a new PUT or part): bounded

@@ -13,6 +13,7 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error BucketNotEmpty = new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.");
     public static readonly S3Error EntityTooLarge = new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.");
     public static readonly S3Error EntityTooSmall = new("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.");
+    public static readonly S3Error IllegalVersioningConfigurationException = new("IllegalVersioningConfigurationException", 400, "The Versioning element must be specified");
     public static readonly S3Error IncompleteBody = new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
     /// <summary>
     /// Not an AWS code (AWS never fills up): the WebDAV status for a full store, which SDKs do not retry, where 503
@@ -23,6 +24,7 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error InvalidAccessKeyId = new("InvalidAccessKeyId", 403, "The AWS access key Id you provided does not exist in our records.");
     public static readonly S3Error InvalidArgument = new("InvalidArgument", 400, "Invalid Argument");
     public static readonly S3Error InvalidBucketName = new("InvalidBucketName", 400, "The specified bucket is not valid.");
+    public static readonly S3Error InvalidBucketState = new("InvalidBucketState", 409, "The request is not valid with the current state of the bucket.");
     /// <summary>
     /// Not in AWS's published list, but what S3 answers for aws-chunked framing it refuses; its status there is not
     /// documented, and a malformed body is a 400 like IncompleteBody.
@@ -44,9 +46,12 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error MetadataTooLarge = new("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.");
     public static readonly S3Error MethodNotAllowed = new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
     public static readonly S3Error MissingContentLength = new("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
+    public static readonly S3Error MissingRequestBodyError = new("MissingRequestBodyError", 400, "Request Body is empty");
     public static readonly S3Error NoSuchBucket = new("NoSuchBucket", 404, "The specified bucket does not exist.");
     public static readonly S3Error NoSuchKey = new("NoSuchKey", 404, "The specified key does not exist.");
+    public static readonly S3Error NoSuchObjectLockConfiguration = new("NoSuchObjectLockConfiguration", 404, "The specified object does not have a ObjectLock configuration");
     public static readonly S3Error NoSuchUpload = new("NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+    public static readonly S3Error NoSuchVersion = new("NoSuchVersion", 404, "The specified version does not exist.");
     public static readonly S3Error NotImplemented = new("NotImplemented", 501, "A header you provided implies functionality that is not implemented.");
     public static readonly S3Error NotModified = new("NotModified", 304, "Not Modified");
     public static readonly S3Error ObjectLockConfigurationNotFoundError = new("ObjectLockConfigurationNotFoundError", 404, "Object Lock configuration does not exist for this bucket");
@@ -81,6 +86,12 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.ReadQuorumLost => ServiceUnavailable with { Message = "Not enough shards are available to read this object; retry later." },
         ErrorKind.InsufficientStorage => InsufficientStorage,
         ErrorKind.WriteQuorumLost => SlowDown with { Message = "Not enough storage nodes accepted the write; retry later." },
+        ErrorKind.AccessDenied => AccessDenied,
+        ErrorKind.NoSuchVersion => NoSuchVersion,
+        ErrorKind.InvalidBucketState => InvalidBucketState,
+        ErrorKind.ObjectLockConfigurationNotFound => ObjectLockConfigurationNotFoundError,
+        ErrorKind.NoSuchObjectLockConfiguration => NoSuchObjectLockConfiguration,
+        ErrorKind.MethodNotAllowed => MethodNotAllowed,
         _ => InternalError,
     };
 }
@@ -93,11 +104,16 @@ public sealed class S3Exception(S3Error error, string? message = null, Exception
 
     /// <summary>Elements AWS adds to some error documents after RequestId (Region, HeadersNotSigned, ...).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Details { get; init; } = [];
+
+    /// <summary>Response headers the error answer carries (x-amz-delete-marker, ...).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 }
 
 /// <summary>An error as answered: the catalogue entry, this occurrence's message, and any extra elements.</summary>
 internal sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<KeyValuePair<string, string>> Details)
 {
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     /// <summary>
     /// The answer to a failure the S3 layer knows: its own (a client's body failing among them, see
     /// <c>ClientBodyStream</c>), the object layer's typed ones, a full store. Null for anything else, which is the
@@ -105,7 +121,7 @@ internal sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<Ke
     /// </summary>
     public static S3Failure? From(Exception e) => e switch
     {
-        S3Exception s3 => new(s3.Error, s3.Message, s3.Details),
+        S3Exception s3 => new(s3.Error, s3.Message, s3.Details) { Headers = s3.Headers },
         ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
         StoreFullException full => new(S3Error.InsufficientStorage, full.Message, []),
         _ => null,

@@ -23,6 +23,7 @@ public sealed partial class S3Handler
     private readonly ObjectHandler _objects;
     private readonly MultipartHandler _multipart;
     private readonly ListingHandler _listing;
+    private readonly ObjectLockHandler _locks;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
     {
@@ -34,6 +35,7 @@ public sealed partial class S3Handler
         _objects = new ObjectHandler(objects, bodies);
         _multipart = new MultipartHandler(objects, bodies);
         _listing = new ListingHandler(objects);
+        _locks = new ObjectLockHandler(objects, bodies);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -70,7 +72,13 @@ public sealed partial class S3Handler
         S3Operation.HeadBucket => _buckets.HeadBucketAsync(call, ct),
         S3Operation.GetBucketLocation => _buckets.GetBucketLocationAsync(call, ct),
         S3Operation.GetBucketVersioning => _buckets.GetBucketVersioningAsync(call, ct),
+        S3Operation.PutBucketVersioning => _buckets.PutBucketVersioningAsync(call, ct),
         S3Operation.GetObjectLockConfiguration => _buckets.GetObjectLockConfigurationAsync(call, ct),
+        S3Operation.PutObjectLockConfiguration => _buckets.PutObjectLockConfigurationAsync(call, ct),
+        S3Operation.GetObjectRetention => _locks.GetObjectRetentionAsync(call, ct),
+        S3Operation.PutObjectRetention => _locks.PutObjectRetentionAsync(call, ct),
+        S3Operation.GetObjectLegalHold => _locks.GetObjectLegalHoldAsync(call, ct),
+        S3Operation.PutObjectLegalHold => _locks.PutObjectLegalHoldAsync(call, ct),
         S3Operation.ListObjectVersions => _listing.ListObjectVersionsAsync(call, ct),
         S3Operation.ListObjects => _listing.ListObjectsAsync(call, v2: false, ct),
         S3Operation.ListObjectsV2 => _listing.ListObjectsAsync(call, v2: true, ct),
@@ -107,6 +115,10 @@ public sealed partial class S3Handler
         context.Response.Clear();
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.StatusCode = error.Status;
+        foreach (var (name, value) in failure.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
         if (RequestBodyMayRemain(context) || IsEmptyExpectContinue(context.Request))
         {
             // Answered before the body was read: whatever of it is still to come (or, after Expect: 100-continue, never

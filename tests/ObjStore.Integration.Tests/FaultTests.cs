@@ -119,7 +119,7 @@ public class FaultTests
     [InlineData("POST", "/bad?delete", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Delete><Object><Key>&e;</Key></Object></Delete>", "MalformedXML")]
     [InlineData("PUT", "/bad", "<CreateBucketConfiguration><LocationConstraint>mars-1</LocationConstraint></CreateBucketConfiguration>", "InvalidLocationConstraint")]
     [InlineData("PATCH", "/bad/key", "", "MethodNotAllowed")]
-    [InlineData("PUT", "/bad?versioning", "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>", "NotImplemented")]
+    [InlineData("PUT", "/bad?website", "<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument></WebsiteConfiguration>", "NotImplemented")]
     public async Task BadInputGetsTheDocumentedErrorNot500(string method, string target, string body, string code)
     {
         await using var server = await DevServer.StartAsync("2+1");
@@ -131,7 +131,7 @@ public class FaultTests
     }
 
     [Theory]
-    [InlineData("PUT", "/bad?versioning", "PutBucketVersioning")]
+    [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
     [InlineData("PUT", "/bad?policy", "PutBucketPolicy")]
     [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
     [InlineData("PUT", "/bad/key?tagging", "PutObjectTagging")]

@@ -12,9 +12,9 @@ public abstract partial class CatalogueContract
         var second = ObjectAt(bucket, "b");
         await Catalogue.Objects.CommitAsync(first, null, false);
         await Catalogue.Objects.CommitAsync(second, null, false);
-        await Catalogue.Objects.DeleteAsync(bucket, "a");
+        await Catalogue.Objects.DeleteAsync(bucket, "a", null, false);
         Clock.Advance(TimeSpan.FromSeconds(1));
-        await Catalogue.Objects.DeleteAsync(bucket, "b");
+        await Catalogue.Objects.DeleteAsync(bucket, "b", null, false);
         string[] both = [first.Parts[0].Layout.DataId, second.Parts[0].Layout.DataId];
         Assert.Equal(both.Order(StringComparer.Ordinal), (await Catalogue.Shards.PendingDeletesAsync(10)).Select(l => l.DataId));
         var firstPage = Assert.Single(await Catalogue.Shards.PendingDeletesAsync(1));

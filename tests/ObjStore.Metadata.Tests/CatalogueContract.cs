@@ -131,9 +131,9 @@ public abstract partial class CatalogueContract : IDisposable
         Assert.Contains(await Catalogue.Shards.PendingDeletesAsync(10), l => l.DataId == first.Parts[0].Layout.DataId);
         Assert.Equal(second.Parts[0].Layout.DataId, (await Catalogue.Objects.GetAsync(bucket, "k"))!.Parts[0].Layout.DataId);
 
-        var removed = await Catalogue.Objects.DeleteAsync(bucket, "k");
-        Assert.Equal(second.Parts[0].Layout.DataId, Assert.Single(removed!).DataId);
-        Assert.Null(await Catalogue.Objects.DeleteAsync(bucket, "k"));
+        var removed = await Catalogue.Objects.DeleteAsync(bucket, "k", null, false);
+        Assert.Equal(second.Parts[0].Layout.DataId, Assert.Single(removed.Garbage).DataId);
+        Assert.False((await Catalogue.Objects.DeleteAsync(bucket, "k", null, false)).Found);
         Assert.Null(await Catalogue.Objects.GetAsync(bucket, "k"));
     }
 

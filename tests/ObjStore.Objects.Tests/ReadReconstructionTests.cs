@@ -141,7 +141,7 @@ public sealed class ReadReconstructionTests
         await using (cluster)
         {
             Assert.True(await cluster.Catalogue.Shards.MoveShardAsync(info.Parts[0].Layout.DataId, 0, "gone"));
-            var moved = await cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, "object", CancellationToken.None);
+            var moved = await cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, "object", null, CancellationToken.None);
             Assert.Equal("gone", moved.Parts[0].Layout.Placement[0]);
 
             Assert.Equal(Data, await cluster.GetAsync(moved));

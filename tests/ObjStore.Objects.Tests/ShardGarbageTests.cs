@@ -18,7 +18,7 @@ public sealed class ShardGarbageTests
         cluster.Faults[0].Enabled = true; // s0 refuses every delete
         for (int i = 0; i < 120; i++)
         {
-            Assert.True(await cluster.Layer.DeleteObjectAsync(TestCluster.Bucket, $"k{i:D3}", CancellationToken.None));
+            Assert.True((await cluster.Layer.DeleteObjectAsync(TestCluster.Bucket, $"k{i:D3}", null, false, CancellationToken.None)).Found);
         }
         Assert.Equal(120, (await cluster.Catalogue.Shards.PendingDeletesAsync(1000)).Count);
 

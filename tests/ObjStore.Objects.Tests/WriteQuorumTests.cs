@@ -15,7 +15,7 @@ public sealed class WriteQuorumTests
 
     private static async Task AssertNothingAtAsync(TestCluster<FailingShardStore> cluster, string key)
     {
-        var missing = await Assert.ThrowsAnyAsync<ObjectStoreException>(() => cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, key, None));
+        var missing = await Assert.ThrowsAnyAsync<ObjectStoreException>(() => cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, key, null, None));
         Assert.Equal(ErrorKind.NoSuchKey, missing.Kind);
         Assert.Empty((await cluster.Layer.ListObjectsAsync(new ListRequest { Bucket = TestCluster.Bucket }, None)).Objects);
     }
@@ -58,7 +58,7 @@ public sealed class WriteQuorumTests
 
         await Assert.ThrowsAsync<WriteQuorumException>(() => cluster.PutAsync("key", TestData.Bytes(9_999, 2)));
 
-        var current = await cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, "key", None);
+        var current = await cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, "key", null, None);
         Assert.Equal(first.ETag, current.ETag);
         Assert.Equal(Data, await cluster.GetAsync(current));
         Assert.Equal(before, (await cluster.AllShardsAsync()).Select(e => e.ShardId).Order(StringComparer.Ordinal));

@@ -97,7 +97,7 @@ public class IncompleteBodyTests
         Assert.Equal(200, status);
         Assert.Contains("<Error><Key>bad</Key><Code>InvalidArgument</Code><Message>refused bad</Message></Error>", body, StringComparison.Ordinal);
 
-        var serverFault = new FakeObjects { Delete = key => key == "disk" ? throw new IOException("disk") : Task.FromResult(true) };
+        var serverFault = new FakeObjects { Delete = key => key == "disk" ? throw new IOException("disk") : Task.FromResult(DeleteOutcome.Nothing) };
         (status, body) = await SendAsync(serverFault, "POST", "/bucket?delete", new MemoryStream(Encoding.UTF8.GetBytes(Document)), Document.Length);
         Assert.Equal(500, status);
         Assert.Contains("<Code>InternalError</Code>", body, StringComparison.Ordinal);
@@ -172,16 +172,21 @@ public class IncompleteBodyTests
     private sealed class FakeObjects : IObjectLayer
     {
         public Func<Stream, CancellationToken, Task<ObjectInfo>> Put { get; init; } = (_, _) => throw new NotSupportedException();
-        public Func<string, Task<bool>> Delete { get; init; } = _ => throw new NotSupportedException();
+        public Func<string, Task<DeleteOutcome>> Delete { get; init; } = _ => throw new NotSupportedException();
 
         public Task<ObjectInfo> PutObjectAsync(PutObjectRequest request, Stream body, CancellationToken cancellationToken) => Put(body, cancellationToken);
-        public Task<bool> DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken) => Delete(key);
+        public Task<DeleteOutcome> DeleteObjectAsync(string bucket, string key, string? versionId, bool bypassGovernance, CancellationToken cancellationToken) => Delete(key);
         public Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken) => Task.FromResult<BucketInfo?>(new(bucket, DateTimeOffset.UnixEpoch));
 
-        public Task CreateBucketAsync(string bucket, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task CreateBucketAsync(string bucket, bool objectLock, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task SetBucketVersioningAsync(string bucket, VersioningState state, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task SetObjectLockConfigurationAsync(string bucket, DefaultRetention? defaultRetention, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<string> SetObjectRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<string> SetObjectLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<VersionsPage> ListObjectVersionsAsync(ListVersionsRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, string? versionId, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();

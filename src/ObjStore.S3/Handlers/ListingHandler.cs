@@ -78,9 +78,8 @@ internal sealed class ListingHandler(IObjectLayer objects)
     }
 
     /// <summary>
-    /// The versions of a bucket whose versioning was never enabled: each object is its key's one version, the
-    /// <c>null</c> version, and the latest. Markers follow S3: a version-id-marker needs a key-marker, and names a
-    /// version of that key (here only <c>null</c>).
+    /// Versions and delete markers, keys in UTF-8 binary order and each key's newest first, as S3 interleaves them.
+    /// A version-id marker needs a key marker and names a version of that key.
     /// </summary>
     public async Task ListObjectVersionsAsync(Call call, CancellationToken ct)
     {
@@ -94,37 +93,48 @@ internal sealed class ListingHandler(IObjectLayer objects)
         }
         if (versionIdMarker.Length > 0)
         {
-            Versions.RequireNull(versionIdMarker);
+            Versions.Parse(versionIdMarker);
+        }
+        else if (keyMarker.Length > 0 && q.QueryValue("version-id-marker") is not null)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "A version-id marker cannot be empty.");
         }
 
-        var page = await objects.ListObjectsAsync(new ListRequest
+        var page = await objects.ListObjectVersionsAsync(new ListVersionsRequest
         {
             Bucket = call.Bucket,
             Prefix = prefix,
             Delimiter = delimiter,
-            StartAfter = keyMarker.Length == 0 ? null : keyMarker, // after the key's null version is after the key
+            KeyMarker = keyMarker.Length == 0 ? null : keyMarker,
+            VersionIdMarker = versionIdMarker.Length == 0 ? null : versionIdMarker,
             MaxKeys = maxKeys,
         }, ct);
 
-        bool endsOnVersion = page.IsTruncated && page.Objects.Count > 0 && page.Objects[^1].Key == page.NextMarker;
         await WriteXmlAsync(call.Response, El("ListVersionsResult",
             El("Name", call.Bucket),
             El("Prefix", encoding.Encode(prefix)),
             El("KeyMarker", encoding.Encode(keyMarker)),
             El("VersionIdMarker", versionIdMarker),
-            page.IsTruncated ? El("NextKeyMarker", encoding.Encode(page.NextMarker!)) : null,
-            endsOnVersion ? El("NextVersionIdMarker", Versions.Null) : null,
+            page.IsTruncated ? El("NextKeyMarker", encoding.Encode(page.NextKeyMarker!)) : null,
+            page.IsTruncated && page.NextVersionIdMarker is not null ? El("NextVersionIdMarker", page.NextVersionIdMarker) : null,
             El("MaxKeys", maxKeys),
             delimiter is not null ? El("Delimiter", encoding.Encode(delimiter)) : null,
             encoding.Element(),
             El("IsTruncated", page.IsTruncated ? "true" : "false"),
-            page.Objects.Select(o => El("Version",
-                El("Key", encoding.Encode(o.Key)),
-                El("VersionId", Versions.Null),
-                El("IsLatest", "true"),
-                Described(o),
-                Owner(call.Auth))),
-            CommonPrefixes(page, encoding)));
+            page.Versions.Select(v => v.IsDeleteMarker
+                ? El("DeleteMarker",
+                    El("Key", encoding.Encode(v.Entry.Key)),
+                    El("VersionId", v.VersionId),
+                    El("IsLatest", v.IsLatest ? "true" : "false"),
+                    El("LastModified", Timestamp(v.Entry.LastModified)),
+                    Owner(call.Auth))
+                : El("Version",
+                    El("Key", encoding.Encode(v.Entry.Key)),
+                    El("VersionId", v.VersionId),
+                    El("IsLatest", v.IsLatest ? "true" : "false"),
+                    Described(v.Entry),
+                    Owner(call.Auth))),
+            page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
     }
 
     /// <summary>What every listing says of an object after its key (and version): a Contents or a Version entry.</summary>

@@ -19,7 +19,11 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
         Naming.ValidateKey(call.Key);
         var (algorithm, _) = Checksums.Requested(call.Http.Headers, Stream.Null);
         var request = ObjectAttributes.FromHeaders(call);
-        var upload = await objects.CreateMultipartUploadAsync(request with { Metadata = request.Metadata with { ChecksumAlgorithm = algorithm } }, ct);
+        var upload = await objects.CreateMultipartUploadAsync(request with
+        {
+            Metadata = request.Metadata with { ChecksumAlgorithm = algorithm },
+            Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
+        }, ct);
         if (algorithm != ChecksumAlgorithm.None)
         {
             call.Response.Headers["x-amz-checksum-algorithm"] = Checksums.Name(algorithm);
@@ -54,8 +58,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
     public async Task UploadPartCopyAsync(Call call, CancellationToken ct)
     {
         var (uploadId, partNumber) = PartAddress(call);
-        var (sourceBucket, sourceKey) = CopySource.Parse(call.Http.Headers["x-amz-copy-source"].ToString());
-        var source = await objects.GetObjectInfoAsync(sourceBucket, sourceKey, ct);
+        var source = await CopySource.ReadAsync(objects, call.Http.Headers, ct);
         Conditions.CheckCopySource(call.Http.Headers, source);
         long offset = 0, length = source.Size;
         if (call.Http.Headers["x-amz-copy-source-range"].ToString() is { Length: > 0 } range)
@@ -63,6 +66,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             (offset, length) = Ranges.ParseCopySource(range, source.Size);
         }
         var part = await objects.UploadPartCopyAsync(call.Bucket, call.Key, uploadId, partNumber, source, offset, length, ct);
+        Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
         await WriteXmlAsync(call.Response, El("CopyPartResult",
             El("LastModified", Timestamp(part.LastModified)), El("ETag", Quote(part.ETag))));
     }
@@ -87,6 +91,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             parts.Add(new CompletedPart(number, etag, checksum));
         }
         var info = await objects.CompleteMultipartUploadAsync(call.Bucket, call.Key, uploadId, parts, ct);
+        Versions.WriteWriteHeader(call.Response, info);
         string checksumName = Checksums.Name(info.Metadata.ChecksumAlgorithm);
         await WriteXmlAsync(call.Response, El("CompleteMultipartUploadResult",
             El("Location", $"{call.Http.Scheme}://{call.Http.Host}/{call.Bucket}/{SigV4.UriEncode(call.Key, encodeSlash: false)}"),

@@ -35,6 +35,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             ExpectedChecksum = expected,
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
+            Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
         };
         if (call.Http.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && inm.Trim() != "*")
         {
@@ -43,12 +44,19 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         var info = await objects.PutObjectAsync(request, body, ct);
         call.Response.Headers.ETag = Quote(info.ETag);
         Checksums.WriteHeaders(call.Response, info);
+        Versions.WriteWriteHeader(call.Response, info);
+    }
+
+    /// <summary>The version a read names (or the latest), refused as S3 refuses a delete marker.</summary>
+    public static async Task<ObjectInfo> ReadableVersionAsync(IObjectLayer objects, string bucket, string key, string? versionId, CancellationToken ct)
+    {
+        var info = await objects.GetObjectInfoAsync(bucket, key, versionId, ct);
+        return info.IsDeleteMarker ? throw Versions.DeleteMarkerReached(info, named: versionId is not null) : info;
     }
 
     public async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
     {
-        Versions.RequireNull(call.Request.QueryValue("versionId"));
-        var info = await objects.GetObjectInfoAsync(call.Bucket, call.Key, ct);
+        var info = await ReadableVersionAsync(objects, call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
         ObjectPart? part = null;
         if (call.Request.QueryValue("partNumber") is not null)
         {
@@ -113,13 +121,14 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         {
             response.Headers["x-amz-storage-class"] = info.Metadata.StorageClass;
         }
+        Versions.WriteReadHeader(response, info);
+        ObjectLockProtocol.WriteHeaders(response, info.Lock);
     }
 
     public async Task CopyObjectAsync(Call call, CancellationToken ct)
     {
         Naming.ValidateKey(call.Key);
-        var (sourceBucket, sourceKey) = CopySource.Parse(call.Http.Headers["x-amz-copy-source"].ToString());
-        var source = await objects.GetObjectInfoAsync(sourceBucket, sourceKey, ct);
+        var source = await CopySource.ReadAsync(objects, call.Http.Headers, ct);
         Conditions.CheckCopySource(call.Http.Headers, source);
 
         string directive = call.Http.Headers["x-amz-metadata-directive"].ToString() is { Length: > 0 } d ? d.ToUpperInvariant() : "COPY";
@@ -129,7 +138,9 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         }
         var fresh = ObjectAttributes.FromHeaders(call);
         bool storageClassChanged = call.Http.Headers.ContainsKey("x-amz-storage-class") && fresh.Metadata.StorageClass != source.Metadata.StorageClass;
-        if (sourceBucket == call.Bucket && sourceKey == call.Key && directive == "COPY" && !storageClassChanged)
+        // Copying an older version over its key is how a version is restored; only the latest copied onto itself
+        // unchanged is refused.
+        if (source.Bucket == call.Bucket && source.Key == call.Key && source.IsLatest && directive == "COPY" && !storageClassChanged)
         {
             throw new S3Exception(S3Error.InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
@@ -145,8 +156,11 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             },
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
+            Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
         };
         var info = await objects.CopyObjectAsync(source, destination, ct);
+        Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
+        Versions.WriteWriteHeader(call.Response, info);
         await WriteXmlAsync(call.Response, El("CopyObjectResult",
             El("LastModified", Timestamp(info.LastModified)),
             El("ETag", Quote(info.ETag)),
@@ -155,8 +169,16 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
 
     public async Task DeleteObjectAsync(Call call, CancellationToken ct)
     {
-        Versions.RequireNull(call.Request.QueryValue("versionId"));
-        await objects.DeleteObjectAsync(call.Bucket, call.Key, ct);
+        string? versionId = Versions.Parse(call.Request.QueryValue("versionId"));
+        var outcome = await objects.DeleteObjectAsync(call.Bucket, call.Key, versionId, ObjectLockProtocol.Bypass(call.Http.Headers), ct);
+        if (outcome.DeleteMarker)
+        {
+            call.Response.Headers["x-amz-delete-marker"] = "true";
+        }
+        if ((outcome.VersionId ?? versionId) is { } named)
+        {
+            call.Response.Headers["x-amz-version-id"] = named;
+        }
         call.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -174,6 +196,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");
         }
         _ = await objects.RequireBucketAsync(call.Bucket, ct);
+        bool bypass = ObjectLockProtocol.Bypass(call.Http.Headers);
         var results = new List<XElement>();
         foreach (var (key, versionId) in keys)
         {
@@ -181,11 +204,12 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             try
             {
                 Naming.ValidateKey(key!);
-                Versions.RequireNull(versionId);
-                await objects.DeleteObjectAsync(call.Bucket, key!, ct);
+                var outcome = await objects.DeleteObjectAsync(call.Bucket, key!, Versions.Parse(versionId), bypass, ct);
                 if (!quiet)
                 {
-                    results.Add(El("Deleted", El("Key", key), versionElement));
+                    results.Add(El("Deleted", El("Key", key), versionElement,
+                        outcome.DeleteMarker ? El("DeleteMarker", "true") : null,
+                        outcome.DeleteMarker ? El("DeleteMarkerVersionId", outcome.VersionId) : null));
                 }
             }
             catch (Exception e) when (S3Failure.From(e) is { } error && error.Error.Status < 500)

@@ -33,9 +33,13 @@ internal sealed class RequestBodies(UploadRateGuard uploads)
         };
     }
 
-    /// <summary>A whole XML request document, refused as MalformedXML past <see cref="MaxXmlBody"/>.</summary>
+    /// <summary>
+    /// A whole XML request document, refused as MalformedXML past <see cref="MaxXmlBody"/>, and as BadDigest when it
+    /// does not match its Content-MD5.
+    /// </summary>
     public async Task<byte[]> ReadSmallAsync(Call call, CancellationToken ct)
     {
+        var expectedMd5 = ContentMd5(call.Http);
         if (call.Http.ContentLength > MaxXmlBody)
         {
             throw new S3Exception(S3Error.MalformedXML, "The request body is too large.");
@@ -52,7 +56,20 @@ internal sealed class RequestBodies(UploadRateGuard uploads)
                 throw new S3Exception(S3Error.MalformedXML, "The request body is too large.");
             }
         }
-        return buffer.ToArray();
+        var bytes = buffer.ToArray();
+        if (expectedMd5 is not null && !Md5Of(bytes).AsSpan().SequenceEqual(expectedMd5))
+        {
+            throw new S3Exception(S3Error.BadDigest);
+        }
+        return bytes;
+    }
+
+    /// <summary>Content-MD5 is MD5 by protocol (an integrity check, not a security one).</summary>
+    private static byte[] Md5Of(byte[] bytes)
+    {
+        using var md5 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.MD5);
+        md5.AppendData(bytes);
+        return md5.GetHashAndReset();
     }
 
     /// <summary>The object bytes the client announces: Content-Length, or the decoded length of an aws-chunked body.</summary>

@@ -1,12 +1,16 @@
+using Microsoft.AspNetCore.Http;
+using ObjStore.Core;
+
 namespace ObjStore.S3.Protocol;
 
 /// <summary>The x-amz-copy-source header of CopyObject and UploadPartCopy.</summary>
 internal static class CopySource
 {
-    /// <summary>The source's bucket and key; a versionId may name its null version (<see cref="Versions"/>), anything else is refused.</summary>
-    public static (string Bucket, string Key) Parse(string header)
+    /// <summary>The source's bucket, key and version id (null: the latest).</summary>
+    public static (string Bucket, string Key, string? VersionId) Parse(string header)
     {
         string value = header;
+        string? versionId = null;
         int question = value.IndexOf('?');
         if (question >= 0)
         {
@@ -14,7 +18,7 @@ internal static class CopySource
             {
                 throw new S3Exception(S3Error.InvalidArgument, "Invalid copy source.");
             }
-            Versions.RequireNull(S3Request.PercentDecode(value[(question + 1 + "versionId=".Length)..], plusIsSpace: false));
+            versionId = Versions.Parse(S3Request.PercentDecode(value[(question + 1 + "versionId=".Length)..], plusIsSpace: false));
             value = value[..question];
         }
         value = S3Request.PercentDecode(value, plusIsSpace: false).TrimStart('/');
@@ -23,6 +27,23 @@ internal static class CopySource
         {
             throw new S3Exception(S3Error.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
         }
-        return (S3Request.ClientBucket(value[..slash]), value[(slash + 1)..]);
+        return (S3Request.ClientBucket(value[..slash]), value[(slash + 1)..], versionId);
+    }
+
+    /// <summary>
+    /// The version a copy reads. A source whose latest version is a delete marker does not exist (404); naming a
+    /// delete marker by its id is an invalid request, as in S3.
+    /// </summary>
+    public static async Task<ObjectInfo> ReadAsync(IObjectLayer objects, IHeaderDictionary headers, CancellationToken ct)
+    {
+        var (bucket, key, versionId) = Parse(headers["x-amz-copy-source"].ToString());
+        var source = await objects.GetObjectInfoAsync(bucket, key, versionId, ct);
+        if (!source.IsDeleteMarker)
+        {
+            return source;
+        }
+        throw versionId is null
+            ? Versions.DeleteMarkerReached(source, named: false)
+            : new S3Exception(S3Error.InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.");
     }
 }

@@ -59,6 +59,30 @@ public sealed record ShardFooter
     /// </summary>
     [JsonPropertyName("digest"), JsonPropertyOrder(20)] public string? Digest { get; init; }
 
+    /// <summary>
+    /// The version the shards belong to; absent (null) for the <c>null</c> version, as every footer written before
+    /// versioning is. A part's footer carries the version its upload will complete as.
+    /// </summary>
+    [JsonPropertyName("VersionId"), JsonPropertyOrder(21), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? VersionId { get; init; }
+
+    /// <summary>The Object Lock retention and legal hold the version was written with (later changes live in the catalogue only).</summary>
+    [JsonPropertyName("LockMode"), JsonPropertyOrder(22), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LockMode { get; init; }
+
+    [JsonPropertyName("RetainUntil"), JsonPropertyOrder(23), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? RetainUntil { get; init; }
+
+    [JsonPropertyName("LegalHold"), JsonPropertyOrder(24), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool LegalHold { get; init; }
+
+    /// <summary>The version's lock as the footer records it.</summary>
+    [JsonIgnore]
+    public ObjectLock Lock =>
+        LockMode is null && !LegalHold ? ObjectLock.None
+        : new(LockMode is null || RetainUntil is null ? null
+            : new ObjectRetention(LockMode == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance, RetainUntil.Value), LegalHold);
+
     /// <summary>The object's metadata, stored flat in the JSON under the names and at the places below, as format 1 wrote it.</summary>
     [JsonIgnore] public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
 
@@ -81,19 +105,24 @@ public sealed record ShardFooter
 
     /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>
     public static ShardFooter Describe(ObjectInfo info) =>
-        Describe(info.Bucket, info.Key, info.Parts[0].Layout, info.Size, info.ETag, info.Checksum, info.LastModified, info.Metadata);
+        Describe(info.Bucket, info.Key, info.Parts[0].Layout, info.Size, info.ETag, info.Checksum, info.LastModified, info.Metadata, info.VersionId, info.Lock);
 
     /// <summary>The footer of a part's shards: the upload's metadata, so a lost catalogue can be rebuilt from nodes.</summary>
     public static ShardFooter Describe(MultipartUpload upload, int partNumber, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created) =>
-        Describe(upload.Bucket, upload.Key, layout, size, etag, checksum, created, upload.Metadata) with
+        Describe(upload.Bucket, upload.Key, layout, size, etag, checksum, created, upload.Metadata, upload.VersionId, upload.Lock) with
         {
             UploadId = upload.UploadId,
             PartNumber = partNumber,
         };
 
     private static ShardFooter Describe(
-        string bucket, string key, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created, ObjectMetadata metadata) => new()
+        string bucket, string key, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created, ObjectMetadata metadata,
+        string versionId, ObjectLock objectLock) => new()
     {
+        VersionId = versionId == VersionIds.Null ? null : versionId,
+        LockMode = objectLock.Retention is { } r ? (r.Mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE") : null,
+        RetainUntil = objectLock.Retention?.RetainUntil,
+        LegalHold = objectLock.LegalHold,
         Bucket = bucket,
         Key = key,
         DataId = layout.DataId,
@@ -118,6 +147,8 @@ public sealed record ShardFooter
         Checksum = Checksum,
         LastModified = Created,
         Metadata = Metadata,
+        VersionId = VersionId ?? VersionIds.Null,
+        Lock = Lock,
         Parts = [new ObjectPart(1, 0, Size, ETag, Checksum, layout) { LastModified = Created }],
     };
 
