@@ -287,6 +287,12 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
             connection.Execute("UPDATE buckets SET versioning = @enabled WHERE name = @name AND versioning = 0",
                 new { name = info.Bucket, enabled = (long)VersioningState.Enabled }, tx);
         }
+        if (!info.Lock.IsNone)
+        {
+            // And one holding locked versions had Object Lock (its default retention is not in any footer).
+            connection.Execute("UPDATE buckets SET object_lock = 1, versioning = @enabled WHERE name = @name",
+                new { name = info.Bucket, enabled = (long)VersioningState.Enabled }, tx);
+        }
         var existing = Statements.FindVersion(connection, tx, info.Bucket, info.Key, info.VersionId);
         if (existing is not null)
         {

@@ -205,34 +205,134 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         Assert.True(present.SetEquals(listed), $"{round}: listing and GETs disagree");
     }
 
-    private async Task AssertNoOrphansAfterGcAsync()
+    /// <summary>Every shard file left after a GC belongs to a version (or an open upload's part): 6 shards per part (4+2).</summary>
+    private async Task AssertNoOrphansAfterGcAsync(string bucket = "crash")
     {
         var job = await RawS3.RunJobAsync(_url, "gc");
         Assert.Equal(JobStates.Succeeded, job.State);
 
-        // Every shard file left belongs to an object that exists or an open upload: 6 shards per part (4+2).
         using var s3 = Client();
         long expected = 0;
-        string? token = null;
-        do
+        foreach (var version in await AllVersionsAsync(s3, bucket))
         {
-            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "crash", ContinuationToken = token });
-            foreach (var o in page.S3Objects ?? [])
+            if (version.IsDeleteMarker == true)
             {
-                int dash = o.ETag.IndexOf('-', StringComparison.Ordinal);
-                expected += 6 * (dash < 0 ? 1 : int.Parse(o.ETag[(dash + 1)..].Trim('"'), System.Globalization.CultureInfo.InvariantCulture));
+                continue;
             }
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+            int dash = version.ETag.IndexOf('-', StringComparison.Ordinal);
+            expected += 6 * (dash < 0 ? 1 : int.Parse(version.ETag[(dash + 1)..].Trim('"'), System.Globalization.CultureInfo.InvariantCulture));
         }
-        while (token is not null);
         // Uploads a kill interrupted are still open (until they expire): their parts are live, not orphans.
-        foreach (var upload in (await s3.ListMultipartUploadsAsync("crash")).MultipartUploads ?? [])
+        foreach (var upload in (await s3.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? [])
         {
-            expected += 6 * ((await s3.ListPartsAsync("crash", upload.Key, upload.UploadId)).Parts?.Count ?? 0);
+            expected += 6 * ((await s3.ListPartsAsync(bucket, upload.Key, upload.UploadId)).Parts?.Count ?? 0);
         }
         var shardFiles = Directory.EnumerateDirectories(_dir, "store-*")
             .SelectMany(store => Directory.EnumerateFiles(Path.Combine(store, "shards"), "*", SearchOption.AllDirectories)).Count();
         Assert.Equal(expected, shardFiles);
+    }
+
+    private static async Task<List<S3ObjectVersion>> AllVersionsAsync(AmazonS3Client s3, string bucket)
+    {
+        var all = new List<S3ObjectVersion>();
+        string? keyMarker = null, versionMarker = null;
+        while (true)
+        {
+            var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, KeyMarker = keyMarker, VersionIdMarker = versionMarker });
+            all.AddRange(page.Versions ?? []);
+            if (page.IsTruncated != true)
+            {
+                return all;
+            }
+            (keyMarker, versionMarker) = (page.NextKeyMarker, page.NextVersionIdMarker);
+        }
+    }
+
+    /// <summary>
+    /// The same kills in a versioned bucket: every acknowledged version reads back exactly by its id, every version
+    /// listed reads back whole (a version whose shards were written but whose commit the kill prevented is not
+    /// listed), and after a GC no shard is left that no version owns.
+    /// </summary>
+    [Fact]
+    public async Task AcknowledgedVersionsSurviveSigkillAndNoHalfVersionShows()
+    {
+        const int writers = 16;
+        await StartAsync();
+        using (var setup = Client())
+        {
+            await setup.PutBucketAsync("crash-v");
+            await setup.PutBucketVersioningAsync(new PutBucketVersioningRequest
+            {
+                BucketName = "crash-v", VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
+            });
+        }
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        var random = new Random(20261201);
+        for (int round = 0; round < 3; round++)
+        {
+            using var stop = new CancellationTokenSource();
+            using var s3 = Client();
+            int count = 0;
+            var clients = Enumerable.Range(0, writers).Select(c => Task.Run(async () =>
+            {
+                var mine = new Random(round * 100 + c);
+                string key = $"writer-{c:D2}";
+                try
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        byte[] data = TestData.Bytes(mine.Next(0, 300_000), mine.Next());
+                        string? versionId = mine.Next(4) == 0
+                            ? (await s3.DeleteObjectAsync("crash-v", key, stop.Token)).VersionId
+                            : (await s3.PutObjectAsync(new PutObjectRequest { BucketName = "crash-v", Key = key, InputStream = new MemoryStream(data) }, stop.Token)).VersionId;
+                        if (!acknowledged.TryAdd(key + "?" + versionId, data))
+                        {
+                            throw new InvalidOperationException($"version id {versionId} given twice");
+                        }
+                        Interlocked.Increment(ref count);
+                    }
+                }
+                catch (Exception e) when (e is not InvalidOperationException)
+                {
+                    // Killed mid-request: its outcome is unknown.
+                }
+            })).ToList();
+            for (int waited = 0; Volatile.Read(ref count) < 2 * writers && waited < 1200; waited++)
+            {
+                await Task.Delay(100);
+            }
+            await Task.Delay(random.Next(0, 800));
+            Kill();
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
+            Assert.True(Volatile.Read(ref count) >= 2 * writers, $"round {round}: only {count} writes acknowledged");
+
+            await StartAsync();
+            using var check = Client();
+            var listed = await AllVersionsAsync(check, "crash-v");
+            var listedIds = listed.Select(v => v.Key + "?" + v.VersionId).ToHashSet(StringComparer.Ordinal);
+            foreach (var (id, data) in acknowledged)
+            {
+                Assert.True(listedIds.Contains(id), $"round {round}: acknowledged version {id} is gone");
+            }
+            foreach (var version in listed.Where(v => v.IsDeleteMarker != true))
+            {
+                byte[] actual;
+                using (var response = await check.GetObjectAsync(new GetObjectRequest { BucketName = "crash-v", Key = version.Key, VersionId = version.VersionId }))
+                using (var buffer = new MemoryStream())
+                {
+                    await response.ResponseStream.CopyToAsync(buffer);
+                    actual = buffer.ToArray();
+                }
+                Assert.Equal(version.Size, actual.Length);
+                Assert.Equal(version.ETag.Trim('"'), Convert.ToHexStringLower(MD5.HashData(actual)));
+                if (acknowledged.TryGetValue(version.Key + "?" + version.VersionId, out var expected))
+                {
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"round {round}: {version.Key} {version.VersionId} differs");
+                }
+            }
+        }
+        await AssertNoOrphansAfterGcAsync("crash-v");
     }
 
     private static bool Same(byte[]? a, byte[]? b) =>

@@ -358,9 +358,12 @@ public abstract partial class CatalogueContract
         var versions = (await Catalogue.Objects.ListVersionsAsync(new ListVersionsRequest { Bucket = bucket })).Versions;
         Assert.Equal([(second.VersionId, true), (first.VersionId, false)], versions.Select(v => (v.VersionId, v.IsLatest)));
 
-        // Into a catalogue that lost the bucket: it comes back versioned.
-        var elsewhere = VersionAt("lost", "k");
-        Assert.True(await Catalogue.Objects.RestoreAsync(elsewhere));
-        Assert.Equal(VersioningState.Enabled, (await Catalogue.Buckets.GetAsync("lost"))!.Versioning);
+        // Into a catalogue that lost the bucket: it comes back versioned, and with Object Lock when a version is locked.
+        Assert.True(await Catalogue.Objects.RestoreAsync(VersionAt("lost", "k")));
+        Assert.Equal((VersioningState.Enabled, false), ((await Catalogue.Buckets.GetAsync("lost"))!.Versioning, (await Catalogue.Buckets.GetAsync("lost"))!.ObjectLockEnabled));
+        var held = VersionAt("lost", "held", objectLock: new ObjectLock(null, true));
+        Assert.True(await Catalogue.Objects.RestoreAsync(held));
+        Assert.True((await Catalogue.Buckets.GetAsync("lost"))!.ObjectLockEnabled);
+        await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.DeleteAsync("lost", "held", held.VersionId, false));
     }
 }
