@@ -121,6 +121,15 @@ public sealed partial class BenchClient : IDisposable
 
     public Task<OpResult> DeleteBucketAsync(CancellationToken ct) => BucketCallAsync(HttpMethod.Delete, ct);
 
+    public async Task<OpResult> EnableVersioningAsync(CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri($"{_base}/{_bucket}?versioning"))
+        {
+            Content = new StringContent("<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"),
+        };
+        return await SendAsync(request, _ => Task.FromResult(0L), ct);
+    }
+
     private async Task<OpResult> BucketCallAsync(HttpMethod method, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, new Uri($"{_base}/{_bucket}"));

@@ -90,6 +90,9 @@ public sealed record BenchOptions
     public bool Keep { get; init; }
     public bool Verify { get; init; }
 
+    /// <summary>Enable versioning on the bucket first: every PUT then makes a version (and a DELETE a marker).</summary>
+    public bool Versioning { get; init; }
+
     /// <summary>Plain HTTP: no signing, no bucket calls (GET of plain URLs, PUT/DELETE as WebDAV), e.g. for nginx.</summary>
     public bool NoSign { get; init; }
 

@@ -31,6 +31,10 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
             {
                 throw new BenchSetupException($"cannot create bucket {options.Bucket}: {error}");
             }
+            if (options.Versioning && (await client.EnableVersioningAsync(cancellationToken)).Error is { } refused)
+            {
+                throw new BenchSetupException($"cannot enable versioning on {options.Bucket}: {refused}");
+            }
         }
         int prepared = 0;
         if (options.Operation != BenchOperation.Put)

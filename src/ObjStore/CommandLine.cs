@@ -26,9 +26,10 @@ internal static class CommandLine
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
           objstore bench s3 --endpoint URL --access-key K --secret-key S [--bucket B]
                  --op put|get|stat|delete|list|mixed --size 4KiB|1KiB-1MiB --concurrency N (--duration 30s | --objects N)
-                 [--mix get=45,stat=30,put=15,delete=10] [--verify] [--keep] [--no-sign] [--seed N] [--json FILE]
+                 [--mix get=45,stat=30,put=15,delete=10] [--verify] [--keep] [--versioning] [--no-sign] [--seed N] [--json FILE]
                                                            load generator for any S3 endpoint (or plain HTTP with --no-sign)
           objstore bench compare A.json B.json             ratios of report B to report A
+          objstore bench catalogue [--scale N]             listing cost as a bucket's versions grow (10^4 to 10^6)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -50,6 +51,7 @@ internal static class CommandLine
                 ["bench", "codec", .. var rest] => CodecBench.Run(Options.Parse(rest)),
                 ["bench", "s3", .. var rest] => await S3BenchCommand.RunAsync(Options.Parse(rest)),
                 ["bench", "compare", .. var rest] => S3BenchCommand.Compare(Options.Parse(rest)),
+                ["bench", "catalogue", .. var rest] => await CatalogueBench.RunAsync(Options.Parse(rest)),
                 _ => Fail($"unknown command: {string.Join(' ', args)}"),
             };
         }

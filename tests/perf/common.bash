@@ -1,6 +1,7 @@
 # Sourced by the perf scripts: drives `objstore bench s3` against two targets, alternating, and prints a markdown table
 # of medians and the ratio B / A. The script defines target_args NAME, which sets the array `args` to the bench's
-# endpoint and credential options for that target, and sets reps, seconds, cases, objstore and work.
+# endpoint and credential options for that target (and may set `bucket`, default perf), and sets reps, seconds, cases,
+# objstore and work.
 
 objects_for() { # enough distinct objects for GETs without preparing gigabytes
   case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac
@@ -8,9 +9,10 @@ objects_for() { # enough distinct objects for GETs without preparing gigabytes
 
 run() { # target op size concurrency -> "ops/s MiB/s"
   local target=$1 op=$2 size=$3 c=$4 out="$work/run.json"
-  target_args "$target"
   rm -f "$out"
-  dotnet "$objstore" bench s3 "${args[@]}" --bucket perf --op "$op" --size "$size" --concurrency "$c" \
+  bucket=perf
+  target_args "$target"
+  dotnet "$objstore" bench s3 "${args[@]}" --bucket "$bucket" --op "$op" --size "$size" --concurrency "$c" \
     --duration "${seconds}s" --objects "$(objects_for "$size" "$c")" --json "$out" >/dev/null 2>"$work/bench.err" \
     || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
   [ -f "$out" ] || { echo "0 0"; return; }

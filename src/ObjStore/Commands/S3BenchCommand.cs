@@ -43,6 +43,7 @@ internal static class S3BenchCommand
                     : null,
                 Keep = options.Flag("keep"),
                 Verify = options.Flag("verify"),
+                Versioning = options.Flag("versioning"),
                 NoSign = noSign,
                 Mix = options.Get("mix") is { } mix ? BenchOptions.ParseMix(mix) : new BenchOptions { Endpoint = uri }.Mix,
                 Seed = int.TryParse(options.Get("seed", "1"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int seed) ? seed : 1,
