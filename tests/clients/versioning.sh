@@ -9,6 +9,7 @@
 # InvalidBucketState for suspending versioning, InvalidRequest for retention on a bucket without Object Lock).
 # rclone (a remote from RCLONE_CONFIG_* variables): two uploads of one file, ls/lsf --s3-versions, cat of the old
 # version by its -vYYYY-MM-DD-HHMMSS-mmm name and by --s3-version-at.
+# Needs jq (installed by .ci/run).
 source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
