@@ -45,12 +45,17 @@ public sealed record ObjectRetention(RetentionMode Mode, DateTimeOffset RetainUn
     public bool IsActive(DateTimeOffset now) => RetainUntil > now;
 }
 
-/// <summary>A version's Object Lock state: a retention, a legal hold, either, both or neither.</summary>
-public sealed record ObjectLock(ObjectRetention? Retention, bool LegalHold)
+/// <summary>
+/// A version's Object Lock state: a retention, a legal hold, either, both or neither. <see cref="LegalHold"/> is null
+/// while no legal hold was ever set (S3 then answers GetObjectLegalHold with NoSuchObjectLockConfiguration), else ON
+/// (true) or OFF (false).
+/// </summary>
+public sealed record ObjectLock(ObjectRetention? Retention, bool? LegalHold)
 {
-    public static readonly ObjectLock None = new(null, false);
+    public static readonly ObjectLock None = new(null, null);
 
-    public bool IsNone => Retention is null && !LegalHold;
+    /// <summary>Nothing about it constrains anything: no retention, no legal hold ON.</summary>
+    public bool IsNone => Retention is null && LegalHold != true;
 }
 
 /// <summary>The retention a bucket gives every new version that does not ask for its own.</summary>
@@ -69,7 +74,7 @@ public static class ObjectLockRules
 {
     public static void CheckRemovable(ObjectLock current, DateTimeOffset now, bool bypassGovernance)
     {
-        if (current.LegalHold)
+        if (current.LegalHold == true)
         {
             throw Protected();
         }

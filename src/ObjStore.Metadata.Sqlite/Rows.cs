@@ -321,11 +321,14 @@ internal static class Rows
 
     public static RetentionMode Mode(string name) => name == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance;
 
+    /// <summary>legal_hold: 0 never set, 1 ON, 2 OFF.</summary>
     public static (string? Mode, long? RetainUntil, long LegalHold) LockColumns(ObjectLock objectLock) =>
-        (objectLock.Retention is { } r ? ModeName(r.Mode) : null, objectLock.Retention?.RetainUntil.ToUnixTimeMilliseconds(), objectLock.LegalHold ? 1 : 0);
+        (objectLock.Retention is { } r ? ModeName(r.Mode) : null, objectLock.Retention?.RetainUntil.ToUnixTimeMilliseconds(),
+            objectLock.LegalHold switch { null => 0, true => 1, false => 2 });
 
     public static ObjectLock Lock(string? mode, long? retainUntil, long legalHold) =>
         mode is null && legalHold == 0 ? ObjectLock.None
-        : new(mode is null || retainUntil is null ? null : new ObjectRetention(Mode(mode), DateTimeOffset.FromUnixTimeMilliseconds(retainUntil.Value)), legalHold != 0);
+        : new(mode is null || retainUntil is null ? null : new ObjectRetention(Mode(mode), DateTimeOffset.FromUnixTimeMilliseconds(retainUntil.Value)),
+            legalHold switch { 0 => null, 1 => true, _ => false });
 }
 #pragma warning restore IDE1006, CA1707

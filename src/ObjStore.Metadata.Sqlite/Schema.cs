@@ -171,7 +171,7 @@ internal static class Schema
             parts_count   INTEGER NOT NULL DEFAULT 0,
             lock_mode     TEXT,            -- GOVERNANCE or COMPLIANCE, with retain_until (Unix ms)
             retain_until  INTEGER,
-            legal_hold    INTEGER NOT NULL DEFAULT 0,
+            legal_hold    INTEGER NOT NULL DEFAULT 0,  -- 0 never set, 1 ON, 2 OFF
             PRIMARY KEY (bucket, key, seq DESC)
         ) WITHOUT ROWID;
         INSERT INTO objects (bucket, key, seq, version_id, is_latest, size, etag, last_modified, content_type, headers,
@@ -196,7 +196,7 @@ internal static class Schema
         ALTER TABLE uploads ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null';
         ALTER TABLE uploads ADD COLUMN lock_mode TEXT;
         ALTER TABLE uploads ADD COLUMN retain_until INTEGER;
-        ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;           -- 0 never set, 1 ON, 2 OFF
         """,
     ];
 }

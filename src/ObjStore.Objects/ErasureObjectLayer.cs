@@ -87,7 +87,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             throw new ObjectStoreException(ErrorKind.InvalidArgument, "The retain until date must be in the future!");
         }
         var retention = requested?.Retention ?? bucket.DefaultRetention?.From(now);
-        return retention is null && requested?.LegalHold != true ? ObjectLock.None : new ObjectLock(retention, requested?.LegalHold ?? false);
+        return retention is null && requested?.LegalHold is null ? ObjectLock.None : new ObjectLock(retention, requested?.LegalHold);
     }
 
     // ---- objects -------------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ internal sealed class ObjectLockHandler(IObjectLayer objects, RequestBodies bodi
     public async Task GetObjectLegalHoldAsync(Call call, CancellationToken ct)
     {
         var info = await LockedVersionAsync(call, ct);
-        await WriteXmlAsync(call.Response, ObjectLockProtocol.LegalHold(info.Lock.LegalHold));
+        await WriteXmlAsync(call.Response, ObjectLockProtocol.LegalHold(info.Lock.LegalHold
+            ?? throw new S3Exception(S3Error.NoSuchObjectLockConfiguration)));
     }
 
     /// <summary>The version named, in a bucket with Object Lock; a delete marker has no lock to read.</summary>

@@ -31,7 +31,7 @@ internal static class ObjectLockProtocol
         var retention = mode.Length == 0 ? null : new ObjectRetention(
             ParseMode(mode) ?? throw new S3Exception(S3Error.InvalidArgument, "Unknown wormMode directive."),
             ParseDate(until) ?? throw new S3Exception(S3Error.InvalidArgument, "The retain until date must be provided in ISO 8601 format"));
-        bool legalHold = hold.Length > 0 && (ParseStatus(hold) ?? throw new S3Exception(S3Error.InvalidArgument, "Legal Hold must be either of 'ON' or 'OFF'"));
+        bool? legalHold = hold.Length == 0 ? null : ParseStatus(hold) ?? throw new S3Exception(S3Error.InvalidArgument, "Legal Hold must be either of 'ON' or 'OFF'");
         return new ObjectLock(retention, legalHold);
     }
 
@@ -44,9 +44,9 @@ internal static class ObjectLockProtocol
             // Whole seconds in the header, as S3 writes it (the XML documents carry milliseconds).
             response.Headers[RetainUntilHeader] = retention.RetainUntil.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
-        if (objectLock.LegalHold)
+        if (objectLock.LegalHold is { } on)
         {
-            response.Headers[LegalHoldHeader] = "ON";
+            response.Headers[LegalHoldHeader] = on ? "ON" : "OFF"; // absent while no legal hold was ever set
         }
     }
 

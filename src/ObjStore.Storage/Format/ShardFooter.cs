@@ -81,7 +81,7 @@ public sealed record ShardFooter
     public ObjectLock Lock =>
         LockMode is null && !LegalHold ? ObjectLock.None
         : new(LockMode is null || RetainUntil is null ? null
-            : new ObjectRetention(LockMode == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance, RetainUntil.Value), LegalHold);
+            : new ObjectRetention(LockMode == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance, RetainUntil.Value), LegalHold ? true : null);
 
     /// <summary>The object's metadata, stored flat in the JSON under the names and at the places below, as format 1 wrote it.</summary>
     [JsonIgnore] public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
@@ -122,7 +122,7 @@ public sealed record ShardFooter
         VersionId = versionId == VersionIds.Null ? null : versionId,
         LockMode = objectLock.Retention is { } r ? (r.Mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE") : null,
         RetainUntil = objectLock.Retention?.RetainUntil,
-        LegalHold = objectLock.LegalHold,
+        LegalHold = objectLock.LegalHold == true,
         Bucket = bucket,
         Key = key,
         DataId = layout.DataId,
