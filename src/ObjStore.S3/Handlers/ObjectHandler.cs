@@ -47,16 +47,9 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
         Versions.WriteWriteHeader(call.Response, info);
     }
 
-    /// <summary>The version a read names (or the latest), refused as S3 refuses a delete marker.</summary>
-    public static async Task<ObjectInfo> ReadableVersionAsync(IObjectLayer objects, string bucket, string key, string? versionId, CancellationToken ct)
-    {
-        var info = await objects.GetObjectInfoAsync(bucket, key, versionId, ct);
-        return info.IsDeleteMarker ? throw Versions.DeleteMarkerReached(info, named: versionId is not null) : info;
-    }
-
     public async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
     {
-        var info = await ReadableVersionAsync(objects, call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
+        var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
         ObjectPart? part = null;
         if (call.Request.QueryValue("partNumber") is not null)
         {

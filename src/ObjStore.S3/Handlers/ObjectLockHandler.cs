@@ -50,7 +50,6 @@ internal sealed class ObjectLockHandler(IObjectLayer objects, RequestBodies bodi
         {
             throw new S3Exception(S3Error.InvalidRequest, "Bucket is missing Object Lock Configuration");
         }
-        var info = await objects.GetObjectInfoAsync(call.Bucket, call.Key, versionId, ct);
-        return info.IsDeleteMarker ? throw Versions.DeleteMarkerReached(info, named: versionId is not null) : info;
+        return await objects.ReadableVersionAsync(call.Bucket, call.Key, versionId, ct);
     }
 }
