@@ -20,7 +20,8 @@ public sealed partial class ErasureObjectLayer
         var now = _clock.GetUtcNow();
         var upload = new MultipartUpload
         {
-            // The version the completed object will be, decided now so every part's footer can name it.
+            // The version the completed object will be if the bucket's versioning is the same then, decided now so
+            // every part's footer can name it (CompleteMultipartUploadAsync decides again).
             VersionId = bucket.NewVersionId(now),
             Lock = LockFor(bucket, request.Lock, now),
             // Time first, so ids of one key sort in initiation order, as ListMultipartUploads must list them.
@@ -96,10 +97,21 @@ public sealed partial class ErasureObjectLayer
         }
         var bucketInfo = await RequireBucketAsync(bucket);
         var now = _clock.GetUtcNow();
-        var (info, garbage) = await _catalogue.Uploads.CompleteAsync(bucket, key, uploadId, (upload, stored) => Assemble(upload, stored, parts, now));
+        var (info, garbage) = await _catalogue.Uploads.CompleteAsync(bucket, key, uploadId,
+            (upload, stored) => Assemble(upload, stored, parts, now) with { VersionId = VersionAtCompletion(upload, bucketInfo, now) });
         await _garbage.FreeAsync(garbage);
         return info with { BucketVersioning = bucketInfo.Versioning };
     }
+
+    /// <summary>
+    /// S3 versions a multipart object as the bucket is when the upload completes: an upload started while versioning
+    /// was suspended and completed once it is enabled must not replace the null version. The id chosen at creation
+    /// (which the parts' footers carry) is kept when the bucket is still enabled.
+    /// </summary>
+    private static string VersionAtCompletion(MultipartUpload upload, BucketInfo bucket, DateTimeOffset now) =>
+        bucket.Versioning != VersioningState.Enabled ? VersionIds.Null
+        : upload.VersionId != VersionIds.Null ? upload.VersionId
+        : VersionIds.New(now);
 
     /// <summary>The object a completion makes, or the S3 error refusing it.</summary>
     private ObjectInfo Assemble(MultipartUpload upload, IReadOnlyList<ObjectPart> stored, IReadOnlyList<CompletedPart> requested, DateTimeOffset now)

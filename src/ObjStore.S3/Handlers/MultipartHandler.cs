@@ -58,7 +58,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
     public async Task UploadPartCopyAsync(Call call, CancellationToken ct)
     {
         var (uploadId, partNumber) = PartAddress(call);
-        var source = await CopySource.ReadAsync(objects, call.Http.Headers, ct);
+        var source = await CopySource.ReadAsync(objects, call.Http.Headers, copyObject: false, ct);
         Conditions.CheckCopySource(call.Http.Headers, source);
         long offset = 0, length = source.Size;
         if (call.Http.Headers["x-amz-copy-source-range"].ToString() is { Length: > 0 } range)

@@ -121,7 +121,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
     public async Task CopyObjectAsync(Call call, CancellationToken ct)
     {
         Naming.ValidateKey(call.Key);
-        var source = await CopySource.ReadAsync(objects, call.Http.Headers, ct);
+        var source = await CopySource.ReadAsync(objects, call.Http.Headers, copyObject: true, ct);
         Conditions.CheckCopySource(call.Http.Headers, source);
 
         string directive = call.Http.Headers["x-amz-metadata-directive"].ToString() is { Length: > 0 } d ? d.ToUpperInvariant() : "COPY";

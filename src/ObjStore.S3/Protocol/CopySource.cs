@@ -6,8 +6,11 @@ namespace ObjStore.S3.Protocol;
 /// <summary>The x-amz-copy-source header of CopyObject and UploadPartCopy.</summary>
 internal static class CopySource
 {
-    /// <summary>The source's bucket, key and version id (null: the latest).</summary>
-    public static (string Bucket, string Key, string? VersionId) Parse(string header)
+    /// <summary>
+    /// The source's bucket, key and version id (null: the latest). A malformed version id is InvalidArgument, except
+    /// to CopyObject, which S3 answers InvalidRequest.
+    /// </summary>
+    public static (string Bucket, string Key, string? VersionId) Parse(string header, bool copyObject)
     {
         string value = header;
         string? versionId = null;
@@ -18,7 +21,12 @@ internal static class CopySource
             {
                 throw new S3Exception(S3Error.InvalidArgument, "Invalid copy source.");
             }
-            versionId = Versions.Parse(S3Request.PercentDecode(value[(question + 1 + "versionId=".Length)..], plusIsSpace: false));
+            versionId = S3Request.PercentDecode(value[(question + 1 + "versionId=".Length)..], plusIsSpace: false);
+            if (copyObject && versionId.Length > 0 && !VersionIds.IsWellFormed(versionId))
+            {
+                throw new S3Exception(S3Error.InvalidRequest);
+            }
+            versionId = Versions.Parse(versionId);
             value = value[..question];
         }
         value = S3Request.PercentDecode(value, plusIsSpace: false).TrimStart('/');
@@ -34,9 +42,9 @@ internal static class CopySource
     /// The version a copy reads. A source whose latest version is a delete marker does not exist (404); naming a
     /// delete marker by its id is an invalid request, as in S3.
     /// </summary>
-    public static async Task<ObjectInfo> ReadAsync(IObjectLayer objects, IHeaderDictionary headers, CancellationToken ct)
+    public static async Task<ObjectInfo> ReadAsync(IObjectLayer objects, IHeaderDictionary headers, bool copyObject, CancellationToken ct)
     {
-        var (bucket, key, versionId) = Parse(headers["x-amz-copy-source"].ToString());
+        var (bucket, key, versionId) = Parse(headers["x-amz-copy-source"].ToString(), copyObject);
         var source = await objects.GetObjectInfoAsync(bucket, key, versionId, ct);
         if (!source.IsDeleteMarker)
         {
