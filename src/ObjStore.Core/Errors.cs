@@ -29,6 +29,9 @@ public enum ErrorKind
     ObjectLockConfigurationNotFound,
     NoSuchObjectLockConfiguration,
     MethodNotAllowed,
+
+    /// <summary>Something the request depended on changed while it ran; a retry will see the new state.</summary>
+    ConcurrentChange,
 }
 
 /// <summary>A typed failure crossing the object layer's seam; never matched on its message.</summary>

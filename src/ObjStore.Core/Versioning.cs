@@ -27,16 +27,33 @@ public static class VersionIds
     public static string New(DateTimeOffset now) =>
         $"{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10))}";
 
-    /// <summary>True for <c>null</c> and for the shape <see cref="New"/> makes.</summary>
+    /// <summary>
+    /// True for <c>null</c> and for ids of S3's shape (32 URL-safe characters, as AWS and this store make them): worth
+    /// looking up, so an unknown one is NoSuchVersion rather than a malformed one.
+    /// </summary>
     public static bool IsWellFormed(string versionId) =>
-        versionId == Null || (versionId.Length == Length && versionId.All(char.IsAsciiHexDigitLower));
+        versionId == Null || (versionId.Length == Length && versionId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'));
 }
 
-/// <summary>Object Lock retention modes, stored by name.</summary>
+/// <summary>Object Lock retention modes, stored by name (<see cref="RetentionModes"/>).</summary>
 public enum RetentionMode
 {
     Governance = 1,
     Compliance = 2,
+}
+
+/// <summary>The modes' names, as S3, the catalogue and shard footers all write them.</summary>
+public static class RetentionModes
+{
+    public static string Name(RetentionMode mode) => mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE";
+
+    /// <summary>Null for anything else (S3's names are upper case).</summary>
+    public static RetentionMode? Parse(string name) => name switch
+    {
+        "GOVERNANCE" => RetentionMode.Governance,
+        "COMPLIANCE" => RetentionMode.Compliance,
+        _ => null,
+    };
 }
 
 /// <summary>A version's retention: it cannot be removed (nor the retention shortened) before <see cref="RetainUntil"/>.</summary>

@@ -23,11 +23,13 @@ public sealed class RebuildMetadataJob(ShardCluster cluster, ICatalogue catalogu
     {
         var (byData, shards) = await _scan.ScanAsync(progress, cancellationToken);
         int restored = 0;
-        foreach (var found in byData.Values.Where(v => v.Footer.UploadId is null))
+        // A footer naming a version id this store never makes is not one of its footers.
+        var footers = byData.Values.Where(v => v.Footer.VersionId is null || VersionIds.IsWellFormed(v.Footer.VersionId)).ToList();
+        foreach (var found in footers.Where(v => v.Footer.UploadId is null))
         {
             restored += await catalogue.Objects.RestoreAsync(_scan.SingleObjectOf(found)) ? 1 : 0;
         }
-        foreach (var upload in byData.Values.Where(v => v.Footer.UploadId is not null).GroupBy(v => v.Footer.UploadId!))
+        foreach (var upload in footers.Where(v => v.Footer.UploadId is not null).GroupBy(v => v.Footer.UploadId!))
         {
             if (MultipartObjectOf(upload.Key, [.. upload.OrderBy(p => p.Footer.PartNumber)]) is { } info)
             {

@@ -317,13 +317,13 @@ internal static class Rows
 
     public static string Placement(ObjectLayout layout) => string.Join(',', layout.Placement);
 
-    public static string ModeName(RetentionMode mode) => mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE";
-
-    public static RetentionMode Mode(string name) => name == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance;
+    /// <summary>A stored mode; an unknown one is a damaged row, never read as the weaker mode.</summary>
+    public static RetentionMode Mode(string name) =>
+        RetentionModes.Parse(name) ?? throw new InvalidDataException($"The catalogue holds an unknown retention mode '{name}'.");
 
     /// <summary>legal_hold: 0 never set, 1 ON, 2 OFF.</summary>
     public static (string? Mode, long? RetainUntil, long LegalHold) LockColumns(ObjectLock objectLock) =>
-        (objectLock.Retention is { } r ? ModeName(r.Mode) : null, objectLock.Retention?.RetainUntil.ToUnixTimeMilliseconds(),
+        (objectLock.Retention is { } r ? RetentionModes.Name(r.Mode) : null, objectLock.Retention?.RetainUntil.ToUnixTimeMilliseconds(),
             objectLock.LegalHold switch { null => 0, true => 1, false => 2 });
 
     public static ObjectLock Lock(string? mode, long? retainUntil, long legalHold) =>

@@ -184,8 +184,10 @@ internal static class Schema
         DROP TABLE objects_unversioned;
         CREATE INDEX objects_by_data_id ON objects(data_id);
         CREATE UNIQUE INDEX objects_by_version ON objects(bucket, key, version_id);
-        -- ListObjects reads only this: each key's latest version when it is not a delete marker.
-        CREATE INDEX objects_current ON objects(bucket, key) WHERE is_latest = 1 AND delete_marker = 0;
+        -- ListObjects reads only this: each key's latest version when it is not a delete marker, with every column a
+        -- listing shows (a covering index: a page never visits the table, where a key's old versions lie between).
+        CREATE INDEX objects_current ON objects(bucket, key, size, etag, last_modified, checksum_algo, storage_class, is_latest, delete_marker)
+            WHERE is_latest = 1 AND delete_marker = 0;
 
         ALTER TABLE buckets ADD COLUMN versioning INTEGER NOT NULL DEFAULT 0;   -- VersioningState
         ALTER TABLE buckets ADD COLUMN object_lock INTEGER NOT NULL DEFAULT 0;

@@ -68,6 +68,6 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         }
         return connection.Execute(
             "UPDATE buckets SET object_lock = 1, lock_mode = @mode, lock_days = @days, lock_years = @years WHERE name = @name",
-            new { name, mode = defaultRetention is null ? null : Rows.ModeName(defaultRetention.Mode), days = defaultRetention?.Days, years = defaultRetention?.Years }, tx);
+            new { name, mode = defaultRetention is null ? null : RetentionModes.Name(defaultRetention.Mode), days = defaultRetention?.Days, years = defaultRetention?.Years }, tx);
     });
 }

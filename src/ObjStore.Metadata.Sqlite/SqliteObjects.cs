@@ -11,7 +11,7 @@ namespace ObjStore.Metadata.Sqlite;
 /// </summary>
 internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
 {
-    /// <summary>The rows ListObjects sees; the terms match the partial index objects_current, so SQLite uses it.</summary>
+    /// <summary>The rows ListObjects sees: the terms of the partial index objects_current (SQLite uses it only for a WHERE that implies them).</summary>
     private const string Current = "is_latest = 1 AND delete_marker = 0";
 
     public async Task<ObjectInfo?> GetAsync(string bucket, string key, string? versionId = null)
@@ -31,9 +31,10 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
 
     public Task<IReadOnlyList<ObjectLayout>> CommitAsync(ObjectInfo info, string? ifMatch, bool ifNoneMatchAny) => database.TransactAsync<IReadOnlyList<ObjectLayout>>((connection, tx) =>
     {
-        Statements.RequireBucket(connection, tx, info.Bucket);
-        CheckWriteConditions(Statements.FindLatest(connection, tx, info.Bucket, info.Key), ifMatch, ifNoneMatchAny);
-        return Statements.AddVersion(connection, tx, info, database.Now());
+        Statements.RequireVersioningAsWritten(Statements.RequireBucket(connection, tx, info.Bucket), info);
+        var latest = Statements.FindLatest(connection, tx, info.Bucket, info.Key);
+        CheckWriteConditions(latest, ifMatch, ifNoneMatchAny);
+        return Statements.AddVersion(connection, tx, info, latest, database.Now());
     });
 
     /// <summary>If-Match and If-None-Match on a write, against the latest version (a delete marker is no object).</summary>
@@ -82,7 +83,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
             VersionId = markerId,
             IsDeleteMarker = true,
         };
-        return new DeleteOutcome(true, markerId, true, Statements.AddVersion(connection, tx, marker, now));
+        return new DeleteOutcome(true, markerId, true, Statements.AddVersion(connection, tx, marker, Statements.FindLatest(connection, tx, bucket, key), now));
     });
 
     /// <summary>
@@ -106,7 +107,10 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         string? last = null;
         int wanted = Math.Max(0, request.MaxKeys);
         string range = $"bucket = @bucket AND key >= @from{(end is null ? "" : " AND key < @end")} AND {Current}";
-        string sql = $"SELECT {ObjectRow.SummaryColumns} FROM objects WHERE {range} ORDER BY key LIMIT @limit";
+        // Named, not left to the planner: it would walk the primary key instead, every old version of every key
+        // (68 ms instead of 1.7 ms a page at 10^3 versions a key, `objstore bench catalogue`). The index covers
+        // ObjectRow.SummaryColumns.
+        string sql = $"SELECT {ObjectRow.SummaryColumns} FROM objects INDEXED BY objects_current WHERE {range} ORDER BY key LIMIT @limit";
 
         while (from is not null && objects.Count + prefixes.Count < wanted)
         {
@@ -141,7 +145,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         }
 
         bool truncated = from is not null && wanted > 0 && await connection.ExecuteScalarAsync<long>(
-            $"SELECT EXISTS(SELECT 1 FROM objects WHERE {range})", new { bucket = request.Bucket, from, end }) != 0;
+            $"SELECT EXISTS(SELECT 1 FROM objects INDEXED BY objects_current WHERE {range})", new { bucket = request.Bucket, from, end }) != 0;
         return new ListPage(objects, prefixes, truncated, truncated ? last : null);
     }
 
@@ -162,7 +166,10 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         if (keyMarker is not null && KeyOrder.Compare(keyMarker, prefix) >= 0)
         {
             position = new WalkPosition(KeyOrder.After(keyMarker), null);
-            if (!string.IsNullOrEmpty(request.VersionIdMarker))
+            // The rest of the marker key's versions, when that key is one this listing lists by itself.
+            bool listedKey = (end is null || KeyOrder.Compare(keyMarker, end) < 0)
+                && KeyOrder.CommonPrefixOf(request.KeyMarker!, request.Prefix, request.Delimiter) is null;
+            if (listedKey && !string.IsNullOrEmpty(request.VersionIdMarker))
             {
                 long? seq = await connection.ExecuteScalarAsync<long?>(
                     "SELECT seq FROM objects WHERE bucket = @bucket AND key = @key AND version_id = @versionId",
@@ -275,12 +282,20 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
 
     /// <summary>
     /// A version from a footer scan goes in at a sequence made from its time (ties broken by its id), so a key's
-    /// versions come back in the order they were written; the newest becomes the latest.
+    /// versions come back in the order they were written; the newest becomes the latest. A restore never frees data:
+    /// of two null versions of one key (an overwrite whose old shards were not yet freed, or an upload that started
+    /// unversioned and completed once versioning was enabled), the newer is the null version and the older is kept
+    /// under an id of its own. Whatever it restores is taken off the queue of shards to delete.
     /// </summary>
     public Task<bool> RestoreAsync(ObjectInfo info) => database.TransactAsync((connection, tx) =>
     {
         connection.Execute("INSERT INTO buckets(name, created) VALUES (@name, @created) ON CONFLICT(name) DO NOTHING",
             new { name = info.Bucket, created = info.LastModified.ToUnixTimeMilliseconds() }, tx);
+        var row = ObjectRow.From(info);
+        if (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key = @key AND data_id = @data_id)", row, tx) != 0)
+        {
+            return false; // already there
+        }
         if (info.VersionId != VersionIds.Null)
         {
             // A bucket holding versions had versioning enabled; never turn it off again.
@@ -293,14 +308,17 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
             connection.Execute("UPDATE buckets SET object_lock = 1, versioning = @enabled WHERE name = @name",
                 new { name = info.Bucket, enabled = (long)VersioningState.Enabled }, tx);
         }
-        var existing = Statements.FindVersion(connection, tx, info.Bucket, info.Key, info.VersionId);
-        if (existing is not null)
+        if (Statements.FindVersion(connection, tx, info.Bucket, info.Key, info.VersionId) is { } existing)
         {
-            if (info.VersionId != VersionIds.Null || existing.last_modified >= info.LastModified.ToUnixTimeMilliseconds() || !existing.Lock.IsNone)
+            if (existing.last_modified >= row.last_modified)
             {
-                return false;
+                row.version_id = VersionIds.New(info.LastModified);
             }
-            Statements.RemoveVersion(connection, tx, existing, database.Now(), bypassGovernance: false);
+            else
+            {
+                connection.Execute("UPDATE objects SET version_id = @id WHERE bucket = @bucket AND key = @key AND seq = @seq",
+                    new { id = VersionIds.New(DateTimeOffset.FromUnixTimeMilliseconds(existing.last_modified)), existing.bucket, existing.key, existing.seq }, tx);
+            }
         }
         if (info.IsMultipart)
         {
@@ -309,15 +327,18 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
                 Statements.InsertPart(connection, tx, info.UploadId!, part);
             }
         }
-        var row = ObjectRow.From(info);
-        long tieBreak = info.VersionId == VersionIds.Null ? 0 : Convert.ToInt64(info.VersionId[^5..], 16); // 20 random bits of the id
-        long seq = (info.LastModified.ToUnixTimeMilliseconds() << 20) | tieBreak;
-        while (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq)",
-            new { row.bucket, row.key, seq }, tx) != 0)
+        foreach (var part in info.Parts)
         {
-            seq++;
+            connection.Execute("DELETE FROM pending_deletes WHERE data_id = @dataId", new { dataId = part.Layout.DataId }, tx);
         }
-        row.seq = seq;
+        long tieBreak = row.version_id.Length == VersionIds.Length && row.version_id[^5..].All(char.IsAsciiHexDigitLower)
+            ? Convert.ToInt64(row.version_id[^5..], 16) // 20 random bits of the id
+            : 0;
+        row.seq = (row.last_modified << 20) | tieBreak;
+        while (connection.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq)", row, tx) != 0)
+        {
+            row.seq++;
+        }
         Statements.InsertVersion(connection, tx, row);
         return true;
     });

@@ -66,7 +66,8 @@ internal sealed class SqliteUploads(SqliteDatabase database) : IUploadCatalogue
             garbage.Add(part.Layout);
             connection.Execute("DELETE FROM parts WHERE upload_id = @uploadId AND part_number = @number", new { uploadId, number = part.Number }, tx);
         }
-        garbage.AddRange(Statements.AddVersion(connection, tx, info, now));
+        Statements.RequireVersioningAsWritten(Statements.RequireBucket(connection, tx, bucket), info);
+        garbage.AddRange(Statements.AddVersion(connection, tx, info, Statements.FindLatest(connection, tx, bucket, key), now));
         connection.Execute("DELETE FROM uploads WHERE upload_id = @uploadId", new { uploadId }, tx);
         return (info, (IReadOnlyList<ObjectLayout>)garbage);
     });

@@ -4,7 +4,7 @@ using ObjStore.Core;
 
 namespace ObjStore.Metadata.Sqlite;
 
-/// <summary>The statements several aggregates run inside their own transactions (an object's commit retires another's shards).</summary>
+/// <summary>The statements several aggregates run inside their own transactions (a completion adds a version, which may remove another).</summary>
 internal static class Statements
 {
     /// <summary>The key's latest version: the first row of the key in the primary key's (seq DESC) order.</summary>
@@ -30,6 +30,19 @@ internal static class Statements
         connection.QuerySingleOrDefault<BucketRow>($"SELECT {BucketRow.Columns} FROM buckets WHERE name = @bucket", new { bucket }, tx)
         ?? throw CatalogueErrors.NoSuchBucket(bucket);
 
+    /// <summary>
+    /// A write decides its version id when it starts (its footers carry it). Versioning enabled while it streamed
+    /// must not let its <c>null</c> version replace the null version of a bucket that now keeps every version: the
+    /// write is refused (retryable), never committed as a replacement.
+    /// </summary>
+    public static void RequireVersioningAsWritten(BucketRow bucket, ObjectInfo info)
+    {
+        if (info.VersionId == VersionIds.Null && (VersioningState)bucket.versioning == VersioningState.Enabled)
+        {
+            throw CatalogueErrors.VersioningChanged();
+        }
+    }
+
     public static void RequireUpload(SqliteConnection connection, SqliteTransaction tx, string bucket, string key, string uploadId)
     {
         if (!IsUploadAt(connection.QuerySingleOrDefault<UploadRow>(SelectUpload, new { uploadId }, tx), bucket, key))
@@ -51,7 +64,8 @@ internal static class Statements
     /// (<see cref="ObjectLockRules"/>), queues the version's shards for deletion (returned), and when the version was
     /// the latest makes the next newest one the latest.
     /// </summary>
-    public static List<ObjectLayout> RemoveVersion(SqliteConnection connection, SqliteTransaction tx, ObjectRow row, long now, bool bypassGovernance)
+    public static List<ObjectLayout> RemoveVersion(
+        SqliteConnection connection, SqliteTransaction tx, ObjectRow row, long now, bool bypassGovernance, bool replacedByNewer = false)
     {
         ObjectLockRules.CheckRemovable(row.Lock, DateTimeOffset.FromUnixTimeMilliseconds(now), bypassGovernance);
         var layouts = row.IsDeleteMarker ? [] : Load(connection, tx, row).Parts.Select(p => p.Layout).ToList();
@@ -64,7 +78,7 @@ internal static class Statements
             connection.Execute("DELETE FROM parts WHERE upload_id = @id", new { id = row.data_id }, tx);
         }
         connection.Execute("DELETE FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq", new { row.bucket, row.key, row.seq }, tx);
-        if (row.is_latest != 0)
+        if (row.is_latest != 0 && !replacedByNewer)
         {
             MarkLatest(connection, tx, row.bucket, row.key);
         }
@@ -75,18 +89,28 @@ internal static class Statements
     /// Adds <paramref name="info"/> as its key's latest version. A <c>null</c> version replaces the key's <c>null</c>
     /// version, if there is one (through <see cref="RemoveVersion"/>: its shards are returned as garbage); any other is
     /// added beside the key's versions. The sequence increases per key, so the version committed last is the latest,
-    /// whatever the clock does.
+    /// whatever the clock does. <paramref name="latest"/> is the key's latest version as the caller read it in this
+    /// transaction (null: the key has none), so an unversioned write costs no more reads than it did before versions.
     /// </summary>
-    public static List<ObjectLayout> AddVersion(SqliteConnection connection, SqliteTransaction tx, ObjectInfo info, long now)
+    public static List<ObjectLayout> AddVersion(SqliteConnection connection, SqliteTransaction tx, ObjectInfo info, ObjectRow? latest, long now)
     {
         var garbage = new List<ObjectLayout>();
-        if (info.VersionId == VersionIds.Null && FindVersion(connection, tx, info.Bucket, info.Key, VersionIds.Null) is { } replaced)
+        var replaced = info.VersionId != VersionIds.Null ? null
+            : latest?.version_id == VersionIds.Null ? latest
+            : latest is null ? null
+            : FindVersion(connection, tx, info.Bucket, info.Key, VersionIds.Null);
+        if (replaced is not null)
         {
-            garbage.AddRange(RemoveVersion(connection, tx, replaced, now, bypassGovernance: false));
+            garbage.AddRange(RemoveVersion(connection, tx, replaced, now, bypassGovernance: false, replacedByNewer: true));
         }
         var row = ObjectRow.From(info);
-        row.seq = Math.Max(now << 20, (NewestSeq(connection, tx, row.bucket, row.key) ?? 0) + 1);
-        InsertVersion(connection, tx, row);
+        row.seq = Math.Max(now << 20, (latest?.seq ?? 0) + 1);
+        row.is_latest = 1;
+        if (latest is not null && !ReferenceEquals(latest, replaced))
+        {
+            connection.Execute("UPDATE objects SET is_latest = 0 WHERE bucket = @bucket AND key = @key AND seq = @seq", new { latest.bucket, latest.key, latest.seq }, tx);
+        }
+        connection.Execute($"INSERT INTO objects ({ObjectRow.Columns}) VALUES ({ObjectRow.Parameters})", row, tx);
         return garbage;
     }
 

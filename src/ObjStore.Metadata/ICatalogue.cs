@@ -100,7 +100,8 @@ public interface IObjectCatalogue
 
     /// <summary>
     /// Puts a recovered version back (and its bucket, and for a multipart object its parts), unless the key already
-    /// holds that version (for the <c>null</c> version: one at least as new). Returns false when it was skipped.
+    /// holds a version with its data; returns false when it was skipped. It never frees data: of two <c>null</c>
+    /// versions the newer stays the null version and the older gets an id of its own.
     /// </summary>
     Task<bool> RestoreAsync(ObjectInfo info);
 }
@@ -118,8 +119,8 @@ public interface IUploadCatalogue
     Task<ObjectLayout?> CommitPartAsync(string bucket, string key, string uploadId, ObjectPart part);
 
     /// <summary>
-    /// Completes an upload in one transaction, as a version like <see cref="IObjectCatalogue.CommitAsync"/> commits. <paramref name="assemble"/> sees the upload and all its stored parts
-    /// (offsets not yet meaningful) and returns the object, whose <see cref="ObjectInfo.Parts"/> are the chosen ones;
+    /// Completes an upload in one transaction, committing a version as <see cref="IObjectCatalogue.CommitAsync"/> does.
+    /// <paramref name="assemble"/> sees the upload and all its stored parts (offsets not yet meaningful) and returns the object, whose <see cref="ObjectInfo.Parts"/> are the chosen ones;
     /// it throws to refuse (InvalidPart, EntityTooSmall, ...). Unchosen parts and a replaced null version become
     /// garbage (returned). A retry of a completion that already succeeded returns the object it made.
     /// </summary>

@@ -74,6 +74,9 @@ public static class CatalogueErrors
     public static ObjectStoreException LockNeedsVersioning() =>
         new(ErrorKind.InvalidBucketState, "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
 
+    public static ObjectStoreException VersioningChanged() =>
+        new(ErrorKind.ConcurrentChange, "The bucket's versioning was enabled while this write was in progress; retry it.");
+
     public static ObjectStoreException NoLockConfiguration() =>
         new(ErrorKind.InvalidRequest, "Bucket is missing Object Lock Configuration");
 }

@@ -150,7 +150,7 @@ public sealed partial class ErasureObjectLayer
             chosen.Add(part with { Offset = offset });
             offset += part.Size;
         }
-        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now) with { VersionId = upload.VersionId, Lock = upload.Lock };
+        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now) with { Lock = upload.Lock };
     }
 
     /// <summary>CRC64NVME has only a full-object form in S3, which needs every byte again: such objects carry none.</summary>

@@ -78,7 +78,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     /// </summary>
     private static ObjectLock LockFor(BucketInfo bucket, ObjectLock? requested, DateTimeOffset now)
     {
-        if (requested is { IsNone: false } && !bucket.ObjectLockEnabled)
+        if (requested is not null && !bucket.ObjectLockEnabled)
         {
             throw new ObjectStoreException(ErrorKind.InvalidRequest, "Bucket is missing ObjectLockConfiguration");
         }

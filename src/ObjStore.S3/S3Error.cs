@@ -92,6 +92,7 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.ObjectLockConfigurationNotFound => ObjectLockConfigurationNotFoundError,
         ErrorKind.NoSuchObjectLockConfiguration => NoSuchObjectLockConfiguration,
         ErrorKind.MethodNotAllowed => MethodNotAllowed,
+        ErrorKind.ConcurrentChange => ServiceUnavailable, // retried by every SDK
         _ => InternalError,
     };
 }

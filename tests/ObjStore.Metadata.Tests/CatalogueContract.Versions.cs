@@ -232,14 +232,21 @@ public abstract partial class CatalogueContract
     }
 
     [Fact]
-    public async Task ALockedNullVersionIsNotReplaced()
+    public async Task ALockedNullVersionIsNeitherReplacedNorRemoved()
     {
-        await Catalogue.Buckets.CreateAsync("locked", Clock.GetUtcNow(), objectLock: true);
-        var held = VersionAt("locked", "k", VersionIds.Null, new ObjectLock(null, true));
+        // Written before versioning, then locked once the bucket had Object Lock.
+        string bucket = await BucketAsync("older");
+        var held = ObjectAt(bucket, "k");
         await Catalogue.Objects.CommitAsync(held, null, false);
-        var refused = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(VersionAt("locked", "k", VersionIds.Null), null, false));
-        Assert.Equal(ErrorKind.AccessDenied, refused.Kind);
-        Assert.Equal(held.Parts[0].Layout.DataId, (await Catalogue.Objects.GetAsync("locked", "k"))!.Parts[0].Layout.DataId);
+        await Catalogue.Buckets.SetVersioningAsync(bucket, VersioningState.Enabled);
+        await Catalogue.Buckets.SetObjectLockAsync(bucket, null);
+        await Catalogue.Objects.SetLegalHoldAsync(bucket, "k", VersionIds.Null, true);
+
+        var replaced = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.CommitAsync(VersionAt(bucket, "k", VersionIds.Null), null, false));
+        Assert.Equal(ErrorKind.ConcurrentChange, replaced.Kind); // a null write into an enabled bucket is never committed
+        var removed = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.DeleteAsync(bucket, "k", VersionIds.Null, true));
+        Assert.Equal(ErrorKind.AccessDenied, removed.Kind);
+        Assert.Equal(held.Parts[0].Layout.DataId, (await Catalogue.Objects.GetAsync(bucket, "k"))!.Parts[0].Layout.DataId);
     }
 
     [Fact]
@@ -343,6 +350,27 @@ public abstract partial class CatalogueContract
             Bucket = bucket, KeyMarker = "k", VersionIdMarker = VersionIds.New(Clock.GetUtcNow()),
         }));
         Assert.Equal(ErrorKind.InvalidArgument, refused.Kind);
+    }
+
+    [Fact]
+    public async Task AVersionIdMarkerOnAKeyTheListingDoesNotListResumesAfterIt()
+    {
+        string bucket = await VersionedBucketAsync();
+        var outside = VersionAt(bucket, "b");
+        var rolled = VersionAt(bucket, "a/x/1");
+        var inside = VersionAt(bucket, "a/y");
+        foreach (var version in new[] { outside, rolled, inside, VersionAt(bucket, "b"), VersionAt(bucket, "a/x/1") })
+        {
+            await Catalogue.Objects.CommitAsync(version, null, false);
+        }
+        var past = await Catalogue.Objects.ListVersionsAsync(new ListVersionsRequest { Bucket = bucket, Prefix = "a/", KeyMarker = "b", VersionIdMarker = outside.VersionId });
+        Assert.Empty(past.Versions);
+        var underPrefix = await Catalogue.Objects.ListVersionsAsync(new ListVersionsRequest
+        {
+            Bucket = bucket, Prefix = "a/", Delimiter = "/", KeyMarker = "a/x/1", VersionIdMarker = rolled.VersionId,
+        });
+        Assert.Equal([inside.VersionId], underPrefix.Versions.Select(v => v.VersionId));
+        Assert.Empty(underPrefix.CommonPrefixes);
     }
 
     [Fact]

@@ -156,16 +156,33 @@ public abstract partial class CatalogueContract : IDisposable
     }
 
     [Fact]
-    public async Task RestoreSkipsWhatIsNotNewerAndReplacesWhatIs()
+    public async Task RestoreSkipsWhatIsThereAndKeepsBothOfTwoNullVersions()
     {
         var old = ObjectAt("restored", "k");
         Assert.True(await Catalogue.Objects.RestoreAsync(old)); // the bucket comes back with it
         Assert.NotNull(await Catalogue.Buckets.GetAsync("restored"));
-        Assert.False(await Catalogue.Objects.RestoreAsync(ObjectAt("restored", "k")));
+        Assert.False(await Catalogue.Objects.RestoreAsync(old));
         Clock.Advance(TimeSpan.FromSeconds(1));
         var newer = ObjectAt("restored", "k");
         Assert.True(await Catalogue.Objects.RestoreAsync(newer));
         Assert.Equal(newer.Parts[0].Layout.DataId, (await Catalogue.Objects.GetAsync("restored", "k"))!.Parts[0].Layout.DataId);
+        var versions = (await Catalogue.Objects.ListVersionsAsync(new ListVersionsRequest { Bucket = "restored" })).Versions;
+        Assert.Equal(VersionIds.Null, versions[0].VersionId);
+        Assert.NotEqual(VersionIds.Null, versions[1].VersionId); // the older kept, under an id of its own
+        Assert.Empty(await Catalogue.Shards.PendingDeletesAsync(10));
+        Assert.Equal(VersioningState.Unversioned, (await Catalogue.Buckets.GetAsync("restored"))!.Versioning);
+    }
+
+    [Fact]
+    public async Task ARestoredVersionIsTakenOffTheDeleteQueue()
+    {
+        string bucket = await BucketAsync();
+        var gone = ObjectAt(bucket, "k");
+        await Catalogue.Objects.CommitAsync(gone, null, false);
+        await Catalogue.Objects.DeleteAsync(bucket, "k", null, false);
+        Assert.Single(await Catalogue.Shards.PendingDeletesAsync(10));
+        Assert.True(await Catalogue.Objects.RestoreAsync(gone)); // a rebuild found its shards before GC freed them
+        Assert.Empty(await Catalogue.Shards.PendingDeletesAsync(10));
     }
 
     // ---- listing -------------------------------------------------------------------------------------------------

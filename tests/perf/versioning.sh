@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 15's budget: PUT and GET in a bucket with versioning enabled within 10% of an unversioned bucket, on the same
 # `objstore dev`, driven by `objstore bench s3`, alternating the two buckets REPS times per case (medians, ratio).
-# Every PUT in the versioned bucket adds a version (the bench overwrites and deletes its keys, so versions and delete
-# markers pile up as they would in a backup bucket).
+# Both buckets keep what the runs write (--keep), so they hold the same number of objects and shard files and
+# differ only in versioning (without it, the unversioned bucket would be emptied between runs and the versioned one
+# would keep every version and gain a delete marker per key).
 #   tests/perf/versioning.sh
 #   REPS=5 SECONDS_PER_RUN=8 CASES="put:4KiB:8" tests/perf/versioning.sh
 set -uo pipefail
@@ -24,7 +25,7 @@ pids+=($!)
 for _ in $(seq 300); do curl -fs "http://127.0.0.1:$port/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
 
 target_args() {
-  args=(--endpoint "http://127.0.0.1:$port" --access-key perf --secret-key perf-secret-key)
+  args=(--endpoint "http://127.0.0.1:$port" --access-key perf --secret-key perf-secret-key --keep)
   case $1 in
     unversioned) bucket=perf-unversioned ;;
     versioned) bucket=perf-versioned; args+=(--versioning) ;;

@@ -178,7 +178,6 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
     }
 
     /// <summary>uploadId and partNumber of an UploadPart(Copy); a bad part number is InvalidArgument.</summary>
-    /// <summary>The upload and part a part request names; a part has no versions, so a versionId is refused as S3 refuses it.</summary>
     private static (string UploadId, int PartNumber) PartAddress(Call call)
     {
         Naming.ValidateKey(call.Key);

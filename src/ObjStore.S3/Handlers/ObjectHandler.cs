@@ -183,7 +183,8 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             throw new S3Exception(S3Error.MalformedXML);
         }
         bool quiet = string.Equals(ChildValue(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
-        var keys = Children(root, "Object").Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).ToList();
+        // The same object named twice is deleted (and answered) once, as S3 does.
+        var keys = Children(root, "Object").Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).Distinct().ToList();
         if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k.Key is null))
         {
             throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");

@@ -29,7 +29,7 @@ internal static class ObjectLockProtocol
             throw new S3Exception(S3Error.InvalidArgument, "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied");
         }
         var retention = mode.Length == 0 ? null : new ObjectRetention(
-            ParseMode(mode) ?? throw new S3Exception(S3Error.InvalidArgument, "Unknown wormMode directive."),
+            RetentionModes.Parse(mode) ?? throw new S3Exception(S3Error.InvalidArgument, "Unknown wormMode directive."),
             ParseDate(until) ?? throw new S3Exception(S3Error.InvalidArgument, "The retain until date must be provided in ISO 8601 format"));
         bool? legalHold = hold.Length == 0 ? null : ParseStatus(hold) ?? throw new S3Exception(S3Error.InvalidArgument, "Legal Hold must be either of 'ON' or 'OFF'");
         return new ObjectLock(retention, legalHold);
@@ -40,7 +40,7 @@ internal static class ObjectLockProtocol
     {
         if (objectLock.Retention is { } retention)
         {
-            response.Headers[ModeHeader] = ModeName(retention.Mode);
+            response.Headers[ModeHeader] = RetentionModes.Name(retention.Mode);
             // Whole seconds in the header, as S3 writes it (the XML documents carry milliseconds).
             response.Headers[RetainUntilHeader] = retention.RetainUntil.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
@@ -68,14 +68,6 @@ internal static class ObjectLockProtocol
         }
     }
 
-    public static string ModeName(RetentionMode mode) => mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE";
-
-    private static RetentionMode? ParseMode(string value) => value switch
-    {
-        "GOVERNANCE" => RetentionMode.Governance,
-        "COMPLIANCE" => RetentionMode.Compliance,
-        _ => null,
-    };
 
     private static bool? ParseStatus(string value) => value switch
     {
@@ -107,12 +99,12 @@ internal static class ObjectLockProtocol
             throw new S3Exception(S3Error.MalformedXML, "A Retention names both Mode and RetainUntilDate.");
         }
         return new ObjectRetention(
-            ParseMode(mode) ?? throw new S3Exception(S3Error.MalformedXML, "Mode is GOVERNANCE or COMPLIANCE."),
+            RetentionModes.Parse(mode) ?? throw new S3Exception(S3Error.MalformedXML, "Mode is GOVERNANCE or COMPLIANCE."),
             ParseDate(until) ?? throw new S3Exception(S3Error.MalformedXML, "RetainUntilDate is an ISO 8601 time."));
     }
 
     public static XElement Retention(ObjectRetention retention) =>
-        El("Retention", El("Mode", ModeName(retention.Mode)), El("RetainUntilDate", Timestamp(retention.RetainUntil)));
+        El("Retention", El("Mode", RetentionModes.Name(retention.Mode)), El("RetainUntilDate", Timestamp(retention.RetainUntil)));
 
     public static bool ParseLegalHold(XElement root) =>
         root.Name.LocalName == "LegalHold" && ChildValue(root, "Status") is { } status && ParseStatus(status) is { } on
@@ -135,7 +127,7 @@ internal static class ObjectLockProtocol
         }
         var retention = Children(rule, "DefaultRetention").FirstOrDefault()
             ?? throw new S3Exception(S3Error.MalformedXML, "A Rule has a DefaultRetention.");
-        var mode = ParseMode(ChildValue(retention, "Mode") ?? "") ?? throw new S3Exception(S3Error.MalformedXML, "DefaultRetention's Mode is GOVERNANCE or COMPLIANCE.");
+        var mode = RetentionModes.Parse(ChildValue(retention, "Mode") ?? "") ?? throw new S3Exception(S3Error.MalformedXML, "DefaultRetention's Mode is GOVERNANCE or COMPLIANCE.");
         string? days = ChildValue(retention, "Days"), years = ChildValue(retention, "Years");
         if ((days is null) == (years is null))
         {
@@ -153,6 +145,6 @@ internal static class ObjectLockProtocol
     public static XElement Configuration(DefaultRetention? retention) => El("ObjectLockConfiguration",
         El("ObjectLockEnabled", "Enabled"),
         retention is null ? null : El("Rule", El("DefaultRetention",
-            El("Mode", ModeName(retention.Mode)),
+            El("Mode", RetentionModes.Name(retention.Mode)),
             retention.Days is { } days ? El("Days", days) : El("Years", retention.Years))));
 }

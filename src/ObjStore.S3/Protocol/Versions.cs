@@ -58,6 +58,10 @@ internal static class Versions
         }
         headers.Add(new("Last-Modified", HttpDates.Format(marker.LastModified)));
         headers.Add(new("Allow", "DELETE"));
-        return new S3Exception(S3Error.MethodNotAllowed, "The specified method is not allowed against this resource.") { Headers = headers };
+        return new S3Exception(S3Error.MethodNotAllowed, "The specified method is not allowed against this resource.")
+        {
+            Headers = headers,
+            Details = [new("Method", "GET"), new("ResourceType", "DeleteMarker")], // a HEAD's answer has no body
+        };
     }
 }

@@ -81,7 +81,8 @@ public sealed record ShardFooter
     public ObjectLock Lock =>
         LockMode is null && !LegalHold ? ObjectLock.None
         : new(LockMode is null || RetainUntil is null ? null
-            : new ObjectRetention(LockMode == "COMPLIANCE" ? RetentionMode.Compliance : RetentionMode.Governance, RetainUntil.Value), LegalHold ? true : null);
+            // An unknown mode in an intact footer is read as the stronger one: a rebuild must not weaken a lock.
+            : new ObjectRetention(RetentionModes.Parse(LockMode) ?? RetentionMode.Compliance, RetainUntil.Value), LegalHold ? true : null);
 
     /// <summary>The object's metadata, stored flat in the JSON under the names and at the places below, as format 1 wrote it.</summary>
     [JsonIgnore] public ObjectMetadata Metadata { get; init; } = ObjectMetadata.Default;
@@ -120,7 +121,7 @@ public sealed record ShardFooter
         string versionId, ObjectLock objectLock) => new()
     {
         VersionId = versionId == VersionIds.Null ? null : versionId,
-        LockMode = objectLock.Retention is { } r ? (r.Mode == RetentionMode.Compliance ? "COMPLIANCE" : "GOVERNANCE") : null,
+        LockMode = objectLock.Retention is { } r ? RetentionModes.Name(r.Mode) : null,
         RetainUntil = objectLock.Retention?.RetainUntil,
         LegalHold = objectLock.LegalHold == true,
         Bucket = bucket,
