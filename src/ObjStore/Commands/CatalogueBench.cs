@@ -8,8 +8,9 @@ namespace ObjStore.Cli.Commands;
 /// <summary>
 /// `objstore bench catalogue`: what a listing page costs as a bucket's versions grow. Builds SQLite catalogues of
 /// 10^4 keys × 1 version, 10^6 keys × 1 and 10^3 keys × 10^3 versions (--scale divides the large ones), then times
-/// pages of 1000 from ListObjectVersions and ListObjects at random markers, and the GET of a key's latest version. The
-/// catalogue alone is measured (no HTTP, no shards): it is the part that could grow with the bucket.
+/// pages of 1000 from ListObjectVersions and ListObjects at random markers (each followed by a full page), and the
+/// GET of a key's latest version. The catalogue alone is measured (no HTTP, no shards): it is the part that could
+/// grow with the bucket.
 /// </summary>
 internal static class CatalogueBench
 {
@@ -36,13 +37,15 @@ internal static class CatalogueBench
                 using var catalogue = new SqliteCatalogue(Path.Combine(dir, "catalogue.db"), TimeProvider.System, synchronousFull: false);
                 await StageAsync(catalogue, keys, versions);
                 var random = new Random(7);
+                // Markers where a full page of 1000 keys follows, so every dataset's pages hold as many entries.
+                int markers = Math.Max(1, keys - 1000);
                 double listVersions = await MedianMicrosecondsAsync(() => catalogue.Objects.ListVersionsAsync(new ListVersionsRequest
                 {
-                    Bucket = "bench", KeyMarker = KeyOf(random.Next(keys)), MaxKeys = 1000,
+                    Bucket = "bench", KeyMarker = KeyOf(random.Next(markers)), MaxKeys = 1000,
                 }), page => page.Versions.Count);
                 double listObjects = await MedianMicrosecondsAsync(() => catalogue.Objects.ListAsync(new ListRequest
                 {
-                    Bucket = "bench", StartAfter = KeyOf(random.Next(keys)), MaxKeys = 1000,
+                    Bucket = "bench", StartAfter = KeyOf(random.Next(markers)), MaxKeys = 1000,
                 }), page => page.Objects.Count);
                 double get = await MedianMicrosecondsAsync(() => catalogue.Objects.GetAsync("bench", KeyOf(random.Next(keys))), info => info is null ? 0 : 1);
                 if (baseVersions == 0)
