@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Amazon.S3;
 using Minio;
 using Minio.DataModel;
 using Minio.DataModel.Args;
@@ -14,11 +13,9 @@ namespace ObjStore.Compat.Tests;
 /// (version listings, lock documents, Content-MD5 on lock requests) against the store.
 /// </summary>
 [Collection(SharedEndpoint.Name)]
-public class MinioSdkVersioningTests(S3Endpoint endpoint) : IAsyncLifetime
+public class MinioSdkVersioningTests(S3Endpoint endpoint) : VersionedBucketTests(endpoint)
 {
     private readonly IMinioClient _minio = Connect(endpoint);
-    private readonly AmazonS3Client _s3 = endpoint.Client();
-    private VersionedBuckets _buckets = null!;
 
     private static IMinioClient Connect(S3Endpoint endpoint)
     {
@@ -30,16 +27,9 @@ public class MinioSdkVersioningTests(S3Endpoint endpoint) : IAsyncLifetime
             .Build();
     }
 
-    public Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        _buckets = new VersionedBuckets(_s3);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _buckets.DeleteAllAsync();
-        _s3.Dispose();
+        await base.DisposeAsync();
         _minio.Dispose();
     }
 
@@ -48,7 +38,7 @@ public class MinioSdkVersioningTests(S3Endpoint endpoint) : IAsyncLifetime
         string bucket = S3Endpoint.NewBucketName();
         var args = new MakeBucketArgs().WithBucket(bucket);
         await _minio.MakeBucketAsync(objectLock ? args.WithObjectLock() : args);
-        return _buckets.Adopt(bucket, objectLock);
+        return Buckets.Adopt(bucket, objectLock);
     }
 
     private async Task<string> PutAsync(string bucket, string key, string body, ObjectRetentionConfiguration? retention = null)
@@ -132,7 +122,7 @@ public class MinioSdkVersioningTests(S3Endpoint endpoint) : IAsyncLifetime
         var hidden = await Assert.ThrowsAnyAsync<MinioException>(() => GetAsync(bucket, "k"));
         Assert.Contains(hidden.Response?.Code ?? hidden.GetType().Name, new[] { "NoSuchKey", nameof(ObjectNotFoundException) });
         Assert.Equal("one", (await GetAsync(bucket, "k", v1)).Body);
-        var versions = await _buckets.ListAllAsync(bucket, "k");
+        var versions = await Buckets.ListAllAsync(bucket, "k");
         Assert.Equal([("k", true, true), ("k", false, false)], versions.Select(v => (v.Key, v.IsDeleteMarker == true, v.IsLatest == true)));
     }
 

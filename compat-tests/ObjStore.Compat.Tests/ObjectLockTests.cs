@@ -12,24 +12,9 @@ namespace ObjStore.Compat.Tests;
 /// each refused as S3 refuses it. GOVERNANCE is used wherever COMPLIANCE is not the point, so the tests can clean up.
 /// </summary>
 [Collection(SharedEndpoint.Name)]
-public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
+public class ObjectLockTests(S3Endpoint endpoint) : VersionedBucketTests(endpoint)
 {
-    private readonly AmazonS3Client _s3 = endpoint.Client();
-    private VersionedBuckets _buckets = null!;
-
-    public Task InitializeAsync()
-    {
-        _buckets = new VersionedBuckets(_s3);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _buckets.DeleteAllAsync();
-        _s3.Dispose();
-    }
-
-    private Task<string> LockedBucketAsync() => _buckets.NewAsync(objectLock: true);
+    private Task<string> LockedBucketAsync() => Buckets.NewAsync(objectLock: true);
 
     /// <summary>A time <paramref name="days"/> from now in whole seconds, as S3 writes a lock's date in headers.</summary>
     private static DateTime DaysFromNow(double days)
@@ -59,7 +44,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
 
     private async Task<string> PutAsync(string bucket, string key, string body, ObjectLockMode? mode = null, DateTime? until = null, bool legalHold = false)
     {
-        var response = await _s3.PutObjectAsync(new PutObjectRequest
+        var response = await S3.PutObjectAsync(new PutObjectRequest
         {
             BucketName = bucket, Key = key, ContentBody = body,
             ObjectLockMode = mode, ObjectLockRetainUntilDate = until,
@@ -70,7 +55,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
     }
 
     private Task<PutObjectLockConfigurationResponse> ConfigureAsync(string bucket, DefaultRetention? retention) =>
-        _s3.PutObjectLockConfigurationAsync(new PutObjectLockConfigurationRequest
+        S3.PutObjectLockConfigurationAsync(new PutObjectLockConfigurationRequest
         {
             BucketName = bucket,
             ObjectLockConfiguration = new ObjectLockConfiguration
@@ -81,10 +66,10 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         });
 
     private async Task<ObjectLockConfiguration> ConfigurationAsync(string bucket) =>
-        (await _s3.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = bucket })).ObjectLockConfiguration;
+        (await S3.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = bucket })).ObjectLockConfiguration;
 
     private Task<PutObjectRetentionResponse> SetRetentionAsync(string bucket, string key, string? versionId, ObjectLockRetentionMode mode, DateTime until, bool bypass = false) =>
-        _s3.PutObjectRetentionAsync(new PutObjectRetentionRequest
+        S3.PutObjectRetentionAsync(new PutObjectRetentionRequest
         {
             BucketName = bucket, Key = key, VersionId = versionId,
             Retention = new ObjectLockRetention { Mode = mode, RetainUntilDate = until },
@@ -92,23 +77,23 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         });
 
     private async Task<ObjectLockRetention> RetentionAsync(string bucket, string key, string? versionId = null) =>
-        (await _s3.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = bucket, Key = key, VersionId = versionId })).Retention;
+        (await S3.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = bucket, Key = key, VersionId = versionId })).Retention;
 
     private Task<PutObjectLegalHoldResponse> SetLegalHoldAsync(string bucket, string key, string? versionId, bool on) =>
-        _s3.PutObjectLegalHoldAsync(new PutObjectLegalHoldRequest
+        S3.PutObjectLegalHoldAsync(new PutObjectLegalHoldRequest
         {
             BucketName = bucket, Key = key, VersionId = versionId,
             LegalHold = new ObjectLockLegalHold { Status = on ? ObjectLockLegalHoldStatus.On : ObjectLockLegalHoldStatus.Off },
         });
 
     private async Task<ObjectLockLegalHoldStatus> LegalHoldAsync(string bucket, string key, string? versionId = null) =>
-        (await _s3.GetObjectLegalHoldAsync(new GetObjectLegalHoldRequest { BucketName = bucket, Key = key, VersionId = versionId })).LegalHold.Status;
+        (await S3.GetObjectLegalHoldAsync(new GetObjectLegalHoldRequest { BucketName = bucket, Key = key, VersionId = versionId })).LegalHold.Status;
 
     private Task<DeleteObjectResponse> DeleteVersionAsync(string bucket, string key, string versionId, bool bypass = false) =>
-        _s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = versionId, BypassGovernanceRetention = bypass ? true : null });
+        S3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = versionId, BypassGovernanceRetention = bypass ? true : null });
 
     private Task<GetObjectMetadataResponse> HeadAsync(string bucket, string key, string? versionId = null) =>
-        _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId });
+        S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId });
 
     // ---- the bucket's configuration -----------------------------------------------------------------------------
 
@@ -116,14 +101,14 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
     public async Task ABucketCreatedWithObjectLockIsVersionedAndCannotBeSuspended()
     {
         string bucket = await LockedBucketAsync();
-        Assert.Equal(VersionStatus.Enabled, (await _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket })).VersioningConfig.Status);
+        Assert.Equal(VersionStatus.Enabled, (await S3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket })).VersioningConfig.Status);
         var configuration = await ConfigurationAsync(bucket);
         Assert.Equal(ObjectLockEnabled.Enabled, configuration.ObjectLockEnabled);
         Assert.Null(configuration.Rule?.DefaultRetention);
 
-        await Refused(() => _buckets.SetVersioningAsync(bucket, VersionStatus.Suspended), HttpStatusCode.Conflict, "InvalidBucketState");
-        Assert.Equal(VersionStatus.Enabled, (await _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket })).VersioningConfig.Status);
-        VersionedBuckets.AssertVersionId(await _buckets.PutAsync(bucket, "k", "versioned"));
+        await Refused(() => Buckets.SetVersioningAsync(bucket, VersionStatus.Suspended), HttpStatusCode.Conflict, "InvalidBucketState");
+        Assert.Equal(VersionStatus.Enabled, (await S3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket })).VersioningConfig.Status);
+        VersionedBuckets.AssertVersionId(await Buckets.PutAsync(bucket, "k", "versioned"));
     }
 
     [Fact]
@@ -171,20 +156,20 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
     public async Task ObjectLockConfigurationNeedsVersioningEnabled()
     {
         var retention = new DefaultRetention { Mode = ObjectLockRetentionMode.Governance, Days = 1 };
-        string never = await _buckets.NewAsync();
+        string never = await Buckets.NewAsync();
         await Refused(() => ConfigureAsync(never, retention), HttpStatusCode.Conflict, "InvalidBucketState");
         await Refused(() => ConfigurationAsync(never), HttpStatusCode.NotFound, "ObjectLockConfigurationNotFoundError");
 
-        string suspended = await _buckets.NewAsync(VersionStatus.Suspended);
+        string suspended = await Buckets.NewAsync(VersionStatus.Suspended);
         await Refused(() => ConfigureAsync(suspended, retention), HttpStatusCode.Conflict, "InvalidBucketState");
         await Refused(() => ConfigurationAsync(suspended), HttpStatusCode.NotFound, "ObjectLockConfigurationNotFoundError");
 
         // A bucket with versioning enabled can take Object Lock, and then cannot be suspended either.
-        string enabled = await _buckets.NewAsync(VersionStatus.Enabled);
+        string enabled = await Buckets.NewAsync(VersionStatus.Enabled);
         await ConfigureAsync(enabled, retention);
         var configuration = await ConfigurationAsync(enabled);
         Assert.Equal((ObjectLockEnabled.Enabled, 1), (configuration.ObjectLockEnabled, configuration.Rule.DefaultRetention.Days));
-        await Refused(() => _buckets.SetVersioningAsync(enabled, VersionStatus.Suspended), HttpStatusCode.Conflict, "InvalidBucketState");
+        await Refused(() => Buckets.SetVersioningAsync(enabled, VersionStatus.Suspended), HttpStatusCode.Conflict, "InvalidBucketState");
     }
 
     // ---- the lock a write asks for ------------------------------------------------------------------------------
@@ -199,7 +184,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         var head = await HeadAsync(bucket, "k");
         Assert.Equal((ObjectLockMode.Governance, until, ObjectLockLegalHoldStatus.On),
             (head.ObjectLockMode, Utc(head.ObjectLockRetainUntilDate), head.ObjectLockLegalHoldStatus));
-        using (var get = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", VersionId = v1 }))
+        using (var get = await S3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", VersionId = v1 }))
         {
             Assert.Equal((ObjectLockMode.Governance, until, ObjectLockLegalHoldStatus.On),
                 (get.ObjectLockMode, Utc(get.ObjectLockRetainUntilDate), get.ObjectLockLegalHoldStatus));
@@ -219,30 +204,30 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
     [Fact]
     public async Task LockHeadersNeedABucketWithObjectLockBothModeAndDateAndADateInTheFuture()
     {
-        string plain = await _buckets.NewAsync(VersionStatus.Enabled);
+        string plain = await Buckets.NewAsync(VersionStatus.Enabled);
         await Refused(() => PutAsync(plain, "k", "x", ObjectLockMode.Governance, DaysFromNow(1)), HttpStatusCode.BadRequest, "InvalidRequest");
 
         string bucket = await LockedBucketAsync();
         await Refused(() => PutAsync(bucket, "k", "x", ObjectLockMode.Governance, null), HttpStatusCode.BadRequest, "InvalidArgument");
         await Refused(() => PutAsync(bucket, "k", "x", null, DaysFromNow(1)), HttpStatusCode.BadRequest, "InvalidArgument");
         await Refused(() => PutAsync(bucket, "k", "x", ObjectLockMode.Governance, DaysFromNow(-1)), HttpStatusCode.BadRequest, "InvalidArgument");
-        await Refused(() => _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        await Refused(() => S3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
         {
             BucketName = bucket, Key = "mp", ObjectLockMode = ObjectLockMode.Governance, ObjectLockRetainUntilDate = DaysFromNow(-1),
         }), HttpStatusCode.BadRequest, "InvalidArgument");
-        Assert.Empty((await _s3.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []);
+        Assert.Empty((await S3.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []);
 
-        Assert.Empty(await _buckets.ListAllAsync(plain));
-        Assert.Empty(await _buckets.ListAllAsync(bucket));
+        Assert.Empty(await Buckets.ListAllAsync(plain));
+        Assert.Empty(await Buckets.ListAllAsync(bucket));
     }
 
     [Fact]
     public async Task APutThatWouldBeLockedNeedsContentMd5OrAChecksum()
     {
         // A client that adds no checksum of its own (the SDK's "when required" setting): S3 wants proof of the body.
-        using var bare = new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(endpoint.AccessKey, endpoint.SecretKey), new AmazonS3Config
+        using var bare = new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(Endpoint.AccessKey, Endpoint.SecretKey), new AmazonS3Config
         {
-            ServiceURL = endpoint.Url,
+            ServiceURL = Endpoint.Url,
             ForcePathStyle = true,
             AuthenticationRegion = "us-east-1",
             MaxErrorRetry = 0,
@@ -265,7 +250,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
             BucketName = bucket, Key = "k", ContentBody = "md5", MD5Digest = Convert.ToBase64String(System.Security.Cryptography.MD5.HashData("md5"u8)),
         });
         Assert.Equal(ObjectLockMode.Governance, (await HeadAsync(bucket, "k", withMd5.VersionId)).ObjectLockMode);
-        Assert.Equal(2, (await _buckets.ListAllAsync(bucket)).Count);
+        Assert.Equal(2, (await Buckets.ListAllAsync(bucket)).Count);
     }
 
     [Fact]
@@ -275,13 +260,13 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         var until = DaysFromNow(2);
         await PutAsync(bucket, "src", "source", ObjectLockMode.Governance, until, legalHold: true);
 
-        await _s3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = bucket, SourceKey = "src", DestinationBucket = bucket, DestinationKey = "plain-copy" });
+        await S3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = bucket, SourceKey = "src", DestinationBucket = bucket, DestinationKey = "plain-copy" });
         var plain = await HeadAsync(bucket, "plain-copy");
         Assert.Null(plain.ObjectLockMode);
         Assert.Null(plain.ObjectLockLegalHoldStatus);
 
         var later = DaysFromNow(3);
-        var locked = await _s3.CopyObjectAsync(new CopyObjectRequest
+        var locked = await S3.CopyObjectAsync(new CopyObjectRequest
         {
             SourceBucket = bucket, SourceKey = "src", DestinationBucket = bucket, DestinationKey = "locked-copy",
             ObjectLockMode = ObjectLockMode.Governance, ObjectLockRetainUntilDate = later, ObjectLockLegalHoldStatus = ObjectLockLegalHoldStatus.On,
@@ -290,16 +275,16 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         Assert.Equal((locked.VersionId, ObjectLockMode.Governance, later, ObjectLockLegalHoldStatus.On),
             (copied.VersionId, copied.ObjectLockMode, Utc(copied.ObjectLockRetainUntilDate), copied.ObjectLockLegalHoldStatus));
 
-        string uploadId = (await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        string uploadId = (await S3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
         {
             BucketName = bucket, Key = "mp",
             ObjectLockMode = ObjectLockMode.Governance, ObjectLockRetainUntilDate = later, ObjectLockLegalHoldStatus = ObjectLockLegalHoldStatus.On,
         })).UploadId;
-        var part = await _s3.UploadPartAsync(new UploadPartRequest
+        var part = await S3.UploadPartAsync(new UploadPartRequest
         {
             BucketName = bucket, Key = "mp", UploadId = uploadId, PartNumber = 1, InputStream = new MemoryStream(Encoding.UTF8.GetBytes("multipart")),
         });
-        var complete = await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        var complete = await S3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
             BucketName = bucket, Key = "mp", UploadId = uploadId, PartETags = [new PartETag(1, part.ETag)],
         });
@@ -333,13 +318,13 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
 
         // Copies and completed multipart uploads are new versions too.
         before = DateTime.UtcNow;
-        var copy = await _s3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = bucket, SourceKey = "k", DestinationBucket = bucket, DestinationKey = "copy" });
-        string uploadId = (await _s3.InitiateMultipartUploadAsync(bucket, "mp")).UploadId;
-        var part = await _s3.UploadPartAsync(new UploadPartRequest
+        var copy = await S3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = bucket, SourceKey = "k", DestinationBucket = bucket, DestinationKey = "copy" });
+        string uploadId = (await S3.InitiateMultipartUploadAsync(bucket, "mp")).UploadId;
+        var part = await S3.UploadPartAsync(new UploadPartRequest
         {
             BucketName = bucket, Key = "mp", UploadId = uploadId, PartNumber = 1, InputStream = new MemoryStream(Encoding.UTF8.GetBytes("multipart")),
         });
-        var complete = await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        var complete = await S3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
             BucketName = bucket, Key = "mp", UploadId = uploadId, PartETags = [new PartETag(1, part.ETag)],
         });
@@ -422,8 +407,8 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
     [Fact]
     public async Task RetentionAndLegalHoldNeedABucketWithObjectLock()
     {
-        string bucket = await _buckets.NewAsync(VersionStatus.Enabled);
-        string v1 = await _buckets.PutVersionAsync(bucket, "k", "one");
+        string bucket = await Buckets.NewAsync(VersionStatus.Enabled);
+        string v1 = await Buckets.PutVersionAsync(bucket, "k", "one");
         await Refused(() => SetRetentionAsync(bucket, "k", v1, ObjectLockRetentionMode.Governance, DaysFromNow(1)), HttpStatusCode.BadRequest, "InvalidRequest");
         await Refused(() => RetentionAsync(bucket, "k", v1), HttpStatusCode.BadRequest, "InvalidRequest");
         await Refused(() => SetLegalHoldAsync(bucket, "k", v1, on: true), HttpStatusCode.BadRequest, "InvalidRequest");
@@ -453,7 +438,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         var now = await RetentionAsync(bucket, "k", v1);
         Assert.Equal((ObjectLockRetentionMode.Compliance, extended), (now.Mode, Utc(now.RetainUntilDate)));
         Assert.Equal(extended, Utc((await HeadAsync(bucket, "k", v1)).ObjectLockRetainUntilDate));
-        Assert.Equal("kept", await _buckets.ReadAsync(bucket, "k", v1));
+        Assert.Equal("kept", await Buckets.ReadAsync(bucket, "k", v1));
     }
 
     [Fact]
@@ -478,8 +463,8 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
 
         var deleted = await DeleteVersionAsync(bucket, "k", v1, bypass: true);
         Assert.Equal((HttpStatusCode.NoContent, v1), (deleted.HttpStatusCode, deleted.VersionId));
-        await Refused(() => _buckets.ReadAsync(bucket, "k", v1), HttpStatusCode.NotFound, "NoSuchVersion");
-        Assert.Empty(await _buckets.ListAllAsync(bucket));
+        await Refused(() => Buckets.ReadAsync(bucket, "k", v1), HttpStatusCode.NotFound, "NoSuchVersion");
+        Assert.Empty(await Buckets.ListAllAsync(bucket));
     }
 
     [Fact]
@@ -492,14 +477,14 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         await AccessDenied(() => DeleteVersionAsync(bucket, "held", held));
         await AccessDenied(() => DeleteVersionAsync(bucket, "held", held, bypass: true));
         await AccessDenied(() => DeleteVersionAsync(bucket, "both", both, bypass: true));
-        Assert.Equal(2, (await _buckets.ListAllAsync(bucket)).Count);
+        Assert.Equal(2, (await Buckets.ListAllAsync(bucket)).Count);
 
         await SetLegalHoldAsync(bucket, "held", held, on: false);
         await DeleteVersionAsync(bucket, "held", held);
         await SetLegalHoldAsync(bucket, "both", both, on: false);
         await AccessDenied(() => DeleteVersionAsync(bucket, "both", both)); // the retention still holds it
         await DeleteVersionAsync(bucket, "both", both, bypass: true);
-        Assert.Empty(await _buckets.ListAllAsync(bucket));
+        Assert.Empty(await Buckets.ListAllAsync(bucket));
     }
 
     [Fact]
@@ -511,7 +496,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         string held = await PutAsync(bucket, "held", "h", legalHold: true);
         string free = await PutAsync(bucket, "free", "f");
 
-        var batch = await Assert.ThrowsAsync<DeleteObjectsException>(() => _s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        var batch = await Assert.ThrowsAsync<DeleteObjectsException>(() => S3.DeleteObjectsAsync(new DeleteObjectsRequest
         {
             BucketName = bucket,
             Objects =
@@ -533,7 +518,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         Assert.True(marker.DeleteMarker);
 
         // The bypass lets the GOVERNANCE version go, never the COMPLIANCE one.
-        var bypassed = await Assert.ThrowsAsync<DeleteObjectsException>(() => _s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        var bypassed = await Assert.ThrowsAsync<DeleteObjectsException>(() => S3.DeleteObjectsAsync(new DeleteObjectsRequest
         {
             BucketName = bucket,
             BypassGovernanceRetention = true,
@@ -545,7 +530,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         Assert.Equal(("governed", governed), (removed.Key, removed.VersionId));
 
         // Quiet leaves out what was deleted, never what was refused.
-        var quiet = await Assert.ThrowsAsync<DeleteObjectsException>(() => _s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        var quiet = await Assert.ThrowsAsync<DeleteObjectsException>(() => S3.DeleteObjectsAsync(new DeleteObjectsRequest
         {
             BucketName = bucket,
             Quiet = true,
@@ -557,7 +542,7 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
 
         Assert.Equal(
             [("compliant", compliant, false, true), ("held", held, false, true)],
-            VersionedBuckets.Describe(await _buckets.ListAllAsync(bucket)));
+            VersionedBuckets.Describe(await Buckets.ListAllAsync(bucket)));
     }
 
     [Fact]
@@ -567,18 +552,18 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
         var until = DaysFromNow(1);
         string v1 = await PutAsync(bucket, "k", "locked", ObjectLockMode.Governance, until);
         string v2 = await PutAsync(bucket, "k", "over it");
-        Assert.Equal("over it", await _buckets.ReadAsync(bucket, "k"));
+        Assert.Equal("over it", await Buckets.ReadAsync(bucket, "k"));
 
-        var deleted = await _s3.DeleteObjectAsync(bucket, "k");
+        var deleted = await S3.DeleteObjectAsync(bucket, "k");
         Assert.Equal((HttpStatusCode.NoContent, "true"), (deleted.HttpStatusCode, deleted.DeleteMarker));
         Assert.Equal([("k", deleted.VersionId, true, true), ("k", v2, false, false), ("k", v1, false, false)],
-            VersionedBuckets.Describe(await _buckets.ListAllAsync(bucket)));
-        Assert.Equal("locked", await _buckets.ReadAsync(bucket, "k", v1));
+            VersionedBuckets.Describe(await Buckets.ListAllAsync(bucket)));
+        Assert.Equal("locked", await Buckets.ReadAsync(bucket, "k", v1));
         Assert.Equal(until, Utc((await RetentionAsync(bucket, "k", v1)).RetainUntilDate));
 
         // Delete markers carry no lock: removing this one brings back the latest version.
         await DeleteVersionAsync(bucket, "k", deleted.VersionId);
-        Assert.Equal("over it", await _buckets.ReadAsync(bucket, "k"));
+        Assert.Equal("over it", await Buckets.ReadAsync(bucket, "k"));
     }
 
     [Fact]
@@ -586,9 +571,9 @@ public class ObjectLockTests(S3Endpoint endpoint) : IAsyncLifetime
     {
         string bucket = await LockedBucketAsync();
         string v1 = await PutAsync(bucket, "k", "locked", ObjectLockMode.Governance, DaysFromNow(1));
-        await Refused(() => _s3.DeleteBucketAsync(bucket), HttpStatusCode.Conflict, "BucketNotEmpty");
-        await _s3.DeleteObjectAsync(bucket, "k");
-        await Refused(() => _s3.DeleteBucketAsync(bucket), HttpStatusCode.Conflict, "BucketNotEmpty");
-        Assert.Equal("locked", await _buckets.ReadAsync(bucket, "k", v1));
+        await Refused(() => S3.DeleteBucketAsync(bucket), HttpStatusCode.Conflict, "BucketNotEmpty");
+        await S3.DeleteObjectAsync(bucket, "k");
+        await Refused(() => S3.DeleteBucketAsync(bucket), HttpStatusCode.Conflict, "BucketNotEmpty");
+        Assert.Equal("locked", await Buckets.ReadAsync(bucket, "k", v1));
     }
 }

@@ -5,6 +5,29 @@ using Amazon.S3.Model;
 
 namespace ObjStore.Compat.Tests;
 
+/// <summary>A test class that makes its buckets through <see cref="VersionedBuckets"/>: they go when each test ends.</summary>
+public abstract class VersionedBucketTests(S3Endpoint endpoint) : IAsyncLifetime
+{
+    private protected S3Endpoint Endpoint { get; } = endpoint;
+
+    private protected AmazonS3Client S3 { get; } = endpoint.Client();
+
+    private protected VersionedBuckets Buckets => _buckets ??= new VersionedBuckets(S3);
+
+    private VersionedBuckets? _buckets;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        if (_buckets is not null)
+        {
+            await _buckets.DeleteAllAsync();
+        }
+        S3.Dispose();
+    }
+}
+
 /// <summary>
 /// The buckets of the versioning and Object Lock tests, and the reads those tests repeat. Every bucket made here is
 /// emptied of its versions (legal holds lifted, GOVERNANCE bypassed) and deleted by <see cref="DeleteAllAsync"/>; a

@@ -2,22 +2,14 @@ using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
-using ObjStore.Core.Jobs;
+
+using static ObjStore.Integration.Tests.Maintenance;
 
 namespace ObjStore.Integration.Tests;
 
 /// <summary>Scrub, heal and GC through the admin API of a dev server: bit rot, a wiped store, orphaned shards, leases.</summary>
 public class SelfHealingTests
 {
-    private static readonly Dictionary<string, string?> Fast = new()
-    {
-        ["Maintenance:ScrubBytesPerSecond"] = "0",
-        ["Maintenance:HealBytesPerSecond"] = "0",
-        ["Maintenance:JobPollInterval"] = "00:00:00.100",
-        ["Maintenance:GcGrace"] = "00:00:00",
-        ["Maintenance:AutoHealInterval"] = "01:00:00",
-    };
-
 
     private static async Task<Dictionary<string, byte[]>> WriteObjectsAsync(AmazonS3Client s3, string bucket)
     {
@@ -40,24 +32,6 @@ public class SelfHealingTests
         {
             byte[] actual = await s3.GetBytesAsync(bucket, key);
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"{key} differs");
-        }
-    }
-
-    private static async Task<JobInfo> RunJobAsync(DevServer server, string kind, string target = "*")
-    {
-        var job = await RawS3.RunJobAsync(server.Url, kind, target);
-        Assert.True(job.State == JobStates.Succeeded, $"job {kind} {target}: {job.State} {job.LastError}");
-        return job;
-    }
-
-    /// <summary>Stops a server whose data folder stays, and deletes its catalogue: the disaster recovery starts from.</summary>
-    private static async Task StopAndLoseCatalogueAsync(DevServer server, string dataDir)
-    {
-        await server.StopAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.EnumerateFiles(dataDir, "catalogue.db*"))
-        {
-            File.Delete(file);
         }
     }
 
@@ -256,7 +230,7 @@ public class SelfHealingTests
             Assert.EndsWith("-2", compositeChecksum, StringComparison.Ordinal);
             objects["multi-sha"] = [.. one, .. two];
         }
-        await StopAndLoseCatalogueAsync(first, dataDir);
+        await StopAndLoseCatalogueAsync(first);
 
         await using var second = await DevServer.StartAsync("4+2", dataDir, Fast);
         using var again = second.Client();
@@ -292,7 +266,7 @@ public class SelfHealingTests
             // The system bucket is invisible and unreachable over S3.
             Assert.DoesNotContain((await s3.ListBucketsAsync()).Buckets, b => b.BucketName.StartsWith('_'));
         }
-        await StopAndLoseCatalogueAsync(first, dataDir);
+        await StopAndLoseCatalogueAsync(first);
 
         string? key = await Hosting.CatalogueRestore.RunAsync(new Dictionary<string, string?>
         {

@@ -2,7 +2,7 @@ using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
-using ObjStore.Core.Jobs;
+using static ObjStore.Integration.Tests.Maintenance;
 
 namespace ObjStore.Integration.Tests;
 
@@ -13,15 +13,6 @@ namespace ObjStore.Integration.Tests;
 /// </summary>
 public class VersionDurabilityTests
 {
-    private static readonly Dictionary<string, string?> Fast = new()
-    {
-        ["Maintenance:ScrubBytesPerSecond"] = "0",
-        ["Maintenance:HealBytesPerSecond"] = "0",
-        ["Maintenance:JobPollInterval"] = "00:00:00.100",
-        ["Maintenance:GcGrace"] = "00:00:00",
-        ["Maintenance:AutoHealInterval"] = "01:00:00",
-    };
-
     /// <summary>Three versions of one key (one multipart), a delete marker over another, and a COMPLIANCE-locked version.</summary>
     private static async Task<Dictionary<(string Key, string VersionId), byte[]>> WriteVersionsAsync(AmazonS3Client s3, string bucket)
     {
@@ -75,23 +66,6 @@ public class VersionDurabilityTests
         Assert.Equal((HttpStatusCode.Forbidden, "AccessDenied"), (refused.StatusCode, refused.ErrorCode));
         var retention = await s3.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = bucket, Key = "locked", VersionId = versionId });
         Assert.Equal(ObjectLockRetentionMode.Compliance, retention.Retention.Mode);
-    }
-
-    private static async Task<JobInfo> RunJobAsync(DevServer server, string kind, string target = "*")
-    {
-        var job = await RawS3.RunJobAsync(server.Url, kind, target);
-        Assert.True(job.State == JobStates.Succeeded, $"job {kind} {target}: {job.State} {job.LastError}");
-        return job;
-    }
-
-    private static async Task LoseCatalogueAsync(DevServer server)
-    {
-        await server.StopAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.EnumerateFiles(server.DataDir, "catalogue.db*"))
-        {
-            File.Delete(file);
-        }
     }
 
     [Fact]
@@ -183,7 +157,7 @@ public class VersionDurabilityTests
             versions = await WriteVersionsAsync(s3, "rebuilt");
             order = ((await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = "rebuilt", Prefix = "k" })).Versions).Select(v => v.VersionId).ToList();
         }
-        await LoseCatalogueAsync(first);
+        await StopAndLoseCatalogueAsync(first);
 
         await using var second = await DevServer.StartAsync("4+2", first.DataDir, Fast);
         using var again = second.Client();
@@ -213,7 +187,7 @@ public class VersionDurabilityTests
             });
             await RunJobAsync(first, "backup");
         }
-        await LoseCatalogueAsync(first);
+        await StopAndLoseCatalogueAsync(first);
         Assert.NotNull(await Hosting.CatalogueRestore.RunAsync(new Dictionary<string, string?>
         {
             ["ObjStore:DataDir"] = first.DataDir,
