@@ -6,24 +6,26 @@ using Amazon.S3.Model;
 namespace ObjStore.Compat.Tests;
 
 /// <summary>A test class that makes its buckets through <see cref="VersionedBuckets"/>: they go when each test ends.</summary>
-public abstract class VersionedBucketTests(S3Endpoint endpoint) : IAsyncLifetime
+public abstract class VersionedBucketTests : IAsyncLifetime
 {
-    private protected S3Endpoint Endpoint { get; } = endpoint;
+    private protected VersionedBucketTests(S3Endpoint endpoint)
+    {
+        Endpoint = endpoint;
+        S3 = endpoint.Client();
+        Buckets = new VersionedBuckets(S3);
+    }
 
-    private protected AmazonS3Client S3 { get; } = endpoint.Client();
+    private protected S3Endpoint Endpoint { get; }
 
-    private protected VersionedBuckets Buckets => _buckets ??= new VersionedBuckets(S3);
+    private protected AmazonS3Client S3 { get; }
 
-    private VersionedBuckets? _buckets;
+    private protected VersionedBuckets Buckets { get; }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public virtual async Task DisposeAsync()
     {
-        if (_buckets is not null)
-        {
-            await _buckets.DeleteAllAsync();
-        }
+        await Buckets.DeleteAllAsync();
         S3.Dispose();
     }
 }

@@ -38,7 +38,7 @@ internal sealed class ObjectRow
     public long? retain_until { get; set; }
     public long legal_hold { get; set; }
 
-    /// <summary>Read only by <see cref="Statements.SelectForRead"/>: the bucket's versioning, with the row.</summary>
+    /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
 
     public bool IsDeleteMarker => delete_marker != 0;

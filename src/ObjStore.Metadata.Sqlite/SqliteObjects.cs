@@ -18,14 +18,14 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         var parameters = new { bucket, key = KeyOrder.Bytes(key), versionId };
-        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.SelectForRead(versionId is not null), parameters);
+        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(versionId is null ? Statements.ReadLatest : Statements.ReadVersion, parameters);
         if (row is null || row.parts_count == 0)
         {
             return row?.ToInfo(null); // one row is its own snapshot
         }
         // A multipart version's row and parts come from one read transaction: never the parts of a version removed meanwhile.
         using var tx = connection.BeginTransaction(deferred: true);
-        row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.SelectForRead(named: true), parameters with { versionId = row.version_id }, tx);
+        row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.ReadVersion, parameters with { versionId = row.version_id }, tx);
         return row is null ? null : Statements.Load(connection, tx, row);
     }
 

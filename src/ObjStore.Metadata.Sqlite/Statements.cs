@@ -8,12 +8,16 @@ namespace ObjStore.Metadata.Sqlite;
 internal static class Statements
 {
     /// <summary>The key's latest version: the first row of the key in the primary key's (seq DESC) order.</summary>
-    public const string SelectLatest = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key ORDER BY seq DESC LIMIT 1";
-    public const string SelectVersion = $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key AND version_id = @versionId";
-    /// <summary>A version as a GET reads it: the latest, or the one named by @versionId, with its bucket's versioning.</summary>
-    public static string SelectForRead(bool named) =>
-        $"SELECT {ObjectRow.Columns}, (SELECT versioning FROM buckets WHERE name = @bucket) AS bucket_versioning FROM objects WHERE bucket = @bucket AND key = @key"
-        + (named ? " AND version_id = @versionId" : " ORDER BY seq DESC LIMIT 1");
+    private const string LatestOfKey = "FROM objects WHERE bucket = @bucket AND key = @key ORDER BY seq DESC LIMIT 1";
+    private const string NamedVersionOfKey = "FROM objects WHERE bucket = @bucket AND key = @key AND version_id = @versionId";
+    private const string WithBucketVersioning = $"SELECT {ObjectRow.Columns}, (SELECT versioning FROM buckets WHERE name = @bucket) AS bucket_versioning";
+
+    public const string SelectLatest = $"SELECT {ObjectRow.Columns} {LatestOfKey}";
+    public const string SelectVersion = $"SELECT {ObjectRow.Columns} {NamedVersionOfKey}";
+
+    /// <summary>A version as a GET reads it (the latest, or the one named by @versionId), with its bucket's versioning.</summary>
+    public const string ReadLatest = $"{WithBucketVersioning} {LatestOfKey}";
+    public const string ReadVersion = $"{WithBucketVersioning} {NamedVersionOfKey}";
 
     public const string SelectUpload = $"SELECT {UploadRow.Columns} FROM uploads WHERE upload_id = @uploadId";
 
