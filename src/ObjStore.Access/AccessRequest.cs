@@ -1,0 +1,50 @@
+namespace ObjStore.Access;
+
+/// <summary>
+/// One permission question: may <see cref="Principal"/> perform <see cref="Action"/> (an IAM action such as
+/// <c>s3:GetObject</c>) on <see cref="Resource"/> (<c>arn:aws:s3:::bucket</c> or <c>arn:aws:s3:::bucket/key</c>, or
+/// <c>*</c> for ListAllMyBuckets), given the request's condition keys.
+/// </summary>
+public sealed record AccessRequest(string Action, string Resource, Principal Principal, ConditionContext Conditions)
+{
+    public static string BucketArn(string bucket) => "arn:aws:s3:::" + bucket;
+
+    public static string ObjectArn(string bucket, string key) => "arn:aws:s3:::" + bucket + "/" + key;
+}
+
+/// <summary>
+/// The condition keys of one request (aws:SourceIp, s3:prefix, ...), names compared case-insensitively as IAM does;
+/// a key may have several values (s3:RequestObjectTagKeys). A key that is absent is absent: operators treat it as
+/// IAM documents (false, except for the IfExists forms, Null, and ForAllValues over an empty set).
+/// </summary>
+public sealed class ConditionContext
+{
+    private readonly Dictionary<string, string[]> _values = new(StringComparer.OrdinalIgnoreCase);
+
+    public static ConditionContext Empty => new();
+
+    public ConditionContext Set(string key, string? value)
+    {
+        if (value is not null)
+        {
+            _values[key] = [value];
+        }
+        return this;
+    }
+
+    public ConditionContext Set(string key, IEnumerable<string> values)
+    {
+        _values[key] = [.. values];
+        return this;
+    }
+
+    /// <summary>The values of a key; false when the request has no such key.</summary>
+    public bool TryGet(string key, out IReadOnlyList<string> values)
+    {
+        bool found = _values.TryGetValue(key, out var array);
+        values = array ?? [];
+        return found;
+    }
+
+    public IEnumerable<string> Keys => _values.Keys;
+}
