@@ -6,6 +6,7 @@ public enum ErrorKind
     NoSuchBucket,
     NoSuchKey,
     BucketAlreadyOwnedByYou,
+    BucketAlreadyExists,
     BucketNotEmpty,
     InvalidBucketName,
     KeyTooLong,

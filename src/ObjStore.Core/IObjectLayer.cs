@@ -6,10 +6,21 @@ namespace ObjStore.Core;
 /// </summary>
 public interface IObjectLayer
 {
-    /// <summary>Creates a bucket; with <paramref name="objectLock"/>, with Object Lock and versioning enabled.</summary>
-    Task CreateBucketAsync(string bucket, bool objectLock, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates a bucket owned by <paramref name="owner"/> (a canonical id, "" for the root user) with its first
+    /// configuration documents; with <paramref name="objectLock"/>, with Object Lock and versioning enabled.
+    /// </summary>
+    /// <exception cref="ObjectStoreException">BucketAlreadyOwnedByYou or BucketAlreadyExists (another owner's).</exception>
+    Task CreateBucketAsync(string bucket, bool objectLock, string owner, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken);
     Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken);
+    /// <summary>The bucket with its configuration documents.</summary>
     Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken);
+
+    /// <summary>Stores one configuration document of the bucket (<see cref="BucketConfigKinds"/>). NoSuchBucket.</summary>
+    Task PutBucketConfigAsync(string bucket, string kind, string document, CancellationToken cancellationToken);
+
+    /// <summary>Removes one configuration document; false when there was none. NoSuchBucket.</summary>
+    Task<bool> DeleteBucketConfigAsync(string bucket, string kind, CancellationToken cancellationToken);
     Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken);
 
     /// <exception cref="ObjectStoreException">NoSuchBucket; InvalidBucketState when suspending a bucket with Object Lock.</exception>
@@ -42,6 +53,9 @@ public interface IObjectLayer
 
     /// <summary>Sets or clears a version's legal hold; returns the version id.</summary>
     Task<string> SetObjectLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a version's ACL (the latest when <paramref name="versionId"/> is null); returns the version id.</summary>
+    Task<string> SetObjectAclAsync(string bucket, string key, string? versionId, string? acl, CancellationToken cancellationToken);
 
     /// <summary>Copies a committed object's content under a new request (metadata already decided by the caller).</summary>
     Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken);

@@ -9,8 +9,27 @@ public sealed record BucketInfo(string Name, DateTimeOffset Created)
 
     public DefaultRetention? DefaultRetention { get; init; }
 
+    /// <summary>The canonical id of the user that created the bucket (the root user's for buckets made before users).</summary>
+    public string Owner { get; init; } = "";
+
+    /// <summary>
+    /// The bucket's stored configuration documents by kind (<see cref="BucketConfigKinds"/>): its policy, ACL, CORS
+    /// rules, public access block, ownership controls. Read with the bucket, so one lookup serves a request.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Configs { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The version id a write into this bucket makes now: a new one when enabled, else <c>null</c>.</summary>
     public string NewVersionId(DateTimeOffset now) => Versioning == VersioningState.Enabled ? VersionIds.New(now) : VersionIds.Null;
+}
+
+/// <summary>The kinds of bucket configuration document the catalogue keeps (one row each; opaque to it).</summary>
+public static class BucketConfigKinds
+{
+    public const string Policy = "policy";
+    public const string Acl = "acl";
+    public const string Cors = "cors";
+    public const string PublicAccessBlock = "public-access-block";
+    public const string OwnershipControls = "ownership-controls";
 }
 
 /// <summary>The flexible checksums S3 knows. The numbers are stored (catalogue rows, shard footers): never renumber.</summary>
@@ -100,6 +119,9 @@ public sealed record ObjectInfo
 
     public ObjectLock Lock { get; init; } = ObjectLock.None;
 
+    /// <summary>The version's access control list (JSON, see ObjStore.Access); null: the bucket owner has full control.</summary>
+    public string? Acl { get; init; }
+
     /// <summary>
     /// The bucket's versioning when this version was read or written (not stored with it): a response names the
     /// version, <c>null</c> included, only when the bucket's versioning was ever enabled.
@@ -121,6 +143,9 @@ public sealed record MultipartUpload
 
     /// <summary>The lock the completed object will have.</summary>
     public ObjectLock Lock { get; init; } = ObjectLock.None;
+
+    /// <summary>The ACL the completed object will have (as <see cref="ObjectInfo.Acl"/>).</summary>
+    public string? Acl { get; init; }
 }
 
 /// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
@@ -172,6 +197,9 @@ public sealed record PutObjectRequest
 
     /// <summary>The Object Lock the request asks for; null: the bucket's default retention, if any.</summary>
     public ObjectLock? Lock { get; init; }
+
+    /// <summary>The new version's ACL (as <see cref="ObjectInfo.Acl"/>).</summary>
+    public string? Acl { get; init; }
 }
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>

@@ -8,8 +8,8 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
 internal sealed class ObjectRow
 {
-    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold";
-    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold";
+    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl";
+    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl";
     public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class";
     public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class";
 
@@ -37,6 +37,7 @@ internal sealed class ObjectRow
     public string? lock_mode { get; set; }
     public long? retain_until { get; set; }
     public long legal_hold { get; set; }
+    public string? acl { get; set; }
 
     /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
@@ -62,6 +63,7 @@ internal sealed class ObjectRow
             lock_mode = lockMode,
             retain_until = retainUntil,
             legal_hold = legalHold,
+            acl = info.Acl,
             size = info.Size,
             etag = info.ETag,
             last_modified = info.LastModified.ToUnixTimeMilliseconds(),
@@ -98,6 +100,7 @@ internal sealed class ObjectRow
             IsDeleteMarker = IsDeleteMarker,
             IsLatest = is_latest != 0,
             Lock = Lock,
+            Acl = acl,
             BucketVersioning = (VersioningState)bucket_versioning,
             Parts = parts ?? (IsDeleteMarker ? [] :
             [
@@ -169,8 +172,8 @@ internal sealed class PartRow
 
 internal sealed class UploadRow
 {
-    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold";
-    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold";
+    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl";
+    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl";
 
     public string upload_id { get; set; } = "";
     public string bucket { get; set; } = "";
@@ -185,6 +188,7 @@ internal sealed class UploadRow
     public string? lock_mode { get; set; }
     public long? retain_until { get; set; }
     public long legal_hold { get; set; }
+    public string? acl { get; set; }
 
     public static UploadRow From(MultipartUpload upload)
     {
@@ -204,6 +208,7 @@ internal sealed class UploadRow
             lock_mode = lockMode,
             retain_until = retainUntil,
             legal_hold = legalHold,
+            acl = upload.Acl,
         };
     }
 
@@ -216,12 +221,13 @@ internal sealed class UploadRow
         Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class),
         VersionId = version_id,
         Lock = Rows.Lock(lock_mode, retain_until, legal_hold),
+        Acl = acl,
     };
 }
 
 internal sealed class BucketRow
 {
-    public const string Columns = "name, created, versioning, object_lock, lock_mode, lock_days, lock_years";
+    public const string Columns = "name, created, versioning, object_lock, lock_mode, lock_days, lock_years, owner";
 
     public string name { get; set; } = "";
     public long created { get; set; }
@@ -230,9 +236,12 @@ internal sealed class BucketRow
     public string? lock_mode { get; set; }
     public long? lock_days { get; set; }
     public long? lock_years { get; set; }
+    public string owner { get; set; } = "";
 
-    public BucketInfo ToInfo() => new(name, DateTimeOffset.FromUnixTimeMilliseconds(created))
+    public BucketInfo ToInfo(IReadOnlyDictionary<string, string>? configs = null) => new(name, DateTimeOffset.FromUnixTimeMilliseconds(created))
     {
+        Owner = owner,
+        Configs = configs ?? new Dictionary<string, string>(),
         Versioning = (VersioningState)versioning,
         ObjectLockEnabled = object_lock != 0,
         DefaultRetention = lock_mode is null ? null : new DefaultRetention(Rows.Mode(lock_mode), (int?)lock_days, (int?)lock_years),

@@ -200,5 +200,35 @@ internal static class Schema
         ALTER TABLE uploads ADD COLUMN retain_until INTEGER;
         ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;           -- 0 never set, 1 ON, 2 OFF
         """,
+        """
+        -- Access control. A bucket's owner is a user's canonical id ('' for the root user); its configuration
+        -- documents (policy, ACL, CORS, public access block, ownership controls) are rows of bucket_configs, read
+        -- with the bucket. A version's ACL is JSON in objects.acl (NULL: the bucket owner has full control).
+        ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+        CREATE TABLE bucket_configs (
+            bucket   TEXT NOT NULL,
+            kind     TEXT NOT NULL,
+            document TEXT NOT NULL,
+            PRIMARY KEY (bucket, kind)
+        ) WITHOUT ROWID;
+        ALTER TABLE objects ADD COLUMN acl TEXT;
+        ALTER TABLE uploads ADD COLUMN acl TEXT;
+
+        -- Users and their access keys; a secret is stored sealed under the master key, never in plain text.
+        CREATE TABLE users (
+            name         TEXT PRIMARY KEY,
+            canonical_id TEXT    NOT NULL UNIQUE,
+            created      INTEGER NOT NULL,
+            disabled     INTEGER NOT NULL DEFAULT 0,
+            policy       TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE access_keys (
+            access_key TEXT PRIMARY KEY,
+            user_name  TEXT    NOT NULL REFERENCES users(name),
+            secret     BLOB    NOT NULL,
+            created    INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX access_keys_by_user ON access_keys(user_name);
+        """,
     ];
 }

@@ -5,16 +5,28 @@ namespace ObjStore.Metadata.Sqlite;
 
 internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
 {
-    public Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false) => database.WriteAsync(connection =>
-        connection.Execute(
-            "INSERT INTO buckets(name, created, versioning, object_lock) VALUES (@name, @created, @versioning, @objectLock) ON CONFLICT(name) DO NOTHING",
+    public Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false, string owner = "",
+        IReadOnlyDictionary<string, string>? configs = null) => database.TransactAsync((connection, tx) =>
+    {
+        bool inserted = connection.Execute(
+            "INSERT INTO buckets(name, created, versioning, object_lock, owner) VALUES (@name, @created, @versioning, @objectLock, @owner) ON CONFLICT(name) DO NOTHING",
             new
             {
                 name,
                 created = created.ToUnixTimeMilliseconds(),
                 versioning = (long)(objectLock ? VersioningState.Enabled : VersioningState.Unversioned),
                 objectLock = objectLock ? 1 : 0,
-            }) == 1);
+                owner,
+            }, tx) == 1;
+        if (inserted)
+        {
+            foreach (var (kind, document) in configs ?? new Dictionary<string, string>())
+            {
+                connection.Execute("INSERT INTO bucket_configs(bucket, kind, document) VALUES (@name, @kind, @document)", new { name, kind, document }, tx);
+            }
+        }
+        return inserted;
+    });
 
     public Task<bool> DeleteAsync(string name) => database.TransactAsync((connection, tx) =>
     {
@@ -27,6 +39,7 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         {
             Statements.DropUpload(connection, tx, uploadId, now);
         }
+        connection.Execute("DELETE FROM bucket_configs WHERE bucket = @name", new { name }, tx);
         return connection.Execute("DELETE FROM buckets WHERE name = @name", new { name }, tx) == 1;
     });
 
@@ -34,8 +47,28 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         var row = await connection.QuerySingleOrDefaultAsync<BucketRow>($"SELECT {BucketRow.Columns} FROM buckets WHERE name = @name", new { name });
-        return row?.ToInfo();
+        if (row is null)
+        {
+            return null;
+        }
+        var configs = await connection.QueryAsync<(string Kind, string Document)>(
+            "SELECT kind, document FROM bucket_configs WHERE bucket = @name", new { name });
+        return row.ToInfo(configs.ToDictionary(c => c.Kind, c => c.Document, StringComparer.Ordinal));
     }
+
+    public Task PutConfigAsync(string name, string kind, string document) => database.TransactAsync((connection, tx) =>
+    {
+        Statements.RequireBucket(connection, tx, name);
+        return connection.Execute(
+            "INSERT INTO bucket_configs(bucket, kind, document) VALUES (@name, @kind, @document) ON CONFLICT(bucket, kind) DO UPDATE SET document = excluded.document",
+            new { name, kind, document }, tx);
+    });
+
+    public Task<bool> DeleteConfigAsync(string name, string kind) => database.TransactAsync((connection, tx) =>
+    {
+        Statements.RequireBucket(connection, tx, name);
+        return connection.Execute("DELETE FROM bucket_configs WHERE bucket = @name AND kind = @kind", new { name, kind }, tx) == 1;
+    });
 
     public async Task<IReadOnlyList<BucketInfo>> ListAsync()
     {

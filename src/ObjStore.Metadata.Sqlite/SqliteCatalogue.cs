@@ -16,6 +16,7 @@ public sealed class SqliteCatalogue : ICatalogue
         Shards = new SqliteShards(_database);
         Jobs = new SqliteJobs(_database);
         Stores = new SqliteStoreStates(_database);
+        Identities = new SqliteIdentities(_database);
     }
 
     public IBucketCatalogue Buckets { get; }
@@ -24,6 +25,7 @@ public sealed class SqliteCatalogue : ICatalogue
     public IShardCatalogue Shards { get; }
     public IJobCatalogue Jobs { get; }
     public IStoreStateCatalogue Stores { get; }
+    public IIdentityCatalogue Identities { get; }
 
     /// <summary>A consistent, compacted copy (VACUUM INTO), taken on a reader connection while writes go on.</summary>
     public async Task BackupToAsync(string path)

@@ -17,6 +17,7 @@ public interface ICatalogue : IDisposable
     IShardCatalogue Shards { get; }
     IJobCatalogue Jobs { get; }
     IStoreStateCatalogue Stores { get; }
+    IIdentityCatalogue Identities { get; }
 
     /// <summary>Writes a consistent copy of the catalogue, taken without stopping writes, to <paramref name="path"/>.</summary>
     Task BackupToAsync(string path);
@@ -24,8 +25,13 @@ public interface ICatalogue : IDisposable
 
 public interface IBucketCatalogue
 {
-    /// <summary>False when the bucket already exists. A bucket created with Object Lock has versioning enabled.</summary>
-    Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false);
+    /// <summary>
+    /// False when the bucket already exists. A bucket created with Object Lock has versioning enabled.
+    /// <paramref name="owner"/> is the creator's canonical id ("" for the root user); <paramref name="configs"/> are
+    /// configuration documents it starts with (an ACL, ownership controls), in the same transaction.
+    /// </summary>
+    Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false, string owner = "",
+        IReadOnlyDictionary<string, string>? configs = null);
 
     /// <summary>
     /// False when there was no such bucket; throws BucketNotEmpty when it holds objects. Uploads in progress die with
@@ -33,9 +39,16 @@ public interface IBucketCatalogue
     /// </summary>
     Task<bool> DeleteAsync(string name);
 
+    /// <summary>The bucket with its configuration documents (<see cref="BucketInfo.Configs"/>).</summary>
     Task<BucketInfo?> GetAsync(string name);
 
-    /// <summary>In name order.</summary>
+    /// <summary>Stores (or replaces) one configuration document of the bucket. NoSuchBucket.</summary>
+    Task PutConfigAsync(string name, string kind, string document);
+
+    /// <summary>Removes one configuration document; false when there was none. NoSuchBucket.</summary>
+    Task<bool> DeleteConfigAsync(string name, string kind);
+
+    /// <summary>In name order, without their configuration documents.</summary>
     Task<IReadOnlyList<BucketInfo>> ListAsync();
 
     Task<bool> AnyAsync();
@@ -98,12 +111,50 @@ public interface IObjectCatalogue
     /// <summary>Sets or clears a version's legal hold (the latest when <paramref name="versionId"/> is null). Returns the version id.</summary>
     Task<string> SetLegalHoldAsync(string bucket, string key, string? versionId, bool legalHold);
 
+    /// <summary>Replaces a version's ACL (the latest when <paramref name="versionId"/> is null); returns the version id.</summary>
+    Task<string> SetAclAsync(string bucket, string key, string? versionId, string? acl);
+
     /// <summary>
     /// Puts a recovered version back (and its bucket, and for a multipart object its parts), unless the key already
     /// holds a version with its data; returns false when it was skipped. It never frees data: of two <c>null</c>
     /// versions the newer stays the null version and the older gets an id of its own.
     /// </summary>
     Task<bool> RestoreAsync(ObjectInfo info);
+}
+
+/// <summary>A user: its own owner of buckets, limited by its identity policy (JSON; null: none, so nothing is allowed).</summary>
+public sealed record UserRecord(string Name, string CanonicalId, DateTimeOffset Created, bool Disabled, string? Policy);
+
+/// <summary>An access key; the secret is sealed under the master key by the caller, opaque here.</summary>
+public sealed record AccessKeyRecord(string AccessKey, string UserName, byte[] SealedSecret, DateTimeOffset Created);
+
+/// <summary>Users and their access keys.</summary>
+public interface IIdentityCatalogue
+{
+    /// <summary>False when a user of that name exists.</summary>
+    Task<bool> AddUserAsync(UserRecord user);
+
+    Task<IReadOnlyList<UserRecord>> ListUsersAsync();
+
+    /// <summary>False when there is no such user.</summary>
+    Task<bool> SetDisabledAsync(string name, bool disabled);
+
+    /// <summary>Sets (null: removes) the user's identity policy; false when there is no such user.</summary>
+    Task<bool> SetPolicyAsync(string name, string? policy);
+
+    /// <summary>Removes the user and its keys; false when there was none. Buckets it owns stay, owned by its id.</summary>
+    Task<bool> RemoveUserAsync(string name);
+
+    /// <summary>False when the user does not exist (or the key id is taken).</summary>
+    Task<bool> AddKeyAsync(AccessKeyRecord key);
+
+    /// <summary>Every key (of one user when named), oldest first.</summary>
+    Task<IReadOnlyList<AccessKeyRecord>> ListKeysAsync(string? userName = null);
+
+    Task<bool> RemoveKeyAsync(string accessKey);
+
+    /// <summary>Replaces sealed secrets in one transaction (master key rotation).</summary>
+    Task ResealAsync(IReadOnlyList<(string AccessKey, byte[] SealedSecret)> secrets);
 }
 
 public interface IUploadCatalogue

@@ -38,17 +38,29 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
 
     // ---- buckets -------------------------------------------------------------------------------------------------
 
-    public async Task CreateBucketAsync(string bucket, bool objectLock, CancellationToken cancellationToken)
+    public async Task CreateBucketAsync(string bucket, bool objectLock, string owner, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken)
     {
         if (!Naming.IsValidBucketName(bucket))
         {
             throw new ObjectStoreException(ErrorKind.InvalidBucketName, $"'{bucket}' is not a valid bucket name.");
         }
-        if (!await _catalogue.Buckets.CreateAsync(bucket, _clock.GetUtcNow(), objectLock))
+        if (!await _catalogue.Buckets.CreateAsync(bucket, _clock.GetUtcNow(), objectLock, owner, configs))
         {
-            throw new ObjectStoreException(ErrorKind.BucketAlreadyOwnedByYou, $"You already own the bucket {bucket}.");
+            var existing = await _catalogue.Buckets.GetAsync(bucket);
+            throw existing is null || existing.Owner == owner
+                ? new ObjectStoreException(ErrorKind.BucketAlreadyOwnedByYou, $"You already own the bucket {bucket}.")
+                : new ObjectStoreException(ErrorKind.BucketAlreadyExists, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.");
         }
     }
+
+    public Task PutBucketConfigAsync(string bucket, string kind, string document, CancellationToken cancellationToken) =>
+        _catalogue.Buckets.PutConfigAsync(bucket, kind, document);
+
+    public Task<bool> DeleteBucketConfigAsync(string bucket, string kind, CancellationToken cancellationToken) =>
+        _catalogue.Buckets.DeleteConfigAsync(bucket, kind);
+
+    public Task<string> SetObjectAclAsync(string bucket, string key, string? versionId, string? acl, CancellationToken cancellationToken) =>
+        _catalogue.Objects.SetAclAsync(bucket, key, versionId, acl);
 
     public async Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken)
     {
@@ -127,6 +139,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
                 Parts = [new ObjectPart(1, 0, data.Size, data.ETag, data.Checksum, data.Layout) { LastModified = now }],
                 VersionId = versionId,
                 Lock = objectLock,
+                Acl = request.Acl,
                 BucketVersioning = bucket.Versioning,
             };
             return ShardFooter.Describe(info);

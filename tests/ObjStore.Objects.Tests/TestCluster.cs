@@ -62,7 +62,7 @@ public sealed class TestCluster<TFault> : IAsyncDisposable where TFault : ShardS
     public ShardCluster Cluster { get; }
     public ErasureObjectLayer Layer { get; }
 
-    public Task CreateBucketAsync() => Layer.CreateBucketAsync(Bucket, false, None);
+    public Task CreateBucketAsync() => Layer.CreateBucketAsync(Bucket, false, "", new Dictionary<string, string>(), None);
 
     public Task<ObjectInfo> PutAsync(string key, byte[] data) =>
         Layer.PutObjectAsync(new PutObjectRequest { Bucket = Bucket, Key = key, DeclaredLength = data.Length }, new MemoryStream(data), None);

@@ -2,22 +2,40 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using ObjStore.Access;
+using ObjStore.Access.Policies;
 
 namespace ObjStore.S3.Auth;
 
-/// <summary>Who signed a request and how its body is to be verified.</summary>
+/// <summary>How a request proved who it is (s3:authType); anonymous requests have none.</summary>
+public enum AuthType
+{
+    None,
+    Header,
+    Query,
+    PostPolicy,
+}
+
+/// <summary>Who signed a request and how its body is to be verified; an anonymous request has no key.</summary>
 public sealed record AuthContext(
-    string AccessKey, byte[] SigningKey, string AmzDate, string Scope, string Signature, string PayloadHash, bool Presigned);
+    string AccessKey, byte[] SigningKey, string AmzDate, string Scope, string Signature, string PayloadHash, AuthType Type,
+    Principal Principal, PolicyDocument? IdentityPolicy)
+{
+    public static readonly AuthContext Anonymous = new("", [], "", "", "", SigV4.UnsignedPayload, AuthType.None, Principal.Anonymous, null);
+
+    public bool Presigned => Type == AuthType.Query;
+}
 
 /// <summary>
-/// Verifies SigV4 in the Authorization header or a presigned query string. Every request must be signed: anonymous
-/// access is denied (no policies grant it yet).
+/// Verifies SigV4 in the Authorization header, a presigned query string or a POST policy. A request with none of
+/// them is anonymous: authorization decides what, if anything, a policy or ACL grants it.
 /// </summary>
-public sealed class Authenticator(IReadOnlyDictionary<string, string> credentials, TimeProvider clock, string region = "us-east-1")
+public sealed class Authenticator(ICredentialStore credentials, TimeProvider clock, string region = "us-east-1")
 {
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
     private const int MaxPresignSeconds = 7 * 24 * 3600;
 
+    /// <summary>The signed principal, or <see cref="AuthContext.Anonymous"/> for a request that carries no signature.</summary>
     public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query)
     {
         string? authorization = request.Headers.Authorization;
@@ -29,7 +47,45 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         {
             return FromQuery(request, decodedPath, query);
         }
-        throw new S3Exception(S3Error.AccessDenied, "Anonymous access is denied: sign the request with AWS Signature Version 4.");
+        return AuthContext.Anonymous;
+    }
+
+    /// <summary>
+    /// A browser form's POST policy, signed with SigV4 (x-amz-credential, x-amz-date, x-amz-signature over the
+    /// base64 policy document itself).
+    /// </summary>
+    public AuthContext AuthenticatePostPolicy(string credential, string amzDate, string policyBase64, string signature)
+    {
+        var (key, accessKey, date, signedRegion, service) = ResolveCredential(credential, presigned: true);
+        _ = ParseAmzDate(amzDate); // well-formed; the policy's own expiration bounds its life
+        if (date != amzDate[..8] || service != "s3" || signedRegion != region)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, $"Error parsing the X-Amz-Credential parameter; the credential scope must be {amzDate[..8]}/{region}/s3/aws4_request.")
+            {
+                Details = [new("ArgumentName", "x-amz-credential"), new("ArgumentValue", credential)],
+            };
+        }
+        byte[] signingKey = SigV4.SigningKey(key.Secret, date, signedRegion, service);
+        string expected = SigV4.Sign(signingKey, policyBase64);
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
+        {
+            throw new S3Exception(S3Error.SignatureDoesNotMatch);
+        }
+        return new AuthContext(accessKey, signingKey, amzDate, $"{date}/{signedRegion}/{service}/aws4_request", signature, SigV4.UnsignedPayload,
+            AuthType.PostPolicy, key.Principal, key.IdentityPolicy);
+    }
+
+    private (Credential Key, string AccessKey, string Date, string Region, string Service) ResolveCredential(string credential, bool presigned)
+    {
+        var scopeParts = credential.Split('/');
+        if (scopeParts.Length != 5 || scopeParts[4] != "aws4_request")
+        {
+            throw presigned
+                ? new S3Exception(S3Error.AuthorizationQueryParametersError, $"Error parsing the X-Amz-Credential parameter; malformed credential '{credential}'.")
+                : new S3Exception(S3Error.AuthorizationHeaderMalformed, $"Malformed credential '{credential}'.");
+        }
+        var key = credentials.Find(scopeParts[0]) ?? throw new S3Exception(S3Error.InvalidAccessKeyId);
+        return (key, scopeParts[0], scopeParts[1], scopeParts[2], scopeParts[3]);
     }
 
     private AuthContext FromHeader(HttpRequest request, string authorization, string path, IReadOnlyList<KeyValuePair<string, string>> query)
@@ -98,16 +154,7 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         HttpRequest request, string path, IReadOnlyList<KeyValuePair<string, string>> query, string credential,
         string signedHeaderList, string signature, string amzDate, string payloadHash, bool presigned)
     {
-        var scopeParts = credential.Split('/');
-        if (scopeParts.Length != 5 || scopeParts[4] != "aws4_request")
-        {
-            throw new S3Exception(S3Error.AuthorizationHeaderMalformed, $"Malformed credential '{credential}'.");
-        }
-        var (accessKey, date, signedRegion, service) = (scopeParts[0], scopeParts[1], scopeParts[2], scopeParts[3]);
-        if (!credentials.TryGetValue(accessKey, out var secret))
-        {
-            throw new S3Exception(S3Error.InvalidAccessKeyId);
-        }
+        var (found, accessKey, date, signedRegion, service) = ResolveCredential(credential, presigned);
         var signedAt = ParseAmzDate(amzDate);
         if (!presigned && (clock.GetUtcNow() - signedAt).Duration() > MaxSkew)
         {
@@ -141,13 +188,14 @@ public sealed class Authenticator(IReadOnlyDictionary<string, string> credential
         }
         string scope = $"{date}/{signedRegion}/{service}/aws4_request";
         string canonical = SigV4.CanonicalRequest(request.Method, path, query, headers, payloadHash);
-        byte[] key = SigV4.SigningKey(secret, date, signedRegion, service);
+        byte[] key = SigV4.SigningKey(found.Secret, date, signedRegion, service);
         string expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, scope, canonical));
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
         {
             throw new S3Exception(S3Error.SignatureDoesNotMatch);
         }
-        return new AuthContext(accessKey, key, amzDate, scope, signature, payloadHash, presigned);
+        return new AuthContext(accessKey, key, amzDate, scope, signature, payloadHash, presigned ? AuthType.Query : AuthType.Header,
+            found.Principal, found.IdentityPolicy);
     }
 
     /// <summary>
