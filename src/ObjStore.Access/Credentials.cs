@@ -10,4 +10,10 @@ public interface ICredentialStore
 {
     /// <summary>The key, or null when there is no such key or its user is disabled.</summary>
     Credential? Find(string accessKey);
+
+    /// <summary>The display name of a canonical id (a user's name; the root user's access key); null when unknown.</summary>
+    string? DisplayName(string canonicalId);
+
+    /// <summary>The root user's canonical id: the owner of buckets it created.</summary>
+    string RootCanonicalId { get; }
 }

@@ -23,7 +23,8 @@ public sealed record Principal(PrincipalKind Kind, string Name, string Canonical
     /// <summary>The root user's ARN; users are <c>arn:aws:iam:::user/NAME</c>.</summary>
     public const string RootArn = "arn:aws:iam:::root";
 
-    public static Principal Root(string canonicalId) => new(PrincipalKind.Root, "root", canonicalId);
+    /// <summary>The root user; its name (the display name in listings) is its access key, as before users existed.</summary>
+    public static Principal Root(string canonicalId, string displayName) => new(PrincipalKind.Root, displayName, canonicalId);
 
     public static Principal User(string name, string canonicalId) => new(PrincipalKind.User, name, canonicalId);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.Metadata;
 using ObjStore.Core.Jobs;
@@ -18,10 +19,13 @@ namespace ObjStore.Hosting;
 /// GET  /_objstore/admin/jobs/{id}
 /// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain|rebalance[&amp;target=...]   queue a job; 201 with the job
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
+/// /users..., /keys...                               users, access keys and identity policies (<see cref="IdentityAdminApi"/>)
 /// </code>
+/// Only the root user may call it.
 /// </summary>
 public sealed class AdminApi(
-    Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance, IEnumerable<IBackgroundJob> jobs)
+    Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance, IEnumerable<IBackgroundJob> jobs,
+    IdentityAdminApi identities)
 {
     /// <summary>The kinds a job may be queued as: the ones this gateway's worker can run.</summary>
     private readonly string[] _kinds = [.. jobs.Select(j => j.Kind).Order(StringComparer.Ordinal)];
@@ -35,9 +39,23 @@ public sealed class AdminApi(
         try
         {
             var query = S3Request.ParseQuery(request.QueryString.HasValue ? request.QueryString.Value![1..] : "");
-            authenticator.Authenticate(request, path, query);
+            var auth = authenticator.Authenticate(request, path, query);
+            if (auth.Principal.Kind != PrincipalKind.Root)
+            {
+                // The admin API is the root user's alone: users are limited by policies, which cover S3 only.
+                await ErrorAsync(context, 403, auth.Principal.IsAnonymous
+                    ? "AccessDenied: sign admin requests with the root key"
+                    : "AccessDenied: only the root user may use the admin API");
+                return;
+            }
             string Query(string name) => query.FirstOrDefault(p => p.Key == name).Value ?? "";
-            switch (request.Method, path[Prefix.Length..])
+            string route = path[Prefix.Length..];
+            if (IdentityAdminApi.Handles(route))
+            {
+                await identities.HandleAsync(context, route, Query);
+                return;
+            }
+            switch (request.Method, route)
             {
                 case ("GET", "/status"):
                     await StatusAsync(context);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.Core.Jobs;
 using ObjStore.Jobs;
@@ -103,11 +104,19 @@ public static partial class StoreHost
             builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
             AddBackgroundWork(builder.Services, options, mode);
             builder.Services.AddSingleton(s3Options);
-            builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
+            var (masterKey, previousKeys) = MasterKeys.Load(options, dataDir);
+            builder.Services.AddSingleton(sp => new IdentityDirectory(sp.GetRequiredService<ICatalogue>().Identities, masterKey, options.AccessKey,
+                s3Options.Credentials, sp.GetRequiredService<ILogger<IdentityDirectory>>()));
+            builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<IdentityDirectory>());
+            builder.Services.AddHostedService(sp => new IdentityDirectory.Refresher(sp.GetRequiredService<IdentityDirectory>(), previousKeys,
+                options.IdentityRefreshInterval, sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             builder.Services.AddSingleton<S3Handler>();
+            builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
+                sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
-                sp.GetServices<IBackgroundJob>()));
+                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>()));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);

@@ -46,6 +46,24 @@ public sealed class StoreOptions
 
     public S3Options S3 { get; set; } = new();
 
+    /// <summary>
+    /// The master key users' secrets are sealed under: base64 of 32 bytes, here or in OBJSTORE_MASTER_KEY. When
+    /// neither is set, <see cref="MasterKeyFile"/> holds it (created, mode 0600, on first start).
+    /// </summary>
+    public string? MasterKey { get; set; }
+
+    /// <summary>The master key file; default DATA/master.key.</summary>
+    public string? MasterKeyFile { get; set; }
+
+    /// <summary>
+    /// Master keys in use before a rotation (base64, or paths of key files): secrets sealed under them are re-sealed
+    /// under the current key at start. See the README's "Rotating the master key".
+    /// </summary>
+    public List<string> PreviousMasterKeys { get; set; } = [];
+
+    /// <summary>How often the users and keys are re-read, so changes made through another gateway take effect.</summary>
+    public TimeSpan IdentityRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The SQLite catalogue; default DATA/catalogue.db.</summary>
     public string? MetadataPath { get; set; }
 

@@ -2,7 +2,9 @@ using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using ObjStore.Access;
 using ObjStore.Core;
+using ObjStore.S3.Access;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
@@ -11,8 +13,9 @@ using static ObjStore.S3.Protocol.Xml;
 namespace ObjStore.S3;
 
 /// <summary>
-/// The S3 front end: parse, authenticate, route to one operation of an area's handler (buckets, objects, multipart,
-/// listing), and turn every failure into an S3 error document. Sees only <see cref="IObjectLayer"/>.
+/// The S3 front end: parse, authenticate, route, authorize (once, in <see cref="S3Authorizer"/>), dispatch to one
+/// operation of an area's handler (buckets, objects, multipart, listing, access), and turn every failure into an S3
+/// error document. Sees only <see cref="IObjectLayer"/>.
 /// </summary>
 public sealed partial class S3Handler
 {
@@ -24,18 +27,23 @@ public sealed partial class S3Handler
     private readonly MultipartHandler _multipart;
     private readonly ListingHandler _listing;
     private readonly ObjectLockHandler _locks;
+    private readonly AccessHandler _access;
+    private readonly S3Authorizer _authorizer;
 
-    public S3Handler(IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
+    public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
     {
         _authenticator = authenticator;
         _options = options;
         _logger = logger;
         var bodies = new RequestBodies(new UploadRateGuard(options.Uploads, clock));
-        _buckets = new BucketHandler(objects, options, bodies);
-        _objects = new ObjectHandler(objects, bodies);
-        _multipart = new MultipartHandler(objects, bodies);
-        _listing = new ListingHandler(objects);
+        var settings = new BucketSettingsCache(objects, clock);
+        _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock);
+        _buckets = new BucketHandler(objects, options, bodies, settings, _authorizer);
+        _objects = new ObjectHandler(objects, bodies, settings, _authorizer);
+        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer);
+        _listing = new ListingHandler(objects, new BucketOwners(settings, _authorizer, identities));
         _locks = new ObjectLockHandler(objects, bodies);
+        _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -56,7 +64,9 @@ public sealed partial class S3Handler
             var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query);
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
-            await DispatchAsync(operation, new Call(context, request, auth), context.RequestAborted);
+            var call = new Call(context, request, auth);
+            await _authorizer.AuthorizeAsync(operation, call, context.RequestAborted);
+            await DispatchAsync(operation, call, context.RequestAborted);
         }
         catch (Exception e) when (ToS3Error(e, context.RequestAborted) is { } error)
         {
@@ -79,6 +89,20 @@ public sealed partial class S3Handler
         S3Operation.PutObjectRetention => _locks.PutObjectRetentionAsync(call, ct),
         S3Operation.GetObjectLegalHold => _locks.GetObjectLegalHoldAsync(call, ct),
         S3Operation.PutObjectLegalHold => _locks.PutObjectLegalHoldAsync(call, ct),
+        S3Operation.GetBucketPolicy => _access.GetBucketPolicyAsync(call, ct),
+        S3Operation.PutBucketPolicy => _access.PutBucketPolicyAsync(call, ct),
+        S3Operation.DeleteBucketPolicy => _access.DeleteBucketPolicyAsync(call, ct),
+        S3Operation.GetBucketPolicyStatus => _access.GetBucketPolicyStatusAsync(call, ct),
+        S3Operation.GetBucketAcl => _access.GetBucketAclAsync(call, ct),
+        S3Operation.PutBucketAcl => _access.PutBucketAclAsync(call, ct),
+        S3Operation.GetObjectAcl => _access.GetObjectAclAsync(call, ct),
+        S3Operation.PutObjectAcl => _access.PutObjectAclAsync(call, ct),
+        S3Operation.GetBucketOwnershipControls => _access.GetBucketOwnershipControlsAsync(call, ct),
+        S3Operation.PutBucketOwnershipControls => _access.PutBucketOwnershipControlsAsync(call, ct),
+        S3Operation.DeleteBucketOwnershipControls => _access.DeleteBucketOwnershipControlsAsync(call, ct),
+        S3Operation.GetPublicAccessBlock => _access.GetPublicAccessBlockAsync(call, ct),
+        S3Operation.PutPublicAccessBlock => _access.PutPublicAccessBlockAsync(call, ct),
+        S3Operation.DeletePublicAccessBlock => _access.DeletePublicAccessBlockAsync(call, ct),
         S3Operation.ListObjectVersions => _listing.ListObjectVersionsAsync(call, ct),
         S3Operation.ListObjects => _listing.ListObjectsAsync(call, v2: false, ct),
         S3Operation.ListObjectsV2 => _listing.ListObjectsAsync(call, v2: true, ct),

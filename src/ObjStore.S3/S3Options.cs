@@ -11,6 +11,12 @@ public sealed class S3Options
     /// <summary>Access key to secret key.</summary>
     public Dictionary<string, string> Credentials { get; set; } = [];
 
+    /// <summary>
+    /// New buckets start with every public access block setting on, as AWS's do since April 2023: a public bucket
+    /// policy or ACL then needs DeletePublicAccessBlock (or a PutPublicAccessBlock turning them off) first.
+    /// </summary>
+    public bool BlockPublicAccessOnNewBuckets { get; set; } = true;
+
     /// <summary>The slowest request bodies accepted (ObjStore:S3:Uploads:*).</summary>
     public Auth.UploadRateOptions Uploads { get; set; } = new();
 }

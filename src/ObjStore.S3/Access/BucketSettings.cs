@@ -18,6 +18,10 @@ public sealed class BucketSettings(BucketInfo info)
     /// <summary>The document of <paramref name="kind"/> parsed by <paramref name="parse"/> (once); null when there is none.</summary>
     public T? Parsed<T>(string kind, Func<string, T> parse) where T : class =>
         Document(kind) is not { } document ? null : (T?)_parsed.GetOrAdd(kind, static (_, state) => state.parse(state.document), (parse, document));
+
+    /// <summary>A value computed from the settings as a whole (once), such as what authorization needs of them.</summary>
+    public T Derived<T>(string name, Func<BucketSettings, T> derive) where T : class =>
+        (T)_parsed.GetOrAdd("derived:" + name, static (_, state) => state.derive(state.settings), (derive, settings: this))!;
 }
 
 /// <summary>

@@ -1,4 +1,9 @@
+using System.Globalization;
+using System.Text.Json;
 using ObjStore.Access;
+using ObjStore.Access.Policies;
+using ObjStore.Core;
+using ObjStore.S3.Auth;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
 
@@ -7,14 +12,224 @@ namespace ObjStore.S3.Access;
 /// <summary>
 /// The one place S3 requests are authorized: every operation's IAM action, resource and condition keys are derived
 /// here and decided by <see cref="AccessDecision"/> before the handler runs. Handlers ask it only for what a request
-/// reveals inside its body (each key of DeleteObjects, a browser form's key).
+/// reveals inside its body (each key of DeleteObjects, a browser form's key) and for ListBuckets' filter.
 /// </summary>
-internal sealed class S3Authorizer
+internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer objects, string rootCanonicalId, TimeProvider clock)
 {
-    /// <summary>Throws AccessDenied unless the request may run.</summary>
-    public Task AuthorizeAsync(S3Operation operation, Call call, CancellationToken ct) => throw new NotImplementedException(operation + "" + call + ct);
+    private const string AccessSettings = "access";
 
-    /// <summary>Throws AccessDenied unless <paramref name="call"/>'s principal may do <paramref name="action"/> on the bucket or key.</summary>
-    public Task RequireAsync(Call call, string action, string bucket, string? key, Action<ConditionContext>? addConditions, CancellationToken ct) =>
-        throw new NotImplementedException(call + action + bucket + key + addConditions + ct);
+    /// <summary>Throws AccessDenied unless the request may run.</summary>
+    public async Task AuthorizeAsync(S3Operation operation, Call call, CancellationToken ct)
+    {
+        if (call.Auth.Principal.Kind == PrincipalKind.Root || operation == S3Operation.PostObject)
+        {
+            return; // the root may do anything; a form upload authenticates (and is authorized) from its own fields
+        }
+        var headers = call.Http.Headers;
+        string? versionId = call.Request.QueryValue("versionId");
+        var spec = S3Actions.For(operation, versionId is not null);
+        string? bucket = call.Request.Bucket;
+        if (spec.Target != ActionTarget.Object || call.Request.Key is not null)
+        {
+            await RequireAsync(call, spec, bucket, call.Request.Key, versionId, null, ct);
+        }
+        switch (operation)
+        {
+            case S3Operation.PutObject or S3Operation.CopyObject or S3Operation.CreateMultipartUpload:
+                if (AclHeaders.Present(headers))
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutObjectAcl", ActionTarget.Object, AclPermission.Write), bucket, call.Key, null, null, ct);
+                }
+                if (headers.ContainsKey("x-amz-object-lock-mode") || headers.ContainsKey("x-amz-object-lock-retain-until-date"))
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutObjectRetention", ActionTarget.Object), bucket, call.Key, null, null, ct);
+                }
+                if (headers.ContainsKey("x-amz-object-lock-legal-hold"))
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutObjectLegalHold", ActionTarget.Object), bucket, call.Key, null, null, ct);
+                }
+                break;
+            case S3Operation.CreateBucket:
+                if (AclHeaders.Present(headers))
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutBucketAcl", ActionTarget.Bucket), bucket, null, null, null, ct);
+                }
+                if (string.Equals(headers["x-amz-bucket-object-lock-enabled"], "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutBucketObjectLockConfiguration", ActionTarget.Bucket), bucket, null, null, null, ct);
+                    await RequireAsync(call, new ActionSpec("s3:PutBucketVersioning", ActionTarget.Bucket), bucket, null, null, null, ct);
+                }
+                if (headers.ContainsKey("x-amz-object-ownership"))
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutBucketOwnershipControls", ActionTarget.Bucket), bucket, null, null, null, ct);
+                }
+                break;
+            case S3Operation.DeleteObject or S3Operation.PutObjectRetention when ObjectLockProtocol.Bypass(headers):
+                await RequireAsync(call, new ActionSpec("s3:BypassGovernanceRetention", ActionTarget.Object), bucket, call.Key, versionId, null, ct);
+                break;
+        }
+        if (operation is S3Operation.CopyObject or S3Operation.UploadPartCopy)
+        {
+            var (sourceBucket, sourceKey, sourceVersion) = CopySource.Parse(headers["x-amz-copy-source"].ToString(), operation == S3Operation.CopyObject);
+            await RequireAsync(call, S3Actions.For(S3Operation.GetObject, sourceVersion is not null), sourceBucket, sourceKey, sourceVersion, null, ct);
+        }
+    }
+
+    /// <summary>Throws AccessDenied unless the principal may do <paramref name="action"/> on the bucket or key.</summary>
+    public Task RequireAsync(Call call, string action, string bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, CancellationToken ct) =>
+        call.Auth.Principal.Kind == PrincipalKind.Root
+            ? Task.CompletedTask
+            : RequireAsync(call, Spec(action, key), bucket, key, versionId, addConditions, ct);
+
+    /// <summary>Whether the principal may do <paramref name="action"/> on the bucket (ListBuckets' filter).</summary>
+    public async Task<bool> IsAllowedAsync(Call call, string action, string bucket, CancellationToken ct) =>
+        call.Auth.Principal.Kind == PrincipalKind.Root || await DecideAsync(call, Spec(action, null), bucket, null, null, null, ct);
+
+    /// <summary>The bucket owner's canonical id (the root user's for buckets it owns).</summary>
+    public string OwnerOf(BucketInfo bucket) => bucket.Owner.Length == 0 ? rootCanonicalId : bucket.Owner;
+
+    /// <summary>What authorization needs of a bucket, computed once per change of its settings.</summary>
+    public BucketAccess AccessOf(BucketSettings bucket) => bucket.Derived(AccessSettings, b =>
+    {
+        string owner = OwnerOf(b.Info);
+        return new BucketAccess(
+            owner,
+            b.Parsed(BucketConfigKinds.Policy, text => PolicyDocument.Parse(text, PolicyKind.Resource)),
+            b.Parsed(BucketConfigKinds.Acl, AccessControlList.FromJson) ?? AccessControlList.Private(owner),
+            b.Document(BucketConfigKinds.OwnershipControls) is { } ownership ? Enum.Parse<ObjectOwnership>(ownership) : ObjectOwnership.ObjectWriter,
+            b.Parsed(BucketConfigKinds.PublicAccessBlock, text => JsonSerializer.Deserialize<PublicAccessBlock>(text)!) ?? PublicAccessBlock.None);
+    });
+
+    private static ActionSpec Spec(string action, string? key)
+    {
+        var target = key is null ? ActionTarget.Bucket : ActionTarget.Object;
+        AclPermission? permission = action switch
+        {
+            "s3:ListBucket" or "s3:ListBucketVersions" or "s3:GetObject" or "s3:GetObjectVersion" => AclPermission.Read,
+            "s3:PutObject" or "s3:DeleteObject" or "s3:DeleteObjectVersion" => AclPermission.Write,
+            _ => null,
+        };
+        return new ActionSpec(action, target, permission);
+    }
+
+    private async Task RequireAsync(Call call, ActionSpec spec, string? bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, CancellationToken ct)
+    {
+        if (!await DecideAsync(call, spec, bucket, key, versionId, addConditions, ct))
+        {
+            string resource = Resource(spec.Target, bucket, key);
+            var principal = call.Auth.Principal;
+            throw new S3Exception(S3Error.AccessDenied, principal.IsAnonymous
+                ? $"Anonymous users are not authorized to perform: {spec.Action} on resource: \"{resource}\""
+                : $"User: {principal.Arn} is not authorized to perform: {spec.Action} on resource: \"{resource}\"");
+        }
+    }
+
+    private async Task<bool> DecideAsync(Call call, ActionSpec spec, string? bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, CancellationToken ct)
+    {
+        var bucketSettings = bucket is null ? null : await settings.GetAsync(bucket, ct);
+        var access = bucketSettings is null ? null : AccessOf(bucketSettings);
+        var conditions = Conditions(call, versionId);
+        addConditions?.Invoke(conditions);
+        var request = new AccessRequest(spec.Action, Resource(spec.Target, bucket, key), call.Auth.Principal, conditions);
+        var identity = call.Auth.IdentityPolicy;
+        bool objectAcl = spec.Target == ActionTarget.Object && spec.AclPermission is not (null or AclPermission.Write);
+        if (AccessDecision.IsAllowed(request, identity, access, spec.AclPermission, objectAcl ? null : access?.Acl))
+        {
+            return true;
+        }
+        if (!objectAcl || access is null || key is null || !AccessDecision.NeedsObjectAcl(request, identity, access))
+        {
+            return false;
+        }
+        // Only an object's ACL could still allow this read: it is worth a catalogue lookup now, not before.
+        ObjectInfo version;
+        try
+        {
+            version = await objects.GetObjectInfoAsync(bucket!, key, Versions.Parse(versionId), ct);
+        }
+        catch (ObjectStoreException)
+        {
+            return false;
+        }
+        var acl = version.Acl is { } json ? AccessControlList.FromJson(json) : AccessControlList.Private(access.OwnerId);
+        return AccessDecision.IsAllowed(request, identity, access, spec.AclPermission, acl);
+    }
+
+    private static string Resource(ActionTarget target, string? bucket, string? key) => target switch
+    {
+        ActionTarget.Service => "*",
+        ActionTarget.Bucket => AccessRequest.BucketArn(bucket!),
+        _ => AccessRequest.ObjectArn(bucket!, key ?? ""),
+    };
+
+    /// <summary>The condition keys of the request (IAM's global keys and S3's), as AWS defines them.</summary>
+    private ConditionContext Conditions(Call call, string? versionId)
+    {
+        var http = call.Http;
+        var auth = call.Auth;
+        var principal = auth.Principal;
+        var now = clock.GetUtcNow();
+        var context = new ConditionContext()
+            .Set("aws:SourceIp", call.Context.Connection.RemoteIpAddress?.ToString())
+            .Set("aws:SecureTransport", http.IsHttps ? "true" : "false")
+            .Set("aws:CurrentTime", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))
+            .Set("aws:EpochTime", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))
+            .Set("aws:Referer", http.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null)
+            .Set("aws:UserAgent", http.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null)
+            .Set("aws:PrincipalType", principal.Kind switch { PrincipalKind.Root => "Account", PrincipalKind.User => "User", _ => "Anonymous" });
+        if (!principal.IsAnonymous)
+        {
+            context.Set("aws:username", principal.Name).Set("aws:userid", principal.CanonicalId).Set("aws:PrincipalArn", principal.Arn)
+                .Set("s3:signatureversion", "AWS4-HMAC-SHA256")
+                .Set("s3:authType", auth.Type switch { AuthType.Query => "REST-QUERY-STRING", AuthType.PostPolicy => "POST", _ => "REST-HEADER" })
+                .Set("s3:x-amz-content-sha256", auth.PayloadHash);
+        }
+        var query = call.Request;
+        context.Set("s3:prefix", query.QueryValue("prefix"))
+            .Set("s3:delimiter", query.QueryValue("delimiter"))
+            .Set("s3:max-keys", query.QueryValue("max-keys"))
+            .Set("s3:VersionId", versionId);
+        foreach (var (header, value) in http.Headers)
+        {
+            if (header.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase) && ConditionHeaders.Contains(header))
+            {
+                context.Set("s3:" + header.ToLowerInvariant(), value.ToString());
+            }
+        }
+        if (http.Headers["x-amz-object-lock-mode"].ToString() is { Length: > 0 } mode)
+        {
+            context.Set("s3:object-lock-mode", mode);
+        }
+        if (http.Headers["x-amz-object-lock-retain-until-date"].ToString() is { Length: > 0 } until)
+        {
+            context.Set("s3:object-lock-retain-until-date", until);
+            if (DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var untilDate))
+            {
+                context.Set("s3:object-lock-remaining-retention-days",
+                    Math.Max(0, (long)Math.Ceiling((untilDate - now).TotalDays)).ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        if (http.Headers["x-amz-object-lock-legal-hold"].ToString() is { Length: > 0 } hold)
+        {
+            context.Set("s3:object-lock-legal-hold", hold);
+        }
+        if (http.Headers["x-amz-tagging"].ToString() is { Length: > 0 } tagging)
+        {
+            var tags = S3Request.ParseQuery(tagging);
+            foreach (var (tagKey, tagValue) in tags)
+            {
+                context.Set("s3:RequestObjectTag/" + tagKey, tagValue);
+            }
+            context.Set("s3:RequestObjectTagKeys", tags.Select(t => t.Key));
+        }
+        return context;
+    }
+
+    /// <summary>The request headers S3 exposes as condition keys of the same name (s3:x-amz-acl, ...).</summary>
+    private static readonly HashSet<string> ConditionHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-storage-class", "x-amz-grant-read", "x-amz-grant-write",
+        "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-object-ownership",
+    };
 }

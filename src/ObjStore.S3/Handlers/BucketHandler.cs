@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
+using ObjStore.Access;
 using ObjStore.Core;
+using ObjStore.S3.Access;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
@@ -10,14 +12,75 @@ namespace ObjStore.S3.Handlers;
 /// The bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation, and the bucket's
 /// versioning and Object Lock configuration.
 /// </summary>
-internal sealed class BucketHandler(IObjectLayer objects, S3Options options, RequestBodies bodies)
+internal sealed class BucketHandler(IObjectLayer objects, S3Options options, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer)
 {
+    /// <summary>
+    /// The caller's buckets: those it owns and those it may list (the root user sees all), in name order, paged by
+    /// max-buckets and an opaque continuation token, filtered by prefix.
+    /// </summary>
     public async Task ListBucketsAsync(Call call, CancellationToken ct)
     {
-        var buckets = (await objects.ListBucketsAsync(ct)).Where(b => !Naming.IsSystemBucket(b.Name));
+        var q = call.Request;
+        int maxBuckets = q.QueryInt("max-buckets", 10_000);
+        if (maxBuckets is < 1 or > 10_000)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "max-buckets must be an integer between 1 and 10000")
+            {
+                Details = [new("ArgumentName", "max-buckets"), new("ArgumentValue", q.QueryValue("max-buckets")!)],
+            };
+        }
+        string prefix = q.QueryValue("prefix") ?? "";
+        string? after = q.QueryValue("continuation-token") is { Length: > 0 } token ? DecodeToken(token) : null;
+        string? region = q.QueryValue("bucket-region");
+        if (region is not null && region != options.Region)
+        {
+            await WriteXmlAsync(call.Response, El("ListAllMyBucketsResult", Owner(call.Auth.Principal), El("Buckets"), El("Prefix", prefix.Length > 0 ? prefix : null)));
+            return;
+        }
+        var principal = call.Auth.Principal;
+        var listed = new List<BucketInfo>();
+        bool truncated = false;
+        foreach (var bucket in await objects.ListBucketsAsync(ct))
+        {
+            if (Naming.IsSystemBucket(bucket.Name) || !bucket.Name.StartsWith(prefix, StringComparison.Ordinal)
+                || (after is not null && string.CompareOrdinal(bucket.Name, after) <= 0))
+            {
+                continue;
+            }
+            if (principal.Kind != PrincipalKind.Root && authorizer.OwnerOf(bucket) != principal.CanonicalId
+                && !await authorizer.IsAllowedAsync(call, "s3:ListBucket", bucket.Name, ct))
+            {
+                continue;
+            }
+            if (listed.Count == maxBuckets)
+            {
+                truncated = true;
+                break;
+            }
+            listed.Add(bucket);
+        }
         await WriteXmlAsync(call.Response, El("ListAllMyBucketsResult",
-            Owner(call.Auth),
-            El("Buckets", buckets.Select(b => El("Bucket", El("Name", b.Name), El("CreationDate", Timestamp(b.Created)))))));
+            Owner(principal),
+            El("Buckets", listed.Select(b => El("Bucket", El("Name", b.Name), El("CreationDate", Timestamp(b.Created)), El("BucketRegion", options.Region)))),
+            truncated ? El("ContinuationToken", EncodeToken(listed[^1].Name)) : null,
+            q.QueryValue("prefix") is not null ? El("Prefix", prefix) : null));
+    }
+
+    private static string EncodeToken(string bucket) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(bucket));
+
+    private static string DecodeToken(string token)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token));
+        }
+        catch (FormatException)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "The continuation token provided is incorrect")
+            {
+                Details = [new("ArgumentName", "continuation-token"), new("ArgumentValue", token)],
+            };
+        }
     }
 
     public async Task CreateBucketAsync(Call call, CancellationToken ct)
@@ -38,13 +101,72 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
             }
         }
         bool objectLock = string.Equals(call.Http.Headers["x-amz-bucket-object-lock-enabled"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
-        await objects.CreateBucketAsync(call.Bucket, objectLock, ct);
+        var principal = call.Auth.Principal;
+        string ownerId = principal.CanonicalId;
+        var configs = NewBucketConfigs(call, ownerId);
+        try
+        {
+            // The root user's buckets record "" as their owner, so they stay the root's whatever its key becomes.
+            await objects.CreateBucketAsync(call.Bucket, objectLock, principal.Kind == PrincipalKind.Root ? "" : ownerId, configs, ct);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ErrorKind.BucketAlreadyOwnedByYou && options.Region == "us-east-1")
+        {
+            // AWS, for legacy compatibility: re-creating a bucket one owns in us-east-1 succeeds (and resets its ACL).
+            await settings.PutConfigAsync(call.Bucket, BucketConfigKinds.Acl, configs[BucketConfigKinds.Acl], ct);
+        }
+        finally
+        {
+            settings.Invalidate(call.Bucket);
+        }
         call.Response.Headers.Location = "/" + call.Bucket;
+    }
+
+    /// <summary>
+    /// What a new bucket starts with, as AWS does since April 2023: ownership BucketOwnerEnforced (ACLs disabled)
+    /// unless x-amz-object-ownership says otherwise, every public access block setting on (configurable), and the ACL
+    /// the headers ask for (only an owner-only one when ACLs are disabled).
+    /// </summary>
+    private Dictionary<string, string> NewBucketConfigs(Call call, string ownerId)
+    {
+        var headers = call.Http.Headers;
+        string ownershipHeader = headers["x-amz-object-ownership"].ToString();
+        var ownership = ownershipHeader.Length == 0 ? ObjectOwnership.BucketOwnerEnforced
+            : Enum.TryParse<ObjectOwnership>(ownershipHeader, out var parsed) && Enum.IsDefined(parsed) && parsed.ToString() == ownershipHeader ? parsed
+            : throw new S3Exception(S3Error.InvalidArgument, "Invalid x-amz-object-ownership header: " + ownershipHeader)
+            {
+                Details = [new("ArgumentName", "x-amz-object-ownership"), new("ArgumentValue", ownershipHeader)],
+            };
+        var acl = AclHeaders.Parse(headers, ownerId, ownerId) ?? AccessControlList.Private(ownerId);
+        if (ownership == ObjectOwnership.BucketOwnerEnforced && !AclHeaders.IsOwnerOnly(acl, ownerId))
+        {
+            throw new S3Exception(S3Error.InvalidBucketAclWithObjectOwnership);
+        }
+        var configs = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [BucketConfigKinds.OwnershipControls] = ownership.ToString(),
+            [BucketConfigKinds.Acl] = acl.ToJson(),
+        };
+        if (options.BlockPublicAccessOnNewBuckets)
+        {
+            if (acl.IsPublic)
+            {
+                throw new S3Exception(S3Error.AccessDenied, "Public ACLs are blocked by the BlockPublicAcls block public access setting new buckets start with.");
+            }
+            configs[BucketConfigKinds.PublicAccessBlock] = System.Text.Json.JsonSerializer.Serialize(PublicAccessBlock.All);
+        }
+        return configs;
     }
 
     public async Task DeleteBucketAsync(Call call, CancellationToken ct)
     {
-        await objects.DeleteBucketAsync(call.Bucket, ct);
+        try
+        {
+            await objects.DeleteBucketAsync(call.Bucket, ct);
+        }
+        finally
+        {
+            settings.Invalidate(call.Bucket);
+        }
         call.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

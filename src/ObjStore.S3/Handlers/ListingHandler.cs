@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using ObjStore.Core;
+using ObjStore.S3.Access;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
@@ -7,7 +8,7 @@ using static ObjStore.S3.Protocol.Xml;
 namespace ObjStore.S3.Handlers;
 
 /// <summary>ListObjects, ListObjectsV2 and ListObjectVersions: one page of a bucket's keys and common prefixes.</summary>
-internal sealed class ListingHandler(IObjectLayer objects)
+internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
 {
     public async Task ListObjectsAsync(Call call, bool v2, CancellationToken ct)
     {
@@ -39,10 +40,11 @@ internal sealed class ListingHandler(IObjectLayer objects)
         }, ct);
 
         bool fetchOwner = !v2 || q.QueryValue("fetch-owner") == "true";
+        var owner = fetchOwner ? await owners.ElementAsync(call.Bucket, ct) : null;
         var contents = page.Objects.Select(o => El("Contents",
             El("Key", encoding.Encode(o.Key)),
             Described(o),
-            fetchOwner ? Owner(call.Auth) : null));
+            owner));
         var prefixes = CommonPrefixes(page, encoding);
 
         XElement result;
@@ -110,6 +112,7 @@ internal sealed class ListingHandler(IObjectLayer objects)
             MaxKeys = maxKeys,
         }, ct);
 
+        var owner = await owners.ElementAsync(call.Bucket, ct);
         await WriteXmlAsync(call.Response, El("ListVersionsResult",
             El("Name", call.Bucket),
             El("Prefix", encoding.Encode(prefix)),
@@ -127,13 +130,13 @@ internal sealed class ListingHandler(IObjectLayer objects)
                     El("VersionId", v.VersionId),
                     El("IsLatest", v.IsLatest ? "true" : "false"),
                     El("LastModified", Timestamp(v.Entry.LastModified)),
-                    Owner(call.Auth))
+                    owner)
                 : El("Version",
                     El("Key", encoding.Encode(v.Entry.Key)),
                     El("VersionId", v.VersionId),
                     El("IsLatest", v.IsLatest ? "true" : "false"),
                     Described(v.Entry),
-                    Owner(call.Auth))),
+                    owner)),
             page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
 using ObjStore.S3.Auth;
+using ObjStore.S3.Access;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
@@ -12,7 +13,7 @@ namespace ObjStore.S3.Handlers;
 /// The multipart upload operations: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
 /// AbortMultipartUpload, ListParts, ListMultipartUploads.
 /// </summary>
-internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodies)
+internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer)
 {
     public async Task CreateMultipartUploadAsync(Call call, CancellationToken ct)
     {
@@ -23,6 +24,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
         {
             Metadata = request.Metadata with { ChecksumAlgorithm = algorithm },
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
+            Acl = await AccessHandler.AclForWriteAsync(call, settings, authorizer, ct),
         }, ct);
         if (algorithm != ChecksumAlgorithm.None)
         {
@@ -120,8 +122,8 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             El("Bucket", call.Bucket),
             El("Key", call.Key),
             El("UploadId", upload.UploadId),
-            Initiator(call.Auth),
-            Owner(call.Auth),
+            Initiator(call.Auth.Principal),
+            Owner(call.Auth.Principal),
             El("StorageClass", upload.Metadata.StorageClass),
             El("PartNumberMarker", marker),
             page.Parts.Count > 0 ? El("NextPartNumberMarker", page.Parts[^1].Number) : null,
@@ -169,8 +171,8 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             page.Uploads.Select(u => El("Upload",
                 El("Key", encoding.Encode(u.Key)),
                 El("UploadId", u.UploadId),
-                Initiator(call.Auth),
-                Owner(call.Auth),
+                Initiator(call.Auth.Principal),
+                Owner(call.Auth.Principal),
                 El("StorageClass", u.Metadata.StorageClass),
                 El("Initiated", Timestamp(u.Initiated)),
                 u.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(u.Metadata.ChecksumAlgorithm)) : null)),

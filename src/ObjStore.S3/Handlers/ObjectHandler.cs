@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
+using ObjStore.S3.Access;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
 using static ObjStore.S3.Protocol.Xml;
@@ -9,7 +10,7 @@ using static ObjStore.S3.Protocol.Xml;
 namespace ObjStore.S3.Handlers;
 
 /// <summary>The object operations: PutObject, GetObject and HeadObject, CopyObject, DeleteObject, DeleteObjects.</summary>
-internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
+internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer)
 {
     private static readonly (string Query, string Header)[] ResponseOverrides =
     [
@@ -36,6 +37,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
+            Acl = await AccessHandler.AclForWriteAsync(call, settings, authorizer, ct),
         };
         if (call.Http.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && inm.Trim() != "*")
         {
@@ -150,6 +152,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
+            Acl = await AccessHandler.AclForWriteAsync(call, settings, authorizer, ct), // an ACL is never copied
         };
         var info = await objects.CopyObjectAsync(source, destination, ct);
         Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
@@ -198,7 +201,14 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies)
             try
             {
                 Naming.ValidateKey(key!);
-                var outcome = await objects.DeleteObjectAsync(call.Bucket, key!, Versions.Parse(versionId), bypass, ct);
+                // Each key is authorized on its own, as S3 does: a denied key is an AccessDenied entry, not a failed request.
+                string? parsedVersion = Versions.Parse(versionId);
+                await authorizer.RequireAsync(call, parsedVersion is null ? "s3:DeleteObject" : "s3:DeleteObjectVersion", call.Bucket, key, parsedVersion, null, ct);
+                if (bypass)
+                {
+                    await authorizer.RequireAsync(call, "s3:BypassGovernanceRetention", call.Bucket, key, parsedVersion, null, ct);
+                }
+                var outcome = await objects.DeleteObjectAsync(call.Bucket, key!, parsedVersion, bypass, ct);
                 if (!quiet)
                 {
                     results.Add(El("Deleted", El("Key", key), versionElement,

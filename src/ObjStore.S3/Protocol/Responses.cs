@@ -1,8 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
-using ObjStore.S3.Auth;
+using ObjStore.Access;
 using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3.Protocol;
@@ -22,9 +20,12 @@ internal static class Responses
     /// <summary>ETags travel quoted, in headers and in XML alike.</summary>
     public static string Quote(string etag) => "\"" + etag + "\"";
 
-    /// <summary>The signer is the owner of everything (no ACLs yet); its ID is a stable hash of the access key.</summary>
-    public static XElement Owner(AuthContext auth) =>
-        El("Owner", El("ID", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(auth.AccessKey)))), El("DisplayName", auth.AccessKey));
+    /// <summary>An Owner element: a canonical id and, when known, its display name.</summary>
+    public static XElement Owner(string canonicalId, string? displayName) =>
+        El("Owner", El("ID", canonicalId), displayName is null ? null : El("DisplayName", displayName));
 
-    public static XElement Initiator(AuthContext auth) => new(Ns + "Initiator", Owner(auth).Elements());
+    /// <summary>The caller as an Owner element (an anonymous caller has the anonymous canonical id).</summary>
+    public static XElement Owner(Principal principal) => Owner(principal.CanonicalId, principal.Name);
+
+    public static XElement Initiator(Principal principal) => new(Ns + "Initiator", Owner(principal).Elements());
 }

@@ -28,8 +28,11 @@ public sealed class ShardDigest : IDisposable
     public static byte[] KeyFromClusterSecret(string clusterSecret) =>
         SHA256.HashData(Encoding.UTF8.GetBytes("objstore-shard-digest\n" + clusterSecret));
 
-    /// <summary>The dev-mode shard key: <paramref name="path"/>'s 64 hex digits, the file created (0600) when absent.</summary>
-    public static byte[] LoadOrCreateKeyFile(string path)
+    /// <summary>
+    /// A 32-byte key kept in a file of 64 hex digits, created (mode 0600, 32 random bytes) when absent: the dev-mode
+    /// shard key, the master key.
+    /// </summary>
+    public static byte[] LoadOrCreateKeyFile(string path, string purpose = "the shard digest key")
     {
         if (!File.Exists(path))
         {
@@ -54,7 +57,7 @@ public sealed class ShardDigest : IDisposable
         string text = File.ReadAllText(path).Trim();
         return text.Length == 2 * KeySize && text.All(char.IsAsciiHexDigit)
             ? Convert.FromHexString(text)
-            : throw new InvalidDataException($"{path} must hold {2 * KeySize} hex digits (the shard digest key).");
+            : throw new InvalidDataException($"{path} must hold {2 * KeySize} hex digits ({purpose}).");
     }
 
     private readonly AesGcm _gmac;
