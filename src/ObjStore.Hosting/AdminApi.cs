@@ -52,7 +52,7 @@ public sealed class AdminApi(
             string route = path[Prefix.Length..];
             if (IdentityAdminApi.Handles(route))
             {
-                await identities.HandleAsync(context, route, Query);
+                await identities.HandleAsync(context, route, Query, auth.PayloadHash);
                 return;
             }
             switch (request.Method, route)

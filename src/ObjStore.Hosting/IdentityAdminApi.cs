@@ -27,7 +27,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
     public static bool Handles(string route) =>
         route == "/users" || route.StartsWith("/users/", StringComparison.Ordinal) || route == "/keys" || route.StartsWith("/keys/", StringComparison.Ordinal);
 
-    public async Task HandleAsync(HttpContext context, string route, Func<string, string> query)
+    public async Task HandleAsync(HttpContext context, string route, Func<string, string> query, string payloadHash)
     {
         var segments = route.Trim('/').Split('/');
         string method = context.Request.Method;
@@ -65,7 +65,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 await ChangedAsync(context, await catalogue.RemoveUserAsync(userName), $"no user {userName}");
                 return;
             case ["users", var userName, "policy"]:
-                await PolicyAsync(context, userName);
+                await PolicyAsync(context, userName, payloadHash);
                 return;
             case ["users", var userName, "keys"] when method == "POST":
                 string accessKey = NewAccessKey();
@@ -92,7 +92,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
         }
     }
 
-    private async Task PolicyAsync(HttpContext context, string userName)
+    private async Task PolicyAsync(HttpContext context, string userName, string payloadHash)
     {
         switch (context.Request.Method)
         {
@@ -117,6 +117,11 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                         return;
                     }
                     string text = new(buffer, 0, read);
+                    if (payloadHash.Length == 64 && payloadHash != Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))))
+                    {
+                        await ErrorAsync(context, 400, "XAmzContentSHA256Mismatch: the policy is not the one signed");
+                        return;
+                    }
                     try
                     {
                         PolicyDocument.Parse(text, PolicyKind.Identity);

@@ -23,6 +23,8 @@ internal static class AdminCommand
         string region = options.Get("region") ?? Environment.GetEnvironmentVariable("OBJSTORE_REGION") ?? "us-east-1";
         bool json = options.Flag("json");
         bool wait = options.Flag("wait");
+        _ = options.Get("readwrite");
+        _ = options.Get("readonly");
         options.RejectUnknown();
         using var admin = new AdminClient(endpoint, accessKey, secretKey, region);
         try
@@ -53,8 +55,10 @@ internal static class AdminCommand
                     }
                     Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : "\r" + FormatJob(job));
                     return !wait || job.State == JobStates.Succeeded ? 0 : 1;
+                case "user" or "key" or "policy":
+                    return await IdentityCommands.RunAsync(verb, options.Positional, options.Get("readwrite"), options.Get("readonly"), admin, json);
                 default:
-                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance)");
+                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, user, key, policy)");
             }
         }
         catch (HttpRequestException e)
@@ -93,7 +97,7 @@ internal static class AdminCommand
         return string.Join('\n', lines);
     }
 
-    private sealed class AdminClient(string endpoint, string accessKey, string secretKey, string region) : IDisposable
+    internal sealed class AdminClient(string endpoint, string accessKey, string secretKey, string region) : IDisposable
     {
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
         private readonly SigV4Signer _signer = new(accessKey, secretKey, region);
@@ -102,16 +106,37 @@ internal static class AdminCommand
 
         public Task<T> PostAsync<T>(string path) => SendAsync<T>(HttpMethod.Post, path);
 
+        /// <summary>A request whose answer is text (or nothing): policies, 204s.</summary>
+        public async Task<string> SendTextAsync(HttpMethod method, string path, string? body = null)
+        {
+            using var response = await SendRawAsync(method, path, body);
+            return await response.Content.ReadAsStringAsync();
+        }
+
         private async Task<T> SendAsync<T>(HttpMethod method, string path)
         {
+            using var response = await SendRawAsync(method, path, null);
+            return (await response.Content.ReadFromJsonAsync<T>(Json))!;
+        }
+
+        private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, string? body)
+        {
             using var request = new HttpRequestMessage(method, new Uri(endpoint + "/_objstore/admin" + path));
-            _signer.Sign(request);
-            using var response = await _http.SendAsync(request);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            }
+            // A body (a policy) is signed by its hash, so what the server stores is what was sent.
+            _signer.Sign(request, body is null ? SigV4.UnsignedPayload
+                : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body))));
+            var response = await _http.SendAsync(request);
             if (!response.IsSuccessStatusCode)
             {
-                throw new HttpRequestException($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                string text = await response.Content.ReadAsStringAsync();
+                response.Dispose();
+                throw new HttpRequestException($"{(int)response.StatusCode} {text}");
             }
-            return (await response.Content.ReadFromJsonAsync<T>(Json))!;
+            return response;
         }
 
         public void Dispose() => _http.Dispose();
