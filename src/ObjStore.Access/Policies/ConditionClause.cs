@@ -46,10 +46,9 @@ internal sealed class ConditionClause
     private readonly IpRange[] _ranges = [];
     private readonly string[] _texts;
 
-    private ConditionClause(string op, string key, OperatorFamily family, Comparison comparison, bool negated,
+    private ConditionClause(string key, OperatorFamily family, Comparison comparison, bool negated,
         bool ifExists, SetQualifier qualifier, string[] texts, bool variables)
     {
-        Operator = op;
         Key = key;
         Family = family;
         Comparison = comparison;
@@ -89,8 +88,6 @@ internal sealed class ConditionClause
         }
     }
 
-    public string Operator { get; }
-
     public string Key { get; }
 
     public OperatorFamily Family { get; }
@@ -106,8 +103,6 @@ internal sealed class ConditionClause
     public IReadOnlyList<string> Values => _texts;
 
     public IReadOnlyList<IpRange> Ranges => _ranges;
-
-    public bool HasVariables => Array.Exists(_patterns, p => p.HasVariables);
 
     private static MalformedPolicyException Invalid() => new("Invalid Condition");
 
@@ -136,7 +131,7 @@ internal sealed class ConditionClause
         {
             throw new MalformedPolicyException("Invalid Condition type : " + op);
         }
-        return new ConditionClause(op, key, family, comparison, negated, ifExists, qualifier, values, variables);
+        return new ConditionClause(key, family, comparison, negated, ifExists, qualifier, values, variables);
     }
 
     private static bool TryParseOperator(string name, out OperatorFamily family, out Comparison comparison, out bool negated)
@@ -325,6 +320,7 @@ internal sealed class ConditionClause
         Span<byte> buffer = stackalloc byte[256];
         if (value.Length / 4 * 3 > buffer.Length)
         {
+            // Only a request value over ~340 characters: no binary condition key of S3 comes near that.
             buffer = new byte[value.Length / 4 * 3 + 3];
         }
         if (!Convert.TryFromBase64String(value, buffer, out int written))

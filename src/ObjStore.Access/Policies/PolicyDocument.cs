@@ -33,8 +33,6 @@ public sealed class PolicyDocument
     /// <summary>True when some Allow statement grants anyone (see AWS's "The meaning of public").</summary>
     public bool IsPublic { get; }
 
-    internal IReadOnlyList<PolicyStatement> Statements => _statements;
-
     /// <exception cref="MalformedPolicyException">The policy does not parse or breaks the grammar.</exception>
     public static PolicyDocument Parse(string json, PolicyKind kind)
     {

@@ -56,16 +56,10 @@ internal sealed class PolicyPattern
         {
             _literal = new string(Array.ConvertAll(compiled, c => (char)c));
         }
-        IsMatchAll = compiled is [Star];
     }
 
     /// <summary>The pattern as written in the policy.</summary>
     public string Text { get; }
-
-    public bool HasVariables => _segments is not null;
-
-    /// <summary>A lone '*' wildcard: matches every value (and, for ArnLike, even values that are not ARNs).</summary>
-    public bool IsMatchAll { get; }
 
     /// <param name="variables">False for Version 2008-10-17 policies, where AWS reads <c>${...}</c> literally.</param>
     public static PolicyPattern Compile(string text, PatternMode mode, bool ignoreCase, bool variables)
