@@ -9,7 +9,7 @@ internal static class PolicyTestKit
 
     public static readonly Principal Alice = Principal.User("alice", "c0ffee0000000000000000000000a11c");
     public static readonly Principal Bob = Principal.User("bob", "c0ffee00000000000000000000000b0b");
-    public static readonly Principal Root = Principal.Root("c0ffee000000000000000000000000f0");
+    public static readonly Principal Root = Principal.Root("c0ffee000000000000000000000000f0", "root");
 
     public static AccessRequest Get(string key, Principal? principal = null, ConditionContext? conditions = null) =>
         new("s3:GetObject", AccessRequest.ObjectArn(Bucket, key), principal ?? Alice, conditions ?? new ConditionContext());
