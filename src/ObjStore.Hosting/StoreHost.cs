@@ -103,7 +103,7 @@ public static partial class StoreHost
             builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
             AddBackgroundWork(builder.Services, options, mode);
             builder.Services.AddSingleton(s3Options);
-            builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
+            builder.Services.AddSingleton(sp => new Authenticator(new ConfiguredCredentials(s3Options.Credentials), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,

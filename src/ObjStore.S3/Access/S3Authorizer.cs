@@ -6,7 +6,7 @@ namespace ObjStore.S3.Access;
 
 /// <summary>
 /// The one place S3 requests are authorized: every operation's IAM action, resource and condition keys are derived
-/// here and decided by <see cref="AccessDecision"/> before the handler runs. Handlers ask it only for what a request
+/// here and decided by <c>AccessDecision</c> before the handler runs. Handlers ask it only for what a request
 /// reveals inside its body (each key of DeleteObjects, a browser form's key).
 /// </summary>
 internal sealed class S3Authorizer

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Responses;
@@ -38,7 +39,9 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
             }
         }
         bool objectLock = string.Equals(call.Http.Headers["x-amz-bucket-object-lock-enabled"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
-        await objects.CreateBucketAsync(call.Bucket, objectLock, ct);
+        // The root user's buckets have the owner ""; a user owns its own.
+        string owner = call.Auth.Principal.Kind == PrincipalKind.Root ? "" : call.Auth.Principal.CanonicalId;
+        await objects.CreateBucketAsync(call.Bucket, objectLock, owner, new Dictionary<string, string>(), ct);
         call.Response.Headers.Location = "/" + call.Bucket;
     }
 
