@@ -9,6 +9,10 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error AuthorizationHeaderMalformed = new("AuthorizationHeaderMalformed", 400, "The authorization header is malformed.");
     public static readonly S3Error AuthorizationQueryParametersError = new("AuthorizationQueryParametersError", 400, "The authorization query parameters that you provided are not valid.");
     public static readonly S3Error BadDigest = new("BadDigest", 400, "The Content-MD5 or checksum you specified did not match what we received.");
+    /// <summary>A refused CORS preflight (no configuration, or no rule allowing it): S3's code, not AccessDenied.</summary>
+    public static readonly S3Error AccessForbidden = new("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed.");
+    /// <summary>A preflight lacking Origin or Access-Control-Request-Method; S3 answers it with this generic code.</summary>
+    public static readonly S3Error BadRequest = new("BadRequest", 400, "Bad Request");
     public static readonly S3Error AccessControlListNotSupported = new("AccessControlListNotSupported", 400, "The bucket does not allow ACLs");
     public static readonly S3Error BucketAlreadyExists = new("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.");
     public static readonly S3Error BucketAlreadyOwnedByYou = new("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.");
@@ -51,6 +55,7 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error MethodNotAllowed = new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
     public static readonly S3Error MissingContentLength = new("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
     public static readonly S3Error MissingRequestBodyError = new("MissingRequestBodyError", 400, "Request Body is empty");
+    public static readonly S3Error NoSuchCORSConfiguration = new("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist");
     public static readonly S3Error NoSuchBucketPolicy = new("NoSuchBucketPolicy", 404, "The bucket policy does not exist");
     public static readonly S3Error NoSuchPublicAccessBlockConfiguration = new("NoSuchPublicAccessBlockConfiguration", 404, "The public access block configuration was not found");
     public static readonly S3Error OwnershipControlsNotFoundError = new("OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found");

@@ -6,6 +6,7 @@ using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.S3.Access;
 using ObjStore.S3.Auth;
+using ObjStore.S3.Cors;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
 using static ObjStore.S3.Protocol.Xml;
@@ -29,6 +30,8 @@ public sealed partial class S3Handler
     private readonly ObjectLockHandler _locks;
     private readonly AccessHandler _access;
     private readonly S3Authorizer _authorizer;
+    private readonly CorsHandler _corsConfig;
+    private readonly CorsResponder _cors;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
     {
@@ -44,6 +47,8 @@ public sealed partial class S3Handler
         _listing = new ListingHandler(objects, new BucketOwners(settings, _authorizer, identities));
         _locks = new ObjectLockHandler(objects, bodies);
         _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
+        _corsConfig = new CorsHandler(settings, bodies);
+        _cors = new CorsResponder(settings);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -61,6 +66,13 @@ public sealed partial class S3Handler
         {
             var request = S3Request.Parse(context, _options.Domains);
             resource = request.Path;
+            // CORS: a preflight is answered here, unauthenticated; any other request gets its rule's headers.
+            if (HttpMethods.IsOptions(context.Request.Method) && request.Bucket is { } preflightBucket)
+            {
+                await _cors.PreflightAsync(context, preflightBucket, context.RequestAborted);
+                return;
+            }
+            await _cors.ApplyAsync(context, request.Bucket, context.RequestAborted);
             var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query);
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
@@ -83,6 +95,9 @@ public sealed partial class S3Handler
         S3Operation.GetBucketLocation => _buckets.GetBucketLocationAsync(call, ct),
         S3Operation.GetBucketVersioning => _buckets.GetBucketVersioningAsync(call, ct),
         S3Operation.PutBucketVersioning => _buckets.PutBucketVersioningAsync(call, ct),
+        S3Operation.GetBucketCors => _corsConfig.GetBucketCorsAsync(call, ct),
+        S3Operation.PutBucketCors => _corsConfig.PutBucketCorsAsync(call, ct),
+        S3Operation.DeleteBucketCors => _corsConfig.DeleteBucketCorsAsync(call, ct),
         S3Operation.GetObjectLockConfiguration => _buckets.GetObjectLockConfigurationAsync(call, ct),
         S3Operation.PutObjectLockConfiguration => _buckets.PutObjectLockConfigurationAsync(call, ct),
         S3Operation.GetObjectRetention => _locks.GetObjectRetentionAsync(call, ct),
