@@ -103,7 +103,7 @@ public static partial class StoreHost
             builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
             AddBackgroundWork(builder.Services, options, mode);
             builder.Services.AddSingleton(s3Options);
-            builder.Services.AddSingleton(sp => new Authenticator(s3Options.Credentials, sp.GetRequiredService<TimeProvider>(), s3Options.Region));
+            builder.Services.AddSingleton(sp => new Authenticator(new RootCredentials(s3Options.Credentials), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
@@ -212,4 +212,17 @@ public static partial class StoreHost
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions HealthJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+}
+
+/// <summary>
+/// The configured root key pairs as the authenticator's credential store, until users exist; the canonical id is the
+/// one S3 answers name the owner by (a hash of the access key).
+/// </summary>
+internal sealed class RootCredentials(IReadOnlyDictionary<string, string> keys) : ObjStore.Access.ICredentialStore
+{
+    public ObjStore.Access.Credential? Find(string accessKey) =>
+        keys.TryGetValue(accessKey, out var secret)
+            ? new(accessKey, secret, ObjStore.Access.Principal.Root(
+                Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(accessKey)))), null)
+            : null;
 }

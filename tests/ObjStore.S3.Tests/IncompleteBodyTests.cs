@@ -115,7 +115,7 @@ public class IncompleteBodyTests
     private static async Task<(int Status, string Body)> SendAsync(
         IObjectLayer objects, string method, string target, Stream body, long length, LogSink? log = null, CancellationToken aborted = default)
     {
-        var handler = new S3Handler(objects, new Authenticator(new Dictionary<string, string> { [AccessKey] = Secret }, TimeProvider.System),
+        var handler = new S3Handler(objects, new Authenticator(new TestCredentials(new Dictionary<string, string> { [AccessKey] = Secret }), TimeProvider.System),
             new S3Options(), TimeProvider.System, log ?? new LogSink());
         using var signed = new HttpRequestMessage(new HttpMethod(method), "http://s3.test" + target);
         new SigV4Signer(AccessKey, Secret).Sign(signed);
@@ -178,7 +178,10 @@ public class IncompleteBodyTests
         public Task<DeleteOutcome> DeleteObjectAsync(string bucket, string key, string? versionId, bool bypassGovernance, CancellationToken cancellationToken) => Delete(key);
         public Task<BucketInfo?> GetBucketAsync(string bucket, CancellationToken cancellationToken) => Task.FromResult<BucketInfo?>(new(bucket, DateTimeOffset.UnixEpoch));
 
-        public Task CreateBucketAsync(string bucket, bool objectLock, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task CreateBucketAsync(string bucket, bool objectLock, string owner, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task PutBucketConfigAsync(string bucket, string kind, string document, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> DeleteBucketConfigAsync(string bucket, string kind, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<string> SetObjectAclAsync(string bucket, string key, string? versionId, string? acl, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task SetBucketVersioningAsync(string bucket, VersioningState state, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task SetObjectLockConfigurationAsync(string bucket, DefaultRetention? defaultRetention, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<string> SetObjectRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance, CancellationToken cancellationToken) => throw new NotSupportedException();

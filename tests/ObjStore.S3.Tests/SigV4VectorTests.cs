@@ -13,7 +13,7 @@ public class SigV4VectorTests
     private static readonly DateTimeOffset SignedAt = new(2013, 5, 24, 0, 0, 0, TimeSpan.Zero);
 
     private static Authenticator Verifier(DateTimeOffset? now = null) =>
-        new(new Dictionary<string, string> { [AccessKey] = Secret }, new FixedClock(now ?? SignedAt));
+        new(new TestCredentials(new Dictionary<string, string> { [AccessKey] = Secret }), new FixedClock(now ?? SignedAt));
 
     private static HttpRequest Request(string method, string target, params (string Name, string Value)[] headers)
     {

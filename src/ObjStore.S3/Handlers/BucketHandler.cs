@@ -38,7 +38,7 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
             }
         }
         bool objectLock = string.Equals(call.Http.Headers["x-amz-bucket-object-lock-enabled"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
-        await objects.CreateBucketAsync(call.Bucket, objectLock, ct);
+        await objects.CreateBucketAsync(call.Bucket, objectLock, "", new Dictionary<string, string>(), ct);
         call.Response.Headers.Location = "/" + call.Bucket;
     }
 
