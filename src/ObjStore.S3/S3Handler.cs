@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
+using ObjStore.S3.Access;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
@@ -24,6 +25,7 @@ public sealed partial class S3Handler
     private readonly MultipartHandler _multipart;
     private readonly ListingHandler _listing;
     private readonly ObjectLockHandler _locks;
+    private readonly PostObjectHandler _post;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
     {
@@ -36,6 +38,7 @@ public sealed partial class S3Handler
         _multipart = new MultipartHandler(objects, bodies);
         _listing = new ListingHandler(objects);
         _locks = new ObjectLockHandler(objects, bodies);
+        _post = new PostObjectHandler(objects, authenticator, new S3Authorizer(), bodies, clock); // integrator: the shared S3Authorizer
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -84,6 +87,9 @@ public sealed partial class S3Handler
         S3Operation.ListObjectsV2 => _listing.ListObjectsAsync(call, v2: true, ct),
         S3Operation.DeleteObjects => _objects.DeleteObjectsAsync(call, ct),
         S3Operation.PutObject => _objects.PutObjectAsync(call, ct),
+        // PostObject is EXEMPT from the pre-dispatch authorization: the form authenticates itself (its signed POST
+        // policy, or none: anonymous), and only its body names the key, so the handler authorizes s3:PutObject there.
+        S3Operation.PostObject => _post.PostObjectAsync(call, ct),
         S3Operation.CopyObject => _objects.CopyObjectAsync(call, ct),
         S3Operation.GetObject => _objects.GetObjectAsync(call, head: false, ct),
         S3Operation.HeadObject => _objects.GetObjectAsync(call, head: true, ct),
