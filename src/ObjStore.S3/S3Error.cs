@@ -38,6 +38,8 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error InvalidChunkSizeError = new("InvalidChunkSizeError", 400, "The aws-chunked framing of the request body is not valid.");
     public static readonly S3Error InvalidDigest = new("InvalidDigest", 400, "The Content-MD5 you specified is not valid.");
     public static readonly S3Error InvalidLocationConstraint = new("InvalidLocationConstraint", 400, "The specified location constraint is not valid.");
+    /// <summary>A POST policy S3 cannot read (bad base64 or JSON, a missing member); a policy a form fails is AccessDenied.</summary>
+    public static readonly S3Error InvalidPolicyDocument = new("InvalidPolicyDocument", 400, "The content of the form does not meet the conditions specified in the policy document.");
     public static readonly S3Error InvalidPart = new("InvalidPart", 400, "One or more of the specified parts could not be found.");
     /// <summary>Not in AWS's published list; S3 answers it to a GET or HEAD whose partNumber the object does not have.</summary>
     public static readonly S3Error InvalidPartNumber = new("InvalidPartNumber", 416, "The requested partnumber is not satisfiable");
@@ -48,9 +50,15 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error InvalidURI = new("InvalidURI", 400, "Couldn't parse the specified URI.");
     public static readonly S3Error KeyTooLongError = new("KeyTooLongError", 400, "Your key is too long.");
     public static readonly S3Error MalformedACLError = new("MalformedACLError", 400, "The XML you provided was not well-formed or did not validate against our published schema.");
+    public static readonly S3Error MalformedPOSTRequest = new("MalformedPOSTRequest", 400, "The body of your POST request is not well-formed multipart/form-data.");
     public static readonly S3Error MalformedPolicy = new("MalformedPolicy", 400, "Policies must be valid JSON and the first byte must be '{'");
     public static readonly S3Error MalformedTrailerError = new("MalformedTrailerError", 400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
     public static readonly S3Error MalformedXML = new("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema.");
+    /// <summary>
+    /// The code S3 sends (without the "Error" its error table adds: MaxPostPreDataLengthExceededError), with the
+    /// table's message; S3's own wire message misspells it ("preceeding ... was too large").
+    /// </summary>
+    public static readonly S3Error MaxPostPreDataLengthExceeded = new("MaxPostPreDataLengthExceeded", 400, "Your POST request fields preceding the upload file were too large.");
     public static readonly S3Error MetadataTooLarge = new("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.");
     public static readonly S3Error MethodNotAllowed = new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
     public static readonly S3Error MissingContentLength = new("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");

@@ -32,6 +32,7 @@ public sealed partial class S3Handler
     private readonly S3Authorizer _authorizer;
     private readonly CorsHandler _corsConfig;
     private readonly CorsResponder _cors;
+    private readonly PostObjectHandler _post;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
     {
@@ -49,6 +50,7 @@ public sealed partial class S3Handler
         _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
         _corsConfig = new CorsHandler(settings, bodies);
         _cors = new CorsResponder(settings);
+        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -123,6 +125,9 @@ public sealed partial class S3Handler
         S3Operation.ListObjectsV2 => _listing.ListObjectsAsync(call, v2: true, ct),
         S3Operation.DeleteObjects => _objects.DeleteObjectsAsync(call, ct),
         S3Operation.PutObject => _objects.PutObjectAsync(call, ct),
+        // PostObject is EXEMPT from the pre-dispatch authorization: the form authenticates itself (its signed POST
+        // policy, or none: anonymous), and only its body names the key, so the handler authorizes s3:PutObject there.
+        S3Operation.PostObject => _post.PostObjectAsync(call, ct),
         S3Operation.CopyObject => _objects.CopyObjectAsync(call, ct),
         S3Operation.GetObject => _objects.GetObjectAsync(call, head: false, ct),
         S3Operation.HeadObject => _objects.GetObjectAsync(call, head: true, ct),

@@ -191,22 +191,26 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
     /// null when the bucket owner owns it privately, else the requested ACL (or the writer's private one), checked
     /// against the bucket's ownership and public access block.
     /// </summary>
-    public static async ValueTask<string?> AclForWriteAsync(Call call, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct)
+    public static ValueTask<string?> AclForWriteAsync(Call call, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct) =>
+        AclForWriteAsync(call, call.Http.Headers, call.Bucket, settings, authorizer, ct);
+
+    /// <summary>As a PUT's, from headers a form stands for (POST Object).</summary>
+    public static async ValueTask<string?> AclForWriteAsync(Call call, IHeaderDictionary headers, string bucketName, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct)
     {
-        if (await settings.GetAsync(call.Bucket, ct) is not { } bucket)
+        if (await settings.GetAsync(bucketName, ct) is not { } bucket)
         {
             return null; // the write itself answers NoSuchBucket
         }
-        return AclForWrite(call, authorizer.AccessOf(bucket), call.Auth.Principal.CanonicalId);
+        return AclForWrite(headers, authorizer.AccessOf(bucket), call.Auth.Principal.CanonicalId);
     }
 
-    private static string? AclForWrite(Call call, BucketAccess access, string writerId)
+    private static string? AclForWrite(IHeaderDictionary headers, BucketAccess access, string writerId)
     {
-        var requested = AclHeaders.Parse(call.Http.Headers, writerId, access.OwnerId);
+        var requested = AclHeaders.Parse(headers, writerId, access.OwnerId);
         if (!access.AclsEnabled)
         {
             // ACLs disabled: the bucket owner owns everything; only ACLs that say just that are accepted.
-            if (requested is not null && !AclHeaders.IsOwnerOnly(requested, access.OwnerId) && call.Http.Headers["x-amz-acl"] != "bucket-owner-full-control")
+            if (requested is not null && !AclHeaders.IsOwnerOnly(requested, access.OwnerId) && headers["x-amz-acl"] != "bucket-owner-full-control")
             {
                 throw new S3Exception(S3Error.AccessControlListNotSupported);
             }
@@ -217,7 +221,7 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
             CheckAllowed(requested, access);
         }
         bool ownedByBucketOwner = writerId == access.OwnerId
-            || (access.Ownership == ObjectOwnership.BucketOwnerPreferred && call.Http.Headers["x-amz-acl"] == "bucket-owner-full-control");
+            || (access.Ownership == ObjectOwnership.BucketOwnerPreferred && headers["x-amz-acl"] == "bucket-owner-full-control");
         if (ownedByBucketOwner)
         {
             return requested is null ? null : (requested with { OwnerId = access.OwnerId }).ToJson();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using ObjStore.Core;
 using ObjStore.S3.Protocol;
 
@@ -14,12 +15,15 @@ internal static class ObjectAttributes
     private static readonly string[] StoredHeaders = ["Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"];
 
     /// <summary>The request as the object layer needs it: bucket, key, content type, stored headers, metadata.</summary>
-    public static PutObjectRequest FromHeaders(Call call)
+    public static PutObjectRequest FromHeaders(Call call) => FromHeaders(call.Http.Headers, call.Bucket, call.Key);
+
+    /// <summary>The same from any headers: a browser form's fields stand for a PUT's headers.</summary>
+    public static PutObjectRequest FromHeaders(IHeaderDictionary requestHeaders, string bucket, string key)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in StoredHeaders)
         {
-            if (call.Http.Headers[name].ToString() is { Length: > 0 } value)
+            if (requestHeaders[name].ToString() is { Length: > 0 } value)
             {
                 // aws-chunked is the transfer framing, not a property of the object.
                 if (name == "Content-Encoding")
@@ -35,7 +39,7 @@ internal static class ObjectAttributes
         }
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         int metadataBytes = 0;
-        foreach (var (name, values) in call.Http.Headers)
+        foreach (var (name, values) in requestHeaders)
         {
             if (name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
             {
@@ -50,18 +54,18 @@ internal static class ObjectAttributes
             throw new S3Exception(S3Error.MetadataTooLarge,
                 $"Your metadata headers exceed the maximum allowed metadata size ({MaxUserMetadataBytes} bytes).");
         }
-        string storageClass = call.Http.Headers["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : "STANDARD";
+        string storageClass = requestHeaders["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : "STANDARD";
         if (storageClass is not ("STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER" or "DEEP_ARCHIVE" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE"))
         {
             throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
         }
         return new PutObjectRequest
         {
-            Bucket = call.Bucket,
-            Key = call.Key,
+            Bucket = bucket,
+            Key = key,
             Metadata = new ObjectMetadata
             {
-                ContentType = call.Http.ContentType is { Length: > 0 } type ? HeaderValues.RequireStorable("Content-Type", type) : "binary/octet-stream",
+                ContentType = requestHeaders.ContentType.ToString() is { Length: > 0 } type ? HeaderValues.RequireStorable("Content-Type", type) : "binary/octet-stream",
                 Headers = headers,
                 UserMetadata = metadata,
                 StorageClass = storageClass,
