@@ -12,7 +12,7 @@ public class AccessDecisionTests
     private static PolicyDocument Identity(string effect, string action = "s3:GetObject", string resource = "arn:aws:s3:::photos/*") => PolicyDocument.Parse(
         $$"""{"Version":"2012-10-17","Statement":[{"Effect":"{{effect}}","Action":"{{action}}","Resource":"{{resource}}"}]}""", PolicyKind.Identity);
 
-    private static PolicyDocument BucketPolicy(string effect, string principal = "*") => PolicyDocument.Parse(
+    private static PolicyDocument BucketPolicy(string effect, string principal = "\"*\"") => PolicyDocument.Parse(
         $$"""{"Version":"2012-10-17","Statement":[{"Effect":"{{effect}}","Principal":{{principal}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}""",
         PolicyKind.Resource);
 
