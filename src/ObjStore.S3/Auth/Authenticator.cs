@@ -38,6 +38,11 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
     /// <summary>The signed principal, or <see cref="AuthContext.Anonymous"/> for a request that carries no signature.</summary>
     public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query)
     {
+        if (request.Headers.ContainsKey("x-amz-security-token") || query.Any(q => q.Key == "X-Amz-Security-Token"))
+        {
+            // Session tokens come from STS, which this store does not run: no token can be valid here.
+            throw new S3Exception(S3Error.InvalidToken, "The provided token is malformed or otherwise invalid: this store issues no session tokens.");
+        }
         string? authorization = request.Headers.Authorization;
         if (!string.IsNullOrEmpty(authorization))
         {
