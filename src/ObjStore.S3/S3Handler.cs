@@ -80,7 +80,17 @@ public sealed partial class S3Handler
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             var call = new Call(context, request, auth);
             await _authorizer.AuthorizeAsync(operation, call, context.RequestAborted);
-            await DispatchAsync(operation, call, context.RequestAborted);
+            try
+            {
+                await DispatchAsync(operation, call, context.RequestAborted);
+            }
+            catch (ObjectStoreException e) when (e.Kind == ErrorKind.NoSuchKey && operation is S3Operation.GetObject or S3Operation.HeadObject)
+            {
+                // A missing key is 404 only to those who may list the bucket, else 403: S3 does not tell who may not
+                // list it which keys exist.
+                await _authorizer.ConcealMissingKeyAsync(call, context.RequestAborted);
+                throw;
+            }
         }
         catch (Exception e) when (ToS3Error(e, context.RequestAborted) is { } error)
         {

@@ -81,6 +81,15 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
             ? Task.CompletedTask
             : RequireAsync(call, Spec(action, key), bucket, key, versionId, addConditions, ct);
 
+    /// <summary>Throws AccessDenied (for the GET or HEAD that found no key) unless the principal may list the bucket.</summary>
+    public async Task ConcealMissingKeyAsync(Call call, CancellationToken ct)
+    {
+        if (!await IsAllowedAsync(call, "s3:ListBucket", call.Bucket, ct))
+        {
+            throw new S3Exception(S3Error.AccessDenied);
+        }
+    }
+
     /// <summary>Whether the principal may do <paramref name="action"/> on the bucket (ListBuckets' filter).</summary>
     public async Task<bool> IsAllowedAsync(Call call, string action, string bucket, CancellationToken ct) =>
         call.Auth.Principal.Kind == PrincipalKind.Root || await DecideAsync(call, Spec(action, null), bucket, null, null, null, ct);

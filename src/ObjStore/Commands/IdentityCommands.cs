@@ -75,8 +75,8 @@ internal static class IdentityCommands
     }
 
     /// <summary>
-    /// The everyday policy: read (and write) objects under BUCKET/PREFIX, list that prefix, and see the bucket. With no
-    /// prefix, the whole bucket.
+    /// The everyday policy: read (and write) objects under BUCKET/PREFIX, list that prefix, and see the bucket in
+    /// ListBuckets (which shows a user only the buckets it owns or may list). With no prefix, the whole bucket.
     /// </summary>
     internal static string PrefixPolicy(string target, bool write)
     {
@@ -106,6 +106,7 @@ internal static class IdentityCommands
         {
             ["Version"] = "2012-10-17",
             ["Statement"] = new JsonArray(
+                new JsonObject { ["Sid"] = "Buckets", ["Effect"] = "Allow", ["Action"] = "s3:ListAllMyBuckets", ["Resource"] = "*" },
                 list,
                 new JsonObject
                 {
