@@ -132,7 +132,7 @@ public class FaultTests
 
     [Theory]
     [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
-    [InlineData("PUT", "/bad?policy", "PutBucketPolicy")]
+    [InlineData("PUT", "/bad?lifecycle", "PutBucketLifecycleConfiguration")]
     [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
     [InlineData("PUT", "/bad/key?tagging", "PutObjectTagging")]
     public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
