@@ -166,7 +166,7 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
 
     private static string Resource(ActionTarget target, string? bucket, string? key) => target switch
     {
-        ActionTarget.Service => "*",
+        ActionTarget.Service => "arn:aws:s3:::*", // what AWS's examples grant ListAllMyBuckets on (and "*" matches it too)
         ActionTarget.Bucket => AccessRequest.BucketArn(bucket!),
         _ => AccessRequest.ObjectArn(bucket!, key ?? ""),
     };

@@ -95,7 +95,7 @@ internal static class IdentityCommands
         {
             ["Sid"] = "List",
             ["Effect"] = "Allow",
-            ["Action"] = new JsonArray("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation"),
+            ["Action"] = new JsonArray("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"),
             ["Resource"] = $"arn:aws:s3:::{bucket}",
         };
         if (prefix.Length > 0)
@@ -107,6 +107,8 @@ internal static class IdentityCommands
             ["Version"] = "2012-10-17",
             ["Statement"] = new JsonArray(
                 new JsonObject { ["Sid"] = "Buckets", ["Effect"] = "Allow", ["Action"] = "s3:ListAllMyBuckets", ["Resource"] = "*" },
+                // Without the prefix condition: a GetBucketLocation request has no s3:prefix.
+                new JsonObject { ["Sid"] = "Location", ["Effect"] = "Allow", ["Action"] = "s3:GetBucketLocation", ["Resource"] = $"arn:aws:s3:::{bucket}" },
                 list,
                 new JsonObject
                 {

@@ -112,6 +112,10 @@ step("delete_object outside app/: AccessDenied", denied(s3.delete_object, Bucket
 step("list_objects_v2 of the whole bucket: AccessDenied", denied(s3.list_objects_v2, Bucket=bucket))
 step("list_objects_v2 Prefix=private/: AccessDenied", denied(s3.list_objects_v2, Bucket=bucket, Prefix="private/"))
 step("put_bucket_policy: AccessDenied", denied(s3.put_bucket_policy, Bucket=bucket, Policy='{"Version":"2012-10-17","Statement":[]}'))
-step("list_buckets: AccessDenied", denied(s3.list_buckets))
+def lists_only_what_it_may_list():
+    # The --readwrite policy allows ListBuckets; a user sees the buckets it owns or may list (this one only under app/).
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert bucket not in names, names
+step("list_buckets: allowed, without the bucket it may list only under a prefix", lists_only_what_it_may_list)
 step("delete_object under app/", delete_inside)
 sys.exit(1 if failures else 0)
