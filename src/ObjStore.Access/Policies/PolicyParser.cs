@@ -115,7 +115,9 @@ internal static class PolicyParser
         var (principals, notPrincipal) = ParsePrincipal(element, kind);
 
         var (actionElement, notAction) = OneOf(element, "Action", "NotAction");
-        var actions = ParsePatterns(actionElement, "Missing required field Action", "Policy has invalid action", IsValidAction,
+        // A bucket policy may grant only S3's actions, and only ones S3 has; an identity policy may name any service's.
+        Func<string, bool> validAction = kind == PolicyKind.Resource ? a => IsValidAction(a) && S3ActionNames.IsKnown(a) : IsValidAction;
+        var actions = ParsePatterns(actionElement, "Missing required field Action", "Policy has invalid action", validAction,
             PatternMode.Glob, ignoreCase: true, variables: false);
 
         var (resourceElement, notResource) = OneOf(element, "Resource", "NotResource");
