@@ -316,10 +316,13 @@ public sealed class AccessFixture(S3Endpoint endpoint) : IDisposable
                 {
                     await root.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = upload.Key, UploadId = upload.UploadId });
                 }
-                var objects = await root.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });
-                foreach (var batch in (objects.S3Objects ?? []).Chunk(1000))
+                var versions = await root.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket });
+                foreach (var batch in (versions.Versions ?? []).Chunk(1000))
                 {
-                    await root.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Quiet = true, Objects = [.. batch.Select(o => new KeyVersion { Key = o.Key })] });
+                    await root.DeleteObjectsAsync(new DeleteObjectsRequest
+                    {
+                        BucketName = bucket, Quiet = true, Objects = [.. batch.Select(v => new KeyVersion { Key = v.Key, VersionId = v.VersionId })],
+                    });
                 }
                 await root.DeleteBucketAsync(bucket);
             }
