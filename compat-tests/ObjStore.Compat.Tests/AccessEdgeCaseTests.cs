@@ -215,4 +215,34 @@ public class AccessEdgeCaseTests(S3Endpoint endpoint) : AccessTestBase(endpoint)
         using var response = await Root.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", VersionId = v1 });
         Assert.Equal(v1, response.VersionId);
     }
+
+    [Fact]
+    public async Task DeleteObjectsOfVersionsNeedsDeleteObjectVersionForEachKey()
+    {
+        string bucket = await NewBucketAsync();
+        await Root.PutBucketVersioningAsync(new PutBucketVersioningRequest
+        {
+            BucketName = bucket, VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
+        });
+        string v1 = (await Root.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "k", ContentBody = "one" })).VersionId;
+        var s3 = Access.ClientFor(await Access.CreateUserAsync(null, AccessFixture.Policy(
+            $$"""{"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::{{bucket}}/*"}""")));
+        DeleteObjectsResponse result;
+        try
+        {
+            result = await s3.DeleteObjectsAsync(new DeleteObjectsRequest
+            {
+                BucketName = bucket, Objects = [new KeyVersion { Key = "k", VersionId = v1 }, new KeyVersion { Key = "other" }],
+            });
+        }
+        catch (DeleteObjectsException e)
+        {
+            result = e.Response;
+        }
+        var denied = Assert.Single(result.DeleteErrors ?? []);
+        Assert.Equal(("k", "AccessDenied"), (denied.Key, denied.Code));
+        Assert.Equal(["other"], (result.DeletedObjects ?? []).Select(d => d.Key));
+        using var kept = await Root.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", VersionId = v1 });
+        Assert.Equal(v1, kept.VersionId);
+    }
 }

@@ -159,4 +159,19 @@ public class PolicyLanguageTests(S3Endpoint endpoint) : AccessTestBase(endpoint)
             await DeniedAsync(() => s3.GetObjectAsync(bucket, "k"));
         }
     }
+
+    [Fact]
+    public async Task ADenyWithNotPrincipalLeavesOnlyTheNamedUser()
+    {
+        string bucket = await NewBucketAsync();
+        await PutAsync(Root, bucket, "k", "v");
+        string allowAll = AccessFixture.Policy($$"""{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{{bucket}}/*"}""");
+        var chosen = await Access.CreateUserAsync(null, allowAll);
+        var other = await Access.CreateUserAsync(null, allowAll);
+        await SetBucketPolicyAsync(bucket, AccessFixture.Policy(
+            $$"""{"Effect": "Deny", "NotPrincipal": {"AWS": "{{chosen.Arn}}"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{{bucket}}/*"}"""));
+        Assert.Equal("v", await ReadAsync(Access.ClientFor(chosen), bucket, "k"));
+        await DeniedAsync(() => Access.ClientFor(other).GetObjectAsync(bucket, "k"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await Access.AnonymousGetAsync(bucket, "k")).Status);
+    }
 }
