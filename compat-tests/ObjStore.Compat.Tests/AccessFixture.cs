@@ -270,7 +270,7 @@ public sealed class AccessFixture(S3Endpoint endpoint) : IDisposable
         {
             ["Sid"] = "List",
             ["Effect"] = "Allow",
-            ["Action"] = new[] { "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation" },
+            ["Action"] = new[] { "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads" },
             ["Resource"] = $"arn:aws:s3:::{bucket}",
         };
         if (prefix.Length > 0)
@@ -282,6 +282,8 @@ public sealed class AccessFixture(S3Endpoint endpoint) : IDisposable
             ["Version"] = "2012-10-17",
             ["Statement"] = new object[]
             {
+                new Dictionary<string, object> { ["Sid"] = "Buckets", ["Effect"] = "Allow", ["Action"] = "s3:ListAllMyBuckets", ["Resource"] = "*" },
+                new Dictionary<string, object> { ["Sid"] = "Location", ["Effect"] = "Allow", ["Action"] = "s3:GetBucketLocation", ["Resource"] = $"arn:aws:s3:::{bucket}" },
                 list,
                 new Dictionary<string, object>
                 {

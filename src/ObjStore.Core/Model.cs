@@ -78,7 +78,11 @@ public sealed record ObjectPart(int Number, long Offset, long Size, string ETag,
 
 /// <summary>A listing entry: what ListObjects reports of a key, without the part layout.</summary>
 public sealed record ObjectSummary(
-    string Key, long Size, string ETag, DateTimeOffset LastModified, string StorageClass, ChecksumAlgorithm ChecksumAlgorithm);
+    string Key, long Size, string ETag, DateTimeOffset LastModified, string StorageClass, ChecksumAlgorithm ChecksumAlgorithm)
+{
+    /// <summary>As <see cref="ObjectInfo.Owner"/>.</summary>
+    public string? Owner { get; init; }
+}
 
 /// <summary>A ListObjectVersions entry: a version or a delete marker.</summary>
 public sealed record VersionSummary(ObjectSummary Entry, string VersionId, bool IsLatest, bool IsDeleteMarker);
@@ -122,6 +126,9 @@ public sealed record ObjectInfo
     /// <summary>The version's access control list (JSON, see ObjStore.Access); null: the bucket owner has full control.</summary>
     public string? Acl { get; init; }
 
+    /// <summary>The canonical id of the version's owner when it is not the bucket owner (a writer, where ACLs are enabled).</summary>
+    public string? Owner { get; init; }
+
     /// <summary>
     /// The bucket's versioning when this version was read or written (not stored with it): a response names the
     /// version, <c>null</c> included, only when the bucket's versioning was ever enabled.
@@ -146,6 +153,9 @@ public sealed record MultipartUpload
 
     /// <summary>The ACL the completed object will have (as <see cref="ObjectInfo.Acl"/>).</summary>
     public string? Acl { get; init; }
+
+    /// <summary>The completed object's owner (as <see cref="ObjectInfo.Owner"/>).</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
@@ -200,6 +210,9 @@ public sealed record PutObjectRequest
 
     /// <summary>The new version's ACL (as <see cref="ObjectInfo.Acl"/>).</summary>
     public string? Acl { get; init; }
+
+    /// <summary>The new version's owner (as <see cref="ObjectInfo.Owner"/>).</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>

@@ -8,10 +8,10 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
 internal sealed class ObjectRow
 {
-    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl";
-    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl";
-    public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class";
-    public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class";
+    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner";
+    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner";
+    public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class, owner";
+    public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class, owner";
 
     public string bucket { get; set; } = "";
     public byte[] key { get; set; } = [];
@@ -38,6 +38,7 @@ internal sealed class ObjectRow
     public long? retain_until { get; set; }
     public long legal_hold { get; set; }
     public string? acl { get; set; }
+    public string? owner { get; set; }
 
     /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
@@ -64,6 +65,7 @@ internal sealed class ObjectRow
             retain_until = retainUntil,
             legal_hold = legalHold,
             acl = info.Acl,
+            owner = info.Owner,
             size = info.Size,
             etag = info.ETag,
             last_modified = info.LastModified.ToUnixTimeMilliseconds(),
@@ -101,6 +103,7 @@ internal sealed class ObjectRow
             IsLatest = is_latest != 0,
             Lock = Lock,
             Acl = acl,
+            Owner = owner,
             BucketVersioning = (VersioningState)bucket_versioning,
             Parts = parts ?? (IsDeleteMarker ? [] :
             [
@@ -113,7 +116,7 @@ internal sealed class ObjectRow
 
     public ObjectSummary ToSummary() => new(
         KeyOrder.Text(key), size, etag, DateTimeOffset.FromUnixTimeMilliseconds(last_modified), storage_class,
-        (ChecksumAlgorithm)checksum_algo);
+        (ChecksumAlgorithm)checksum_algo) { Owner = owner };
 
     public VersionSummary ToVersionSummary() => new(ToSummary(), version_id, is_latest != 0, IsDeleteMarker);
 }
@@ -172,8 +175,8 @@ internal sealed class PartRow
 
 internal sealed class UploadRow
 {
-    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl";
-    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl";
+    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl, owner";
+    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl, @owner";
 
     public string upload_id { get; set; } = "";
     public string bucket { get; set; } = "";
@@ -189,6 +192,7 @@ internal sealed class UploadRow
     public long? retain_until { get; set; }
     public long legal_hold { get; set; }
     public string? acl { get; set; }
+    public string? owner { get; set; }
 
     public static UploadRow From(MultipartUpload upload)
     {
@@ -209,6 +213,7 @@ internal sealed class UploadRow
             retain_until = retainUntil,
             legal_hold = legalHold,
             acl = upload.Acl,
+            owner = upload.Owner,
         };
     }
 
@@ -222,6 +227,7 @@ internal sealed class UploadRow
         VersionId = version_id,
         Lock = Rows.Lock(lock_mode, retain_until, legal_hold),
         Acl = acl,
+        Owner = owner,
     };
 }
 

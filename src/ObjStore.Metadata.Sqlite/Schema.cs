@@ -211,8 +211,15 @@ internal static class Schema
             document TEXT NOT NULL,
             PRIMARY KEY (bucket, kind)
         ) WITHOUT ROWID;
+        -- A version's owner: NULL for the bucket owner, else the writer's canonical id (buckets whose ACLs are
+        -- enabled). Listings show it, so it joins the covering index of latest versions.
         ALTER TABLE objects ADD COLUMN acl TEXT;
+        ALTER TABLE objects ADD COLUMN owner TEXT;
         ALTER TABLE uploads ADD COLUMN acl TEXT;
+        ALTER TABLE uploads ADD COLUMN owner TEXT;
+        DROP INDEX objects_current;
+        CREATE INDEX objects_current ON objects(bucket, key, size, etag, last_modified, checksum_algo, storage_class, owner, is_latest, delete_marker)
+            WHERE is_latest = 1 AND delete_marker = 0;
 
         -- Users and their access keys; a secret is stored sealed under the master key, never in plain text.
         CREATE TABLE users (

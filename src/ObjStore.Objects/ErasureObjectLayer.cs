@@ -140,6 +140,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
                 VersionId = versionId,
                 Lock = objectLock,
                 Acl = request.Acl,
+                Owner = request.Owner,
                 BucketVersioning = bucket.Versioning,
             };
             return ShardFooter.Describe(info);

@@ -71,12 +71,27 @@ public abstract partial class CatalogueContract
     }
 
     [Fact]
+    public async Task AVersionsOwnerIsKeptAndListed()
+    {
+        await BucketAsync();
+        await Catalogue.Objects.CommitAsync(ObjectAt("bucket", "by-writer") with { Owner = "writer-id" }, null, false);
+        await Catalogue.Objects.CommitAsync(ObjectAt("bucket", "by-owner"), null, false);
+        Assert.Equal("writer-id", (await Catalogue.Objects.GetAsync("bucket", "by-writer"))!.Owner);
+        var listed = (await Catalogue.Objects.ListAsync(new ListRequest { Bucket = "bucket" })).Objects;
+        Assert.Equal([null, "writer-id"], listed.Select(o => o.Owner));
+        var versions = (await Catalogue.Objects.ListVersionsAsync(new ListVersionsRequest { Bucket = "bucket" })).Versions;
+        Assert.Equal([null, "writer-id"], versions.Select(v => v.Entry.Owner));
+    }
+
+    [Fact]
     public async Task AnUploadCarriesItsACLToTheObject()
     {
         await BucketAsync();
-        var upload = new MultipartUpload { UploadId = "0000000000aa" + "bb", Bucket = "bucket", Key = "big", Initiated = Clock.GetUtcNow(), Acl = "{\"acl\":true}" };
+        var upload = new MultipartUpload { UploadId = "0000000000aa" + "bb", Bucket = "bucket", Key = "big", Initiated = Clock.GetUtcNow(), Acl = "{\"acl\":true}", Owner = "writer-id" };
         await Catalogue.Uploads.CreateAsync(upload);
-        Assert.Equal("{\"acl\":true}", (await Catalogue.Uploads.GetAsync("bucket", "big", upload.UploadId))!.Acl);
+        var stored = await Catalogue.Uploads.GetAsync("bucket", "big", upload.UploadId);
+        Assert.Equal("{\"acl\":true}", stored!.Acl);
+        Assert.Equal("writer-id", stored.Owner);
     }
 
     [Fact]

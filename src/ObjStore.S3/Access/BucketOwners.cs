@@ -4,7 +4,10 @@ using static ObjStore.S3.Protocol.Responses;
 
 namespace ObjStore.S3.Access;
 
-/// <summary>The Owner element of a bucket's listings: its owner's canonical id and display name.</summary>
+/// <summary>
+/// The Owner elements of a bucket's listings: an object's owner is the bucket owner, unless the bucket's ACLs are
+/// enabled and another user wrote it (<see cref="ObjStore.Core.ObjectSummary.Owner"/>).
+/// </summary>
 internal sealed class BucketOwners(BucketSettingsCache settings, S3Authorizer authorizer, ICredentialStore identities)
 {
     /// <summary>The bucket's owner (NoSuchBucket is the listing's to report: an unknown bucket gets the root's id).</summary>
@@ -14,4 +17,8 @@ internal sealed class BucketOwners(BucketSettingsCache settings, S3Authorizer au
         string id = found is null ? identities.RootCanonicalId : authorizer.OwnerOf(found.Info);
         return Owner(id, identities.DisplayName(id));
     }
+
+    /// <summary>The entry's Owner: <paramref name="bucketOwner"/>, or the writer that owns it.</summary>
+    public XElement Of(ObjStore.Core.ObjectSummary entry, XElement bucketOwner) =>
+        entry.Owner is { } writer ? Owner(writer, identities.DisplayName(writer)) : bucketOwner;
 }

@@ -187,24 +187,26 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
     }
 
     /// <summary>
-    /// The ACL a new version gets (PutObject, CopyObject, CreateMultipartUpload, POST), as <see cref="ObjectInfo.Acl"/>:
-    /// null when the bucket owner owns it privately, else the requested ACL (or the writer's private one), checked
-    /// against the bucket's ownership and public access block.
+    /// <paramref name="request"/> with the ACL and owner a new version gets (PutObject, CopyObject,
+    /// CreateMultipartUpload, POST): none when the bucket owner owns it privately, else the requested ACL (or the
+    /// writer's private one) and the writer as owner, checked against the bucket's ownership and public access block.
     /// </summary>
-    public static ValueTask<string?> AclForWriteAsync(Call call, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct) =>
-        AclForWriteAsync(call, call.Http.Headers, call.Bucket, settings, authorizer, ct);
+    public static ValueTask<PutObjectRequest> WithAclAsync(PutObjectRequest request, Call call, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct) =>
+        WithAclAsync(request, call, call.Http.Headers, settings, authorizer, ct);
 
     /// <summary>As a PUT's, from headers a form stands for (POST Object).</summary>
-    public static async ValueTask<string?> AclForWriteAsync(Call call, IHeaderDictionary headers, string bucketName, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct)
+    public static async ValueTask<PutObjectRequest> WithAclAsync(
+        PutObjectRequest request, Call call, IHeaderDictionary headers, BucketSettingsCache settings, S3Authorizer authorizer, CancellationToken ct)
     {
-        if (await settings.GetAsync(bucketName, ct) is not { } bucket)
+        if (await settings.GetAsync(request.Bucket, ct) is not { } bucket)
         {
-            return null; // the write itself answers NoSuchBucket
+            return request; // the write itself answers NoSuchBucket
         }
-        return AclForWrite(headers, authorizer.AccessOf(bucket), call.Auth.Principal.CanonicalId);
+        var (acl, owner) = AclForWrite(headers, authorizer.AccessOf(bucket), call.Auth.Principal.CanonicalId);
+        return request with { Acl = acl, Owner = owner };
     }
 
-    private static string? AclForWrite(IHeaderDictionary headers, BucketAccess access, string writerId)
+    private static (string? Acl, string? Owner) AclForWrite(IHeaderDictionary headers, BucketAccess access, string writerId)
     {
         var requested = AclHeaders.Parse(headers, writerId, access.OwnerId);
         if (!access.AclsEnabled)
@@ -214,7 +216,7 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
             {
                 throw new S3Exception(S3Error.AccessControlListNotSupported);
             }
-            return null;
+            return (null, null);
         }
         if (requested is not null)
         {
@@ -224,9 +226,9 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
             || (access.Ownership == ObjectOwnership.BucketOwnerPreferred && headers["x-amz-acl"] == "bucket-owner-full-control");
         if (ownedByBucketOwner)
         {
-            return requested is null ? null : (requested with { OwnerId = access.OwnerId }).ToJson();
+            return (requested is null ? null : (requested with { OwnerId = access.OwnerId }).ToJson(), null);
         }
-        return (requested ?? AccessControlList.Private(writerId)).ToJson();
+        return ((requested ?? AccessControlList.Private(writerId)).ToJson(), writerId);
     }
 
     private static AccessControlList ObjectAcl(ObjectInfo version, BucketAccess access) =>

@@ -44,7 +44,7 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
         var contents = page.Objects.Select(o => El("Contents",
             El("Key", encoding.Encode(o.Key)),
             Described(o),
-            owner));
+            owner is null ? null : owners.Of(o, owner)));
         var prefixes = CommonPrefixes(page, encoding);
 
         XElement result;
@@ -136,7 +136,7 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
                     El("VersionId", v.VersionId),
                     El("IsLatest", v.IsLatest ? "true" : "false"),
                     Described(v.Entry),
-                    owner)),
+                    owners.Of(v.Entry, owner))),
             page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
     }
 

@@ -20,12 +20,11 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
         Naming.ValidateKey(call.Key);
         var (algorithm, _) = Checksums.Requested(call.Http.Headers, Stream.Null);
         var request = ObjectAttributes.FromHeaders(call);
-        var upload = await objects.CreateMultipartUploadAsync(request with
+        var upload = await objects.CreateMultipartUploadAsync(await AccessHandler.WithAclAsync(request with
         {
             Metadata = request.Metadata with { ChecksumAlgorithm = algorithm },
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
-            Acl = await AccessHandler.AclForWriteAsync(call, settings, authorizer, ct),
-        }, ct);
+        }, call, settings, authorizer, ct), ct);
         if (algorithm != ChecksumAlgorithm.None)
         {
             call.Response.Headers["x-amz-checksum-algorithm"] = Checksums.Name(algorithm);

@@ -37,8 +37,8 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
-            Acl = await AccessHandler.AclForWriteAsync(call, settings, authorizer, ct),
         };
+        request = await AccessHandler.WithAclAsync(request, call, settings, authorizer, ct);
         if (call.Http.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && inm.Trim() != "*")
         {
             throw new S3Exception(S3Error.NotImplemented, "If-None-Match on PUT supports only '*'.");
@@ -152,8 +152,8 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
-            Acl = await AccessHandler.AclForWriteAsync(call, settings, authorizer, ct), // an ACL is never copied
         };
+        destination = await AccessHandler.WithAclAsync(destination, call, settings, authorizer, ct); // an ACL is never copied
         var info = await objects.CopyObjectAsync(source, destination, ct);
         Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
         Versions.WriteWriteHeader(call.Response, info);

@@ -97,8 +97,8 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
             ExpectedMd5 = ContentMd5(fields.Get("Content-MD5")),
             ExpectedChecksum = expected,
             Lock = ObjectLockProtocol.FromHeaders(headers),
-            Acl = await AccessHandler.AclForWriteAsync(signed, headers, call.Bucket, settings, authorizer, ct),
         };
+        request = await AccessHandler.WithAclAsync(request, signed, headers, settings, authorizer, ct);
         var info = await objects.PutObjectAsync(request, file, ct);
         await AnswerAsync(call, fields, key, info);
     }
