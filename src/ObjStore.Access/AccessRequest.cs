@@ -15,11 +15,13 @@ public sealed record AccessRequest(string Action, string Resource, Principal Pri
 /// <summary>
 /// The condition keys of one request (aws:SourceIp, s3:prefix, ...), names compared case-insensitively as IAM does;
 /// a key may have several values (s3:RequestObjectTagKeys). A key that is absent is absent: operators treat it as
-/// IAM documents (false, except for the IfExists forms, Null, and ForAllValues over an empty set).
+/// IAM documents (false, except for the IfExists forms, Null, and ForAllValues over an empty set). Values are set up
+/// front or computed by a resolver the first time a policy asks for the key, so a request pays only for the keys its
+/// policies read.
 /// </summary>
-public sealed class ConditionContext
+public sealed class ConditionContext(Func<string, string[]?>? resolve = null)
 {
-    private readonly Dictionary<string, string[]> _values = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string[]?> _values = new(StringComparer.OrdinalIgnoreCase);
 
     public static ConditionContext Empty => new();
 
@@ -41,10 +43,12 @@ public sealed class ConditionContext
     /// <summary>The values of a key; false when the request has no such key.</summary>
     public bool TryGet(string key, out IReadOnlyList<string> values)
     {
-        bool found = _values.TryGetValue(key, out var array);
+        if (!_values.TryGetValue(key, out var array))
+        {
+            array = resolve?.Invoke(key);
+            _values[key] = array; // remembered, absent included: a policy may ask for a key many times
+        }
         values = array ?? [];
-        return found;
+        return array is not null;
     }
-
-    public IEnumerable<string> Keys => _values.Keys;
 }

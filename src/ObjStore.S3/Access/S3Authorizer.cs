@@ -6,6 +6,7 @@ using ObjStore.Core;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
+using Microsoft.AspNetCore.Http;
 
 namespace ObjStore.S3.Access;
 
@@ -171,67 +172,59 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         _ => AccessRequest.ObjectArn(bucket!, key ?? ""),
     };
 
-    /// <summary>The condition keys of the request (IAM's global keys and S3's), as AWS defines them.</summary>
-    private ConditionContext Conditions(Call call, string? versionId)
+    /// <summary>
+    /// The condition keys of the request (IAM's global keys and S3's), as AWS defines them, each computed only when a
+    /// policy asks for it: most requests' policies read none or one.
+    /// </summary>
+    private ConditionContext Conditions(Call call, string? versionId) => new(key => ConditionValue(call, versionId, key));
+
+    private string[]? ConditionValue(Call call, string? versionId, string key)
     {
         var http = call.Http;
-        var auth = call.Auth;
-        var principal = auth.Principal;
-        var now = clock.GetUtcNow();
-        var context = new ConditionContext()
-            .Set("aws:SourceIp", call.Context.Connection.RemoteIpAddress?.ToString())
-            .Set("aws:SecureTransport", http.IsHttps ? "true" : "false")
-            .Set("aws:CurrentTime", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))
-            .Set("aws:EpochTime", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))
-            .Set("aws:Referer", http.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null)
-            .Set("aws:UserAgent", http.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null)
-            .Set("aws:PrincipalType", principal.Kind switch { PrincipalKind.Root => "Account", PrincipalKind.User => "User", _ => "Anonymous" });
-        if (!principal.IsAnonymous)
+        var headers = http.Headers;
+        var principal = call.Auth.Principal;
+        bool signed = !principal.IsAnonymous;
+        static string[]? One(string? value) => value is null ? null : [value];
+        static string? Header(IHeaderDictionary headers, string name) => headers[name].ToString() is { Length: > 0 } value ? value : null;
+        switch (key.ToLowerInvariant())
         {
-            context.Set("aws:username", principal.Name).Set("aws:userid", principal.CanonicalId).Set("aws:PrincipalArn", principal.Arn)
-                .Set("s3:signatureversion", "AWS4-HMAC-SHA256")
-                .Set("s3:authType", auth.Type switch { AuthType.Query => "REST-QUERY-STRING", AuthType.PostPolicy => "POST", _ => "REST-HEADER" })
-                .Set("s3:x-amz-content-sha256", auth.PayloadHash);
+            case "aws:sourceip": return One(call.Context.Connection.RemoteIpAddress?.ToString());
+            case "aws:securetransport": return [http.IsHttps ? "true" : "false"];
+            case "aws:currenttime": return [clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)];
+            case "aws:epochtime": return [clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)];
+            case "aws:referer": return One(Header(headers, "Referer"));
+            case "aws:useragent": return One(Header(headers, "User-Agent"));
+            case "aws:principaltype": return [principal.Kind switch { PrincipalKind.Root => "Account", PrincipalKind.User => "User", _ => "Anonymous" }];
+            case "aws:username": return signed ? [principal.Name] : null;
+            case "aws:userid": return signed ? [principal.CanonicalId] : null;
+            case "aws:principalarn": return signed ? [principal.Arn] : null;
+            case "s3:signatureversion": return signed ? ["AWS4-HMAC-SHA256"] : null;
+            case "s3:authtype": return signed ? [call.Auth.Type switch { AuthType.Query => "REST-QUERY-STRING", AuthType.PostPolicy => "POST", _ => "REST-HEADER" }] : null;
+            case "s3:x-amz-content-sha256": return signed ? [call.Auth.PayloadHash] : null;
+            case "s3:prefix": return One(call.Request.QueryValue("prefix"));
+            case "s3:delimiter": return One(call.Request.QueryValue("delimiter"));
+            case "s3:max-keys": return One(call.Request.QueryValue("max-keys"));
+            case "s3:versionid": return One(versionId);
+            case "s3:object-lock-mode": return One(Header(headers, "x-amz-object-lock-mode"));
+            case "s3:object-lock-retain-until-date": return One(Header(headers, "x-amz-object-lock-retain-until-date"));
+            case "s3:object-lock-legal-hold": return One(Header(headers, "x-amz-object-lock-legal-hold"));
+            case "s3:object-lock-remaining-retention-days":
+                return Header(headers, "x-amz-object-lock-retain-until-date") is { } until
+                    && DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var untilDate)
+                    ? [Math.Max(0, (long)Math.Ceiling((untilDate - clock.GetUtcNow()).TotalDays)).ToString(CultureInfo.InvariantCulture)]
+                    : null;
+            case "s3:requestobjecttagkeys":
+                return Header(headers, "x-amz-tagging") is { } tagKeys ? [.. S3Request.ParseQuery(tagKeys).Select(t => t.Key)] : null;
+            case var tag when tag.StartsWith("s3:requestobjecttag/", StringComparison.Ordinal):
+                string tagKey = key["s3:RequestObjectTag/".Length..]; // tag keys are case-sensitive
+                return Header(headers, "x-amz-tagging") is { } tagging && S3Request.ParseQuery(tagging).FirstOrDefault(t => t.Key == tagKey) is { Key: not null } found
+                    ? [found.Value]
+                    : null;
+            case var header when header.StartsWith("s3:x-amz-", StringComparison.Ordinal) && ConditionHeaders.Contains(header[3..]):
+                return One(Header(headers, header[3..]));
+            default:
+                return null;
         }
-        var query = call.Request;
-        context.Set("s3:prefix", query.QueryValue("prefix"))
-            .Set("s3:delimiter", query.QueryValue("delimiter"))
-            .Set("s3:max-keys", query.QueryValue("max-keys"))
-            .Set("s3:VersionId", versionId);
-        foreach (var (header, value) in http.Headers)
-        {
-            if (header.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase) && ConditionHeaders.Contains(header))
-            {
-                context.Set("s3:" + header.ToLowerInvariant(), value.ToString());
-            }
-        }
-        if (http.Headers["x-amz-object-lock-mode"].ToString() is { Length: > 0 } mode)
-        {
-            context.Set("s3:object-lock-mode", mode);
-        }
-        if (http.Headers["x-amz-object-lock-retain-until-date"].ToString() is { Length: > 0 } until)
-        {
-            context.Set("s3:object-lock-retain-until-date", until);
-            if (DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var untilDate))
-            {
-                context.Set("s3:object-lock-remaining-retention-days",
-                    Math.Max(0, (long)Math.Ceiling((untilDate - now).TotalDays)).ToString(CultureInfo.InvariantCulture));
-            }
-        }
-        if (http.Headers["x-amz-object-lock-legal-hold"].ToString() is { Length: > 0 } hold)
-        {
-            context.Set("s3:object-lock-legal-hold", hold);
-        }
-        if (http.Headers["x-amz-tagging"].ToString() is { Length: > 0 } tagging)
-        {
-            var tags = S3Request.ParseQuery(tagging);
-            foreach (var (tagKey, tagValue) in tags)
-            {
-                context.Set("s3:RequestObjectTag/" + tagKey, tagValue);
-            }
-            context.Set("s3:RequestObjectTagKeys", tags.Select(t => t.Key));
-        }
-        return context;
     }
 
     /// <summary>The request headers S3 exposes as condition keys of the same name (s3:x-amz-acl, ...).</summary>
