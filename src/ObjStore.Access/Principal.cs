@@ -23,7 +23,7 @@ public sealed record Principal(PrincipalKind Kind, string Name, string Canonical
     /// <summary>The root user's ARN; users are <c>arn:aws:iam:::user/NAME</c>.</summary>
     public const string RootArn = "arn:aws:iam:::root";
 
-    /// <summary>The root user; its name (the display name in listings) is its access key, as before users existed.</summary>
+    /// <summary>The root user, under the display name listings show for it.</summary>
     public static Principal Root(string canonicalId, string displayName) => new(PrincipalKind.Root, displayName, canonicalId);
 
     public static Principal User(string name, string canonicalId) => new(PrincipalKind.User, name, canonicalId);

@@ -32,12 +32,12 @@ public sealed partial class IdentityDirectory : ICredentialStore
         _catalogue = catalogue;
         _masterKey = masterKey;
         _logger = logger;
-        _rootName = rootAccessKey;
+        _rootName = "root"; // never the access key: Owner elements are shown to whoever may list a bucket
         RootCanonicalId = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootAccessKey)));
-        var root = Principal.Root(RootCanonicalId, rootAccessKey);
+        var root = Principal.Root(RootCanonicalId, _rootName);
         _rootKeys = [.. rootKeys.Select(k => new Credential(k.Key, k.Value, root, null))];
         _snapshot = new Snapshot(_rootKeys.ToFrozenDictionary(k => k.AccessKey, StringComparer.Ordinal),
-            new Dictionary<string, string> { [RootCanonicalId] = rootAccessKey }.ToFrozenDictionary(StringComparer.Ordinal));
+            new Dictionary<string, string> { [RootCanonicalId] = _rootName }.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
     public string RootCanonicalId { get; }
@@ -92,9 +92,17 @@ public sealed partial class IdentityDirectory : ICredentialStore
             }
             byte[] associated = Encoding.UTF8.GetBytes(key.AccessKey);
             var old = previous.FirstOrDefault(p => p.Id == MasterKey.SealedBy(key.SealedSecret));
-            if (old is not null)
+            if (old is null)
+            {
+                continue;
+            }
+            try
             {
                 resealed.Add((key.AccessKey, _masterKey.Seal(old.Unseal(key.SealedSecret, associated), associated)));
+            }
+            catch (CryptographicException)
+            {
+                LogUnsealFailed(_logger, key.AccessKey, key.UserName); // damaged or moved: left as it is, and refused
             }
         }
         if (resealed.Count > 0)

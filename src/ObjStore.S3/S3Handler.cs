@@ -44,8 +44,9 @@ public sealed partial class S3Handler
         _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock);
         _buckets = new BucketHandler(objects, options, bodies, settings, _authorizer);
         _objects = new ObjectHandler(objects, bodies, settings, _authorizer);
-        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer);
-        _listing = new ListingHandler(objects, new BucketOwners(settings, _authorizer, identities));
+        var owners = new BucketOwners(settings, _authorizer, identities);
+        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer, owners);
+        _listing = new ListingHandler(objects, owners);
         _locks = new ObjectLockHandler(objects, bodies);
         _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
         _corsConfig = new CorsHandler(settings, bodies);

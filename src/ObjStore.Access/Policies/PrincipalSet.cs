@@ -29,6 +29,12 @@ internal sealed class PrincipalSet
         {
             _userNames.Add(value[UserArnPrefix.Length..]);
         }
+        else if (value.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            // An ARN naming an account or principal this store does not have (arn:aws:iam::123456789012:user/x, a
+            // role): it could never match, and in a Deny that would silently protect nothing.
+            throw new MalformedPolicyException("Invalid principal in policy");
+        }
         else
         {
             // An AWS principal may also name an owner by canonical id.

@@ -1,24 +1,34 @@
 using System.Xml.Linq;
 using ObjStore.Access;
+using ObjStore.Core;
 using static ObjStore.S3.Protocol.Responses;
 
 namespace ObjStore.S3.Access;
 
 /// <summary>
 /// The Owner elements of a bucket's listings: an object's owner is the bucket owner, unless the bucket's ACLs are
-/// enabled and another user wrote it (<see cref="ObjStore.Core.ObjectSummary.Owner"/>).
+/// enabled and another user wrote it (<see cref="ObjectSummary.Owner"/>).
 /// </summary>
 internal sealed class BucketOwners(BucketSettingsCache settings, S3Authorizer authorizer, ICredentialStore identities)
 {
-    /// <summary>The bucket's owner (NoSuchBucket is the listing's to report: an unknown bucket gets the root's id).</summary>
-    public async ValueTask<XElement> ElementAsync(string bucket, CancellationToken ct)
+    /// <summary>The owners of one bucket's entries (NoSuchBucket is the listing's to report).</summary>
+    public async ValueTask<Listing> ForAsync(string bucket, CancellationToken ct)
     {
         var found = await settings.GetAsync(bucket, ct);
-        string id = found is null ? identities.RootCanonicalId : authorizer.OwnerOf(found.Info);
-        return Owner(id, identities.DisplayName(id));
+        var access = found is null ? null : authorizer.AccessOf(found);
+        string id = access?.OwnerId ?? identities.RootCanonicalId;
+        return new Listing(Owner(id, identities.DisplayName(id)), access?.AclsEnabled ?? false, identities);
     }
 
-    /// <summary>The entry's Owner: <paramref name="bucketOwner"/>, or the writer that owns it.</summary>
-    public XElement Of(ObjStore.Core.ObjectSummary entry, XElement bucketOwner) =>
-        entry.Owner is { } writer ? Owner(writer, identities.DisplayName(writer)) : bucketOwner;
+    public sealed class Listing(XElement bucketOwner, bool aclsEnabled, ICredentialStore identities)
+    {
+        public XElement BucketOwner => bucketOwner;
+
+        /// <summary>The entry's Owner: the writer that owns it, while the bucket's ACLs are enabled; else the bucket owner.</summary>
+        public XElement Of(ObjectSummary entry) => Of(entry.Owner);
+
+        /// <summary>An owner as <see cref="ObjectInfo.Owner"/> records it (an upload's, too).</summary>
+        public XElement Of(string? owner) =>
+            aclsEnabled && owner is { } writer ? Owner(writer, identities.DisplayName(writer)) : bucketOwner;
+    }
 }

@@ -26,16 +26,20 @@ public sealed class BucketSettings(BucketInfo info)
 
 /// <summary>
 /// Bucket settings by name, read from the catalogue on first use and kept until this gateway changes them or
-/// <see cref="MaxAge"/> passes (the bound on how long a change made elsewhere takes to be seen).
+/// <see cref="MaxAge"/> passes (the bound on how long a change made elsewhere takes to be seen). Buckets that do not
+/// exist are not remembered: anyone can ask for any name, and must not be able to fill or flush the cache with them.
 /// </summary>
 public sealed class BucketSettingsCache(IObjectLayer objects, TimeProvider clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    /// <summary>Names remembered at most; anyone can ask for buckets that do not exist, so the cache must not grow with them.</summary>
-    private const int MaxEntries = 10_000;
+    /// <summary>Buckets remembered at most (as many as exist, on any store short of this).</summary>
+    private const int MaxEntries = 100_000;
 
-    private readonly ConcurrentDictionary<string, (BucketSettings? Settings, long LoadedAt)> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (BucketSettings Settings, long LoadedAt)> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>Bumped by every invalidation, so a read that started before a change cannot store what it read.</summary>
+    private long _generation;
 
     /// <summary>The bucket's settings; null when it does not exist.</summary>
     public async ValueTask<BucketSettings?> GetAsync(string bucket, CancellationToken cancellationToken)
@@ -45,18 +49,31 @@ public sealed class BucketSettingsCache(IObjectLayer objects, TimeProvider clock
         {
             return entry.Settings;
         }
+        long generation = Interlocked.Read(ref _generation);
         var info = await objects.GetBucketAsync(bucket, cancellationToken);
-        var settings = info is null ? null : new BucketSettings(info);
-        if (_entries.Count >= MaxEntries)
+        if (info is null)
         {
-            _entries.Clear();
+            _entries.TryRemove(bucket, out _);
+            return null;
         }
-        _entries[bucket] = (settings, now);
+        var settings = new BucketSettings(info);
+        if (_entries.Count < MaxEntries || _entries.ContainsKey(bucket))
+        {
+            _entries[bucket] = (settings, now);
+            if (Interlocked.Read(ref _generation) != generation)
+            {
+                _entries.TryRemove(bucket, out _); // a change landed while this was read: what was read may predate it
+            }
+        }
         return settings;
     }
 
     /// <summary>Forget what is known of the bucket: called after every change this gateway makes to it.</summary>
-    public void Invalidate(string bucket) => _entries.TryRemove(bucket, out _);
+    public void Invalidate(string bucket)
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.TryRemove(bucket, out _);
+    }
 
     public async Task PutConfigAsync(string bucket, string kind, string document, CancellationToken cancellationToken)
     {

@@ -78,7 +78,8 @@ internal static class S3Actions
             or S3Operation.UploadPart or S3Operation.UploadPartCopy or S3Operation.CompleteMultipartUpload
             => new("s3:PutObject", ActionTarget.Object, AclPermission.Write),
         S3Operation.AbortMultipartUpload => new("s3:AbortMultipartUpload", ActionTarget.Object, AclPermission.Write),
-        S3Operation.ListParts => new("s3:ListMultipartUploadParts", ActionTarget.Object, AclPermission.Read),
+        // An upload's parts are not the object at its key: that object's ACL says nothing about them.
+        S3Operation.ListParts => new("s3:ListMultipartUploadParts", ActionTarget.Object),
         S3Operation.DeleteObject or S3Operation.DeleteObjects => new(versioned ? "s3:DeleteObjectVersion" : "s3:DeleteObject", ActionTarget.Object, AclPermission.Write),
         S3Operation.GetObject or S3Operation.HeadObject => new(versioned ? "s3:GetObjectVersion" : "s3:GetObject", ActionTarget.Object, AclPermission.Read),
         S3Operation.GetObjectAttributes => new(versioned ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes", ActionTarget.Object, AclPermission.Read),

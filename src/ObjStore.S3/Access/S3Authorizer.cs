@@ -32,7 +32,8 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         string? bucket = call.Request.Bucket;
         if (spec.Target != ActionTarget.Object || call.Request.Key is not null)
         {
-            await RequireAsync(call, spec, bucket, call.Request.Key, versionId, null, ct);
+            bool listing = operation is S3Operation.ListObjects or S3Operation.ListObjectsV2 or S3Operation.ListObjectVersions or S3Operation.ListMultipartUploads;
+            await RequireAsync(call, spec, bucket, call.Request.Key, versionId, null, ct, listing);
         }
         switch (operation)
         {
@@ -91,24 +92,49 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         }
     }
 
-    /// <summary>Whether the principal may do <paramref name="action"/> on the bucket (ListBuckets' filter).</summary>
+    /// <summary>
+    /// Whether the principal may do <paramref name="action"/> on the bucket, asked for another operation (ListBuckets'
+    /// filter, a missing key's answer): that operation's query is not a listing's, so s3:prefix and the like are absent.
+    /// </summary>
     public async Task<bool> IsAllowedAsync(Call call, string action, string bucket, CancellationToken ct) =>
-        call.Auth.Principal.Kind == PrincipalKind.Root || await DecideAsync(call, Spec(action, null), bucket, null, null, null, ct);
+        call.Auth.Principal.Kind == PrincipalKind.Root || await DecideAsync(call, Spec(action, null), bucket, null, null, null, listing: false, ct);
 
     /// <summary>The bucket owner's canonical id (the root user's for buckets it owns).</summary>
     public string OwnerOf(BucketInfo bucket) => bucket.Owner.Length == 0 ? rootCanonicalId : bucket.Owner;
 
-    /// <summary>What authorization needs of a bucket, computed once per change of its settings.</summary>
+    /// <summary>
+    /// What authorization needs of a bucket, computed once per change of its settings. A stored document that no
+    /// longer parses (written by an older version with laxer rules, or damaged) fails closed: a policy that denies
+    /// everyone but the root, the owner-only ACL, ACLs disabled, every public access block setting on.
+    /// </summary>
     public BucketAccess AccessOf(BucketSettings bucket) => bucket.Derived(AccessSettings, b =>
     {
         string owner = OwnerOf(b.Info);
         return new BucketAccess(
             owner,
-            b.Parsed(BucketConfigKinds.Policy, text => PolicyDocument.Parse(text, PolicyKind.Resource)),
-            b.Parsed(BucketConfigKinds.Acl, AccessControlList.FromJson) ?? AccessControlList.Private(owner),
-            b.Document(BucketConfigKinds.OwnershipControls) is { } ownership ? Enum.Parse<ObjectOwnership>(ownership) : ObjectOwnership.ObjectWriter,
-            b.Parsed(BucketConfigKinds.PublicAccessBlock, text => JsonSerializer.Deserialize<PublicAccessBlock>(text)!) ?? PublicAccessBlock.None);
+            b.Parsed(BucketConfigKinds.Policy, text => Parse(text, t => PolicyDocument.Parse(t, PolicyKind.Resource), DenyEveryone)),
+            b.Parsed(BucketConfigKinds.Acl, text => Parse(text, AccessControlList.FromJson, AccessControlList.Private(owner))) ?? AccessControlList.Private(owner),
+            b.Document(BucketConfigKinds.OwnershipControls) is not { } ownership ? ObjectOwnership.ObjectWriter
+                : Enum.TryParse<ObjectOwnership>(ownership, out var parsed) && ownership == parsed.ToString() ? parsed
+                : ObjectOwnership.BucketOwnerEnforced,
+            b.Parsed(BucketConfigKinds.PublicAccessBlock, text => Parse(text, t => JsonSerializer.Deserialize<PublicAccessBlock>(t) ?? PublicAccessBlock.All, PublicAccessBlock.All))
+                ?? PublicAccessBlock.None);
     });
+
+    private static readonly PolicyDocument DenyEveryone = PolicyDocument.Parse(
+        """{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}""", PolicyKind.Resource);
+
+    private static T Parse<T>(string text, Func<string, T> parse, T failClosed)
+    {
+        try
+        {
+            return parse(text);
+        }
+        catch (Exception e) when (e is MalformedPolicyException or JsonException or NotSupportedException)
+        {
+            return failClosed;
+        }
+    }
 
     private static ActionSpec Spec(string action, string? key)
     {
@@ -116,15 +142,16 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         AclPermission? permission = action switch
         {
             "s3:ListBucket" or "s3:ListBucketVersions" or "s3:GetObject" or "s3:GetObjectVersion" => AclPermission.Read,
-            "s3:PutObject" or "s3:DeleteObject" or "s3:DeleteObjectVersion" => AclPermission.Write,
+            "s3:PutObject" or "s3:PutObjectAcl" or "s3:DeleteObject" or "s3:DeleteObjectVersion" => AclPermission.Write,
             _ => null,
         };
         return new ActionSpec(action, target, permission);
     }
 
-    private async Task RequireAsync(Call call, ActionSpec spec, string? bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, CancellationToken ct)
+    private async Task RequireAsync(
+        Call call, ActionSpec spec, string? bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, CancellationToken ct, bool listing = false)
     {
-        if (!await DecideAsync(call, spec, bucket, key, versionId, addConditions, ct))
+        if (!await DecideAsync(call, spec, bucket, key, versionId, addConditions, listing, ct))
         {
             string resource = Resource(spec.Target, bucket, key);
             var principal = call.Auth.Principal;
@@ -134,11 +161,12 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         }
     }
 
-    private async Task<bool> DecideAsync(Call call, ActionSpec spec, string? bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, CancellationToken ct)
+    private async Task<bool> DecideAsync(
+        Call call, ActionSpec spec, string? bucket, string? key, string? versionId, Action<ConditionContext>? addConditions, bool listing, CancellationToken ct)
     {
         var bucketSettings = bucket is null ? null : await settings.GetAsync(bucket, ct);
         var access = bucketSettings is null ? null : AccessOf(bucketSettings);
-        var conditions = Conditions(call, versionId);
+        var conditions = Conditions(call, versionId, listing);
         addConditions?.Invoke(conditions);
         var request = new AccessRequest(spec.Action, Resource(spec.Target, bucket, key), call.Auth.Principal, conditions);
         var identity = call.Auth.IdentityPolicy;
@@ -161,7 +189,7 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         {
             return false;
         }
-        var acl = version.Acl is { } json ? AccessControlList.FromJson(json) : AccessControlList.Private(access.OwnerId);
+        var acl = version.Acl is { } json ? Parse(json, AccessControlList.FromJson, AccessControlList.Private(access.OwnerId)) : AccessControlList.Private(access.OwnerId);
         return AccessDecision.IsAllowed(request, identity, access, spec.AclPermission, acl);
     }
 
@@ -176,12 +204,14 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
     /// The condition keys of the request (IAM's global keys and S3's), as AWS defines them, each computed only when a
     /// policy asks for it: most requests' policies read none or one.
     /// </summary>
-    private ConditionContext Conditions(Call call, string? versionId) => new(key => ConditionValue(call, versionId, key));
+    /// <param name="listing">Whether the request's query is the operation's own (s3:prefix, s3:delimiter, s3:max-keys).</param>
+    private ConditionContext Conditions(Call call, string? versionId, bool listing) => new(key => ConditionValue(call, versionId, listing, key));
 
-    private string[]? ConditionValue(Call call, string? versionId, string key)
+    private string[]? ConditionValue(Call call, string? versionId, bool listing, string key)
     {
         var http = call.Http;
-        var headers = http.Headers;
+        // A browser form stands for the headers of the PUT it makes: its fields are the ones conditions read.
+        var headers = call.FormFields ?? http.Headers;
         var principal = call.Auth.Principal;
         bool signed = !principal.IsAnonymous;
         static string[]? One(string? value) => value is null ? null : [value];
@@ -201,9 +231,9 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
             case "s3:signatureversion": return signed ? ["AWS4-HMAC-SHA256"] : null;
             case "s3:authtype": return signed ? [call.Auth.Type switch { AuthType.Query => "REST-QUERY-STRING", AuthType.PostPolicy => "POST", _ => "REST-HEADER" }] : null;
             case "s3:x-amz-content-sha256": return signed ? [call.Auth.PayloadHash] : null;
-            case "s3:prefix": return One(call.Request.QueryValue("prefix"));
-            case "s3:delimiter": return One(call.Request.QueryValue("delimiter"));
-            case "s3:max-keys": return One(call.Request.QueryValue("max-keys"));
+            case "s3:prefix": return listing ? One(call.Request.QueryValue("prefix")) : null;
+            case "s3:delimiter": return listing ? One(call.Request.QueryValue("delimiter")) : null;
+            case "s3:max-keys": return listing ? One(call.Request.QueryValue("max-keys")) : null;
             case "s3:versionid": return One(versionId);
             case "s3:object-lock-mode": return One(Header(headers, "x-amz-object-lock-mode"));
             case "s3:object-lock-retain-until-date": return One(Header(headers, "x-amz-object-lock-retain-until-date"));

@@ -235,7 +235,7 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
         version.Acl is { } json && access.AclsEnabled ? AccessControlList.FromJson(json) : AccessControlList.Private(access.OwnerId);
 
     /// <summary>Refuses ACLs the bucket's ownership or public access block does not allow.</summary>
-    private static void CheckAllowed(AccessControlList acl, BucketAccess access)
+    internal static void CheckAllowed(AccessControlList acl, BucketAccess access)
     {
         if (!access.AclsEnabled && !AclHeaders.IsOwnerOnly(acl, access.OwnerId))
         {

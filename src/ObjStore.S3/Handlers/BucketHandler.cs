@@ -111,8 +111,15 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
         }
         catch (ObjectStoreException e) when (e.Kind == ErrorKind.BucketAlreadyOwnedByYou && options.Region == "us-east-1")
         {
-            // AWS, for legacy compatibility: re-creating a bucket one owns in us-east-1 succeeds (and resets its ACL).
-            await settings.PutConfigAsync(call.Bucket, BucketConfigKinds.Acl, configs[BucketConfigKinds.Acl], ct);
+            // AWS, for legacy compatibility: re-creating a bucket one owns in us-east-1 succeeds and resets its ACL, to
+            // what the request asks as far as the bucket's ownership and public access block (not the request's) allow.
+            settings.Invalidate(call.Bucket);
+            if (await settings.GetAsync(call.Bucket, ct) is { } existing)
+            {
+                var acl = AccessControlList.FromJson(configs[BucketConfigKinds.Acl]);
+                AccessHandler.CheckAllowed(acl, authorizer.AccessOf(existing));
+                await settings.PutConfigAsync(call.Bucket, BucketConfigKinds.Acl, acl.ToJson(), ct);
+            }
         }
         finally
         {

@@ -7,6 +7,9 @@ namespace ObjStore.S3.Handlers;
 /// <summary>One authenticated request on its way to its operation: the HTTP exchange, what was parsed, who signed.</summary>
 internal sealed record Call(HttpContext Context, S3Request Request, AuthContext Auth)
 {
+    /// <summary>A POST Object form's fields as the headers of the PUT it stands for; null for every other request.</summary>
+    public IHeaderDictionary? FormFields { get; init; }
+
     public HttpRequest Http => Context.Request;
     public HttpResponse Response => Context.Response;
 

@@ -40,11 +40,11 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
         }, ct);
 
         bool fetchOwner = !v2 || q.QueryValue("fetch-owner") == "true";
-        var owner = fetchOwner ? await owners.ElementAsync(call.Bucket, ct) : null;
+        var owner = fetchOwner ? await owners.ForAsync(call.Bucket, ct) : null;
         var contents = page.Objects.Select(o => El("Contents",
             El("Key", encoding.Encode(o.Key)),
             Described(o),
-            owner is null ? null : owners.Of(o, owner)));
+            owner?.Of(o)));
         var prefixes = CommonPrefixes(page, encoding);
 
         XElement result;
@@ -112,7 +112,7 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
             MaxKeys = maxKeys,
         }, ct);
 
-        var owner = await owners.ElementAsync(call.Bucket, ct);
+        var owner = await owners.ForAsync(call.Bucket, ct);
         await WriteXmlAsync(call.Response, El("ListVersionsResult",
             El("Name", call.Bucket),
             El("Prefix", encoding.Encode(prefix)),
@@ -130,13 +130,13 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
                     El("VersionId", v.VersionId),
                     El("IsLatest", v.IsLatest ? "true" : "false"),
                     El("LastModified", Timestamp(v.Entry.LastModified)),
-                    owner)
+                    owner.Of(v.Entry))
                 : El("Version",
                     El("Key", encoding.Encode(v.Entry.Key)),
                     El("VersionId", v.VersionId),
                     El("IsLatest", v.IsLatest ? "true" : "false"),
                     Described(v.Entry),
-                    owners.Of(v.Entry, owner))),
+                    owner.Of(v.Entry))),
             page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))))));
     }
 

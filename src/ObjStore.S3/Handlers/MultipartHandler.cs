@@ -13,7 +13,7 @@ namespace ObjStore.S3.Handlers;
 /// The multipart upload operations: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
 /// AbortMultipartUpload, ListParts, ListMultipartUploads.
 /// </summary>
-internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer)
+internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, BucketOwners owners)
 {
     public async Task CreateMultipartUploadAsync(Call call, CancellationToken ct)
     {
@@ -117,12 +117,13 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
         var page = await objects.ListPartsAsync(call.Bucket, call.Key, q.QueryValue("uploadId") ?? "", marker, maxParts, ct);
         var upload = page.Upload;
         string? checksumName = upload.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? Checksums.Name(upload.Metadata.ChecksumAlgorithm) : null;
+        var owner = (await owners.ForAsync(call.Bucket, ct)).Of(upload.Owner);
         await WriteXmlAsync(call.Response, El("ListPartsResult",
             El("Bucket", call.Bucket),
             El("Key", call.Key),
             El("UploadId", upload.UploadId),
-            Initiator(call.Auth.Principal),
-            Owner(call.Auth.Principal),
+            Initiator(owner),
+            owner,
             El("StorageClass", upload.Metadata.StorageClass),
             El("PartNumberMarker", marker),
             page.Parts.Count > 0 ? El("NextPartNumberMarker", page.Parts[^1].Number) : null,
@@ -156,6 +157,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             UploadIdMarker = string.IsNullOrEmpty(keyMarker) ? null : uploadIdMarker,
             MaxUploads = maxUploads,
         }, ct);
+        var listing = await owners.ForAsync(call.Bucket, ct);
         await WriteXmlAsync(call.Response, El("ListMultipartUploadsResult",
             El("Bucket", call.Bucket),
             El("KeyMarker", encoding.Encode(keyMarker ?? "")),
@@ -170,8 +172,8 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             page.Uploads.Select(u => El("Upload",
                 El("Key", encoding.Encode(u.Key)),
                 El("UploadId", u.UploadId),
-                Initiator(call.Auth.Principal),
-                Owner(call.Auth.Principal),
+                Initiator(listing.Of(u.Owner)),
+                listing.Of(u.Owner),
                 El("StorageClass", u.Metadata.StorageClass),
                 El("Initiated", Timestamp(u.Initiated)),
                 u.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? El("ChecksumAlgorithm", Checksums.Name(u.Metadata.ChecksumAlgorithm)) : null)),

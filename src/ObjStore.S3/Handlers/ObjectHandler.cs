@@ -51,6 +51,11 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
 
     public async Task GetObjectAsync(Call call, bool head, CancellationToken ct)
     {
+        if (call.Auth.Principal.IsAnonymous && ResponseOverrides.Any(o => call.Request.QueryNames.Contains(o.Query)))
+        {
+            // Else anyone could have a public object served as, say, text/html inline from the store's origin.
+            throw new S3Exception(S3Error.InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests.");
+        }
         var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
         ObjectPart? part = null;
         if (call.Request.QueryValue("partNumber") is not null)

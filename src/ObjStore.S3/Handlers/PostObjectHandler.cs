@@ -23,9 +23,6 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
     /// <summary>Fields that stand for the PUT headers of the same names (AWS: "the REST-specific headers").</summary>
     private static readonly string[] HeaderFields = ["Cache-Control", "Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"];
 
-    private static readonly string[] CannedAcls =
-        ["private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read", "bucket-owner-read", "bucket-owner-full-control"];
-
     public async Task PostObjectAsync(Call call, CancellationToken ct)
     {
         var form = await PostForm.ReadAsync(call.Http.ContentType, bodies.Open(call), ct);
@@ -59,7 +56,7 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
         }
         Naming.ValidateKey(key);
         string? acl = fields.Get("acl");
-        if (acl is not null && !CannedAcls.Contains(acl, StringComparer.Ordinal))
+        if (acl is not null && !ObjStore.Access.AccessControlList.CannedNames.Contains(acl, StringComparer.Ordinal))
         {
             throw new S3Exception(S3Error.InvalidArgument) { Details = [new("ArgumentName", "x-amz-acl"), new("ArgumentValue", acl)] };
         }
@@ -71,25 +68,21 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
         }
         var attributes = ObjectAttributes.FromHeaders(headers, call.Bucket, key);
         var (algorithm, expected) = Checksums.Requested(headers, file);
-        // The form is the request: it is authorized as the PUT it stands for, by its signer's permissions.
-        var signed = call with { Auth = auth };
-        void Conditions(ObjStore.Access.ConditionContext conditions)
+        // The form is the request: it is authorized as the PUT it stands for, by its signer's permissions, its fields
+        // read as that PUT's headers (ACL grants, storage class, lock) by both the checks and the condition keys.
+        var signed = call with { Auth = auth, FormFields = headers };
+        await authorizer.RequireAsync(signed, "s3:PutObject", call.Bucket, key, null, null, ct);
+        if (AclHeaders.Present(headers))
         {
-            conditions.Set("s3:x-amz-acl", acl);
-            conditions.Set("s3:x-amz-storage-class", headers["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : null);
-        }
-        await authorizer.RequireAsync(signed, "s3:PutObject", call.Bucket, key, null, Conditions, ct);
-        if (acl is not null)
-        {
-            await authorizer.RequireAsync(signed, "s3:PutObjectAcl", call.Bucket, key, null, Conditions, ct);
+            await authorizer.RequireAsync(signed, "s3:PutObjectAcl", call.Bucket, key, null, null, ct);
         }
         if (headers.ContainsKey("x-amz-object-lock-mode") || headers.ContainsKey("x-amz-object-lock-retain-until-date"))
         {
-            await authorizer.RequireAsync(signed, "s3:PutObjectRetention", call.Bucket, key, null, Conditions, ct);
+            await authorizer.RequireAsync(signed, "s3:PutObjectRetention", call.Bucket, key, null, null, ct);
         }
         if (headers.ContainsKey("x-amz-object-lock-legal-hold"))
         {
-            await authorizer.RequireAsync(signed, "s3:PutObjectLegalHold", call.Bucket, key, null, Conditions, ct);
+            await authorizer.RequireAsync(signed, "s3:PutObjectLegalHold", call.Bucket, key, null, null, ct);
         }
         var request = attributes with
         {

@@ -27,5 +27,9 @@ internal static class Responses
     /// <summary>The caller as an Owner element (an anonymous caller has the anonymous canonical id).</summary>
     public static XElement Owner(Principal principal) => Owner(principal.CanonicalId, principal.Name);
 
-    public static XElement Initiator(Principal principal) => new(Ns + "Initiator", Owner(principal).Elements());
+    /// <summary>
+    /// An upload's Initiator: uploads record their owner, not who started them, so it is shown as the owner (the
+    /// writer, or the bucket owner).
+    /// </summary>
+    public static XElement Initiator(XElement owner) => new(Ns + "Initiator", owner.Elements());
 }
