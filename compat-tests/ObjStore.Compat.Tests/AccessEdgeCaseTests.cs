@@ -28,6 +28,27 @@ public class AccessEdgeCaseTests(S3Endpoint endpoint) : AccessTestBase(endpoint)
         await DeniedAsync(() => Access.ClientFor(reader).GetObjectAsync(bucket, "missing"));
     }
 
+    /// <summary>
+    /// S3 refuses response-* overrides on anonymous GETs: else anyone could have a public object served as HTML inline
+    /// from the store's origin. Signed GETs keep them.
+    /// </summary>
+    [Fact]
+    public async Task AnonymousGetsMayNotOverrideResponseHeaders()
+    {
+        string bucket = await NewBucketAsync();
+        await PutAsync(Root, bucket, "page.txt", "<script>alert(1)</script>");
+        await AllowPublicAsync(bucket);
+        await SetBucketPolicyAsync(bucket, AccessFixture.Policy(
+            $$"""{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{{bucket}}/*"}"""));
+        Assert.Equal(HttpStatusCode.OK, (await Access.AnonymousGetAsync(bucket, "page.txt")).Status);
+        var (status, body) = await Access.AnonymousGetAsync(bucket, "page.txt?response-content-type=text/html&response-content-disposition=inline");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("<Code>InvalidRequest</Code>", body, StringComparison.Ordinal);
+        using var signed = await Access.SendAsRootAsync(HttpMethod.Get, $"/{bucket}/page.txt?response-content-type=text/html");
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+        Assert.Equal("text/html", signed.Content.Headers.ContentType?.MediaType);
+    }
+
     /// <summary>The `--readwrite bucket/prefix` policy says it lets the user "see the bucket" (s3:GetBucketLocation); it must.</summary>
     [Fact]
     public async Task APrefixPolicyUserMayGetTheBucketsLocation()

@@ -49,12 +49,13 @@ public class PostObjectTests(S3Endpoint endpoint) : IAsyncLifetime
     /// presigned-POST generator does: signing key = HMAC chain of "AWS4"+secret, date, region, "s3", "aws4_request";
     /// signature = hex HMAC-SHA256(signing key, base64 policy).
     /// </summary>
-    private SignedForm Sign(IEnumerable<(string Name, string Value)> fields, IEnumerable<string> conditions, DateTimeOffset? expiration = null, string? secret = null)
+    private SignedForm Sign(IEnumerable<(string Name, string Value)> fields, IEnumerable<string> conditions, DateTimeOffset? expiration = null, string? secret = null,
+        string? accessKey = null)
     {
         var now = DateTimeOffset.UtcNow;
         string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         string amzDate = now.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string credential = $"{endpoint.AccessKey}/{date}/us-east-1/s3/aws4_request";
+        string credential = $"{accessKey ?? endpoint.AccessKey}/{date}/us-east-1/s3/aws4_request";
         string expires = (expiration ?? now.AddMinutes(10)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var all = conditions.Concat([
             $"{{\"bucket\": \"{_bucket}\"}}",
@@ -112,6 +113,31 @@ public class PostObjectTests(S3Endpoint endpoint) : IAsyncLifetime
     {
         var e = await Assert.ThrowsAsync<AmazonS3Exception>(() => _s3.GetObjectMetadataAsync(_bucket, key));
         Assert.Equal(HttpStatusCode.NotFound, e.StatusCode);
+    }
+
+    /// <summary>
+    /// A form's x-amz-grant-* or x-amz-acl fields set an ACL as a PUT's headers do, so they need s3:PutObjectAcl as
+    /// well: a user allowed only s3:PutObject is refused (403, before the bucket's ownership is even consulted).
+    /// </summary>
+    [Fact]
+    public async Task AclFieldsNeedPutObjectAclLikeAPutsHeaders()
+    {
+        using var access = new AccessFixture(endpoint);
+        var user = await access.CreateUserAsync(null, AccessFixture.Policy(
+            $$"""{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{{_bucket}}/*"}"""));
+        foreach (var (field, value) in new[] { ("x-amz-grant-read", "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""), ("x-amz-acl", "public-read") })
+        {
+            var form = Sign([("key", "granted"), (field, value)], ["{\"key\": \"granted\"}", $"{{\"{field}\": \"{value.Replace("\"", "\\\"", StringComparison.Ordinal)}\"}}"],
+                secret: user.SecretKey, accessKey: user.AccessKey);
+            using var response = await PostAsync(WithPolicy(form), [1, 2, 3]);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Equal("AccessDenied", (await ErrorAsync(response)).Code);
+            await AssertAbsentAsync("granted");
+        }
+        // Without an ACL field the same user's form is stored.
+        var plain = Sign([("key", "granted")], ["{\"key\": \"granted\"}"], secret: user.SecretKey, accessKey: user.AccessKey);
+        using var stored = await PostAsync(WithPolicy(plain), [1, 2, 3]);
+        Assert.Equal(HttpStatusCode.NoContent, stored.StatusCode);
     }
 
     [Fact]

@@ -36,3 +36,26 @@ public class BucketPolicyActionTests
     [Fact]
     public void AnIdentityPolicyMayNameOtherServices() => PolicyDocument.Parse(IdentityPolicy("iam:CreateUser"), PolicyKind.Identity);
 }
+
+/// <summary>Principals this store could never match are refused, so a Deny naming one cannot silently protect nothing.</summary>
+public class BucketPolicyPrincipalTests
+{
+    [Theory]
+    [InlineData("arn:aws:iam::123456789012:user/alice")]
+    [InlineData("arn:aws:iam::123456789012:root")]
+    [InlineData("arn:aws:iam::123456789012:role/app")]
+    public void ForeignArnsAreInvalidPrincipals(string arn)
+    {
+        string policy = $$"""{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"{{arn}}"},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}""";
+        var e = Assert.Throws<MalformedPolicyException>(() => PolicyDocument.Parse(policy, PolicyKind.Resource));
+        Assert.Equal("Invalid principal in policy", e.Message);
+    }
+
+    [Theory]
+    [InlineData("arn:aws:iam:::user/alice")]
+    [InlineData("arn:aws:iam:::root")]
+    [InlineData("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be")]
+    public void OurPrincipalsAreAccepted(string principal) => PolicyDocument.Parse(
+        $$"""{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"{{principal}}"},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}""",
+        PolicyKind.Resource);
+}

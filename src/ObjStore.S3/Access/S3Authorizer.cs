@@ -115,7 +115,7 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
             b.Parsed(BucketConfigKinds.Policy, text => Parse(text, t => PolicyDocument.Parse(t, PolicyKind.Resource), DenyEveryone)),
             b.Parsed(BucketConfigKinds.Acl, text => Parse(text, AccessControlList.FromJson, AccessControlList.Private(owner))) ?? AccessControlList.Private(owner),
             b.Document(BucketConfigKinds.OwnershipControls) is not { } ownership ? ObjectOwnership.ObjectWriter
-                : Enum.TryParse<ObjectOwnership>(ownership, out var parsed) && ownership == parsed.ToString() ? parsed
+                : Enum.TryParse<ObjectOwnership>(ownership, out var parsed) && Enum.IsDefined(parsed) && ownership == parsed.ToString() ? parsed
                 : ObjectOwnership.BucketOwnerEnforced,
             b.Parsed(BucketConfigKinds.PublicAccessBlock, text => Parse(text, t => JsonSerializer.Deserialize<PublicAccessBlock>(t) ?? PublicAccessBlock.All, PublicAccessBlock.All))
                 ?? PublicAccessBlock.None);
