@@ -43,7 +43,8 @@ internal static class S3ActionNames
 
     /// <summary>
     /// True for "*", "s3:*" and any s3: action or pattern that names at least one S3 action (case-insensitive, as
-    /// actions match); false for other services' actions, which a bucket policy cannot grant.
+    /// actions match); false for other services' actions, which a bucket policy cannot grant. Runs when a policy is
+    /// stored, never per request.
     /// </summary>
     public static bool IsKnown(string action)
     {
@@ -55,47 +56,14 @@ internal static class S3ActionNames
         {
             return false;
         }
-        var name = action.AsSpan(3);
+        var pattern = PolicyPattern.Compile(action, PatternMode.Glob, ignoreCase: true, variables: false);
         foreach (var known in Names)
         {
-            if (Glob(name, known))
+            if (pattern.Match("s3:" + known, ConditionContext.Empty) == PatternMatch.Match)
             {
                 return true;
             }
         }
         return false;
-    }
-
-    /// <summary>* any run, ? one character, case-insensitive.</summary>
-    private static bool Glob(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
-    {
-        int p = 0, t = 0, star = -1, mark = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && (pattern[p] == '?' || char.ToUpperInvariant(pattern[p]) == char.ToUpperInvariant(text[t])))
-            {
-                p++;
-                t++;
-            }
-            else if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                mark = t;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++mark;
-            }
-            else
-            {
-                return false;
-            }
-        }
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-        return p == pattern.Length;
     }
 }
