@@ -19,6 +19,7 @@ public class StoredDocumentTests
     [InlineData(BucketConfigKinds.Acl, "[1, 2")]
     [InlineData(BucketConfigKinds.OwnershipControls, "7")]
     [InlineData(BucketConfigKinds.PublicAccessBlock, "{\"BlockPublicAcls\": \"maybe\"}")]
+    [InlineData(BucketConfigKinds.Cors, "<CORSConfiguration><CORSRule>")]
     public async Task AnUnparsableDocumentFailsClosed(string kind, string document)
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-it-").FullName;
@@ -40,7 +41,9 @@ public class StoredDocumentTests
         await using var server = await DevServer.StartAsync("2+1", dataDir);
         using var s3 = server.Client();
         // The root user still works; a public read is no longer served unless the damage was elsewhere; never a 500.
-        using var anonymous = await Http.GetAsync($"{server.Url}/docs/k");
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"{server.Url}/docs/k");
+        get.Headers.Add("Origin", "https://app.example"); // CORS headers are looked up for requests that carry one
+        using var anonymous = await Http.SendAsync(get);
         Assert.True(anonymous.StatusCode is HttpStatusCode.OK or HttpStatusCode.Forbidden, $"{anonymous.StatusCode}");
         if (kind == BucketConfigKinds.Policy)
         {

@@ -49,8 +49,21 @@ public sealed class CorsConfiguration
         return new CorsConfiguration(rules);
     }
 
-    /// <summary>A stored document: what <see cref="ToXml"/> wrote, so it parses as it did when it was put.</summary>
-    public static CorsConfiguration FromStored(string document) => Parse(Encoding.UTF8.GetBytes(document));
+    /// <summary>
+    /// A stored document: what <see cref="ToXml"/> wrote, so it parses as it did when it was put. One that no longer
+    /// does (damaged) allows nothing, rather than failing every request that carries an Origin.
+    /// </summary>
+    public static CorsConfiguration FromStored(string document)
+    {
+        try
+        {
+            return Parse(Encoding.UTF8.GetBytes(document));
+        }
+        catch (S3Exception)
+        {
+            return new CorsConfiguration([]);
+        }
+    }
 
     private static CorsRule ParseRule(XElement rule)
     {
