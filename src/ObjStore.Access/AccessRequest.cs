@@ -21,7 +21,10 @@ public sealed record AccessRequest(string Action, string Resource, Principal Pri
 /// </summary>
 public sealed class ConditionContext(Func<string, string[]?>? resolve = null)
 {
-    private readonly Dictionary<string, string[]?> _values = new(StringComparer.OrdinalIgnoreCase);
+    // Made on first use: most requests' policies read no condition key at all.
+    private Dictionary<string, string[]?>? _values;
+
+    private Dictionary<string, string[]?> Values => _values ??= new(StringComparer.OrdinalIgnoreCase);
 
     public static ConditionContext Empty => new();
 
@@ -29,24 +32,24 @@ public sealed class ConditionContext(Func<string, string[]?>? resolve = null)
     {
         if (value is not null)
         {
-            _values[key] = [value];
+            Values[key] = [value];
         }
         return this;
     }
 
     public ConditionContext Set(string key, IEnumerable<string> values)
     {
-        _values[key] = [.. values];
+        Values[key] = [.. values];
         return this;
     }
 
     /// <summary>The values of a key; false when the request has no such key.</summary>
     public bool TryGet(string key, out IReadOnlyList<string> values)
     {
-        if (!_values.TryGetValue(key, out var array))
+        if (!Values.TryGetValue(key, out var array))
         {
             array = resolve?.Invoke(key);
-            _values[key] = array; // remembered, absent included: a policy may ask for a key many times
+            Values[key] = array; // remembered, absent included: a policy may ask for a key many times
         }
         values = array ?? [];
         return array is not null;

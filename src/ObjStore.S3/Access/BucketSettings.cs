@@ -19,9 +19,12 @@ public sealed class BucketSettings(BucketInfo info)
     public T? Parsed<T>(string kind, Func<string, T> parse) where T : class =>
         Document(kind) is not { } document ? null : (T?)_parsed.GetOrAdd(kind, static (_, state) => state.parse(state.document), (parse, document));
 
-    /// <summary>A value computed from the settings as a whole (once), such as what authorization needs of them.</summary>
+    /// <summary>
+    /// A value computed from the settings as a whole (once), such as what authorization needs of them;
+    /// <paramref name="name"/> must not be a document kind.
+    /// </summary>
     public T Derived<T>(string name, Func<BucketSettings, T> derive) where T : class =>
-        (T)_parsed.GetOrAdd("derived:" + name, static (_, state) => state.derive(state.settings), (derive, settings: this))!;
+        (T)_parsed.GetOrAdd(name, static (_, state) => state.derive(state.settings), (derive, settings: this))!;
 }
 
 /// <summary>

@@ -17,7 +17,8 @@ namespace ObjStore.S3.Access;
 /// </summary>
 internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer objects, string rootCanonicalId, TimeProvider clock)
 {
-    private const string AccessSettings = "access";
+    /// <summary>The name <see cref="AccessOf"/> is memoized under in a bucket's settings (no document has this kind).</summary>
+    private const string AccessSettings = "derived:access";
 
     /// <summary>Throws AccessDenied unless the request may run.</summary>
     public async Task AuthorizeAsync(S3Operation operation, Call call, CancellationToken ct)
@@ -107,7 +108,12 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
     /// longer parses (written by an older version with laxer rules, or damaged) fails closed: a policy that denies
     /// everyone but the root, the owner-only ACL, ACLs disabled, every public access block setting on.
     /// </summary>
-    public BucketAccess AccessOf(BucketSettings bucket) => bucket.Derived(AccessSettings, b =>
+    public BucketAccess AccessOf(BucketSettings bucket) => bucket.Derived(AccessSettings, _deriveAccess ??= DeriveAccess);
+
+    /// <summary>Made once: a method group converted per call would allocate a delegate on every request.</summary>
+    private Func<BucketSettings, BucketAccess>? _deriveAccess;
+
+    private BucketAccess DeriveAccess(BucketSettings b)
     {
         string owner = OwnerOf(b.Info);
         return new BucketAccess(
@@ -119,7 +125,7 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
                 : ObjectOwnership.BucketOwnerEnforced,
             b.Parsed(BucketConfigKinds.PublicAccessBlock, text => Parse(text, t => JsonSerializer.Deserialize<PublicAccessBlock>(t) ?? PublicAccessBlock.All, PublicAccessBlock.All))
                 ?? PublicAccessBlock.None);
-    });
+    }
 
     private static readonly PolicyDocument DenyEveryone = PolicyDocument.Parse(
         """{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}""", PolicyKind.Resource);
