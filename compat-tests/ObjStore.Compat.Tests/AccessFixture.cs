@@ -35,7 +35,8 @@ public sealed class ResponseLog
     public void Record(HttpRequestMessage request, HttpResponseMessage response)
     {
         Interlocked.Increment(ref _count);
-        if ((int)response.StatusCode >= 500)
+        // 501 NotImplemented is S3's answer for a feature a store does not have, not a failure of the store.
+        if ((int)response.StatusCode >= 500 && response.StatusCode != System.Net.HttpStatusCode.NotImplemented)
         {
             _serverErrors.Enqueue($"{request.Method} {request.RequestUri} -> {(int)response.StatusCode}");
         }

@@ -24,7 +24,7 @@ public sealed class ConditionContext(Func<string, string[]?>? resolve = null)
     // Made on first use: most requests' policies read no condition key at all.
     private Dictionary<string, string[]?>? _values;
 
-    private Dictionary<string, string[]?> Values => _values ??= new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, string[]?> Values => _values ??= new(KeyComparer.Instance);
 
     public static ConditionContext Empty => new();
 
@@ -46,12 +46,45 @@ public sealed class ConditionContext(Func<string, string[]?>? resolve = null)
     /// <summary>The values of a key; false when the request has no such key.</summary>
     public bool TryGet(string key, out IReadOnlyList<string> values)
     {
-        if (!Values.TryGetValue(key, out var array))
+        if (!Values.TryGetValue(key, out var array) && resolve is not null)
         {
-            array = resolve?.Invoke(key);
+            array = resolve(key);
             Values[key] = array; // remembered, absent included: a policy may ask for a key many times
         }
         values = array ?? [];
         return array is not null;
+    }
+
+    /// <summary>
+    /// Condition key names compare case-insensitively, except what follows a '/' (the tag key of
+    /// s3:RequestObjectTag/KEY, the header of aws:RequestTag/...), which is data and case-sensitive.
+    /// </summary>
+    private sealed class KeyComparer : IEqualityComparer<string>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(string? x, string? y)
+        {
+            if (x is null || y is null)
+            {
+                return x is null && y is null;
+            }
+            int slash = x.IndexOf('/', StringComparison.Ordinal);
+            if (slash != y.IndexOf('/', StringComparison.Ordinal))
+            {
+                return false;
+            }
+            return slash < 0
+                ? string.Equals(x, y, StringComparison.OrdinalIgnoreCase)
+                : x.AsSpan(0, slash).Equals(y.AsSpan(0, slash), StringComparison.OrdinalIgnoreCase) && x.AsSpan(slash).SequenceEqual(y.AsSpan(slash));
+        }
+
+        public int GetHashCode(string obj)
+        {
+            int slash = obj.IndexOf('/', StringComparison.Ordinal);
+            return slash < 0
+                ? StringComparer.OrdinalIgnoreCase.GetHashCode(obj)
+                : HashCode.Combine(string.GetHashCode(obj.AsSpan(0, slash), StringComparison.OrdinalIgnoreCase), string.GetHashCode(obj.AsSpan(slash), StringComparison.Ordinal));
+        }
     }
 }

@@ -83,7 +83,9 @@ public sealed record AccessControlList(string OwnerId, IReadOnlyList<AclGrant> G
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static AccessControlList FromJson(string json) =>
-        JsonSerializer.Deserialize<AccessControlList>(json, Json) ?? throw new JsonException("empty ACL");
+        JsonSerializer.Deserialize<AccessControlList>(json, Json) is { OwnerId: not null, Grants: not null } acl && acl.Grants.All(g => g is { Id: not null })
+            ? acl
+            : throw new JsonException("not an ACL");
 
     private static bool IsPublicGrant(AclGrant grant) => grant.Kind == GranteeKind.Group && grant.Id is AllUsers or AuthenticatedUsers;
 

@@ -41,7 +41,7 @@ public sealed partial class S3Handler
         _logger = logger;
         var bodies = new RequestBodies(new UploadRateGuard(options.Uploads, clock));
         var settings = new BucketSettingsCache(objects, clock);
-        _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock);
+        _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock, logger);
         _buckets = new BucketHandler(objects, options, bodies, settings, _authorizer);
         _objects = new ObjectHandler(objects, bodies, settings, _authorizer);
         var owners = new BucketOwners(settings, _authorizer, identities);

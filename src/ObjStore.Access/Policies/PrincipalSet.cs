@@ -29,10 +29,10 @@ internal sealed class PrincipalSet
         {
             _userNames.Add(value[UserArnPrefix.Length..]);
         }
-        else if (value.StartsWith("arn:", StringComparison.Ordinal))
+        else if (value.StartsWith("arn:", StringComparison.OrdinalIgnoreCase) || (value.Length == 12 && value.All(char.IsAsciiDigit)))
         {
-            // An ARN naming an account or principal this store does not have (arn:aws:iam::123456789012:user/x, a
-            // role): it could never match, and in a Deny that would silently protect nothing.
+            // An ARN or an AWS account id naming a principal this store does not have (arn:aws:iam::123456789012:user/x,
+            // a role, an account): it could never match, and in a Deny that would silently protect nothing.
             throw new MalformedPolicyException("Invalid principal in policy");
         }
         else

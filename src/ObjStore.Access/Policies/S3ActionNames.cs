@@ -38,7 +38,14 @@ internal static class S3ActionNames
         "PutObjectVersionAcl", "PutObjectVersionTagging", "PutReplicationConfiguration", "PutStorageLensConfiguration",
         "PutStorageLensConfigurationTagging", "ReplicateDelete", "ReplicateObject", "ReplicateTags", "RestoreObject",
         "SubmitMultiRegionAccessPointRoutes", "TagResource", "UntagResource", "UpdateJobPriority", "UpdateJobStatus",
-        "UpdateStorageLensGroup",
+        "UpdateStorageLensGroup", "PauseReplication", "GetMultiRegionAccessPointRoutes",
+        "CreateAccessGrant", "CreateAccessGrantsInstance", "CreateAccessGrantsLocation", "DeleteAccessGrant", "DeleteAccessGrantsInstance",
+        "DeleteAccessGrantsInstanceResourcePolicy", "DeleteAccessGrantsLocation", "GetAccessGrant", "GetAccessGrantsInstance",
+        "GetAccessGrantsInstanceForPrefix", "GetAccessGrantsInstanceResourcePolicy", "GetAccessGrantsLocation", "GetDataAccess",
+        "ListAccessGrants", "ListAccessGrantsInstances", "ListAccessGrantsLocations", "ListCallerAccessGrants",
+        "PutAccessGrantsInstanceResourcePolicy", "UpdateAccessGrantsLocation", "AssociateAccessGrantsIdentityCenter",
+        "DissociateAccessGrantsIdentityCenter", "CreateBucketMetadataTableConfiguration", "GetBucketMetadataTableConfiguration",
+        "DeleteBucketMetadataTableConfiguration", "PutBucketMetadataTableConfiguration",
     ];
 
     /// <summary>

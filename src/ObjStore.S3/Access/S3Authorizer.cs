@@ -7,6 +7,7 @@ using ObjStore.S3.Auth;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace ObjStore.S3.Access;
 
@@ -15,7 +16,7 @@ namespace ObjStore.S3.Access;
 /// here and decided by <see cref="AccessDecision"/> before the handler runs. Handlers ask it only for what a request
 /// reveals inside its body (each key of DeleteObjects, a browser form's key) and for ListBuckets' filter.
 /// </summary>
-internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer objects, string rootCanonicalId, TimeProvider clock)
+internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObjectLayer objects, string rootCanonicalId, TimeProvider clock, ILogger logger)
 {
     /// <summary>The name <see cref="AccessOf"/> is memoized under in a bucket's settings (no document has this kind).</summary>
     private const string AccessSettings = "derived:access";
@@ -105,8 +106,9 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
 
     /// <summary>
     /// What authorization needs of a bucket, computed once per change of its settings. A stored document that no
-    /// longer parses (written by an older version with laxer rules, or damaged) fails closed: a policy that denies
-    /// everyone but the root, the owner-only ACL, ACLs disabled, every public access block setting on.
+    /// longer parses (written by an older version with laxer rules, or damaged) fails closed, logged once per load: a
+    /// policy as one that denies everyone but the root (who may replace it), an ACL as owner-only, an ownership as
+    /// BucketOwnerEnforced (ACLs disabled), a public access block as every setting on.
     /// </summary>
     public BucketAccess AccessOf(BucketSettings bucket) => bucket.Derived(AccessSettings, _deriveAccess ??= DeriveAccess);
 
@@ -116,16 +118,37 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
     private BucketAccess DeriveAccess(BucketSettings b)
     {
         string owner = OwnerOf(b.Info);
+        string name = b.Info.Name;
+        T Logged<T>(string kind, string text, Func<string, T> parse, T failClosed)
+        {
+            var parsed = Parse(text, parse, failClosed);
+            if (ReferenceEquals(parsed, failClosed))
+            {
+                LogUnparsable(logger, kind, name);
+            }
+            return parsed;
+        }
+        var ownership = ObjectOwnership.ObjectWriter;
+        if (b.Document(BucketConfigKinds.OwnershipControls) is { } stored)
+        {
+            ownership = Enum.TryParse<ObjectOwnership>(stored, out var parsed) && Enum.IsDefined(parsed) && stored == parsed.ToString() ? parsed : ObjectOwnership.BucketOwnerEnforced;
+            if (stored != ownership.ToString())
+            {
+                LogUnparsable(logger, BucketConfigKinds.OwnershipControls, name);
+            }
+        }
         return new BucketAccess(
             owner,
-            b.Parsed(BucketConfigKinds.Policy, text => Parse(text, t => PolicyDocument.Parse(t, PolicyKind.Resource), DenyEveryone)),
-            b.Parsed(BucketConfigKinds.Acl, text => Parse(text, AccessControlList.FromJson, AccessControlList.Private(owner))) ?? AccessControlList.Private(owner),
-            b.Document(BucketConfigKinds.OwnershipControls) is not { } ownership ? ObjectOwnership.ObjectWriter
-                : Enum.TryParse<ObjectOwnership>(ownership, out var parsed) && Enum.IsDefined(parsed) && ownership == parsed.ToString() ? parsed
-                : ObjectOwnership.BucketOwnerEnforced,
-            b.Parsed(BucketConfigKinds.PublicAccessBlock, text => Parse(text, t => JsonSerializer.Deserialize<PublicAccessBlock>(t) ?? PublicAccessBlock.All, PublicAccessBlock.All))
-                ?? PublicAccessBlock.None);
+            b.Parsed(BucketConfigKinds.Policy, text => Logged(BucketConfigKinds.Policy, text, t => PolicyDocument.Parse(t, PolicyKind.Resource), DenyEveryone)),
+            b.Parsed(BucketConfigKinds.Acl, text => Logged(BucketConfigKinds.Acl, text, AccessControlList.FromJson, AccessControlList.Private(owner))) ?? AccessControlList.Private(owner),
+            ownership,
+            b.Parsed(BucketConfigKinds.PublicAccessBlock, text => Logged(BucketConfigKinds.PublicAccessBlock, text,
+                t => JsonSerializer.Deserialize<PublicAccessBlock>(t) ?? PublicAccessBlock.All, PublicAccessBlock.All)) ?? PublicAccessBlock.None);
     }
+
+    /// <summary>A version's stored ACL (null: the bucket owner's alone); one that does not parse is owner-only too.</summary>
+    public static AccessControlList AclOf(string? json, string bucketOwner) =>
+        json is null ? AccessControlList.Private(bucketOwner) : Parse(json, AccessControlList.FromJson, AccessControlList.Private(bucketOwner));
 
     private static readonly PolicyDocument DenyEveryone = PolicyDocument.Parse(
         """{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}""", PolicyKind.Resource);
@@ -136,7 +159,7 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         {
             return parse(text);
         }
-        catch (Exception e) when (e is MalformedPolicyException or JsonException or NotSupportedException)
+        catch (Exception e) when (e is MalformedPolicyException or JsonException or NotSupportedException or ArgumentException)
         {
             return failClosed;
         }
@@ -195,7 +218,7 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
         {
             return false;
         }
-        var acl = version.Acl is { } json ? Parse(json, AccessControlList.FromJson, AccessControlList.Private(access.OwnerId)) : AccessControlList.Private(access.OwnerId);
+        var acl = AclOf(version.Acl, access.OwnerId);
         return AccessDecision.IsAllowed(request, identity, access, spec.AclPermission, acl);
     }
 
@@ -216,7 +239,8 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
     private string[]? ConditionValue(Call call, string? versionId, bool listing, string key)
     {
         var http = call.Http;
-        // A browser form stands for the headers of the PUT it makes: its fields are the ones conditions read.
+        // A browser form stands for the x-amz-* headers of the PUT it makes: those keys read its fields. Referer and
+        // User-Agent are the browser's own, on the POST.
         var headers = call.FormFields ?? http.Headers;
         var principal = call.Auth.Principal;
         bool signed = !principal.IsAnonymous;
@@ -228,8 +252,8 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
             case "aws:securetransport": return [http.IsHttps ? "true" : "false"];
             case "aws:currenttime": return [clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)];
             case "aws:epochtime": return [clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)];
-            case "aws:referer": return One(Header(headers, "Referer"));
-            case "aws:useragent": return One(Header(headers, "User-Agent"));
+            case "aws:referer": return One(Header(http.Headers, "Referer"));
+            case "aws:useragent": return One(Header(http.Headers, "User-Agent"));
             case "aws:principaltype": return [principal.Kind switch { PrincipalKind.Root => "Account", PrincipalKind.User => "User", _ => "Anonymous" }];
             case "aws:username": return signed ? [principal.Name] : null;
             case "aws:userid": return signed ? [principal.CanonicalId] : null;
@@ -262,6 +286,9 @@ internal sealed class S3Authorizer(BucketSettingsCache settings, IObjectLayer ob
                 return null;
         }
     }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "The stored {Kind} document of bucket {Bucket} does not parse: it counts as its strictest form until it is replaced")]
+    private static partial void LogUnparsable(ILogger logger, string kind, string bucket);
 
     /// <summary>The request headers S3 exposes as condition keys of the same name (s3:x-amz-acl, ...).</summary>
     private static readonly HashSet<string> ConditionHeaders = new(StringComparer.OrdinalIgnoreCase)

@@ -232,7 +232,7 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
     }
 
     private static AccessControlList ObjectAcl(ObjectInfo version, BucketAccess access) =>
-        version.Acl is { } json && access.AclsEnabled ? AccessControlList.FromJson(json) : AccessControlList.Private(access.OwnerId);
+        access.AclsEnabled ? S3Authorizer.AclOf(version.Acl, access.OwnerId) : AccessControlList.Private(access.OwnerId);
 
     /// <summary>Refuses ACLs the bucket's ownership or public access block does not allow.</summary>
     internal static void CheckAllowed(AccessControlList acl, BucketAccess access)

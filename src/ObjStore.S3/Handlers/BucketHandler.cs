@@ -103,28 +103,20 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
         bool objectLock = string.Equals(call.Http.Headers["x-amz-bucket-object-lock-enabled"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
         var principal = call.Auth.Principal;
         string ownerId = principal.CanonicalId;
-        var configs = NewBucketConfigs(call, ownerId);
-        try
-        {
-            // The root user's buckets record "" as their owner, so they stay the root's whatever its key becomes.
-            await objects.CreateBucketAsync(call.Bucket, objectLock, principal.Kind == PrincipalKind.Root ? "" : ownerId, configs, ct);
-        }
-        catch (ObjectStoreException e) when (e.Kind == ErrorKind.BucketAlreadyOwnedByYou && options.Region == "us-east-1")
+        if (options.Region == "us-east-1" && await settings.GetAsync(call.Bucket, ct) is { } existing && authorizer.OwnerOf(existing.Info) == ownerId)
         {
             // AWS, for legacy compatibility: re-creating a bucket one owns in us-east-1 succeeds and resets its ACL, to
-            // what the request asks as far as the bucket's ownership and public access block (not the request's) allow.
-            settings.Invalidate(call.Bucket);
-            if (await settings.GetAsync(call.Bucket, ct) is { } existing)
-            {
-                var acl = AccessControlList.FromJson(configs[BucketConfigKinds.Acl]);
-                AccessHandler.CheckAllowed(acl, authorizer.AccessOf(existing));
-                await settings.PutConfigAsync(call.Bucket, BucketConfigKinds.Acl, acl.ToJson(), ct);
-            }
+            // what the request asks as far as the bucket's own ownership and public access block allow.
+            var acl = AclHeaders.Parse(call.Http.Headers, ownerId, ownerId) ?? AccessControlList.Private(ownerId);
+            AccessHandler.CheckAllowed(acl, authorizer.AccessOf(existing));
+            await settings.PutConfigAsync(call.Bucket, BucketConfigKinds.Acl, acl.ToJson(), ct);
+            call.Response.Headers.Location = "/" + call.Bucket;
+            return;
         }
-        finally
-        {
-            settings.Invalidate(call.Bucket);
-        }
+        var configs = NewBucketConfigs(call, ownerId);
+        // The root user's buckets record "" as their owner, so they stay the root's whatever its key becomes.
+        await objects.CreateBucketAsync(call.Bucket, objectLock, principal.Kind == PrincipalKind.Root ? "" : ownerId, configs, ct);
+        settings.Invalidate(call.Bucket);
         call.Response.Headers.Location = "/" + call.Bucket;
     }
 
@@ -170,10 +162,12 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
         {
             await objects.DeleteBucketAsync(call.Bucket, ct);
         }
-        finally
+        catch (ObjectStoreException e) when (e.Kind == ErrorKind.NoSuchBucket)
         {
-            settings.Invalidate(call.Bucket);
+            settings.Invalidate(call.Bucket); // gone already (through another gateway): what is cached is stale
+            throw;
         }
+        settings.Invalidate(call.Bucket);
         call.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
