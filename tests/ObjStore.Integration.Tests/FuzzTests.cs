@@ -36,10 +36,20 @@ public class FuzzTests(ITestOutputHelper output)
     ];
 
     [Fact]
-    public async Task SignedMalformedRequestsNeverCauseA500()
+    public Task SignedMalformedRequestsNeverCauseA500() => FuzzAsync(anonymous: false, salt: 0);
+
+    /// <summary>
+    /// The same unsigned, into a bucket whose policy lets anyone do anything (so requests get past authorization to
+    /// the handlers) beside a private golden bucket they must not reach: the authorizer, the policy engine and POST
+    /// forms' parsing under random input.
+    /// </summary>
+    [Fact]
+    public Task AnonymousMalformedRequestsNeverCauseA500NorReachAPrivateBucket() => FuzzAsync(anonymous: true, salt: 1);
+
+    private async Task FuzzAsync(bool anonymous, int salt)
     {
         int count = int.TryParse(Environment.GetEnvironmentVariable("OBJSTORE_FUZZ_REQUESTS"), out int n) ? n : 3000;
-        int seed = int.TryParse(Environment.GetEnvironmentVariable("OBJSTORE_FUZZ_SEED"), out int s) ? s : 20261201;
+        int seed = (int.TryParse(Environment.GetEnvironmentVariable("OBJSTORE_FUZZ_SEED"), out int s) ? s : 20261201) + salt;
         await using var server = await DevServer.StartAsync("2+1", settings: new Dictionary<string, string?>
         {
             ["MinPartSize"] = "1024",
@@ -58,6 +68,15 @@ public class FuzzTests(ITestOutputHelper output)
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = "golden", Key = $"g/{size}", InputStream = new MemoryStream(data) });
         }
         var upload = await s3.InitiateMultipartUploadAsync("fuzz", "in-progress");
+        if (anonymous)
+        {
+            await s3.DeletePublicAccessBlockAsync(new DeletePublicAccessBlockRequest { BucketName = "fuzz" });
+            await s3.PutBucketPolicyAsync(new PutBucketPolicyRequest
+            {
+                BucketName = "fuzz",
+                Policy = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::fuzz","arn:aws:s3:::fuzz/*"]}]}""",
+            });
+        }
 
         var statuses = new SortedDictionary<int, int>();
         var failures = new List<string>();
@@ -67,7 +86,7 @@ public class FuzzTests(ITestOutputHelper output)
             RawS3.Response response;
             try
             {
-                response = target.Contains("%zz", StringComparison.Ordinal)
+                response = anonymous || target.Contains("%zz", StringComparison.Ordinal)
                     ? await RawS3.SendRawAsync(server.Url + target, method, body, headers)
                     : await RawS3.SendSignedAsync(server, method, target, body, signed: headers);
             }
@@ -80,6 +99,10 @@ public class FuzzTests(ITestOutputHelper output)
             if (response.Status >= 500 && response.Status != 501)
             {
                 failures.Add($"#{i} {method} {target} [{string.Join("; ", headers.Select(h => h.Key + ": " + h.Value))}] -> {response.Status} {response.Body}");
+            }
+            if (anonymous && target.StartsWith("/golden", StringComparison.Ordinal) && response.Status is >= 200 and < 300)
+            {
+                failures.Add($"#{i} {method} {target} -> {response.Status}: an anonymous request reached the private bucket");
             }
             if (response.Body.Contains("   at ", StringComparison.Ordinal) || response.Body.Contains("Exception", StringComparison.Ordinal))
             {
@@ -169,8 +192,10 @@ public class FuzzTests(ITestOutputHelper output)
             };
             headers.Add(new(name, value));
         }
-        string? body = random.Next(6) switch
+        string? body = random.Next(8) switch
         {
+            6 => Form(random, headers),
+            7 => RandomPolicy(random),
             0 => null,
             1 => "",
             2 => RandomText(random, 0, 5000),
@@ -179,6 +204,46 @@ public class FuzzTests(ITestOutputHelper output)
             _ => string.Concat(Enumerable.Repeat("<a>", random.Next(1, 200))) + RandomText(random, 0, 10),
         };
         return (method, target.ToString(), headers, body);
+    }
+
+    /// <summary>A multipart form, more or less well made, with its Content-Type: POST Object's input.</summary>
+    private static string Form(Random random, List<KeyValuePair<string, string>> headers)
+    {
+        string boundary = random.Next(5) == 0 ? RandomText(random, 0, 80) : "b" + random.Next();
+        headers.RemoveAll(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase));
+        headers.Add(new("Content-Type", random.Next(6) == 0 ? "multipart/form-data" : $"multipart/form-data; boundary={boundary}"));
+        string[] names = ["key", "policy", "x-amz-signature", "x-amz-credential", "x-amz-algorithm", "x-amz-date", "acl", "success_action_status",
+            "success_action_redirect", "Content-Type", "x-amz-meta-a", "x-amz-grant-read", "tagging", "file", "x-amz-checksum-crc32"];
+        var form = new StringBuilder();
+        foreach (int _ in Enumerable.Range(0, random.Next(8)))
+        {
+            string name = names[random.Next(names.Length)];
+            form.Append("--").Append(boundary).Append("\r\n")
+                .Append("Content-Disposition: form-data; name=\"").Append(name).Append('"')
+                .Append(name == "file" && random.Next(2) == 0 ? "; filename=\"" + RandomText(random, 0, 20) + "\"" : "").Append("\r\n\r\n")
+                .Append(name switch
+                {
+                    "key" => random.Next(2) == 0 ? "${filename}" : RandomText(random, 0, 40),
+                    "policy" => random.Next(2) == 0 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(RandomPolicy(random))) : RandomText(random, 0, 60),
+                    _ => RandomText(random, 0, random.Next(10) == 0 ? 30_000 : 40),
+                })
+                .Append("\r\n");
+        }
+        if (random.Next(4) > 0)
+        {
+            form.Append("--").Append(boundary).Append("--\r\n");
+        }
+        return form.ToString();
+    }
+
+    /// <summary>JSON shaped like a policy (bucket, identity or POST), with random holes in it.</summary>
+    private static string RandomPolicy(Random random)
+    {
+        string[] pieces = ["\"Version\":\"2012-10-17\"", "\"Statement\":[", "{\"Effect\":\"Allow\"", "\"Principal\":\"*\"", "\"Principal\":{\"AWS\":[\"arn:aws:iam:::user/x\"]}",
+            "\"Action\":\"s3:*\"", "\"Action\":[\"s3:Get*\",1]", "\"Resource\":\"arn:aws:s3:::fuzz/*\"", "\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":\"300.1.1.1/99\"}}",
+            "\"Condition\":{\"ForAllValues:StringLike\":{\"s3:RequestObjectTagKeys\":[\"${aws:username}\"]}}", "\"expiration\":\"2099-01-01T00:00:00Z\"",
+            "\"conditions\":[[\"content-length-range\",0,\"x\"],[\"starts-with\",\"$key\",\"\"]]", "}", "]", ",", "null", "{", "\"Sid\":\"\""];
+        return "{" + string.Join(random.Next(3) == 0 ? "" : ",", Enumerable.Range(0, random.Next(1, 12)).Select(_ => pieces[random.Next(pieces.Length)])) + "}";
     }
 
     private static string SecurityEscape(string text) => System.Security.SecurityElement.Escape(text) ?? "";
