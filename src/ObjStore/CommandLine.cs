@@ -21,7 +21,7 @@ internal static class CommandLine
           objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance
                  [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S] [--region R]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
-          objstore admin user add|list|disable|enable|remove NAME | key add USER | key list [USER] | key remove ACCESSKEY
+          objstore admin user add|list|disable|enable|remove NAME | key add USER | key list [USER] | key remove [USER] ACCESSKEY
                  | policy set USER (FILE.json | --readwrite BUCKET[/PREFIX] | --readonly BUCKET[/PREFIX]) | policy show|remove USER
                                                            users, their access keys and identity policies (root key only)
           objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]

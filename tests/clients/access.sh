@@ -165,7 +165,8 @@ check "disabled user: presigning does not help (403)" eval \
   'same "$(status_of "$("${P[@]}" s3 presign "s3://$b/app/x")")" 403'
 check "admin user enable app" admin user enable app
 check "enabled again: the key signs again" app_works
-check "admin key remove" admin key remove "$APP_KEY"
+check "admin key remove USER KEY refuses a key that is not that user's" fails_with "has no access key" admin key remove nobody "$APP_KEY"
+check "admin key remove app KEY" admin key remove app "$APP_KEY"
 check "removed key: refused (InvalidAccessKeyId)" fails_with InvalidAccessKeyId "${P[@]}" s3 ls "s3://$b/app/"
 key_gone() { ! admin key list app | has -F "$APP_KEY"; }
 check "admin key list app: the key is gone" key_gone

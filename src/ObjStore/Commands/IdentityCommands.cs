@@ -8,7 +8,7 @@ namespace ObjStore.Cli.Commands;
 /// `objstore admin user|key|policy ...`: users, their access keys and identity policies, over the admin API.
 /// <code>
 /// user add|list|disable|enable|remove NAME
-/// key add USER | key list [USER] | key remove ACCESSKEY
+/// key add USER | key list [USER] | key remove [USER] ACCESSKEY
 /// policy set USER FILE.json | policy set USER --readwrite BUCKET[/PREFIX] | --readonly BUCKET[/PREFIX]
 /// policy show|remove USER
 /// </code>
@@ -52,8 +52,18 @@ internal static class IdentityCommands
                     : string.Join('\n', keys.EnumerateArray().Select(k => $"{k.GetProperty("accessKey").GetString(),-22} {k.GetProperty("user").GetString(),-20} {k.GetProperty("created").GetString()}")));
                 return 0;
             case ("key", "remove"):
-                await admin.SendTextAsync(HttpMethod.Delete, $"/keys/{Escaped(1, "ACCESSKEY")}");
-                Console.WriteLine($"access key {args[1]} removed");
+                // `key remove ACCESSKEY`, or `key remove USER ACCESSKEY` (the key must then be that user's).
+                string removed = args.Count > 2 ? Arg(2, "ACCESSKEY") : Arg(1, "ACCESSKEY");
+                if (args.Count > 2)
+                {
+                    var owned = await admin.GetAsync<JsonElement>($"/keys?user={Escaped(1, "USER")}");
+                    if (!owned.EnumerateArray().Any(k => k.GetProperty("accessKey").GetString() == removed))
+                    {
+                        throw new OptionException($"{args[1]} has no access key {removed}");
+                    }
+                }
+                await admin.SendTextAsync(HttpMethod.Delete, $"/keys/{Uri.EscapeDataString(removed)}");
+                Console.WriteLine($"access key {removed} removed");
                 return 0;
             case ("policy", "set"):
                 string policy = readWrite is not null ? PrefixPolicy(readWrite, write: true)
