@@ -6,23 +6,10 @@
 #   tests/perf/access.sh
 #   REPS=5 SECONDS_PER_RUN=8 CASES="get:4KiB:32" tests/perf/access.sh
 set -uo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
 reps=${REPS:-3}
 seconds=${SECONDS_PER_RUN:-5}
 cases=${CASES:-"put:4KiB:32 get:4KiB:32"}
-objstore="$root/src/ObjStore/bin/Release/net10.0/objstore.dll"
-[ -f "$objstore" ] || dotnet build "$root/src/ObjStore" -c Release -nologo -v q >/dev/null
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-port=$(free_port)
-endpoint="http://127.0.0.1:$port"
-dotnet "$objstore" dev --listen "$endpoint" --data "$work/dev" --access-key perf --secret-key perf-secret-key >"$work/dev.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 300); do curl -fs "$endpoint/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
+source "$(dirname "$0")/dev-server.bash"
 admin() { dotnet "$objstore" admin "$@" --endpoint "$endpoint" --access-key perf --secret-key perf-secret-key; }
 
 # The user: nine statements about other buckets, then the one that grants this bucket.
