@@ -346,15 +346,23 @@ public class PostObjectTests(S3Endpoint endpoint) : IAsyncLifetime
         await AssertAbsentAsync("sum-bad");
     }
 
+    /// <summary>The tagging field is a Tagging document: the object gets its tags; a bad one is refused, nothing stored.</summary>
     [Fact]
-    public async Task TaggingIsNotImplemented()
+    public async Task TheTaggingFieldTagsTheObject()
     {
         var form = Sign([("key", "tagged"), ("tagging", "<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>")],
             ["{\"key\": \"tagged\"}", "[\"starts-with\", \"$tagging\", \"\"]"]);
         using var response = await PostAsync(WithPolicy(form), [1]);
-        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
-        Assert.Equal("NotImplemented", (await ErrorAsync(response)).Code);
-        await AssertAbsentAsync("tagged");
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var tags = await _s3.GetObjectTaggingAsync(new Amazon.S3.Model.GetObjectTaggingRequest { BucketName = _bucket, Key = "tagged" });
+        Assert.Equal([("a", "b")], tags.Tagging.Select(t => (t.Key, t.Value)));
+
+        var bad = Sign([("key", "badly-tagged"), ("tagging", "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>")],
+            ["{\"key\": \"badly-tagged\"}", "[\"starts-with\", \"$tagging\", \"\"]"]);
+        using var refused = await PostAsync(WithPolicy(bad), [1]);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("InvalidTag", (await ErrorAsync(refused)).Code);
+        await AssertAbsentAsync("badly-tagged");
     }
 
     [Fact]

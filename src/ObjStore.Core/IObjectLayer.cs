@@ -57,6 +57,9 @@ public interface IObjectLayer
     /// <summary>Replaces a version's ACL (the latest when <paramref name="versionId"/> is null); returns the version id.</summary>
     Task<string> SetObjectAclAsync(string bucket, string key, string? versionId, string? acl, CancellationToken cancellationToken);
 
+    /// <summary>Replaces a version's tags (the latest when <paramref name="versionId"/> is null); returns the version id.</summary>
+    Task<string> SetObjectTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken);
+
     /// <summary>Copies a committed object's content under a new request (metadata already decided by the caller).</summary>
     Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken);
 

@@ -30,6 +30,7 @@ public static class BucketConfigKinds
     public const string Cors = "cors";
     public const string PublicAccessBlock = "public-access-block";
     public const string OwnershipControls = "ownership-controls";
+    public const string Tagging = "tagging";
 }
 
 /// <summary>The flexible checksums S3 knows. The numbers are stored (catalogue rows, shard footers): never renumber.</summary>
@@ -129,6 +130,9 @@ public sealed record ObjectInfo
     /// <summary>The canonical id of the version's owner when it is not the bucket owner (a writer, where ACLs are enabled).</summary>
     public string? Owner { get; init; }
 
+    /// <summary>The version's tags (at most 10; keys unique).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
     /// <summary>
     /// The bucket's versioning when this version was read or written (not stored with it): a response names the
     /// version, <c>null</c> included, only when the bucket's versioning was ever enabled.
@@ -156,6 +160,9 @@ public sealed record MultipartUpload
 
     /// <summary>The completed object's owner (as <see cref="ObjectInfo.Owner"/>).</summary>
     public string? Owner { get; init; }
+
+    /// <summary>The completed object's tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
@@ -213,6 +220,9 @@ public sealed record PutObjectRequest
 
     /// <summary>The new version's owner (as <see cref="ObjectInfo.Owner"/>).</summary>
     public string? Owner { get; init; }
+
+    /// <summary>The new version's tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>

@@ -8,8 +8,8 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
 internal sealed class ObjectRow
 {
-    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner";
-    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner";
+    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner, tags";
+    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags";
     public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class, owner";
     public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class, owner";
 
@@ -39,6 +39,7 @@ internal sealed class ObjectRow
     public long legal_hold { get; set; }
     public string? acl { get; set; }
     public string? owner { get; set; }
+    public string? tags { get; set; }
 
     /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
@@ -66,6 +67,7 @@ internal sealed class ObjectRow
             legal_hold = legalHold,
             acl = info.Acl,
             owner = info.Owner,
+            tags = Rows.Json(info.Tags),
             size = info.Size,
             etag = info.ETag,
             last_modified = info.LastModified.ToUnixTimeMilliseconds(),
@@ -104,6 +106,7 @@ internal sealed class ObjectRow
             Lock = Lock,
             Acl = acl,
             Owner = owner,
+            Tags = Rows.Dictionary(tags),
             BucketVersioning = (VersioningState)bucket_versioning,
             Parts = parts ?? (IsDeleteMarker ? [] :
             [
@@ -175,8 +178,8 @@ internal sealed class PartRow
 
 internal sealed class UploadRow
 {
-    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl, owner";
-    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl, @owner";
+    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl, owner, tags";
+    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags";
 
     public string upload_id { get; set; } = "";
     public string bucket { get; set; } = "";
@@ -193,6 +196,7 @@ internal sealed class UploadRow
     public long legal_hold { get; set; }
     public string? acl { get; set; }
     public string? owner { get; set; }
+    public string? tags { get; set; }
 
     public static UploadRow From(MultipartUpload upload)
     {
@@ -214,6 +218,7 @@ internal sealed class UploadRow
             legal_hold = legalHold,
             acl = upload.Acl,
             owner = upload.Owner,
+            tags = Rows.Json(upload.Tags),
         };
     }
 
@@ -228,6 +233,7 @@ internal sealed class UploadRow
         Lock = Rows.Lock(lock_mode, retain_until, legal_hold),
         Acl = acl,
         Owner = owner,
+        Tags = Rows.Dictionary(tags),
     };
 }
 

@@ -237,5 +237,10 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX access_keys_by_user ON access_keys(user_name);
         """,
+        """
+        -- Object tags, JSON (NULL: none); an upload keeps the tags its object will have.
+        ALTER TABLE objects ADD COLUMN tags TEXT;
+        ALTER TABLE uploads ADD COLUMN tags TEXT;
+        """,
     ];
 }

@@ -273,6 +273,20 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         return row.version_id;
     });
 
+    public Task<string> SetTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags) => database.TransactAsync((connection, tx) =>
+    {
+        Statements.RequireBucket(connection, tx, bucket);
+        var row = Statements.FindVersion(connection, tx, bucket, key, versionId)
+            ?? throw (versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion());
+        if (row.IsDeleteMarker)
+        {
+            throw new ObjectStoreException(ErrorKind.MethodNotAllowed, "The specified method is not allowed against a delete marker.");
+        }
+        connection.Execute("UPDATE objects SET tags = @tags WHERE bucket = @bucket AND key = @key AND seq = @seq",
+            new { tags = Rows.Json(tags), row.bucket, row.key, row.seq }, tx);
+        return row.version_id;
+    });
+
     /// <summary>Changes one version's lock columns, in a bucket with Object Lock; never a delete marker's.</summary>
     private Task<string> UpdateLockAsync(string bucket, string key, string? versionId, Func<ObjectRow, DateTimeOffset, ObjectLock> change) =>
         database.TransactAsync((connection, tx) =>

@@ -114,6 +114,9 @@ public interface IObjectCatalogue
     /// <summary>Replaces a version's ACL (the latest when <paramref name="versionId"/> is null); returns the version id.</summary>
     Task<string> SetAclAsync(string bucket, string key, string? versionId, string? acl);
 
+    /// <summary>Replaces a version's tags (the latest when <paramref name="versionId"/> is null); returns the version id.</summary>
+    Task<string> SetTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags);
+
     /// <summary>
     /// Puts a recovered version back (and its bucket, and for a multipart object its parts), unless the key already
     /// holds a version with its data; returns false when it was skipped. It never frees data: of two <c>null</c>

@@ -26,6 +26,7 @@ public sealed partial class ErasureObjectLayer
             Lock = LockFor(bucket, request.Lock, now),
             Acl = request.Acl,
             Owner = request.Owner,
+            Tags = request.Tags,
             // Time first, so ids of one key sort in initiation order, as ListMultipartUploads must list them.
             UploadId = $"{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10))}",
             Bucket = request.Bucket,
@@ -152,7 +153,7 @@ public sealed partial class ErasureObjectLayer
             chosen.Add(part with { Offset = offset });
             offset += part.Size;
         }
-        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now) with { Lock = upload.Lock, Acl = upload.Acl, Owner = upload.Owner };
+        return CompletedObject(upload.Bucket, upload.Key, upload.UploadId, upload.Metadata, chosen, now) with { Lock = upload.Lock, Acl = upload.Acl, Owner = upload.Owner, Tags = upload.Tags };
     }
 
     /// <summary>CRC64NVME has only a full-object form in S3, which needs every byte again: such objects carry none.</summary>

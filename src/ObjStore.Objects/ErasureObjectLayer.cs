@@ -62,6 +62,9 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     public Task<string> SetObjectAclAsync(string bucket, string key, string? versionId, string? acl, CancellationToken cancellationToken) =>
         _catalogue.Objects.SetAclAsync(bucket, key, versionId, acl);
 
+    public Task<string> SetObjectTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken) =>
+        _catalogue.Objects.SetTagsAsync(bucket, key, versionId, tags);
+
     public async Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken)
     {
         if (!await _catalogue.Buckets.DeleteAsync(bucket))
@@ -141,6 +144,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
                 Lock = objectLock,
                 Acl = request.Acl,
                 Owner = request.Owner,
+                Tags = request.Tags,
                 BucketVersioning = bucket.Versioning,
             };
             return ShardFooter.Describe(info);

@@ -33,6 +33,7 @@ public sealed partial class S3Handler
     private readonly CorsHandler _corsConfig;
     private readonly CorsResponder _cors;
     private readonly PostObjectHandler _post;
+    private readonly TaggingHandler _tagging;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
     {
@@ -51,6 +52,7 @@ public sealed partial class S3Handler
         _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
         _corsConfig = new CorsHandler(settings, bodies);
         _cors = new CorsResponder(settings);
+        _tagging = new TaggingHandler(objects, settings, bodies);
         _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock);
     }
 
@@ -117,6 +119,12 @@ public sealed partial class S3Handler
         S3Operation.PutObjectRetention => _locks.PutObjectRetentionAsync(call, ct),
         S3Operation.GetObjectLegalHold => _locks.GetObjectLegalHoldAsync(call, ct),
         S3Operation.PutObjectLegalHold => _locks.PutObjectLegalHoldAsync(call, ct),
+        S3Operation.GetObjectTagging => _tagging.GetObjectTaggingAsync(call, ct),
+        S3Operation.PutObjectTagging => _tagging.PutObjectTaggingAsync(call, ct),
+        S3Operation.DeleteObjectTagging => _tagging.DeleteObjectTaggingAsync(call, ct),
+        S3Operation.GetBucketTagging => _tagging.GetBucketTaggingAsync(call, ct),
+        S3Operation.PutBucketTagging => _tagging.PutBucketTaggingAsync(call, ct),
+        S3Operation.DeleteBucketTagging => _tagging.DeleteBucketTaggingAsync(call, ct),
         S3Operation.GetBucketPolicy => _access.GetBucketPolicyAsync(call, ct),
         S3Operation.PutBucketPolicy => _access.PutBucketPolicyAsync(call, ct),
         S3Operation.DeleteBucketPolicy => _access.DeleteBucketPolicyAsync(call, ct),

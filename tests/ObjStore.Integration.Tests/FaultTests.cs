@@ -134,7 +134,7 @@ public class FaultTests
     [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
     [InlineData("PUT", "/bad?lifecycle", "PutBucketLifecycleConfiguration")]
     [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
-    [InlineData("PUT", "/bad/key?tagging", "PutObjectTagging")]
+    [InlineData("GET", "/bad/key?torrent", "GetObjectTorrent")]
     public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
     {
         await using var server = await DevServer.StartAsync("2+1");

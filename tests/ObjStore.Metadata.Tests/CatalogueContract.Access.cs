@@ -84,14 +84,31 @@ public abstract partial class CatalogueContract
     }
 
     [Fact]
+    public async Task AVersionsTagsAreKeptAndReplaced()
+    {
+        await BucketAsync();
+        await Catalogue.Objects.CommitAsync(ObjectAt("bucket", "k") with { Tags = new Dictionary<string, string> { ["a"] = "1" } }, null, false);
+        Assert.Equal("1", (await Catalogue.Objects.GetAsync("bucket", "k"))!.Tags["a"]);
+        Assert.Equal(VersionIds.Null, await Catalogue.Objects.SetTagsAsync("bucket", "k", null, new Dictionary<string, string> { ["b"] = "2", ["c"] = "" }));
+        var tags = (await Catalogue.Objects.GetAsync("bucket", "k"))!.Tags;
+        Assert.Equal(["b", "c"], tags.Keys.Order(StringComparer.Ordinal));
+        await Catalogue.Objects.SetTagsAsync("bucket", "k", null, new Dictionary<string, string>());
+        Assert.Empty((await Catalogue.Objects.GetAsync("bucket", "k"))!.Tags);
+        var missing = await Assert.ThrowsAsync<ObjectStoreException>(() => Catalogue.Objects.SetTagsAsync("bucket", "nope", null, new Dictionary<string, string>()));
+        Assert.Equal(ErrorKind.NoSuchKey, missing.Kind);
+    }
+
+    [Fact]
     public async Task AnUploadCarriesItsACLToTheObject()
     {
         await BucketAsync();
-        var upload = new MultipartUpload { UploadId = "0000000000aa" + "bb", Bucket = "bucket", Key = "big", Initiated = Clock.GetUtcNow(), Acl = "{\"acl\":true}", Owner = "writer-id" };
+        var upload = new MultipartUpload { UploadId = "0000000000aa" + "bb", Bucket = "bucket", Key = "big", Initiated = Clock.GetUtcNow(), Acl = "{\"acl\":true}", Owner = "writer-id",
+            Tags = new Dictionary<string, string> { ["t"] = "v" } };
         await Catalogue.Uploads.CreateAsync(upload);
         var stored = await Catalogue.Uploads.GetAsync("bucket", "big", upload.UploadId);
         Assert.Equal("{\"acl\":true}", stored!.Acl);
         Assert.Equal("writer-id", stored.Owner);
+        Assert.Equal("v", stored.Tags["t"]);
     }
 
     [Fact]

@@ -183,6 +183,7 @@ public class IncompleteBodyTests
         public Task PutBucketConfigAsync(string bucket, string kind, string document, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> DeleteBucketConfigAsync(string bucket, string kind, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<string> SetObjectAclAsync(string bucket, string key, string? versionId, string? acl, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<string> SetObjectTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task SetBucketVersioningAsync(string bucket, VersioningState state, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task SetObjectLockConfigurationAsync(string bucket, DefaultRetention? defaultRetention, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<string> SetObjectRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance, CancellationToken cancellationToken) => throw new NotSupportedException();

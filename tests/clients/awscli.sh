@@ -75,6 +75,15 @@ for aws in "${clients[@]}"; do
   check "$v put-object CRC32" "${A[@]}" s3api put-object --bucket "$b" --key crc --body "$WORK/small.bin" --checksum-algorithm CRC32
   check "$v get-object crc" "${A[@]}" s3api get-object --bucket "$b" --key crc "$WORK/crc.back"
   check "$v crc bytes" cmp "$WORK/small.bin" "$WORK/crc.back"
+  tagging() {
+    "${A[@]}" s3api put-object --bucket "$b" --key tagged --body "$WORK/small.bin" --tagging 'team=blue&tier=1' >/dev/null || return 1
+    "${A[@]}" s3api get-object-tagging --bucket "$b" --key tagged --output text | has -E 'TAGSET[[:space:]]+team[[:space:]]+blue' || return 1
+    "${A[@]}" s3api put-object-tagging --bucket "$b" --key tagged --tagging 'TagSet=[{Key=only,Value=one}]' || return 1
+    [ "$("${A[@]}" s3api get-object-tagging --bucket "$b" --key tagged --query 'TagSet[].Key' --output text)" = only ] || return 1
+    "${A[@]}" s3api delete-object-tagging --bucket "$b" --key tagged || return 1
+    [ "$("${A[@]}" s3api get-object-tagging --bucket "$b" --key tagged --query 'length(TagSet)' --output text)" = 0 ]
+  }
+  check "$v object tagging: put-object --tagging, get/put/delete-object-tagging" tagging
   url=$("${A[@]}" s3 presign "s3://$b/dir/small.bin" --expires-in 300)
   check "$v presign + curl" curl -fsS -o "$WORK/presigned.back" "$url"
   check "$v presigned bytes" cmp "$WORK/small.bin" "$WORK/presigned.back"

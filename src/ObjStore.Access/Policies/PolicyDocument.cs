@@ -25,7 +25,14 @@ public sealed class PolicyDocument
         Text = text;
         _statements = statements;
         IsPublic = Array.Exists(statements, s => s.IsPublicGrant);
+        ReadsExistingObjectTags = Array.Exists(statements, s => s.ReadsExistingObjectTags);
     }
+
+    /// <summary>
+    /// Whether a condition reads s3:ExistingObjectTag/KEY: the tags of the object a request acts on, which the caller
+    /// then looks up for object requests, and only then.
+    /// </summary>
+    public bool ReadsExistingObjectTags { get; }
 
     /// <summary>The document as stored and returned by GetBucketPolicy.</summary>
     public string Text { get; }

@@ -19,6 +19,9 @@ internal sealed class PolicyStatement
     private readonly ConditionClause[] _conditions;
     private readonly PrincipalSet? _principals;
 
+    /// <summary>Whether a condition reads the tags of the object the request acts on (which costs a catalogue read).</summary>
+    public bool ReadsExistingObjectTags { get; }
+
     public PolicyStatement(string? sid, bool deny, PrincipalSet? principals, bool notPrincipal, PolicyPattern[] actions,
         bool notAction, PolicyPattern[] resources, bool notResource, ConditionClause[] conditions)
     {
@@ -31,6 +34,7 @@ internal sealed class PolicyStatement
         _resources = resources;
         NotResource = notResource;
         _conditions = conditions;
+        ReadsExistingObjectTags = Array.Exists(conditions, c => c.Key.StartsWith("s3:ExistingObjectTag/", StringComparison.OrdinalIgnoreCase));
         IsPublicGrant = !deny && principals is not null && (notPrincipal || principals.Everyone)
             && !Array.Exists(conditions, IsPinning);
     }

@@ -52,6 +52,10 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
                 {
                     await RequireAsync(call, new ActionSpec("s3:PutObjectLegalHold", ActionTarget.Object), bucket, call.Key, null, null, ct);
                 }
+                if (headers["x-amz-tagging"].ToString().Length > 0)
+                {
+                    await RequireAsync(call, new ActionSpec("s3:PutObjectTagging", ActionTarget.Object), bucket, call.Key, null, null, ct);
+                }
                 break;
             case S3Operation.CreateBucket:
                 if (AclHeaders.Present(headers))
@@ -197,6 +201,23 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
         var access = bucketSettings is null ? null : AccessOf(bucketSettings);
         var conditions = Conditions(call, versionId, listing);
         addConditions?.Invoke(conditions);
+        if (key is not null && spec.Target == ActionTarget.Object
+            && (call.Auth.IdentityPolicy?.ReadsExistingObjectTags == true || access?.Policy?.ReadsExistingObjectTags == true))
+        {
+            // s3:ExistingObjectTag/KEY: the tags of the version acted on, read only when a policy asks for them.
+            try
+            {
+                var existing = await objects.GetObjectInfoAsync(bucket!, key, Versions.Parse(versionId), ct);
+                foreach (var (tagKey, tagValue) in existing.Tags)
+                {
+                    conditions.Set("s3:ExistingObjectTag/" + tagKey, tagValue);
+                }
+            }
+            catch (ObjectStoreException)
+            {
+                // No such object (a PUT of a new key): it has no tags.
+            }
+        }
         var request = new AccessRequest(spec.Action, Resource(spec.Target, bucket, key), call.Auth.Principal, conditions);
         var identity = call.Auth.IdentityPolicy;
         bool objectAcl = spec.Target == ActionTarget.Object && spec.AclPermission is not (null or AclPermission.Write);

@@ -20,11 +20,7 @@ internal static class ObjectAttributes
     /// <summary>The same from any headers: a browser form's fields stand for a PUT's headers.</summary>
     public static PutObjectRequest FromHeaders(IHeaderDictionary requestHeaders, string bucket, string key)
     {
-        if (requestHeaders["x-amz-tagging"].ToString().Length > 0)
-        {
-            // Objects keep no tags yet: storing one untagged would also satisfy policies that condition on its tags.
-            throw new S3Exception(S3Error.NotImplemented, "Object tagging is not implemented: x-amz-tagging is refused rather than ignored.");
-        }
+
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in StoredHeaders)
         {
@@ -66,6 +62,7 @@ internal static class ObjectAttributes
         }
         return new PutObjectRequest
         {
+            Tags = Tagging.FromHeader(requestHeaders["x-amz-tagging"].ToString()),
             Bucket = bucket,
             Key = key,
             Metadata = new ObjectMetadata

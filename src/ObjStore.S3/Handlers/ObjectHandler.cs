@@ -108,6 +108,10 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         response.Headers.ETag = Quote(info.ETag);
         response.Headers.LastModified = HttpDates.Format(info.LastModified);
         response.Headers.AcceptRanges = "bytes";
+        if (info.Tags.Count > 0)
+        {
+            response.Headers["x-amz-tagging-count"] = info.Tags.Count.ToString(CultureInfo.InvariantCulture);
+        }
         response.ContentType = HeaderValues.ForResponse("Content-Type", info.Metadata.ContentType ?? "binary/octet-stream");
         foreach (var (name, value) in info.Metadata.Headers)
         {
@@ -137,6 +141,11 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             throw new S3Exception(S3Error.InvalidArgument, "Unknown metadata directive.");
         }
         var fresh = ObjectAttributes.FromHeaders(call);
+        string tagging = call.Http.Headers["x-amz-tagging-directive"].ToString() is { Length: > 0 } t ? t.ToUpperInvariant() : "COPY";
+        if (tagging is not ("COPY" or "REPLACE"))
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "Unknown tagging directive.");
+        }
         bool storageClassChanged = call.Http.Headers.ContainsKey("x-amz-storage-class") && fresh.Metadata.StorageClass != source.Metadata.StorageClass;
         // Copying an older version over its key is how a version is restored; only the latest copied onto itself
         // unchanged is refused.
@@ -157,6 +166,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             IfMatch = Conditions.WriteIfMatch(call.Http.Headers),
             IfNoneMatchAny = Conditions.WriteIfNoneMatchAny(call.Http.Headers),
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
+            Tags = tagging == "REPLACE" ? fresh.Tags : source.Tags,
         };
         destination = await AccessHandler.WithAclAsync(destination, call, settings, authorizer, ct); // an ACL is never copied
         var info = await objects.CopyObjectAsync(source, destination, ct);

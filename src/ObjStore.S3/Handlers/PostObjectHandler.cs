@@ -48,12 +48,10 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
                 file.Limit(range.Min, range.Max);
             }
         }
-        if (fields.Get("tagging") is { Length: > 0 })
-        {
-            // Object tagging is not implemented anywhere yet (no PutObjectTagging, no tag storage); refusing beats
-            // storing the object without the tags the form asked for.
-            throw new S3Exception(S3Error.NotImplemented, "Object tagging is not implemented: the tagging field is not supported.");
-        }
+        // The tagging field is a Tagging document, as PutObjectTagging's body.
+        var formTags = fields.Get("tagging") is { Length: > 0 } tagging
+            ? Tagging.FromXml(System.Text.Encoding.UTF8.GetBytes(tagging), Tagging.MaxObjectTags)
+            : null;
         Naming.ValidateKey(key);
         string? acl = fields.Get("acl");
         if (acl is not null && !ObjStore.Access.AccessControlList.CannedNames.Contains(acl, StringComparer.Ordinal))
@@ -67,6 +65,10 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
             headers["x-amz-acl"] = acl;
         }
         var attributes = ObjectAttributes.FromHeaders(headers, call.Bucket, key);
+        if (formTags is not null)
+        {
+            attributes = attributes with { Tags = formTags };
+        }
         var (algorithm, expected) = Checksums.Requested(headers, file);
         // The form is the request: it is authorized as the PUT it stands for, by its signer's permissions, its fields
         // read as that PUT's headers (ACL grants, storage class, lock) by both the checks and the condition keys.
@@ -75,6 +77,10 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
         if (AclHeaders.Present(headers))
         {
             await authorizer.RequireAsync(signed, "s3:PutObjectAcl", call.Bucket, key, null, null, ct);
+        }
+        if (attributes.Tags.Count > 0)
+        {
+            await authorizer.RequireAsync(signed, "s3:PutObjectTagging", call.Bucket, key, null, null, ct);
         }
         if (headers.ContainsKey("x-amz-object-lock-mode") || headers.ContainsKey("x-amz-object-lock-retain-until-date"))
         {
