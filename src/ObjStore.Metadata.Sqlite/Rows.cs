@@ -106,7 +106,7 @@ internal sealed class ObjectRow
             Lock = Lock,
             Acl = acl,
             Owner = owner,
-            Tags = Rows.Dictionary(tags),
+            Tags = Rows.Tags(tags),
             BucketVersioning = (VersioningState)bucket_versioning,
             Parts = parts ?? (IsDeleteMarker ? [] :
             [
@@ -233,7 +233,7 @@ internal sealed class UploadRow
         Lock = Rows.Lock(lock_mode, retain_until, legal_hold),
         Acl = acl,
         Owner = owner,
-        Tags = Rows.Dictionary(tags),
+        Tags = Rows.Tags(tags),
     };
 }
 
@@ -326,6 +326,11 @@ internal static class Rows
 
     public static Dictionary<string, string> Dictionary(string? json) =>
         json is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
+
+    private static readonly IReadOnlyDictionary<string, string> NoTags = new Dictionary<string, string>();
+
+    /// <summary>Most versions have no tags: they share one empty dictionary rather than each allocating one per read.</summary>
+    public static IReadOnlyDictionary<string, string> Tags(string? json) => json is null ? NoTags : Dictionary(json);
 
     public static ObjectMetadata Metadata(string? contentType, string? headers, string? userMetadata, long checksumAlgorithm, string storageClass) => new()
     {
