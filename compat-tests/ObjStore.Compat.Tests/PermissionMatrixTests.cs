@@ -7,7 +7,7 @@ namespace ObjStore.Compat.Tests;
 /// <summary>
 /// Each S3 operation needs the IAM action AWS's "Amazon S3 API operations and the permissions they require" names:
 /// a user allowed exactly that action may call it (it is not refused with 403), and a user allowed s3:* except that
-/// action is refused with AccessDenied. (GetObjectAttributes is left out: the store answers it 501 NotImplemented.)
+/// action is refused with AccessDenied.
 /// </summary>
 [Collection(SharedEndpoint.Name)]
 public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoint)
@@ -56,6 +56,12 @@ public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoin
         ["DeleteObjectVersion"] = (s3, t) => s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = t.Bucket, Key = "gone", VersionId = "null" }),
         ["GetObjectAcl"] = (s3, t) => s3.GetObjectAclAsync(new GetObjectAclRequest { BucketName = t.Bucket, Key = "k" }),
         ["ListParts"] = (s3, t) => s3.ListPartsAsync(new ListPartsRequest { BucketName = t.Bucket, Key = "mp", UploadId = t.UploadId }),
+        ["GetObjectAttributes"] = (s3, t) => s3.GetObjectAttributesAsync(new GetObjectAttributesRequest { BucketName = t.Bucket, Key = "k", ObjectAttributes = [ObjectAttributes.ETag] }),
+        ["GetObjectTagging"] = (s3, t) => s3.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = t.Bucket, Key = "k" }),
+        ["PutObjectTagging"] = (s3, t) => s3.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = t.Bucket, Key = "k", Tagging = new Tagging { TagSet = [new Tag { Key = "a", Value = "b" }] } }),
+        ["DeleteObjectTagging"] = (s3, t) => s3.DeleteObjectTaggingAsync(new DeleteObjectTaggingRequest { BucketName = t.Bucket, Key = "k" }),
+        ["GetBucketTagging"] = (s3, t) => s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = t.Bucket }), // NoSuchTagSet when allowed
+        ["PutBucketTagging"] = (s3, t) => s3.PutBucketTaggingAsync(new PutBucketTaggingRequest { BucketName = t.Bucket, TagSet = [new Tag { Key = "a", Value = "b" }] }),
         ["AbortMultipartUpload"] = (s3, t) => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = t.Bucket, Key = "mp", UploadId = t.UploadId }),
     };
 
@@ -77,6 +83,12 @@ public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoin
         { "PutBucketOwnershipControls", "s3:PutBucketOwnershipControls" },
         { "DeleteBucket", "s3:DeleteBucket" },
         { "GetObject", "s3:GetObject" },
+        { "GetObjectAttributes", "s3:GetObjectAttributes" },
+        { "GetObjectTagging", "s3:GetObjectTagging" },
+        { "PutObjectTagging", "s3:PutObjectTagging" },
+        { "DeleteObjectTagging", "s3:DeleteObjectTagging" },
+        { "GetBucketTagging", "s3:GetBucketTagging" },
+        { "PutBucketTagging", "s3:PutBucketTagging" },
         { "HeadObject", "s3:GetObject" },
         { "GetObjectVersion", "s3:GetObjectVersion" },
         { "PutObject", "s3:PutObject" },

@@ -119,6 +119,7 @@ public sealed partial class S3Handler
         S3Operation.PutObjectRetention => _locks.PutObjectRetentionAsync(call, ct),
         S3Operation.GetObjectLegalHold => _locks.GetObjectLegalHoldAsync(call, ct),
         S3Operation.PutObjectLegalHold => _locks.PutObjectLegalHoldAsync(call, ct),
+        S3Operation.GetObjectAttributes => _objects.GetObjectAttributesAsync(call, ct),
         S3Operation.GetObjectTagging => _tagging.GetObjectTaggingAsync(call, ct),
         S3Operation.PutObjectTagging => _tagging.PutObjectTaggingAsync(call, ct),
         S3Operation.DeleteObjectTagging => _tagging.DeleteObjectTaggingAsync(call, ct),
