@@ -262,12 +262,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     public Task<string> SetAclAsync(string bucket, string key, string? versionId, string? acl) => database.TransactAsync((connection, tx) =>
     {
         Statements.RequireBucket(connection, tx, bucket);
-        var row = Statements.FindVersion(connection, tx, bucket, key, versionId)
-            ?? throw (versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion());
-        if (row.IsDeleteMarker)
-        {
-            throw new ObjectStoreException(ErrorKind.MethodNotAllowed, "The specified method is not allowed against a delete marker.");
-        }
+        var row = RequireContentVersion(connection, tx, bucket, key, versionId);
         connection.Execute("UPDATE objects SET acl = @acl WHERE bucket = @bucket AND key = @key AND seq = @seq",
             new { acl, row.bucket, row.key, row.seq }, tx);
         return row.version_id;
@@ -276,16 +271,24 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     public Task<string> SetTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags) => database.TransactAsync((connection, tx) =>
     {
         Statements.RequireBucket(connection, tx, bucket);
-        var row = Statements.FindVersion(connection, tx, bucket, key, versionId)
-            ?? throw (versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion());
-        if (row.IsDeleteMarker)
-        {
-            throw new ObjectStoreException(ErrorKind.MethodNotAllowed, "The specified method is not allowed against a delete marker.");
-        }
+        var row = RequireContentVersion(connection, tx, bucket, key, versionId);
         connection.Execute("UPDATE objects SET tags = @tags WHERE bucket = @bucket AND key = @key AND seq = @seq",
             new { tags = Rows.Json(tags), row.bucket, row.key, row.seq }, tx);
         return row.version_id;
     });
+
+    /// <summary>
+    /// The version a change of its ACL, tags or lock names (the latest when <paramref name="versionId"/> is null):
+    /// NoSuchKey or NoSuchVersion when there is none, MethodNotAllowed for a delete marker, which has none of them.
+    /// </summary>
+    private static ObjectRow RequireContentVersion(SqliteConnection connection, SqliteTransaction tx, string bucket, string key, string? versionId)
+    {
+        var row = Statements.FindVersion(connection, tx, bucket, key, versionId)
+            ?? throw (versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion());
+        return row.IsDeleteMarker
+            ? throw new ObjectStoreException(ErrorKind.MethodNotAllowed, "The specified method is not allowed against a delete marker.")
+            : row;
+    }
 
     /// <summary>Changes one version's lock columns, in a bucket with Object Lock; never a delete marker's.</summary>
     private Task<string> UpdateLockAsync(string bucket, string key, string? versionId, Func<ObjectRow, DateTimeOffset, ObjectLock> change) =>
@@ -295,12 +298,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
             {
                 throw CatalogueErrors.NoLockConfiguration();
             }
-            var row = Statements.FindVersion(connection, tx, bucket, key, versionId)
-                ?? throw (versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion());
-            if (row.IsDeleteMarker)
-            {
-                throw new ObjectStoreException(ErrorKind.MethodNotAllowed, "The specified method is not allowed against a delete marker.");
-            }
+            var row = RequireContentVersion(connection, tx, bucket, key, versionId);
             var (mode, until, hold) = Rows.LockColumns(change(row, database.Clock.GetUtcNow()));
             connection.Execute(
                 "UPDATE objects SET lock_mode = @mode, retain_until = @until, legal_hold = @hold WHERE bucket = @bucket AND key = @key AND seq = @seq",
