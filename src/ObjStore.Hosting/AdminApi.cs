@@ -148,7 +148,8 @@ public sealed class AdminApi(
         });
     }
 
-    private static async Task ErrorAsync(HttpContext context, int status, string message)
+    /// <summary>The admin API's error answer: the status and {"error": message}.</summary>
+    internal static async Task ErrorAsync(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;
         await context.Response.WriteAsJsonAsync(new { error = message });

@@ -45,13 +45,13 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 string name = query("name");
                 if (!IsValidUserName(name))
                 {
-                    await ErrorAsync(context, 400, "a user name is 1 to 64 of A-Z a-z 0-9 + = , . @ _ -");
+                    await AdminApi.ErrorAsync(context, 400, "a user name is 1 to 64 of A-Z a-z 0-9 + = , . @ _ -");
                     return;
                 }
                 var user = new UserRecord(name, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), clock.GetUtcNow(), false, null);
                 if (!await catalogue.AddUserAsync(user))
                 {
-                    await ErrorAsync(context, 409, $"user {name} exists");
+                    await AdminApi.ErrorAsync(context, 409, $"user {name} exists");
                     return;
                 }
                 await directory.ReloadAsync();
@@ -72,7 +72,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 string secret = NewSecret();
                 if (!await catalogue.AddKeyAsync(new AccessKeyRecord(accessKey, userName, directory.Seal(accessKey, secret), clock.GetUtcNow())))
                 {
-                    await ErrorAsync(context, 404, $"no user {userName}");
+                    await AdminApi.ErrorAsync(context, 404, $"no user {userName}");
                     return;
                 }
                 await directory.ReloadAsync();
@@ -87,7 +87,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 await ChangedAsync(context, await catalogue.RemoveKeyAsync(key), $"no access key {key}");
                 return;
             default:
-                await ErrorAsync(context, 404, "no such admin resource");
+                await AdminApi.ErrorAsync(context, 404, "no such admin resource");
                 return;
         }
     }
@@ -100,7 +100,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 var user = (await catalogue.ListUsersAsync()).FirstOrDefault(u => u.Name == userName);
                 if (user?.Policy is null)
                 {
-                    await ErrorAsync(context, 404, user is null ? $"no user {userName}" : $"user {userName} has no policy");
+                    await AdminApi.ErrorAsync(context, 404, user is null ? $"no user {userName}" : $"user {userName} has no policy");
                     return;
                 }
                 context.Response.ContentType = "application/json";
@@ -113,13 +113,13 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                     int read = await reader.ReadBlockAsync(buffer, context.RequestAborted);
                     if (read > MaxPolicyBytes)
                     {
-                        await ErrorAsync(context, 400, "MalformedPolicy: a policy is at most 20 KB");
+                        await AdminApi.ErrorAsync(context, 400, "MalformedPolicy: a policy is at most 20 KB");
                         return;
                     }
                     string text = new(buffer, 0, read);
                     if (payloadHash.Length == 64 && payloadHash != Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))))
                     {
-                        await ErrorAsync(context, 400, "XAmzContentSHA256Mismatch: the policy is not the one signed");
+                        await AdminApi.ErrorAsync(context, 400, "XAmzContentSHA256Mismatch: the policy is not the one signed");
                         return;
                     }
                     try
@@ -128,7 +128,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                     }
                     catch (MalformedPolicyException e)
                     {
-                        await ErrorAsync(context, 400, "MalformedPolicy: " + e.Message);
+                        await AdminApi.ErrorAsync(context, 400, "MalformedPolicy: " + e.Message);
                         return;
                     }
                     await ChangedAsync(context, await catalogue.SetPolicyAsync(userName, text), $"no user {userName}");
@@ -138,7 +138,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 await ChangedAsync(context, await catalogue.SetPolicyAsync(userName, null), $"no user {userName}");
                 return;
             default:
-                await ErrorAsync(context, 405, "GET, PUT or DELETE");
+                await AdminApi.ErrorAsync(context, 405, "GET, PUT or DELETE");
                 return;
         }
     }
@@ -147,7 +147,7 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
     {
         if (!changed)
         {
-            await ErrorAsync(context, 404, notFound);
+            await AdminApi.ErrorAsync(context, 404, notFound);
             return;
         }
         await directory.ReloadAsync();
@@ -164,10 +164,4 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
     /// <summary>40 characters of base64 alphabet: 240 bits.</summary>
     private static string NewSecret() =>
         RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
-
-    private static async Task ErrorAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        await context.Response.WriteAsJsonAsync(new { error = message });
-    }
 }
