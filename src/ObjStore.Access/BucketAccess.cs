@@ -15,6 +15,16 @@ public enum ObjectOwnership
     ObjectWriter,
 }
 
+public static class ObjectOwnerships
+{
+    /// <summary>
+    /// S3's name of a setting, exactly (case and all); never a number or an alias, which <see cref="Enum.TryParse{TEnum}(string?, out TEnum)"/>
+    /// would accept.
+    /// </summary>
+    public static bool TryParse(string? name, out ObjectOwnership ownership) =>
+        Enum.TryParse(name, out ownership) && Enum.IsDefined(ownership) && ownership.ToString() == name;
+}
+
 /// <summary>A bucket's public access block (all four false when it has none).</summary>
 public sealed record PublicAccessBlock(bool BlockPublicAcls, bool IgnorePublicAcls, bool BlockPublicPolicy, bool RestrictPublicBuckets)
 {

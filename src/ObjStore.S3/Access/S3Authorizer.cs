@@ -40,22 +40,7 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
         switch (operation)
         {
             case S3Operation.PutObject or S3Operation.CopyObject or S3Operation.CreateMultipartUpload:
-                if (AclHeaders.Present(headers))
-                {
-                    await RequireAsync(call, new ActionSpec("s3:PutObjectAcl", ActionTarget.Object, AclPermission.Write), bucket, call.Key, null, null, ct);
-                }
-                if (headers.ContainsKey("x-amz-object-lock-mode") || headers.ContainsKey("x-amz-object-lock-retain-until-date"))
-                {
-                    await RequireAsync(call, new ActionSpec("s3:PutObjectRetention", ActionTarget.Object), bucket, call.Key, null, null, ct);
-                }
-                if (headers.ContainsKey("x-amz-object-lock-legal-hold"))
-                {
-                    await RequireAsync(call, new ActionSpec("s3:PutObjectLegalHold", ActionTarget.Object), bucket, call.Key, null, null, ct);
-                }
-                if (headers["x-amz-tagging"].ToString().Length > 0)
-                {
-                    await RequireAsync(call, new ActionSpec("s3:PutObjectTagging", ActionTarget.Object), bucket, call.Key, null, null, ct);
-                }
+                await RequireWriteExtrasAsync(call, headers, bucket!, call.Key, tagged: headers["x-amz-tagging"].ToString().Length > 0, ct);
                 break;
             case S3Operation.CreateBucket:
                 if (AclHeaders.Present(headers))
@@ -80,6 +65,44 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
         {
             var (sourceBucket, sourceKey, sourceVersion) = CopySource.Parse(headers["x-amz-copy-source"].ToString(), operation == S3Operation.CopyObject);
             await RequireAsync(call, S3Actions.For(S3Operation.GetObject, sourceVersion is not null), sourceBucket, sourceKey, sourceVersion, null, ct);
+        }
+    }
+
+    /// <summary>
+    /// A browser form's upload, authorized as the PUT it stands for: s3:PutObject on its key, and whatever else its
+    /// fields (<paramref name="fields"/>, read as that PUT's headers) ask for, as <see cref="AuthorizeAsync"/> does.
+    /// </summary>
+    public async Task AuthorizeFormAsync(Call signed, IHeaderDictionary fields, string bucket, string key, bool tagged, CancellationToken ct)
+    {
+        if (signed.Auth.Principal.Kind == PrincipalKind.Root)
+        {
+            return;
+        }
+        await RequireAsync(signed, Spec("s3:PutObject", key), bucket, key, null, null, ct);
+        await RequireWriteExtrasAsync(signed, fields, bucket, key, tagged, ct);
+    }
+
+    /// <summary>
+    /// What a write needs besides s3:PutObject for what its headers ask: an ACL (s3:PutObjectAcl), a retention or a
+    /// legal hold, tags (<paramref name="tagged"/>: a header's or a form's).
+    /// </summary>
+    private async Task RequireWriteExtrasAsync(Call call, IHeaderDictionary headers, string bucket, string key, bool tagged, CancellationToken ct)
+    {
+        if (AclHeaders.Present(headers))
+        {
+            await RequireAsync(call, new ActionSpec("s3:PutObjectAcl", ActionTarget.Object, AclPermission.Write), bucket, key, null, null, ct);
+        }
+        if (headers.ContainsKey("x-amz-object-lock-mode") || headers.ContainsKey("x-amz-object-lock-retain-until-date"))
+        {
+            await RequireAsync(call, new ActionSpec("s3:PutObjectRetention", ActionTarget.Object), bucket, key, null, null, ct);
+        }
+        if (headers.ContainsKey("x-amz-object-lock-legal-hold"))
+        {
+            await RequireAsync(call, new ActionSpec("s3:PutObjectLegalHold", ActionTarget.Object), bucket, key, null, null, ct);
+        }
+        if (tagged)
+        {
+            await RequireAsync(call, new ActionSpec("s3:PutObjectTagging", ActionTarget.Object), bucket, key, null, null, ct);
         }
     }
 
@@ -135,9 +158,9 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
         var ownership = ObjectOwnership.ObjectWriter;
         if (b.Document(BucketConfigKinds.OwnershipControls) is { } stored)
         {
-            ownership = Enum.TryParse<ObjectOwnership>(stored, out var parsed) && Enum.IsDefined(parsed) && stored == parsed.ToString() ? parsed : ObjectOwnership.BucketOwnerEnforced;
-            if (stored != ownership.ToString())
+            if (!ObjectOwnerships.TryParse(stored, out ownership))
             {
+                ownership = ObjectOwnership.BucketOwnerEnforced;
                 LogUnparsable(logger, BucketConfigKinds.OwnershipControls, name);
             }
         }

@@ -130,8 +130,7 @@ internal sealed class AccessHandler(IObjectLayer objects, BucketSettingsCache se
         var root = Parse(await bodies.ReadSmallAsync(call, ct));
         var rules = Children(root, "Rule").ToList();
         if (root.Name.LocalName != "OwnershipControls" || rules.Count != 1
-            || !Enum.TryParse<ObjectOwnership>(ChildValue(rules[0], "ObjectOwnership"), out var ownership)
-            || !Enum.IsDefined(ownership) || ChildValue(rules[0], "ObjectOwnership") != ownership.ToString())
+            || !ObjectOwnerships.TryParse(ChildValue(rules[0], "ObjectOwnership"), out var ownership))
         {
             throw new S3Exception(S3Error.MalformedXML);
         }

@@ -130,7 +130,7 @@ internal sealed class BucketHandler(IObjectLayer objects, S3Options options, Req
         var headers = call.Http.Headers;
         string ownershipHeader = headers["x-amz-object-ownership"].ToString();
         var ownership = ownershipHeader.Length == 0 ? ObjectOwnership.BucketOwnerEnforced
-            : Enum.TryParse<ObjectOwnership>(ownershipHeader, out var parsed) && Enum.IsDefined(parsed) && parsed.ToString() == ownershipHeader ? parsed
+            : ObjectOwnerships.TryParse(ownershipHeader, out var parsed) ? parsed
             : throw new S3Exception(S3Error.InvalidArgument, "Invalid x-amz-object-ownership header: " + ownershipHeader)
             {
                 Details = [new("ArgumentName", "x-amz-object-ownership"), new("ArgumentValue", ownershipHeader)],

@@ -73,23 +73,7 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
         // The form is the request: it is authorized as the PUT it stands for, by its signer's permissions, its fields
         // read as that PUT's headers (ACL grants, storage class, lock) by both the checks and the condition keys.
         var signed = call with { Auth = auth, FormFields = headers };
-        await authorizer.RequireAsync(signed, "s3:PutObject", call.Bucket, key, null, null, ct);
-        if (AclHeaders.Present(headers))
-        {
-            await authorizer.RequireAsync(signed, "s3:PutObjectAcl", call.Bucket, key, null, null, ct);
-        }
-        if (attributes.Tags.Count > 0)
-        {
-            await authorizer.RequireAsync(signed, "s3:PutObjectTagging", call.Bucket, key, null, null, ct);
-        }
-        if (headers.ContainsKey("x-amz-object-lock-mode") || headers.ContainsKey("x-amz-object-lock-retain-until-date"))
-        {
-            await authorizer.RequireAsync(signed, "s3:PutObjectRetention", call.Bucket, key, null, null, ct);
-        }
-        if (headers.ContainsKey("x-amz-object-lock-legal-hold"))
-        {
-            await authorizer.RequireAsync(signed, "s3:PutObjectLegalHold", call.Bucket, key, null, null, ct);
-        }
+        await authorizer.AuthorizeFormAsync(signed, headers, call.Bucket, key, tagged: attributes.Tags.Count > 0, ct);
         var request = attributes with
         {
             Metadata = attributes.Metadata with { ChecksumAlgorithm = algorithm },
