@@ -31,6 +31,7 @@ public static class BucketConfigKinds
     public const string PublicAccessBlock = "public-access-block";
     public const string OwnershipControls = "ownership-controls";
     public const string Tagging = "tagging";
+    public const string Lifecycle = "lifecycle";
 }
 
 /// <summary>The flexible checksums S3 knows. The numbers are stored (catalogue rows, shard footers): never renumber.</summary>

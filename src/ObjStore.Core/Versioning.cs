@@ -89,6 +89,10 @@ public sealed record DefaultRetention(RetentionMode Mode, int? Days, int? Years)
 /// </summary>
 public static class ObjectLockRules
 {
+    /// <summary>True when nothing protects the version now: no legal hold ON, no active retention.</summary>
+    public static bool IsRemovable(ObjectLock current, DateTimeOffset now) =>
+        current.LegalHold != true && current.Retention?.IsActive(now) != true;
+
     public static void CheckRemovable(ObjectLock current, DateTimeOffset now, bool bypassGovernance)
     {
         if (current.LegalHold == true)

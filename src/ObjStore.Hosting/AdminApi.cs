@@ -103,6 +103,7 @@ public sealed class AdminApi(
         {
             JobKinds.Drain when !stores.Any(s => s.Id == target) => $"drain needs target=STORE, one of {known}",
             JobKinds.Scrub when target != "*" && store is null => "scrub targets \"*\" or \"store:ID\"",
+            JobKinds.Lifecycle when JobPlacement.BucketOf(target) is null => "lifecycle targets \"bucket:NAME\"",
             JobKinds.Heal or JobKinds.Scrub when store is not null && !stores.Any(s => s.Id == store) => $"no store '{store}'; stores are {known}",
             _ => null,
         };

@@ -10,6 +10,7 @@ using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.Core.Jobs;
 using ObjStore.Jobs;
+using ObjStore.Lifecycle;
 using ObjStore.Metadata;
 using ObjStore.Metadata.Sqlite;
 using ObjStore.Objects;
@@ -159,6 +160,7 @@ public static partial class StoreHost
         }
         services.AddHostedService<StoreStateLoader>();
         services.AddSingleton(options.Maintenance);
+        services.AddSingleton(new LifecycleClock(options.Maintenance.LifecycleDayLength));
         services.AddSingleton(sp => sp.GetRequiredService<ICatalogue>().Jobs);
         services.AddSingleton<UploadExpiry>();
         services.AddSingleton<CatalogueBackups>();
@@ -169,6 +171,7 @@ public static partial class StoreHost
         services.AddSingleton<IBackgroundJob, RebalanceJob>();
         services.AddSingleton<IBackgroundJob, BackupJob>();
         services.AddSingleton<IBackgroundJob, RebuildMetadataJob>();
+        services.AddSingleton<IBackgroundJob, LifecycleJob>();
         services.AddHostedService(sp => new CleanupService(sp.GetRequiredService<ErasureObjectLayer>(), sp.GetRequiredService<UploadExpiry>(),
             options.UploadSweepInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CleanupService>>()));
         services.AddHostedService<JobWorker>();

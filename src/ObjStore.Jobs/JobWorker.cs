@@ -53,7 +53,7 @@ public sealed partial class JobWorker(
     private async Task ExecuteAsync(JobInfo job, CancellationToken stopping)
     {
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        using var progress = new LeasedProgress(catalogue, job.Id, WorkerId, options.JobLease, _io, clock, lost);
+        using var progress = new LeasedProgress(catalogue, job, WorkerId, options.JobLease, _io, clock, lost);
         var renewing = progress.KeepAliveAsync();
         LogJobStarted(logger, job.Id, job.Kind, job.Target, job.Attempts);
         object? result = null;
@@ -98,9 +98,11 @@ public sealed partial class JobWorker(
 
     /// <summary>Progress counters, written to the job row with each lease renewal; a lost lease cancels the job.</summary>
     private sealed class LeasedProgress(
-        IJobCatalogue catalogue, long jobId, string owner, TimeSpan lease, IoMeter io, TimeProvider clock, CancellationTokenSource lost)
-        : JobCounters(io), IDisposable
+        IJobCatalogue catalogue, JobInfo job, string owner, TimeSpan lease, IoMeter io, TimeProvider clock, CancellationTokenSource lost)
+        : JobCounters(io, job), IDisposable
     {
+        private readonly long jobId = job.Id;
+
         private readonly CancellationTokenSource _stop = new();
 
         public async Task KeepAliveAsync()

@@ -42,11 +42,29 @@ public sealed class MaintenanceOptions
     /// <summary>A worker that has not asked for work for this long is taken for dead: its queued jobs go to others.</summary>
     public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How often each bucket with lifecycle rules gets a lifecycle pass. S3 applies rules once a day; an hourly pass
+    /// acts on an object within the hour after it falls due (due times are midnights UTC).
+    /// </summary>
+    public TimeSpan LifecycleInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A lifecycle pass reads a page of versions or expires one at most this often a second (0: unlimited).</summary>
+    public long LifecycleOpsPerSecond { get; set; } = 1000;
+
+    /// <summary>
+    /// A TEST SETTING: the length of a lifecycle "day" (rules' Days, rounded up to the next day boundary). One real day
+    /// unless a test shortens it so that rules fire in seconds; never change it on a store that holds data you keep.
+    /// </summary>
+    public TimeSpan LifecycleDayLength { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How often known degraded shards are looked for and a heal queued.</summary>
     public TimeSpan AutoHealInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The rate limit of a scrub's reads.</summary>
     public IoBudget ScrubBudget(TimeProvider clock) => new(ScrubBytesPerSecond, ScrubOpsPerSecond, clock);
+
+    /// <summary>The rate limit of a lifecycle pass's page reads and expiries.</summary>
+    public IoBudget LifecycleBudget(TimeProvider clock) => new(0, LifecycleOpsPerSecond, clock);
 
     /// <summary>The rate limit of a heal's, drain's or rebalance's reads and writes.</summary>
     public IoBudget HealBudget(TimeProvider clock) => new(HealBytesPerSecond, HealOpsPerSecond, clock);

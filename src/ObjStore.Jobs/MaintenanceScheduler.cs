@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ObjStore.Core;
 using ObjStore.Core.Jobs;
 using ObjStore.Metadata;
 
@@ -8,8 +9,8 @@ namespace ObjStore.Jobs;
 /// <summary>
 /// Queues the periodic work: a heal whenever degraded shards are recorded, a scrub of every store every scrub period
 /// (one job per store, so each goes to the node that holds it), a GC every GC interval, a catalogue backup every
-/// backup interval, each only if the same job is not already queued or running; with each GC, jobs finished longer
-/// ago than the job history are deleted. Which worker runs a job is decided when workers ask for work
+/// backup interval, a lifecycle pass of every bucket with lifecycle rules every lifecycle interval, each only if the
+/// same job is not already queued or running; with each GC, jobs finished longer ago than the job history are deleted. Which worker runs a job is decided when workers ask for work
 /// (<see cref="IJobCatalogue.ClaimAsync"/>).
 /// </summary>
 public sealed partial class MaintenanceScheduler(
@@ -21,6 +22,7 @@ public sealed partial class MaintenanceScheduler(
         var nextScrub = clock.GetUtcNow() + options.ScrubPeriod;
         var nextGc = clock.GetUtcNow() + options.GcInterval;
         var nextBackup = clock.GetUtcNow() + options.BackupInterval;
+        var nextLifecycle = clock.GetUtcNow(); // a restart must not put the rules off by a whole interval
         using var timer = new PeriodicTimer(options.AutoHealInterval, clock);
         try
         {
@@ -45,6 +47,14 @@ public sealed partial class MaintenanceScheduler(
                     {
                         await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Backup, "*", priority: 15);
                         nextBackup = now + options.BackupInterval;
+                    }
+                    if (now >= nextLifecycle)
+                    {
+                        foreach (string bucket in await catalogue.Buckets.ListWithConfigAsync(BucketConfigKinds.Lifecycle))
+                        {
+                            await catalogue.Jobs.EnsureQueuedAsync(JobKinds.Lifecycle, JobPlacement.BucketTarget(bucket), priority: 3);
+                        }
+                        nextLifecycle = now + options.LifecycleInterval;
                     }
                     if (now >= nextGc)
                     {

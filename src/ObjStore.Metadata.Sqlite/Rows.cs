@@ -11,6 +11,7 @@ internal sealed class ObjectRow
     public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner, tags";
     public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags";
     public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class, owner";
+    public const string EntryColumns = "key, seq, version_id, is_latest, delete_marker, size, last_modified, lock_mode, retain_until, legal_hold, tags";
     public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class, owner";
 
     public string bucket { get; set; } = "";
@@ -122,6 +123,13 @@ internal sealed class ObjectRow
         (ChecksumAlgorithm)checksum_algo) { Owner = owner };
 
     public VersionSummary ToVersionSummary() => new(ToSummary(), version_id, is_latest != 0, IsDeleteMarker);
+
+    public VersionEntry ToVersionEntry() => new(
+        KeyOrder.Text(key), seq, version_id, is_latest != 0, IsDeleteMarker, size, DateTimeOffset.FromUnixTimeMilliseconds(last_modified))
+    {
+        Lock = Lock,
+        Tags = Rows.Tags(tags),
+    };
 }
 
 /// <summary>The parts row.</summary>
@@ -275,6 +283,7 @@ internal sealed record JobRow
     public long bytes_total { get; init; }
     public string? last_error { get; init; }
     public string? result { get; init; }
+    public string? checkpoint { get; init; }
     public string? lease_owner { get; init; }
     public long? lease_expiry { get; init; }
     public string? assigned_to { get; init; }
@@ -296,6 +305,7 @@ internal sealed record JobRow
         BytesTotal = bytes_total,
         LastError = last_error,
         Result = result,
+        Checkpoint = checkpoint,
         LeaseOwner = lease_owner,
         LeaseExpiry = lease_expiry is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null,
         AssignedTo = assigned_to,

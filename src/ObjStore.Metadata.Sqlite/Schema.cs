@@ -242,5 +242,9 @@ internal static class Schema
         ALTER TABLE objects ADD COLUMN tags TEXT;
         ALTER TABLE uploads ADD COLUMN tags TEXT;
         """,
+        """
+        -- Where a job got to (a lifecycle pass records the last key it finished): a retry resumes there.
+        ALTER TABLE jobs ADD COLUMN checkpoint TEXT;
+        """,
     ];
 }

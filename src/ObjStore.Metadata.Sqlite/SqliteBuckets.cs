@@ -77,6 +77,13 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         return rows.Select(r => r.ToInfo()).ToList();
     }
 
+    public async Task<IReadOnlyList<string>> ListWithConfigAsync(string kind)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        return (await connection.QueryAsync<string>(
+            "SELECT bucket FROM bucket_configs WHERE kind = @kind ORDER BY bucket", new { kind })).ToList();
+    }
+
     public async Task<bool> AnyAsync()
     {
         await using var connection = await database.OpenReaderAsync();

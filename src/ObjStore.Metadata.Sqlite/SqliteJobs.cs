@@ -7,7 +7,7 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>Jobs under leases, scheduled onto workers as they ask for work (<see cref="JobPlacement"/>).</summary>
 internal sealed class SqliteJobs(SqliteDatabase database) : IJobCatalogue
 {
-    private const string Columns = "id, kind, target, state, priority, attempts, max_attempts, items_done, items_total, bytes_done, bytes_total, last_error, result, lease_owner, lease_expiry, assigned_to, created, finished";
+    private const string Columns = "id, kind, target, state, priority, attempts, max_attempts, items_done, items_total, bytes_done, bytes_total, last_error, result, checkpoint, lease_owner, lease_expiry, assigned_to, created, finished";
 
     public Task<long> EnqueueAsync(string kind, string target, int priority = 0, int maxAttempts = 3) => database.WriteAsync(connection =>
         connection.ExecuteScalar<long>(
@@ -149,10 +149,15 @@ internal sealed class SqliteJobs(SqliteDatabase database) : IJobCatalogue
     public Task<bool> RenewAsync(long id, string owner, TimeSpan lease, JobProgress progress) => database.WriteAsync(connection =>
         connection.Execute(
             """
-            UPDATE jobs SET lease_expiry = @expiry, items_done = @itemsDone, items_total = @itemsTotal, bytes_done = @bytesDone, bytes_total = @bytesTotal
+            UPDATE jobs SET lease_expiry = @expiry, items_done = @itemsDone, items_total = @itemsTotal, bytes_done = @bytesDone, bytes_total = @bytesTotal,
+                checkpoint = COALESCE(@checkpoint, checkpoint)
             WHERE id = @id AND lease_owner = @owner AND state = 'running'
             """,
-            new { id, owner, expiry = database.Now() + (long)lease.TotalMilliseconds, itemsDone = progress.ItemsDone, itemsTotal = progress.ItemsTotal, bytesDone = progress.BytesDone, bytesTotal = progress.BytesTotal }) == 1);
+            new
+            {
+                id, owner, expiry = database.Now() + (long)lease.TotalMilliseconds, itemsDone = progress.ItemsDone, itemsTotal = progress.ItemsTotal,
+                bytesDone = progress.BytesDone, bytesTotal = progress.BytesTotal, checkpoint = progress.Checkpoint,
+            }) == 1);
 
     /// <summary>Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>.</summary>
     public Task FinishAsync(long id, string owner, bool succeeded, string? failure, string? result, TimeSpan backoff) => database.WriteAsync(connection =>

@@ -71,19 +71,8 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
                 : new DeleteOutcome(true, null, false, Statements.RemoveVersion(connection, tx, latest, now, bypassGovernance));
         }
         // Versioned: a delete marker becomes the latest version, even where the key had none (S3 does the same).
-        string markerId = state == VersioningState.Enabled ? VersionIds.New(DateTimeOffset.FromUnixTimeMilliseconds(now)) : VersionIds.Null;
-        var marker = new ObjectInfo
-        {
-            Bucket = bucket,
-            Key = key,
-            Size = 0,
-            ETag = "",
-            LastModified = DateTimeOffset.FromUnixTimeMilliseconds(now),
-            Parts = [],
-            VersionId = markerId,
-            IsDeleteMarker = true,
-        };
-        return new DeleteOutcome(true, markerId, true, Statements.AddVersion(connection, tx, marker, Statements.FindLatest(connection, tx, bucket, key), now));
+        var marker = Statements.DeleteMarker(bucket, key, state, now);
+        return new DeleteOutcome(true, marker.VersionId, true, Statements.AddVersion(connection, tx, marker, Statements.FindLatest(connection, tx, bucket, key), now));
     });
 
     /// <summary>
@@ -248,6 +237,70 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
             : $"SELECT EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key = @key AND seq < @below) OR EXISTS(SELECT 1 FROM objects WHERE bucket = @bucket AND key > @key{inRange})";
         return await connection.ExecuteScalarAsync<long>(sql, new { bucket, key = position.Key, below = position.Below, end }) != 0;
     }
+
+    public async Task<IReadOnlyList<VersionEntry>> ScanVersionsAsync(string bucket, string prefix, string? afterKey, int limit)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        byte[] start = KeyOrder.Bytes(prefix);
+        if (afterKey is not null && KeyOrder.Bytes(afterKey) is var after && KeyOrder.Compare(after, start) >= 0)
+        {
+            start = KeyOrder.After(after);
+        }
+        byte[]? end = prefix.Length == 0 ? null : KeyOrder.Successor(KeyOrder.Bytes(prefix));
+        string inRange = end is null ? "" : " AND key < @end";
+        limit = Math.Max(1, limit);
+        var rows = (await connection.QueryAsync<ObjectRow>(
+            $"SELECT {ObjectRow.EntryColumns} FROM objects WHERE bucket = @bucket AND key >= @start{inRange} ORDER BY key, seq DESC LIMIT @limit",
+            new { bucket, start, end, limit })).ToList();
+        if (rows.Count == limit)
+        {
+            // The last key may go on past the page: drop it (the next page starts with it), unless it is all there is.
+            byte[] last = rows[^1].key;
+            int whole = rows.FindIndex(r => r.key.AsSpan().SequenceEqual(last));
+            rows = whole > 0
+                ? rows[..whole]
+                : (await connection.QueryAsync<ObjectRow>(
+                    $"SELECT {ObjectRow.EntryColumns} FROM objects WHERE bucket = @bucket AND key = @last ORDER BY seq DESC", new { bucket, last })).ToList();
+        }
+        return rows.ConvertAll(r => r.ToVersionEntry());
+    }
+
+    public async Task<long> CountVersionsAsync(string bucket, string prefix)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        byte[] start = KeyOrder.Bytes(prefix);
+        byte[]? end = prefix.Length == 0 ? null : KeyOrder.Successor(start);
+        return await connection.ExecuteScalarAsync<long>(
+            $"SELECT COUNT(*) FROM objects WHERE bucket = @bucket AND key >= @start{(end is null ? "" : " AND key < @end")}", new { bucket, start, end });
+    }
+
+    public Task<DeleteOutcome> ExpireAsync(string bucket, VersionEntry version, ExpiryAction action) => database.TransactAsync((connection, tx) =>
+    {
+        var bucketRow = Statements.RequireBucket(connection, tx, bucket);
+        byte[] key = KeyOrder.Bytes(version.Key);
+        var row = connection.QuerySingleOrDefault<ObjectRow>(
+            $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq", new { bucket, key, seq = version.Sequence }, tx);
+        bool stillAsJudged = row is not null && action switch
+        {
+            ExpiryAction.ExpireCurrent => row.is_latest != 0 && !row.IsDeleteMarker,
+            ExpiryAction.RemoveNoncurrent => row.is_latest == 0,
+            ExpiryAction.RemoveExpiredDeleteMarker => row.is_latest != 0 && row.IsDeleteMarker
+                && connection.ExecuteScalar<long>("SELECT COUNT(*) FROM objects WHERE bucket = @bucket AND key = @key", new { bucket, key }, tx) == 1,
+            _ => false,
+        };
+        if (!stillAsJudged)
+        {
+            return DeleteOutcome.Nothing;
+        }
+        long now = database.Now();
+        var state = (VersioningState)bucketRow.versioning;
+        if (action != ExpiryAction.ExpireCurrent || state == VersioningState.Unversioned)
+        {
+            return new DeleteOutcome(true, row!.version_id, row.IsDeleteMarker, Statements.RemoveVersion(connection, tx, row, now, bypassGovernance: false));
+        }
+        var marker = Statements.DeleteMarker(bucket, version.Key, state, now);
+        return new DeleteOutcome(true, marker.VersionId, true, Statements.AddVersion(connection, tx, marker, row, now));
+    });
 
     public Task<string> SetRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance) =>
         UpdateLockAsync(bucket, key, versionId, (row, now) =>

@@ -118,6 +118,19 @@ internal static class Statements
         return garbage;
     }
 
+    /// <summary>The delete marker a DELETE without a version id (or an expiry) adds in a versioned bucket: a new id when enabled, else <c>null</c>.</summary>
+    public static ObjectInfo DeleteMarker(string bucket, string key, VersioningState state, long now) => new()
+    {
+        Bucket = bucket,
+        Key = key,
+        Size = 0,
+        ETag = "",
+        LastModified = DateTimeOffset.FromUnixTimeMilliseconds(now),
+        Parts = [],
+        VersionId = state == VersioningState.Enabled ? VersionIds.New(DateTimeOffset.FromUnixTimeMilliseconds(now)) : VersionIds.Null,
+        IsDeleteMarker = true,
+    };
+
     /// <summary>Inserts a version row at its sequence; it becomes the latest when it is the key's newest.</summary>
     public static void InsertVersion(SqliteConnection connection, SqliteTransaction tx, ObjectRow row)
     {

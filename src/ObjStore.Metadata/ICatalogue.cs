@@ -51,6 +51,9 @@ public interface IBucketCatalogue
     /// <summary>In name order, without their configuration documents.</summary>
     Task<IReadOnlyList<BucketInfo>> ListAsync();
 
+    /// <summary>The names of the buckets that have a configuration document of <paramref name="kind"/>, in name order.</summary>
+    Task<IReadOnlyList<string>> ListWithConfigAsync(string kind);
+
     Task<bool> AnyAsync();
 
     /// <summary>
@@ -101,6 +104,25 @@ public interface IObjectCatalogue
     /// <summary>One page of versions and delete markers: keys in byte order, each key's newest first; O(page).</summary>
     /// <exception cref="ObjectStoreException">InvalidArgument when the version-id marker is not a version of the key marker.</exception>
     Task<VersionsPage> ListVersionsAsync(ListVersionsRequest request);
+
+    /// <summary>
+    /// Every version of the keys after <paramref name="afterKey"/> (null: from the start) that begin with
+    /// <paramref name="prefix"/>, in key order and each key's newest first, with tags and lock, about
+    /// <paramref name="limit"/> rows a page: a page always holds whole keys (a key with more versions than the limit
+    /// comes whole, alone), so a caller that pages by the last key never sees a key split.
+    /// </summary>
+    Task<IReadOnlyList<VersionEntry>> ScanVersionsAsync(string bucket, string prefix, string? afterKey, int limit);
+
+    /// <summary>How many versions and delete markers the bucket holds under <paramref name="prefix"/>.</summary>
+    Task<long> CountVersionsAsync(string bucket, string prefix);
+
+    /// <summary>
+    /// A lifecycle expiry of one version, in one transaction, only if the version is still what the rule judged (the
+    /// same sequence, still latest or noncurrent as <paramref name="action"/> requires): otherwise
+    /// <see cref="DeleteOutcome.Nothing"/>, so a pass that runs twice, or races a new write, never removes what it did
+    /// not judge. Removing a version goes through the Object Lock rules as every removal does.
+    /// </summary>
+    Task<DeleteOutcome> ExpireAsync(string bucket, VersionEntry version, ExpiryAction action);
 
     /// <summary>
     /// Sets a version's retention (the latest when <paramref name="versionId"/> is null; null retention removes it),

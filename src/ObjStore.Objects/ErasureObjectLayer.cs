@@ -195,6 +195,14 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         return outcome;
     }
 
+    /// <summary>A lifecycle expiry (<see cref="IObjectCatalogue.ExpireAsync"/>), freeing what it removed.</summary>
+    public async Task<DeleteOutcome> ExpireAsync(string bucket, VersionEntry version, ExpiryAction action)
+    {
+        var outcome = await _catalogue.Objects.ExpireAsync(bucket, version, action);
+        await _garbage.FreeAsync(outcome.Garbage);
+        return outcome;
+    }
+
     public Task<string> SetObjectRetentionAsync(
         string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance, CancellationToken cancellationToken)
     {

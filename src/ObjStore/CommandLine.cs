@@ -18,7 +18,7 @@ internal static class CommandLine
                                                            with --tls-cert it serves HTTPS only (no sendfile read port)
           objstore gateway --config cluster.json [--listen URL]
                                                            the S3 endpoint over storage nodes (see deploy/cluster.json)
-          objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance
+          objstore admin status|jobs|heal [BUCKET[/PREFIX]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance|lifecycle BUCKET
                  [--wait] [--json] [--endpoint URL] [--access-key K] [--secret-key S] [--region R]
                                                            maintenance of a running store (OBJSTORE_ENDPOINT/ACCESS_KEY/SECRET_KEY)
           objstore admin user add|list|disable|enable|remove NAME | key add USER | key list [USER] | key remove [USER] ACCESSKEY

@@ -16,6 +16,9 @@ public sealed record JobInfo
     public long BytesTotal { get; init; }
     public string? LastError { get; init; }
     public string? Result { get; init; }
+
+    /// <summary>Where the job got to, as it last recorded (<see cref="IJobProgress.SetCheckpoint"/>): a retry resumes there.</summary>
+    public string? Checkpoint { get; init; }
     public string? LeaseOwner { get; init; }
     public DateTimeOffset? LeaseExpiry { get; init; }
 
@@ -46,6 +49,9 @@ public static class JobKinds
     public const string Drain = "drain";
     public const string Rebalance = "rebalance";
 
+    /// <summary>A pass of a bucket's lifecycle rules; the target is <c>bucket:NAME</c> (<see cref="JobPlacement.BucketTarget"/>).</summary>
+    public const string Lifecycle = "lifecycle";
+
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
 }
@@ -60,5 +66,8 @@ public sealed record WorkerInfo(string Id, IReadOnlyList<string> Kinds, string? 
 /// <summary>A live worker and the jobs it has now: running under its lease, and queued for it.</summary>
 public sealed record WorkerLoad(WorkerInfo Worker, int Running, int Queued, DateTimeOffset Heartbeat);
 
-/// <summary>How far a running job is: items (layouts, shards) and bytes, done and in all.</summary>
-public readonly record struct JobProgress(long ItemsDone, long ItemsTotal, long BytesDone, long BytesTotal);
+/// <summary>
+/// How far a running job is: items (layouts, shards, versions) and bytes, done and in all, and the checkpoint it
+/// resumes from after a crash (null: none recorded, keep the one the catalogue has).
+/// </summary>
+public readonly record struct JobProgress(long ItemsDone, long ItemsTotal, long BytesDone, long BytesTotal, string? Checkpoint = null);

@@ -11,6 +11,7 @@ public static class JobPlacement
     private const double IoBytesPerLoadUnit = 64 << 20;
 
     private const string StorePrefix = "store:";
+    private const string BucketPrefix = "bucket:";
 
     /// <summary>The target of a job about one store's shards (scrub, heal): <c>store:ID</c>.</summary>
     public static string StoreTarget(string storeId) => StorePrefix + storeId;
@@ -24,6 +25,13 @@ public static class JobPlacement
         worker.Kinds.Contains(kind) && (worker.Holds is null || HoldsDataOf(worker, target));
 
     private static bool HoldsDataOf(WorkerInfo worker, string target) => worker.Holds is not null && worker.Holds == StoreOf(target);
+
+    /// <summary>The target of a job about one bucket (lifecycle): <c>bucket:NAME</c>.</summary>
+    public static string BucketTarget(string bucket) => BucketPrefix + bucket;
+
+    /// <summary>The bucket a <c>bucket:NAME</c> target names; null for any other target.</summary>
+    public static string? BucketOf(string target) =>
+        target.StartsWith(BucketPrefix, StringComparison.Ordinal) ? target[BucketPrefix.Length..] : null;
 
     public static double Load(WorkerLoad load) =>
         2.0 * load.Running + load.Queued + load.Worker.IoBytesPerSecond / IoBytesPerLoadUnit + (1 - (load.Worker.DiskFreeRatio ?? 1));

@@ -7,7 +7,7 @@ using ObjStore.S3.Auth;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance` against a running gateway or dev server, over its
+/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance|lifecycle BUCKET` against a running gateway or dev server, over its
 /// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
 /// </summary>
 internal static class AdminCommand
@@ -39,9 +39,11 @@ internal static class AdminCommand
                     var jobs = await admin.GetAsync<List<JobInfo>>("/jobs");
                     Console.WriteLine(json ? JsonSerializer.Serialize(jobs, Json) : string.Join('\n', jobs.Select(FormatJob)));
                     return 0;
-                case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain" or "rebalance":
+                case "heal" or "scrub" or "gc" or "rebuild-metadata" or "backup" or "drain" or "rebalance" or "lifecycle":
                     string target = options.Positional.FirstOrDefault() is { } given
-                        ? verb == "scrub" && JobPlacement.StoreOf(given) is null && given != "*" ? JobPlacement.StoreTarget(given) : given
+                        ? verb == "scrub" && JobPlacement.StoreOf(given) is null && given != "*" ? JobPlacement.StoreTarget(given)
+                        : verb == "lifecycle" && JobPlacement.BucketOf(given) is null ? JobPlacement.BucketTarget(given)
+                        : given
                         : "*";
                     var job = await admin.PostAsync<JobInfo>($"/jobs?kind={verb}&target={Uri.EscapeDataString(target)}");
                     while (wait && !job.IsFinished)
@@ -58,7 +60,7 @@ internal static class AdminCommand
                 case "user" or "key" or "policy":
                     return await IdentityCommands.RunAsync(verb, options.Positional, options.Get("readwrite"), options.Get("readonly"), admin, json);
                 default:
-                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, user, key, policy)");
+                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy)");
             }
         }
         catch (HttpRequestException e)
