@@ -125,7 +125,7 @@ public sealed class LifecycleJob(ICatalogue catalogue, ErasureObjectLayer object
             var page = await catalogue.Uploads.ListAsync(new ListUploadsRequest { Bucket = bucket, KeyMarker = keyMarker, UploadIdMarker = uploadIdMarker });
             foreach (var upload in page.Uploads)
             {
-                if (LifecycleJudge.AbortRule(config, upload.Key, upload.Initiated, lifecycleClock, now) is null)
+                if (LifecycleJudge.AbortDue(config, upload.Key, upload.Initiated, lifecycleClock) is not { } due || due.Due > now)
                 {
                     continue;
                 }

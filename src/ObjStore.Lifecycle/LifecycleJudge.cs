@@ -86,11 +86,20 @@ public static class LifecycleJudge
         return earliest;
     }
 
-    /// <summary>The rule that aborts an incomplete upload of <paramref name="key"/> started at <paramref name="initiated"/>, if one is due.</summary>
-    public static string? AbortRule(LifecycleConfiguration config, string key, DateTimeOffset initiated, LifecycleClock clock, DateTimeOffset now) =>
-        config.EnabledRules.FirstOrDefault(r => r.AbortIncompleteUploadDays is { } days
-            && key.StartsWith(r.Filter.Prefix, StringComparison.Ordinal)
-            && clock.DueAt(initiated, days) <= now)?.Id;
+    /// <summary>When an incomplete upload of <paramref name="key"/> started at <paramref name="initiated"/> is aborted, and by which rule: the earliest; null when no rule aborts it.</summary>
+    public static (DateTimeOffset Due, string RuleId)? AbortDue(LifecycleConfiguration config, string key, DateTimeOffset initiated, LifecycleClock clock)
+    {
+        (DateTimeOffset Due, string RuleId)? earliest = null;
+        foreach (var rule in config.EnabledRules)
+        {
+            if (rule.AbortIncompleteUploadDays is { } days && key.StartsWith(rule.Filter.Prefix, StringComparison.Ordinal)
+                && clock.DueAt(initiated, days) is var due && (earliest is null || due < earliest.Value.Due))
+            {
+                earliest = (due, rule.Id);
+            }
+        }
+        return earliest;
+    }
 
     private static string? ExpiredMarkerRule(LifecycleConfiguration config, VersionEntry marker, LifecycleClock clock, DateTimeOffset now) =>
         config.EnabledRules.FirstOrDefault(r => r.Expiration is { } expiration

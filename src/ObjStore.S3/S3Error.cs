@@ -72,6 +72,7 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error MissingSecurityHeader = new("MissingSecurityHeader", 400, "Your request was missing a required header.");
     public static readonly S3Error UnexpectedContent = new("UnexpectedContent", 400, "This request does not support content.");
     public static readonly S3Error InvalidTag = new("InvalidTag", 400, "The tag provided was not a valid tag.");
+    public static readonly S3Error NoSuchLifecycleConfiguration = new("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist.");
     public static readonly S3Error NoSuchTagSet = new("NoSuchTagSet", 404, "The TagSet does not exist");
     public static readonly S3Error InvalidToken = new("InvalidToken", 400, "The provided token is malformed or otherwise invalid.");
     public static readonly S3Error NoSuchBucket = new("NoSuchBucket", 404, "The specified bucket does not exist.");

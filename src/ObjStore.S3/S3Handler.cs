@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ObjStore.Access;
 using ObjStore.Core;
+using ObjStore.Lifecycle;
 using ObjStore.S3.Access;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Cors;
@@ -34,8 +35,10 @@ public sealed partial class S3Handler
     private readonly CorsResponder _cors;
     private readonly PostObjectHandler _post;
     private readonly TaggingHandler _tagging;
+    private readonly LifecycleHandler _lifecycle;
 
-    public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger)
+    public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger,
+        LifecycleClock? lifecycleClock = null)
     {
         _authenticator = authenticator;
         _options = options;
@@ -44,15 +47,17 @@ public sealed partial class S3Handler
         var settings = new BucketSettingsCache(objects, clock);
         _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock, logger);
         _buckets = new BucketHandler(objects, options, bodies, settings, _authorizer);
-        _objects = new ObjectHandler(objects, bodies, settings, _authorizer);
+        var lifecycleHeaders = new LifecycleHeaders(settings, lifecycleClock ?? LifecycleClock.Standard);
+        _objects = new ObjectHandler(objects, bodies, settings, _authorizer, lifecycleHeaders);
         var owners = new BucketOwners(settings, _authorizer, identities);
-        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer, owners);
+        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer, owners, lifecycleHeaders);
         _listing = new ListingHandler(objects, owners);
         _locks = new ObjectLockHandler(objects, bodies);
         _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
         _corsConfig = new CorsHandler(settings, bodies);
         _cors = new CorsResponder(settings);
         _tagging = new TaggingHandler(objects, settings, bodies);
+        _lifecycle = new LifecycleHandler(settings, bodies);
         _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock);
     }
 
@@ -126,6 +131,9 @@ public sealed partial class S3Handler
         S3Operation.GetBucketTagging => _tagging.GetBucketTaggingAsync(call, ct),
         S3Operation.PutBucketTagging => _tagging.PutBucketTaggingAsync(call, ct),
         S3Operation.DeleteBucketTagging => _tagging.DeleteBucketTaggingAsync(call, ct),
+        S3Operation.GetBucketLifecycleConfiguration => _lifecycle.GetAsync(call, ct),
+        S3Operation.PutBucketLifecycleConfiguration => _lifecycle.PutAsync(call, ct),
+        S3Operation.DeleteBucketLifecycle => _lifecycle.DeleteAsync(call, ct),
         S3Operation.GetBucketPolicy => _access.GetBucketPolicyAsync(call, ct),
         S3Operation.PutBucketPolicy => _access.PutBucketPolicyAsync(call, ct),
         S3Operation.DeleteBucketPolicy => _access.DeleteBucketPolicyAsync(call, ct),

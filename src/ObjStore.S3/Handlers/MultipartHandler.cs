@@ -13,7 +13,8 @@ namespace ObjStore.S3.Handlers;
 /// The multipart upload operations: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
 /// AbortMultipartUpload, ListParts, ListMultipartUploads.
 /// </summary>
-internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, BucketOwners owners)
+internal sealed class MultipartHandler(
+    IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, BucketOwners owners, LifecycleHeaders lifecycle)
 {
     public async Task CreateMultipartUploadAsync(Call call, CancellationToken ct)
     {
@@ -30,6 +31,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
             call.Response.Headers["x-amz-checksum-algorithm"] = Checksums.Name(algorithm);
             call.Response.Headers["x-amz-checksum-type"] = "COMPOSITE";
         }
+        await lifecycle.WriteAbortAsync(call.Response, upload, ct);
         await WriteXmlAsync(call.Response, El("InitiateMultipartUploadResult",
             El("Bucket", call.Bucket), El("Key", call.Key), El("UploadId", upload.UploadId)));
     }
@@ -93,6 +95,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
         }
         var info = await objects.CompleteMultipartUploadAsync(call.Bucket, call.Key, uploadId, parts, ct);
         Versions.WriteWriteHeader(call.Response, info);
+        await lifecycle.WriteExpirationAsync(call.Response, info, ct);
         string checksumName = Checksums.Name(info.Metadata.ChecksumAlgorithm);
         await WriteXmlAsync(call.Response, El("CompleteMultipartUploadResult",
             El("Location", $"{call.Http.Scheme}://{call.Http.Host}/{call.Bucket}/{SigV4.UriEncode(call.Key, encodeSlash: false)}"),

@@ -10,7 +10,7 @@ using static ObjStore.S3.Protocol.Xml;
 namespace ObjStore.S3.Handlers;
 
 /// <summary>The object operations: PutObject, GetObject and HeadObject, CopyObject, DeleteObject, DeleteObjects.</summary>
-internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer)
+internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, LifecycleHeaders lifecycle)
 {
     private static readonly (string Query, string Header)[] ResponseOverrides =
     [
@@ -47,6 +47,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         call.Response.Headers.ETag = Quote(info.ETag);
         Checksums.WriteHeaders(call.Response, info);
         Versions.WriteWriteHeader(call.Response, info);
+        await lifecycle.WriteExpirationAsync(call.Response, info, ct);
     }
 
     private static readonly string[] AttributeNames = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
@@ -130,6 +131,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         var response = call.Response;
         var range = part is not null && info.IsMultipart ? (part.Offset, part.Size) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
         WriteObjectHeaders(response, info);
+        await lifecycle.WriteExpirationAsync(response, info, ct);
         foreach (var (query, header) in ResponseOverrides)
         {
             if (call.Request.QueryValue(query) is { } value)
@@ -229,6 +231,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         var info = await objects.CopyObjectAsync(source, destination, ct);
         Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
         Versions.WriteWriteHeader(call.Response, info);
+        await lifecycle.WriteExpirationAsync(call.Response, info, ct);
         await WriteXmlAsync(call.Response, El("CopyObjectResult",
             El("LastModified", Timestamp(info.LastModified)),
             El("ETag", Quote(info.ETag)),

@@ -53,7 +53,8 @@ internal static class Tagging
     public static XElement ToXml(IReadOnlyDictionary<string, string> tags) =>
         El("Tagging", El("TagSet", tags.Select(t => El("Tag", El("Key", t.Key), El("Value", t.Value)))));
 
-    private static void Add(Dictionary<string, string> tags, string key, string value)
+    /// <summary>Adds a tag under S3's rules (also a lifecycle filter's tags): InvalidTag for a bad or repeated key or value.</summary>
+    public static void Add(Dictionary<string, string> tags, string key, string value)
     {
         if (key.Length is 0 or > 128 || !IsAllowed(key))
         {
