@@ -11,7 +11,7 @@ public abstract partial class CatalogueContract
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Alive = TimeSpan.FromMinutes(1);
-    private static readonly string[] AllKinds = ["heal", "scrub", "gc", "rebuild-metadata", "backup", "drain"];
+    private static readonly string[] AllKinds = ["heal", "scrub", "gc", "rebuild-metadata", "backup", "drain", "lifecycle"];
 
     private static WorkerInfo Gateway(string id = "gateway") => new(id, AllKinds);
 
