@@ -10,7 +10,7 @@ namespace ObjStore.Compat.Tests;
 /// The endpoint under test: OBJSTORE_ENDPOINT / OBJSTORE_ACCESS_KEY / OBJSTORE_SECRET_KEY when set, otherwise an
 /// `objstore dev` started here on a free loopback port with a temporary data folder, stopped by PID at the end.
 /// </summary>
-public sealed class S3Endpoint : IAsyncLifetime
+public class S3Endpoint : IAsyncLifetime
 {
     private Process? _server;
     private string? _dataDir;
@@ -18,6 +18,9 @@ public sealed class S3Endpoint : IAsyncLifetime
     public string Url { get; private set; } = "";
     public string AccessKey { get; private set; } = "compat";
     public string SecretKey { get; private set; } = "compat-secret-key";
+
+    /// <summary>Settings (ObjStore:* configuration keys) the server started here runs with.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
 
     public async Task InitializeAsync()
     {
@@ -38,6 +41,10 @@ public sealed class S3Endpoint : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment["ObjStore__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
         _server = Process.Start(start) ?? throw new InvalidOperationException("could not start objstore dev");
         _server.OutputDataReceived += (_, _) => { };
         _server.ErrorDataReceived += (_, _) => { };
@@ -116,6 +123,28 @@ public sealed class S3Endpoint : IAsyncLifetime
         }
         throw new FileNotFoundException("objstore.dll not found: build src/ObjStore first");
     }
+}
+
+/// <summary>
+/// A server whose lifecycle "day" lasts two seconds (the test setting Maintenance:LifecycleDayLength) and whose
+/// scheduler queues a lifecycle pass every second, so real rules act while a test waits.
+/// </summary>
+public sealed class AcceleratedLifecycleEndpoint : S3Endpoint
+{
+    public static readonly TimeSpan DayLength = TimeSpan.FromSeconds(2);
+
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["Maintenance:LifecycleDayLength"] = "00:00:02",
+        ["Maintenance:LifecycleInterval"] = "00:00:01",
+        ["Maintenance:AutoHealInterval"] = "00:00:01",
+    };
+}
+
+[CollectionDefinition(Name)]
+public sealed class AcceleratedLifecycle : ICollectionFixture<AcceleratedLifecycleEndpoint>
+{
+    public const string Name = "accelerated-lifecycle";
 }
 
 [CollectionDefinition(Name)]
