@@ -33,6 +33,7 @@ internal static class CommandLine
                                                            load generator for any S3 endpoint (or plain HTTP with --no-sign)
           objstore bench compare A.json B.json             ratios of report B to report A
           objstore bench catalogue [--scale N]             listing cost as a bucket's versions grow (10^4 to 10^6)
+          objstore bench lifecycle [--objects N]           a lifecycle pass over N objects (10^6), 1% due: run time, GET p99
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -55,6 +56,7 @@ internal static class CommandLine
                 ["bench", "s3", .. var rest] => await S3BenchCommand.RunAsync(Options.Parse(rest)),
                 ["bench", "compare", .. var rest] => S3BenchCommand.Compare(Options.Parse(rest)),
                 ["bench", "catalogue", .. var rest] => await CatalogueBench.RunAsync(Options.Parse(rest)),
+                ["bench", "lifecycle", .. var rest] => await LifecycleBench.RunAsync(Options.Parse(rest)),
                 _ => Fail($"unknown command: {string.Join(' ', args)}"),
             };
         }

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using ObjStore.Core;
+using ObjStore.Core.Jobs;
+using ObjStore.Hosting;
+using ObjStore.Lifecycle;
+using ObjStore.Metadata;
+using ObjStore.Metadata.Sqlite;
+using ObjStore.S3.Auth;
+
+namespace ObjStore.Cli.Commands;
+
+/// <summary>
+/// `objstore bench lifecycle [--objects N]`: a lifecycle pass over a bucket of N objects (10^6 by default) of which
+/// 1% are due, in a dev store started here; reports the pass's run time and the 4 KiB GET p99 of 4 clients on another
+/// bucket before and during the pass, as a ratio (the acceptance bound is 2x, as for scrub). The bucket's metadata is
+/// staged straight into the catalogue (no client could upload 10^6 objects quickly); the due objects' shards do not
+/// exist, so their expiries delete nothing from disk.
+/// </summary>
+internal static class LifecycleBench
+{
+    private const string AccessKey = "bench";
+    private const string SecretKey = "bench-secret-key";
+
+    public static async Task<int> RunAsync(Options options)
+    {
+        int objects = int.Parse(options.Get("objects", "1000000"), NumberStyles.None, CultureInfo.InvariantCulture);
+        options.RejectUnknown();
+        string dir = Directory.CreateTempSubdirectory("objstore-bench-lifecycle-").FullName;
+        try
+        {
+            var staging = Stopwatch.StartNew();
+            await StageAsync(Path.Combine(dir, "catalogue.db"), objects);
+            Console.WriteLine($"staged {objects:N0} objects in {staging.Elapsed.TotalSeconds:F0} s");
+            var app = StoreHost.Build([], new Dictionary<string, string?>
+            {
+                ["ObjStore:Listen"] = "http://127.0.0.1:0",
+                ["ObjStore:DataDir"] = dir,
+                ["ObjStore:AccessKey"] = AccessKey,
+                ["ObjStore:SecretKey"] = SecretKey,
+                ["ObjStore:Maintenance:LifecycleInterval"] = "365.00:00:00", // the pass below is the only one
+                ["Logging:LogLevel:Default"] = "Warning",
+            });
+            await app.StartAsync();
+            try
+            {
+                string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+                using var http = new HttpClient { BaseAddress = new Uri(url) };
+                var signer = new SigV4Signer(AccessKey, SecretKey);
+                await SendAsync(http, signer, HttpMethod.Put, "/hot", null);
+                var payload = new byte[4096];
+                for (int i = 0; i < 64; i++)
+                {
+                    await SendAsync(http, signer, HttpMethod.Put, $"/hot/{i}", payload);
+                }
+                double idle = await GetP99Async(http, signer, TimeSpan.FromSeconds(5), () => false);
+
+                var catalogue = app.Services.GetRequiredService<ICatalogue>();
+                var rules = new LifecycleConfiguration([new LifecycleRule { Id = "old", Enabled = true, Expiration = new() { Days = 5 } }]);
+                await catalogue.Buckets.PutConfigAsync("bench", BucketConfigKinds.Lifecycle, rules.ToJson());
+                long id = await catalogue.Jobs.EnqueueAsync(JobKinds.Lifecycle, JobPlacement.BucketTarget("bench"), priority: 20);
+                JobInfo job = (await catalogue.Jobs.GetAsync(id))!;
+                bool finished = false;
+                var watch = Task.Run(async () =>
+                {
+                    while (!(job = (await catalogue.Jobs.GetAsync(id))!).IsFinished)
+                    {
+                        await Task.Delay(100);
+                    }
+                    finished = true;
+                });
+                double during = await GetP99Async(http, signer, TimeSpan.FromMinutes(30), () => Volatile.Read(ref finished));
+                await watch;
+                double seconds = (job.Finished!.Value - job.Created).TotalSeconds;
+                Console.WriteLine("| bucket | due | pass | 4 KiB GET p99 idle | during the pass | ratio |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {objects:N0} objects | {objects / 100:N0} | {seconds:F1} s | {idle:F2} ms | {during:F2} ms | {during / idle:F2} |"));
+                Console.WriteLine($"\njob {job.State}: {job.Result}; 4 GET clients; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd}");
+                return job.State == JobStates.Succeeded ? 0 : 1;
+            }
+            finally
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>An unversioned bucket where every 100th object is old enough for a 5-day rule.</summary>
+    private static async Task StageAsync(string path, int objects)
+    {
+        using var catalogue = new SqliteCatalogue(path, TimeProvider.System, synchronousFull: false);
+        var now = DateTimeOffset.UtcNow;
+        await catalogue.Buckets.CreateAsync("bench", now);
+        for (int i = 0; i < objects; i++)
+        {
+            var written = i % 100 == 0 ? now.AddDays(-10) : now;
+            var layout = new ObjectLayout(4, 2, 1 << 20, ShardId.NewDataId(), ["s0", "s1", "s2", "s3", "s4", "s5"]);
+            await catalogue.Objects.CommitAsync(new ObjectInfo
+            {
+                Bucket = "bench", Key = $"data/{i:D7}", Size = 4096, ETag = "0123456789abcdef0123456789abcdef", LastModified = written,
+                Parts = [new ObjectPart(1, 0, 4096, "0123456789abcdef0123456789abcdef", null, layout) { LastModified = written }],
+            }, null, false);
+        }
+    }
+
+    /// <summary>4 clients GET random hot objects for <paramref name="longest"/> or until <paramref name="stop"/>; the p99 in ms.</summary>
+    private static async Task<double> GetP99Async(HttpClient http, SigV4Signer signer, TimeSpan longest, Func<bool> stop)
+    {
+        var latencies = new List<double>();
+        var deadline = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async client =>
+        {
+            var random = new Random(client);
+            var mine = new List<double>();
+            while (deadline.Elapsed < longest && !stop())
+            {
+                long start = Stopwatch.GetTimestamp();
+                await SendAsync(http, signer, HttpMethod.Get, $"/hot/{random.Next(64)}", null);
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            lock (latencies)
+            {
+                latencies.AddRange(mine);
+            }
+        }));
+        latencies.Sort();
+        return latencies.Count == 0 ? double.NaN : latencies[(int)(latencies.Count * 0.99)];
+    }
+
+    private static async Task SendAsync(HttpClient http, SigV4Signer signer, HttpMethod method, string path, byte[]? body)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(http.BaseAddress!, path)) { Content = body is null ? null : new ByteArrayContent(body) };
+        signer.Sign(request, body is null ? SigV4.UnsignedPayload : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body)));
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await response.Content.CopyToAsync(Stream.Null);
+    }
+}
