@@ -78,7 +78,7 @@ public sealed partial class S3Handler
                 return;
             }
             await _cors.ApplyAsync(context, request.Bucket, context.RequestAborted);
-            var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query);
+            var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query, _options);
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             var call = new Call(context, request, auth);
