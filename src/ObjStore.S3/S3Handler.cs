@@ -53,7 +53,7 @@ public sealed partial class S3Handler
         _corsConfig = new CorsHandler(settings, bodies);
         _cors = new CorsResponder(settings);
         _tagging = new TaggingHandler(objects, settings, bodies);
-        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock);
+        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock, options);
     }
 
     public async Task HandleAsync(HttpContext context)
