@@ -58,7 +58,7 @@ public sealed partial class S3Handler
         _cors = new CorsResponder(settings);
         _tagging = new TaggingHandler(objects, settings, bodies);
         _lifecycle = new LifecycleHandler(settings, bodies);
-        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock);
+        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock, options);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -83,7 +83,7 @@ public sealed partial class S3Handler
                 return;
             }
             await _cors.ApplyAsync(context, request.Bucket, context.RequestAborted);
-            var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query);
+            var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query, _options);
             var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
                 context.Request.Headers.ContainsKey("x-amz-copy-source"));
             var call = new Call(context, request, auth);

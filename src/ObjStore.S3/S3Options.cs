@@ -17,6 +17,14 @@ public sealed class S3Options
     /// </summary>
     public bool BlockPublicAccessOnNewBuckets { get; set; } = true;
 
+    /// <summary>
+    /// Accept AWS Signature Version 2 (the <c>AWS AccessKeyId:Signature</c> header, presigned URLs with
+    /// AWSAccessKeyId/Expires/Signature, POST forms with AWSAccessKeyId/signature): aws-cli 1.x presigns with it by
+    /// default, boto 2 and older tools sign everything with it. Off, such a request gets AWS's answer for a region
+    /// without SigV2: 400 InvalidRequest, "Please use AWS4-HMAC-SHA256".
+    /// </summary>
+    public bool AllowSignatureV2 { get; set; } = true;
+
     /// <summary>The slowest request bodies accepted (ObjStore:S3:Uploads:*).</summary>
     public Auth.UploadRateOptions Uploads { get; set; } = new();
 }

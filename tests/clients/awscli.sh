@@ -6,7 +6,7 @@
 source "$(dirname "$0")/common.bash"
 start_server || { finish; exit 1; }
 export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-# awscli 1.x presigns with SigV2 unless told otherwise; ObjStore speaks SigV4 only (as new AWS buckets do).
+# awscli 1.x presigns with SigV2 unless told otherwise; this scenario tests SigV4 (sigv2.sh tests the default).
 printf '[default]\ns3 =\n    signature_version = s3v4\n' >"$WORK/aws-config"
 export AWS_CONFIG_FILE="$WORK/aws-config"
 

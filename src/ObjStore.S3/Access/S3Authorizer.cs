@@ -302,7 +302,7 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
             case "aws:username": return signed ? [principal.Name] : null;
             case "aws:userid": return signed ? [principal.CanonicalId] : null;
             case "aws:principalarn": return signed ? [principal.Arn] : null;
-            case "s3:signatureversion": return signed ? ["AWS4-HMAC-SHA256"] : null;
+            case "s3:signatureversion": return signed ? [call.Auth.SignatureVersion] : null;
             case "s3:authtype": return signed ? [call.Auth.Type switch { AuthType.Query => "REST-QUERY-STRING", AuthType.PostPolicy => "POST", _ => "REST-HEADER" }] : null;
             case "s3:x-amz-content-sha256": return signed ? [call.Auth.PayloadHash] : null;
             case "s3:prefix": return listing ? One(call.Request.QueryValue("prefix")) : null;

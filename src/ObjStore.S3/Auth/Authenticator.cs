@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using ObjStore.Access;
 using ObjStore.Access.Policies;
+using ObjStore.S3.Protocol;
 
 namespace ObjStore.S3.Auth;
 
@@ -24,19 +26,33 @@ public sealed record AuthContext(
     public static readonly AuthContext Anonymous = new("", [], "", "", "", SigV4.UnsignedPayload, AuthType.None, Principal.Anonymous, null);
 
     public bool Presigned => Type == AuthType.Query;
+
+    /// <summary>What s3:signatureversion holds: AWS4-HMAC-SHA256, or "AWS" for Signature Version 2.</summary>
+    public string SignatureVersion { get; init; } = SigV4.Algorithm;
 }
 
 /// <summary>
-/// Verifies SigV4 in the Authorization header, a presigned query string or a POST policy. A request with none of
-/// them is anonymous: authorization decides what, if anything, a policy or ACL grants it.
+/// Verifies SigV4 or SigV2 (<see cref="SigV2"/>) in the Authorization header, a presigned query string or a POST
+/// policy. A request with none of them is anonymous: authorization decides what, if anything, a policy or ACL grants it.
 /// </summary>
 public sealed class Authenticator(ICredentialStore credentials, TimeProvider clock, string region = "us-east-1")
 {
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
     private const int MaxPresignSeconds = 7 * 24 * 3600;
 
-    /// <summary>The signed principal, or <see cref="AuthContext.Anonymous"/> for a request that carries no signature.</summary>
-    public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query)
+    /// <summary>SigV4 alone: for the admin API, which only this project's own SigV4 clients call.</summary>
+    private static readonly S3Options SigV4Only = new() { AllowSignatureV2 = false };
+
+    /// <summary>The SigV4-signed principal, or <see cref="AuthContext.Anonymous"/> for a request that carries no signature.</summary>
+    public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query) =>
+        Authenticate(request, decodedPath, query, SigV4Only);
+
+    /// <summary>
+    /// An S3 request's signed principal, or <see cref="AuthContext.Anonymous"/> for a request that carries no
+    /// signature. <paramref name="options"/> say whether SigV2 is accepted, and which host names make a request
+    /// virtual-hosted-style (SigV2 signs the bucket such a host names).
+    /// </summary>
+    public AuthContext Authenticate(HttpRequest request, string decodedPath, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options)
     {
         if (request.Headers.ContainsKey("x-amz-security-token") || query.Any(q => q.Key == "X-Amz-Security-Token"))
         {
@@ -46,11 +62,17 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
         string? authorization = request.Headers.Authorization;
         if (!string.IsNullOrEmpty(authorization))
         {
-            return FromHeader(request, authorization, decodedPath, query);
+            return authorization.StartsWith(SigV2.Scheme + " ", StringComparison.Ordinal)
+                ? FromSigV2Header(request, authorization, query, options)
+                : FromHeader(request, authorization, decodedPath, query);
         }
         if (query.Any(q => q.Key == "X-Amz-Signature"))
         {
             return FromQuery(request, decodedPath, query);
+        }
+        if (query.Any(q => q.Key is SigV2.SignatureParameter or SigV2.AccessKeyParameter))
+        {
+            return FromSigV2Query(request, query, options);
         }
         return AuthContext.Anonymous;
     }
@@ -78,6 +100,24 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
         }
         return new AuthContext(accessKey, signingKey, amzDate, $"{date}/{signedRegion}/{service}/aws4_request", signature, SigV4.UnsignedPayload,
             AuthType.PostPolicy, key.Principal, key.IdentityPolicy);
+    }
+
+    /// <summary>
+    /// A browser form's POST policy signed with SigV2 (AWSAccessKeyId, signature): the base64 HMAC-SHA1 of the base64
+    /// policy document as sent.
+    /// </summary>
+    public AuthContext AuthenticatePostPolicyV2(string accessKey, string policyBase64, string signature, S3Options options)
+    {
+        RefuseUnlessSigV2Allowed(options);
+        var key = credentials.Find(accessKey) ?? throw new S3Exception(S3Error.InvalidAccessKeyId);
+        if (!SigV2.Verify(key.Secret, policyBase64, signature))
+        {
+            throw new S3Exception(S3Error.SignatureDoesNotMatch);
+        }
+        return new AuthContext(accessKey, [], "", "", signature, SigV4.UnsignedPayload, AuthType.PostPolicy, key.Principal, key.IdentityPolicy)
+        {
+            SignatureVersion = SigV2.SignatureVersion,
+        };
     }
 
     private (Credential Key, string AccessKey, string Date, string Region, string Service) ResolveCredential(string credential, bool presigned)
@@ -202,6 +242,207 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
         return new AuthContext(accessKey, key, amzDate, scope, signature, payloadHash, presigned ? AuthType.Query : AuthType.Header,
             found.Principal, found.IdentityPolicy);
     }
+
+    /// <summary>
+    /// <c>Authorization: AWS AccessKeyId:Signature</c>, signed over the Date header, or over x-amz-date when the
+    /// request has one (the Date position is then empty), which must be within <see cref="MaxSkew"/> of the clock.
+    /// </summary>
+    private AuthContext FromSigV2Header(HttpRequest request, string authorization, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options)
+    {
+        RefuseUnlessSigV2Allowed(options);
+        string pair = authorization[(SigV2.Scheme.Length + 1)..].Trim();
+        int colon = pair.IndexOf(':');
+        if (colon <= 0 || colon == pair.Length - 1)
+        {
+            throw new S3Exception(S3Error.InvalidArgument, "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature")
+            {
+                Details = [new("ArgumentName", "Authorization"), new("ArgumentValue", authorization)],
+            };
+        }
+        string accessKey = pair[..colon];
+        string signature = pair[(colon + 1)..];
+        var key = credentials.Find(accessKey) ?? throw new S3Exception(S3Error.InvalidAccessKeyId);
+        bool hasAmzDate = request.Headers.ContainsKey("x-amz-date");
+        string date = request.Headers.Date.ToString();
+        var signedAt = ParseSigV2Date(hasAmzDate ? request.Headers["x-amz-date"].ToString() : date)
+            ?? throw new S3Exception(S3Error.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header");
+        if ((clock.GetUtcNow() - signedAt).Duration() > MaxSkew)
+        {
+            throw new S3Exception(S3Error.RequestTimeTooSkewed);
+        }
+        string payloadHash = SigV2PayloadMode(request);
+        string stringToSign = SigV2.StringToSign(request.Method, request.Headers.ContentMD5.ToString(), request.Headers.ContentType.ToString(),
+            hasAmzDate ? "" : date, AmzHeaders(request.Headers), SigV2Resource(request, query, options));
+        VerifySigV2(key.Secret, accessKey, stringToSign, signature);
+        return new AuthContext(accessKey, [], "", "", signature, payloadHash, AuthType.Header, key.Principal, key.IdentityPolicy)
+        {
+            SignatureVersion = SigV2.SignatureVersion,
+        };
+    }
+
+    /// <summary>
+    /// A presigned URL: AWSAccessKeyId, Signature, and Expires (seconds since the epoch), which signs in the Date
+    /// position. SigV2 sets no longest lifetime (AWS's 7 days are SigV4's). botocore moves the x-amz-*, Content-Type
+    /// and Content-MD5 headers it signed into the query string, so x-amz-* parameters sign as headers, and
+    /// Content-Type and Content-MD5 parameters stand in for absent headers.
+    /// </summary>
+    private AuthContext FromSigV2Query(HttpRequest request, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options)
+    {
+        RefuseUnlessSigV2Allowed(options);
+        string? accessKey = null, signature = null, expires = null, contentMd5 = null, contentType = null;
+        List<KeyValuePair<string, string>>? amzParameters = null;
+        foreach (var (name, value) in query)
+        {
+            switch (name)
+            {
+                case SigV2.AccessKeyParameter: accessKey = value; break;
+                case SigV2.SignatureParameter: signature = value; break;
+                case SigV2.ExpiresParameter: expires = value; break;
+                case "content-md5": contentMd5 = value; break;
+                case "content-type": contentType = value; break;
+                default:
+                    if (name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase))
+                    {
+                        if (name.Equals("x-amz-security-token", StringComparison.OrdinalIgnoreCase))
+                        {
+                            throw new S3Exception(S3Error.InvalidToken, "The provided token is malformed or otherwise invalid: this store issues no session tokens.");
+                        }
+                        (amzParameters ??= []).Add(new(name, value));
+                    }
+                    break;
+            }
+        }
+        if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(signature) || string.IsNullOrEmpty(expires))
+        {
+            throw new S3Exception(S3Error.AccessDenied, "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters");
+        }
+        if (!long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out long expiresAt))
+        {
+            throw new S3Exception(S3Error.AccessDenied, $"Invalid date (should be seconds since epoch): {expires}");
+        }
+        var key = credentials.Find(accessKey) ?? throw new S3Exception(S3Error.InvalidAccessKeyId);
+        var now = clock.GetUtcNow();
+        if (now.ToUnixTimeSeconds() > expiresAt)
+        {
+            throw new S3Exception(S3Error.AccessDenied, "Request has expired")
+            {
+                Details = [new("Expires", IsoSeconds(DateTimeOffset.FromUnixTimeSeconds(expiresAt))), new("ServerTime", IsoSeconds(now))],
+            };
+        }
+        string payloadHash = SigV2PayloadMode(request);
+        var headers = AmzHeaders(request.Headers);
+        string stringToSign = SigV2.StringToSign(request.Method,
+            request.Headers.ContentMD5.ToString() is { Length: > 0 } md5 ? md5 : contentMd5 ?? "",
+            request.Headers.ContentType.ToString() is { Length: > 0 } type ? type : contentType ?? "",
+            expires, amzParameters is null ? headers : headers.Concat(amzParameters), SigV2Resource(request, query, options));
+        // A '+' the client left unescaped decodes to a space; base64 has no spaces, so it can only have been a '+'.
+        VerifySigV2(key.Secret, accessKey, stringToSign, signature.Replace(' ', '+'));
+        return new AuthContext(accessKey, [], "", "", signature, payloadHash, AuthType.Query, key.Principal, key.IdentityPolicy)
+        {
+            SignatureVersion = SigV2.SignatureVersion,
+        };
+    }
+
+    private static void RefuseUnlessSigV2Allowed(S3Options options)
+    {
+        if (!options.AllowSignatureV2)
+        {
+            // AWS's answer in the regions that never had SigV2.
+            throw new S3Exception(S3Error.InvalidRequest, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
+        }
+    }
+
+    private static void VerifySigV2(string secret, string accessKey, string stringToSign, string signature)
+    {
+        if (!SigV2.Verify(secret, stringToSign, signature))
+        {
+            // As AWS answers: what the store signed, so a client can see where its canonicalisation differs. It is
+            // the client's own request over again; the secret is in no part of it.
+            throw new S3Exception(S3Error.SignatureDoesNotMatch)
+            {
+                Details = [new("AWSAccessKeyId", accessKey), new("StringToSign", stringToSign), new("SignatureProvided", signature)],
+            };
+        }
+    }
+
+    /// <summary>
+    /// SigV2 signs no payload: the body streams as sent (Content-MD5 checked where the store checks it). An
+    /// x-amz-content-sha256 sent anyway is signed (an x-amz-* header like any) and honoured: a hex SHA-256 is verified,
+    /// unsigned aws-chunked decoded. Signed aws-chunked needs SigV4's signing key, which a SigV2 request has not.
+    /// </summary>
+    private static string SigV2PayloadMode(HttpRequest request)
+    {
+        string value = request.Headers["x-amz-content-sha256"].ToString();
+        if (value.Length == 0)
+        {
+            return SigV4.UnsignedPayload;
+        }
+        if (value is SigV4.StreamingPayload or SigV4.StreamingPayloadTrailer)
+        {
+            throw new S3Exception(S3Error.InvalidRequest, $"x-amz-content-sha256: {value} needs a request signed with {SigV4.Algorithm}.");
+        }
+        return IsKnownPayloadHash(value)
+            ? value
+            : throw new S3Exception(S3Error.InvalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a hex SHA-256.");
+    }
+
+    /// <summary>The request's x-amz-* headers, one pair per value as sent: SigV2 signs every one of them.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> AmzHeaders(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var value in values)
+                {
+                    yield return new(name, value ?? "");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The resource SigV2 signs: the bucket of a virtual-hosted-style host (read as <see cref="S3Request.Parse"/>
+    /// reads it), then the path as sent, still percent-encoded (an absolute-form target's scheme and host dropped).
+    /// </summary>
+    private static string SigV2Resource(HttpRequest request, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options)
+    {
+        string host = request.Host.Host;
+        string? hostBucket = null;
+        foreach (var domain in options.Domains)
+        {
+            if (host.Length > domain.Length + 1 && host.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase))
+            {
+                hostBucket = host[..^(domain.Length + 1)];
+                break;
+            }
+        }
+        string target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path.ToUriComponent();
+        int question = target.IndexOf('?');
+        string rawPath = question < 0 ? target : target[..question];
+        if (rawPath.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || rawPath.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            int slash = rawPath.IndexOf('/', rawPath.IndexOf("//", StringComparison.Ordinal) + 2);
+            rawPath = slash < 0 ? "/" : rawPath[slash..];
+        }
+        return SigV2.CanonicalResource(hostBucket, rawPath, query);
+    }
+
+    /// <summary>An HTTP-date (RFC 1123, "GMT" or "+0000"), or x-amz-date's ISO 8601 basic form; null when neither.</summary>
+    private static DateTimeOffset? ParseSigV2Date(string value)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+        if (DateTimeOffset.TryParseExact(value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var iso))
+        {
+            return iso;
+        }
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
+    }
+
+    private static string IsoSeconds(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Every x-amz-* header the request carries must be signed, in header-signed and presigned requests alike: the

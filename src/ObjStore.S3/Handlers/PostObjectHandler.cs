@@ -12,10 +12,12 @@ namespace ObjStore.S3.Handlers;
 
 /// <summary>
 /// POST Object: a browser's HTML form upload. The form carries what a PUT puts in headers, and authenticates itself
-/// with a SigV4-signed POST policy (or none, an anonymous upload), so it is authorized here, on the key the form
-/// names, rather than before dispatch. The file streams into the object layer as it arrives.
+/// with a SigV4- or SigV2-signed POST policy (or none, an anonymous upload), so it is authorized here, on the key the
+/// form names, rather than before dispatch. The file streams into the object layer as it arrives.
 /// </summary>
-internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator authenticator, S3Authorizer authorizer, BucketSettingsCache settings, RequestBodies bodies, TimeProvider clock)
+internal sealed class PostObjectHandler(
+    IObjectLayer objects, Authenticator authenticator, S3Authorizer authorizer, BucketSettingsCache settings, RequestBodies bodies, TimeProvider clock,
+    S3Options options)
 {
     /// <summary>S3 names the first missing one in this order (algorithm before credential, as recorded).</summary>
     private static readonly string[] SignatureFields = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Signature"];
@@ -42,7 +44,7 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
         {
             // Verified over the policy as sent before it is decoded: a truncated policy is SignatureDoesNotMatch.
             var policy = PostPolicy.Parse(fields.Get("policy")!);
-            policy.Check(fields, call.Bucket, clock.GetUtcNow());
+            policy.Check(fields, call.Bucket, clock.GetUtcNow(), signatureV2: auth.SignatureVersion == SigV2.SignatureVersion);
             if (policy.LengthRange is { } range)
             {
                 file.Limit(range.Min, range.Max);
@@ -87,14 +89,15 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
     }
 
     /// <summary>
-    /// The form's signer. With none of the SigV4 fields the upload is anonymous (or, unusually, signed in its headers);
-    /// with some, all of them and the policy must precede the file: S3 names the first missing one.
+    /// The form's signer. With none of the SigV4 fields the upload is SigV2-signed (AWSAccessKeyId) or anonymous (or,
+    /// unusually, signed in its headers); with some, all of them and the policy must precede the file: S3 names the
+    /// first missing one.
     /// </summary>
     private AuthContext Authenticate(PostFields fields, AuthContext headerAuth)
     {
         if (SignatureFields.All(f => fields.Get(f) is null))
         {
-            return headerAuth;
+            return fields.Get(SigV2.AccessKeyParameter) is null ? headerAuth : AuthenticateSigV2(fields);
         }
         foreach (var name in SignatureFields)
         {
@@ -120,6 +123,15 @@ internal sealed class PostObjectHandler(IObjectLayer objects, Authenticator auth
             };
         }
         return authenticator.AuthenticatePostPolicy(fields.Get("X-Amz-Credential")!, date, policy, fields.Get("X-Amz-Signature")!);
+    }
+
+    /// <summary>A SigV2 form: AWSAccessKeyId, policy and signature (base64 HMAC-SHA1 of the policy as sent).</summary>
+    private AuthContext AuthenticateSigV2(PostFields fields)
+    {
+        string accessKey = fields.Get(SigV2.AccessKeyParameter) is { Length: > 0 } a ? a : throw MissingField(SigV2.AccessKeyParameter);
+        string policy = fields.Get("policy") is { Length: > 0 } p ? p : throw MissingField("Policy");
+        string signature = fields.Get("signature") is { Length: > 0 } s ? s : throw MissingField("Signature");
+        return authenticator.AuthenticatePostPolicyV2(accessKey, policy, signature, options);
     }
 
     /// <summary>S3's words, two spaces included, for a field that is absent or comes after the file.</summary>

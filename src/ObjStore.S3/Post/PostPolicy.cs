@@ -19,6 +19,9 @@ internal sealed class PostPolicy
     /// <summary>Fields no condition needs to cover (AWS: "except x-amz-signature, file, policy, and ... x-ignore-").</summary>
     private static readonly string[] Uncovered = ["x-amz-signature", "file", "policy"];
 
+    /// <summary>The same for a form signed with SigV2 (AWS: "except AWSAccessKeyId, signature, file, policy, and ... x-ignore-").</summary>
+    private static readonly string[] UncoveredSigV2 = ["AWSAccessKeyId", "signature", "file", "policy"];
+
     /// <summary>
     /// ISO 8601 in UTC only: S3 refuses an offset ("+02:00") and a space for the T, and the documented examples carry
     /// milliseconds or none.
@@ -132,8 +135,9 @@ internal sealed class PostPolicy
     /// <summary>
     /// Throws unless the form (its fields as sent, <c>${filename}</c> expanded; the bucket is the URL's) meets the
     /// policy at <paramref name="now"/>. The file's length is checked as it streams (<see cref="LengthRange"/>).
+    /// <paramref name="signatureV2"/>: the form is signed with SigV2, whose own fields need no condition.
     /// </summary>
-    public void Check(PostFields fields, string bucket, DateTimeOffset now)
+    public void Check(PostFields fields, string bucket, DateTimeOffset now, bool signatureV2 = false)
     {
         if (now > Expiration)
         {
@@ -156,15 +160,16 @@ internal sealed class PostPolicy
         {
             throw Denied("Policy Condition failed: " + _lengthRangeFailure);
         }
-        var extra = fields.Names.Where(name => !covered.Contains(name) && !IsExempt(name)).ToList();
+        var uncovered = signatureV2 ? UncoveredSigV2 : Uncovered;
+        var extra = fields.Names.Where(name => !covered.Contains(name) && !IsExempt(name, uncovered)).ToList();
         if (extra.Count > 0)
         {
             throw Denied("Extra input fields: " + string.Join(", ", extra));
         }
     }
 
-    private static bool IsExempt(string name) =>
-        Uncovered.Contains(name, StringComparer.OrdinalIgnoreCase) || name.StartsWith("x-ignore-", StringComparison.OrdinalIgnoreCase);
+    private static bool IsExempt(string name, string[] uncovered) =>
+        uncovered.Contains(name, StringComparer.OrdinalIgnoreCase) || name.StartsWith("x-ignore-", StringComparison.OrdinalIgnoreCase);
 
     private static bool Matches(PostCondition condition, string value)
     {
