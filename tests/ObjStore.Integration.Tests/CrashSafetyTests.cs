@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -28,7 +26,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
     /// <summary>How long a round may take to get there: far more than a working server needs, even on two busy cores.</summary>
     private static readonly TimeSpan AcknowledgedWithin = TimeSpan.FromMinutes(2);
     private readonly string _dir = Directory.CreateTempSubdirectory("objstore-crash-").FullName;
-    private Process? _server;
+    private DevProcess? _server;
     private string _url = "";
 
     /// <summary>What a key may hold: null is "absent"; in flight, either the last acknowledged state or the new one.</summary>
@@ -353,53 +351,17 @@ public sealed class CrashSafetyTests : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        _url = $"http://127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
+        _server = await DevProcess.StartAsync(_dir, new Dictionary<string, string>
         {
-            RepoPaths.Objstore, "dev", "--listen", _url, "--data", _dir,
-            "--access-key", "it", "--secret-key", "integration-secret", "--stripe-size", "65536",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["ObjStore__MinPartSize"] = "1";
-        start.Environment["ObjStore__Maintenance__GcGrace"] = "00:00:00";
-        start.Environment["ObjStore__Maintenance__JobPollInterval"] = "00:00:00.100";
-        _server = Process.Start(start)!;
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        using var http = new HttpClient();
-        for (int i = 0; i < 300; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync(_url + "/_objstore/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("objstore dev did not start");
+            ["MinPartSize"] = "1",
+            ["Maintenance:GcGrace"] = "00:00:00",
+            ["Maintenance:JobPollInterval"] = "00:00:00.100",
+        }, "--stripe-size", "65536");
+        _url = _server.Url;
     }
 
     private void Kill()
     {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill(entireProcessTree: true);
-            _server.WaitForExit();
-        }
         _server?.Dispose();
         _server = null;
     }

@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.S3;
 using S3ListVersionsRequest = Amazon.S3.Model.ListVersionsRequest;
@@ -25,7 +22,7 @@ public sealed class LifecycleResumeTests : IDisposable
     private const int Keys = 10_000;
     private const string Bucket = "resume";
     private readonly string _dir = Directory.CreateTempSubdirectory("objstore-lifecycle-").FullName;
-    private Process? _server;
+    private DevProcess? _server;
     private string _url = "";
 
     private static bool Expired(int i) => i % 4 == 0;
@@ -116,51 +113,20 @@ public sealed class LifecycleResumeTests : IDisposable
 
     private async Task StartAsync()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        _url = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-        listener.Stop();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { RepoPaths.Objstore, "dev", "--listen", _url, "--data", _dir, "--access-key", "it", "--secret-key", "integration-secret" })
+        _server = await DevProcess.StartAsync(_dir, new Dictionary<string, string>
         {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["ObjStore__Maintenance__LifecycleDayLength"] = "01:00:00";
-        start.Environment["ObjStore__Maintenance__LifecycleInterval"] = "01:00:00"; // one pass, queued at start
-        start.Environment["ObjStore__Maintenance__LifecycleOpsPerSecond"] = "500"; // about five seconds for the pass
-        start.Environment["ObjStore__Maintenance__JobLease"] = "00:00:02";
-        start.Environment["ObjStore__Maintenance__WorkerTimeout"] = "00:00:02";
-        start.Environment["ObjStore__Maintenance__JobPollInterval"] = "00:00:00.100";
-        _server = Process.Start(start)!;
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        using var http = new HttpClient();
-        for (int i = 0; i < 600; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync(_url + "/_objstore/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("objstore dev did not start");
+            ["Maintenance:LifecycleDayLength"] = "01:00:00",
+            ["Maintenance:LifecycleInterval"] = "01:00:00", // one pass, queued at start
+            ["Maintenance:LifecycleOpsPerSecond"] = "500", // about five seconds for the pass
+            ["Maintenance:JobLease"] = "00:00:02",
+            ["Maintenance:WorkerTimeout"] = "00:00:02",
+            ["Maintenance:JobPollInterval"] = "00:00:00.100",
+        });
+        _url = _server.Url;
     }
 
     private void Kill()
     {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill(entireProcessTree: true);
-            _server.WaitForExit();
-        }
         _server?.Dispose();
         _server = null;
     }
