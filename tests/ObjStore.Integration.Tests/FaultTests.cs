@@ -132,7 +132,7 @@ public class FaultTests
 
     [Theory]
     [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
-    [InlineData("PUT", "/bad?lifecycle", "PutBucketLifecycleConfiguration")]
+    [InlineData("PUT", "/bad?replication", "PutBucketReplication")]
     [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
     [InlineData("GET", "/bad/key?torrent", "GetObjectTorrent")]
     public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
