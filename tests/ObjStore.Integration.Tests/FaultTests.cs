@@ -133,7 +133,7 @@ public class FaultTests
     [Theory]
     [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
     [InlineData("PUT", "/bad?lifecycle", "PutBucketLifecycleConfiguration")]
-    [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
+    [InlineData("PUT", "/bad?analytics&id=a", "PutBucketAnalyticsConfiguration")]
     [InlineData("GET", "/bad/key?torrent", "GetObjectTorrent")]
     public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
     {
