@@ -134,6 +134,9 @@ public class FaultTests
     [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
     [InlineData("PUT", "/bad?lifecycle", "PutBucketLifecycleConfiguration")]
     [InlineData("PUT", "/bad?analytics&id=a", "PutBucketAnalyticsConfiguration")]
+    [InlineData("PUT", "/bad/key?annotation&annotationName=a", "PutObjectAnnotation")]
+    [InlineData("DELETE", "/bad/key?annotation&annotationName=a", "DeleteObjectAnnotation")]
+    [InlineData("PUT", "/bad/key?renameObject", "RenameObject")]
     [InlineData("GET", "/bad/key?torrent", "GetObjectTorrent")]
     public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
     {
