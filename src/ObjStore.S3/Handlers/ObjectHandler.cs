@@ -49,7 +49,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         Versions.WriteWriteHeader(call.Response, info);
     }
 
-    private static readonly string[] AttributeNames = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+    private static readonly string[] ObjectAttributeNames = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
 
     /// <summary>
     /// GetObjectAttributes: the attributes x-amz-object-attributes names, of the latest version or the one named;
@@ -58,18 +58,10 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
     public async Task GetObjectAttributesAsync(Call call, CancellationToken ct)
     {
         var headers = call.Http.Headers;
-        var wanted = headers["x-amz-object-attributes"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .ToHashSet(StringComparer.Ordinal);
+        var wanted = AttributeNames.Read(headers, "x-amz-object-attributes", ObjectAttributeNames);
         if (wanted.Count == 0)
         {
             throw new S3Exception(S3Error.InvalidArgument, "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty");
-        }
-        if (wanted.FirstOrDefault(w => !AttributeNames.Contains(w, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new S3Exception(S3Error.InvalidArgument, "Invalid attribute name specified.")
-            {
-                Details = [new("ArgumentName", "x-amz-object-attributes"), new("ArgumentValue", unknown)],
-            };
         }
         int maxParts = IntHeader(headers, "x-amz-max-parts", 1000);
         int marker = IntHeader(headers, "x-amz-part-number-marker", 0);
