@@ -151,6 +151,34 @@ public class ObjectTests(S3Endpoint endpoint) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoChecksumValuesAreInvalidRequest()
+    {
+        var both = new PutObjectRequest
+        {
+            BucketName = _bucket, Key = "checksum/two", ContentBody = "data",
+            ChecksumCRC32 = "AAAAAA==",
+            ChecksumSHA1 = Convert.ToBase64String(new byte[20]), // well-formed; the algorithms are compared first
+        };
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.PutObjectAsync(both));
+        Assert.Equal((HttpStatusCode.BadRequest, "InvalidRequest"), (e.StatusCode, e.ErrorCode));
+        Assert.Equal("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.", e.Message);
+    }
+
+    /// <summary>AWS documents PutObject: a value header of another algorithm than x-amz-sdk-checksum-algorithm is BadDigest.</summary>
+    [Fact]
+    public async Task AChecksumValueOfAnotherAlgorithmThanTheOneNamedIsBadDigest()
+    {
+        var mismatched = new PutObjectRequest
+        {
+            BucketName = _bucket, Key = "checksum/named", ContentBody = "data", ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            ChecksumSHA1 = Convert.ToBase64String(new byte[20]), // well-formed; the algorithms are compared first
+        };
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.PutObjectAsync(mismatched));
+        Assert.Equal((HttpStatusCode.BadRequest, "BadDigest"), (e.StatusCode, e.ErrorCode));
+        Assert.Equal("NoSuchKey", (await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectAsync(_bucket, "checksum/named"))).ErrorCode);
+    }
+
+    [Fact]
     public async Task WrongContentMd5IsBadDigest()
     {
         var request = new PutObjectRequest { BucketName = _bucket, Key = "md5", ContentBody = "payload", MD5Digest = Convert.ToBase64String(MD5.HashData("other"u8)) };

@@ -26,7 +26,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
     {
         Naming.ValidateKey(call.Key);
         var body = bodies.Open(call);
-        var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body);
+        var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body, algorithmMustMatchValue: true);
         var attributes = ObjectAttributes.FromHeaders(call);
         var request = attributes with
         {
