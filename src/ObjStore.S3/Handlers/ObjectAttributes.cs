@@ -20,16 +20,14 @@ internal static class ObjectAttributes
     /// <summary>The same from any headers: a browser form's fields stand for a PUT's headers.</summary>
     public static PutObjectRequest FromHeaders(IHeaderDictionary requestHeaders, string bucket, string key)
     {
-
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in StoredHeaders)
         {
             if (requestHeaders[name].ToString() is { Length: > 0 } value)
             {
-                // aws-chunked is the transfer framing, not a property of the object.
                 if (name == "Content-Encoding")
                 {
-                    value = string.Join(",", value.Split(',').Select(v => v.Trim()).Where(v => v != "aws-chunked"));
+                    value = WithoutAwsChunked(value);
                     if (value.Length == 0)
                     {
                         continue;
@@ -73,5 +71,19 @@ internal static class ObjectAttributes
                 StorageClass = storageClass,
             },
         };
+    }
+
+    /// <summary>
+    /// The stored Content-Encoding: the client's value byte for byte (a GET answers it as it was sent), less the
+    /// aws-chunked coding and its separator, which are the transfer's framing, not a property of the object.
+    /// </summary>
+    private static string WithoutAwsChunked(string contentEncoding)
+    {
+        if (!contentEncoding.Contains("aws-chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            return contentEncoding;
+        }
+        var codings = contentEncoding.Split(',').Where(c => !c.Trim().Equals("aws-chunked", StringComparison.OrdinalIgnoreCase));
+        return string.Join(",", codings).Trim();
     }
 }
