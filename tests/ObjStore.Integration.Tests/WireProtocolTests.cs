@@ -1,9 +1,11 @@
 using Amazon.S3;
+using Amazon.S3.Model;
 
 namespace ObjStore.Integration.Tests;
 
 /// <summary>
-/// What SDKs cannot be made to send, with raw signed headers: checksum headers S3 refuses.
+/// What SDKs cannot be made to send, or do not show, with raw signed headers: checksum headers S3 refuses, the
+/// detail elements of InvalidPartNumber.
 /// </summary>
 public class WireProtocolTests
 {
@@ -40,4 +42,25 @@ public class WireProtocolTests
         Assert.False(await ExistsAsync(s3, "checked", "k"));
     }
 
+    [Fact]
+    public async Task APartNumberTheObjectLacksNamesTheNumberAndTheCount()
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("parts");
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "parts", Key = "single", ContentBody = "one part" });
+        var beyond = await RawS3.SendSignedAsync(server, "GET", "/parts/single?partNumber=2");
+        Assert.Equal(416, beyond.Status);
+        Assert.Contains("<Code>InvalidPartNumber</Code><Message>The requested partnumber is not satisfiable</Message>", beyond.Body, StringComparison.Ordinal);
+        Assert.Contains("<PartNumberRequested>2</PartNumberRequested><ActualPartCount>1</ActualPartCount>", beyond.Body, StringComparison.Ordinal);
+        foreach (string bad in new[] { "0", "10001", "abc", "-1" })
+        {
+            var invalid = await RawS3.SendSignedAsync(server, "GET", $"/parts/single?partNumber={bad}");
+            Assert.Equal(400, invalid.Status);
+            Assert.Contains("<Code>InvalidArgument</Code>", invalid.Body, StringComparison.Ordinal);
+        }
+        var whole = await RawS3.SendSignedAsync(server, "GET", "/parts/single?partNumber=1");
+        Assert.Equal((206, "bytes 0-7/8", "one part"), (whole.Status, whole.Headers["content-range"], whole.Body));
+        Assert.False(whole.Headers.ContainsKey("x-amz-mp-parts-count"));
+    }
 }

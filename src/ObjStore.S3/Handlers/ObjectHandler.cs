@@ -106,21 +106,11 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             throw new S3Exception(S3Error.InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests.");
         }
         var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
-        ObjectPart? part = null;
-        if (call.Request.QueryValue("partNumber") is not null)
-        {
-            int number = call.Request.PartNumber();
-            if (call.Http.Headers.Range.Count > 0)
-            {
-                throw new S3Exception(S3Error.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
-            }
-            part = info.Parts.FirstOrDefault(p => p.Number == number)
-                ?? throw new S3Exception(S3Error.InvalidPartNumber, "The requested partnumber is not satisfiable");
-        }
+        bool partRequested = call.Request.QueryValue("partNumber") is not null;
+        var range = partRequested ? PartRange(call, info) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
         Conditions.CheckRead(call.Http.Headers, info);
 
         var response = call.Response;
-        var range = part is not null && info.IsMultipart ? (part.Offset, part.Size) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
         WriteObjectHeaders(response, info);
         foreach (var (query, header) in ResponseOverrides)
         {
@@ -129,11 +119,14 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
                 response.Headers[header] = HeaderValues.ForResponse(header, HeaderValues.RequireStorable(query, value));
             }
         }
-        if (part is not null && info.IsMultipart)
+        if (partRequested && info.IsMultipart)
         {
             response.Headers["x-amz-mp-parts-count"] = info.Parts.Count.ToString(CultureInfo.InvariantCulture);
         }
-        if (range is null && string.Equals(call.Http.Headers["x-amz-checksum-mode"], "ENABLED", StringComparison.OrdinalIgnoreCase))
+        // The object's checksum describes the whole object: sent for it, and for the one part of an object not
+        // uploaded in parts, never for a range of bytes.
+        bool wholeObject = range is null || (partRequested && !info.IsMultipart);
+        if (wholeObject && string.Equals(call.Http.Headers["x-amz-checksum-mode"], "ENABLED", StringComparison.OrdinalIgnoreCase))
         {
             Checksums.WriteHeaders(response, info);
         }
@@ -151,6 +144,35 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         }
         await objects.ReadObjectAsync(info, offset, length, response.Body, ct);
     }
+
+    /// <summary>
+    /// The bytes of the part a GET or HEAD names with partNumber, answered as a range (206 with Content-Range, as S3
+    /// does). An object not uploaded in parts is its own part 1; a part it does not have is 416 InvalidPartNumber,
+    /// with the number asked for and the count of parts there are.
+    /// </summary>
+    private static (long Offset, long Length) PartRange(Call call, ObjectInfo info)
+    {
+        int number = call.Request.PartNumber();
+        if (call.Http.Headers.Range.Count > 0)
+        {
+            throw new S3Exception(S3Error.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
+        }
+        if (!info.IsMultipart)
+        {
+            return number == 1 ? (0, info.Size) : throw PartNotSatisfiable(number, 1);
+        }
+        var part = info.Parts.FirstOrDefault(p => p.Number == number) ?? throw PartNotSatisfiable(number, info.Parts.Count);
+        return (part.Offset, part.Size);
+    }
+
+    private static S3Exception PartNotSatisfiable(int requested, int partCount) => new(S3Error.InvalidPartNumber)
+    {
+        Details =
+        [
+            new("PartNumberRequested", requested.ToString(CultureInfo.InvariantCulture)),
+            new("ActualPartCount", partCount.ToString(CultureInfo.InvariantCulture)),
+        ],
+    };
 
     private static void WriteObjectHeaders(HttpResponse response, ObjectInfo info)
     {
