@@ -74,6 +74,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
 
     public async Task CompleteMultipartUploadAsync(Call call, CancellationToken ct)
     {
+        UnimplementedHeaders.RejectConditionalCompletion(call.Http.Headers);
         string uploadId = call.Request.QueryValue("uploadId") ?? "";
         var root = Parse(await bodies.ReadSmallAsync(call, ct));
         if (root.Name.LocalName != "CompleteMultipartUpload")
@@ -184,6 +185,7 @@ internal sealed class MultipartHandler(IObjectLayer objects, RequestBodies bodie
     private static (string UploadId, int PartNumber) PartAddress(Call call)
     {
         Naming.ValidateKey(call.Key);
+        UnimplementedHeaders.Reject(call.Http.Headers); // SSE-C keys of the part (or of its copy source)
         if (call.Request.QueryValue("versionId") is not null)
         {
             throw new S3Exception(S3Error.InvalidArgument, "This operation does not accept a version-id.");

@@ -20,6 +20,7 @@ internal static class ObjectAttributes
     /// <summary>The same from any headers: a browser form's fields stand for a PUT's headers.</summary>
     public static PutObjectRequest FromHeaders(IHeaderDictionary requestHeaders, string bucket, string key)
     {
+        UnimplementedHeaders.Reject(requestHeaders);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in StoredHeaders)
         {
@@ -54,9 +55,17 @@ internal static class ObjectAttributes
                 $"Your metadata headers exceed the maximum allowed metadata size ({MaxUserMetadataBytes} bytes).");
         }
         string storageClass = requestHeaders["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : "STANDARD";
-        if (storageClass is not ("STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER" or "DEEP_ARCHIVE" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE"))
+        switch (storageClass)
         {
-            throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
+            // Every byte is stored the same way whatever the class: the class is kept and reported, as a label.
+            case "STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE":
+                break;
+            // Archived objects cannot be read until restored: a label would make clients treat readable objects as
+            // archived (aws s3 cp and sync skip GLACIER objects) and ask for RestoreObject, which does not exist here.
+            case "GLACIER" or "DEEP_ARCHIVE":
+                throw new S3Exception(S3Error.NotImplemented, $"The archive storage class {storageClass} (objects restored with RestoreObject) is not implemented.");
+            default:
+                throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
         }
         return new PutObjectRequest
         {

@@ -105,6 +105,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             // Else anyone could have a public object served as, say, text/html inline from the store's origin.
             throw new S3Exception(S3Error.InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests.");
         }
+        UnimplementedHeaders.Reject(call.Http.Headers); // SSE-C keys to decrypt with
         var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
         bool partRequested = call.Request.QueryValue("partNumber") is not null;
         var range = partRequested ? PartRange(call, info) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
@@ -251,6 +252,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
 
     public async Task DeleteObjectAsync(Call call, CancellationToken ct)
     {
+        UnimplementedHeaders.RejectConditionalDelete(call.Http.Headers);
         string? versionId = Versions.Parse(call.Request.QueryValue("versionId"));
         var outcome = await objects.DeleteObjectAsync(call.Bucket, call.Key, versionId, ObjectLockProtocol.Bypass(call.Http.Headers), ct);
         if (outcome.DeleteMarker)
@@ -273,7 +275,13 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         }
         bool quiet = string.Equals(ChildValue(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
         // The same object named twice is deleted (and answered) once, as S3 does.
-        var keys = Children(root, "Object").Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).Distinct().ToList();
+        var entries = Children(root, "Object").ToList();
+        if (entries.SelectMany(o => o.Elements()).FirstOrDefault(e => e.Name.LocalName is "ETag" or "LastModifiedTime" or "Size") is { } condition)
+        {
+            // A condition on an entry would be ignored and the object deleted whatever it said.
+            throw new S3Exception(S3Error.NotImplemented, $"Conditional delete ({condition.Name.LocalName} in a Delete request) is not implemented.");
+        }
+        var keys = entries.Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).Distinct().ToList();
         if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k.Key is null))
         {
             throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");
