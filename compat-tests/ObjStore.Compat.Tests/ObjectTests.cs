@@ -223,7 +223,7 @@ public class ObjectTests(S3Endpoint endpoint) : IAsyncLifetime
         var mismatched = new PutObjectRequest
         {
             BucketName = _bucket, Key = "checksum/named", ContentBody = "data", ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
-            ChecksumSHA1 = Convert.ToBase64String(new byte[20]), // well-formed; the algorithms are compared first
+            ChecksumSHA1 = "oXyaqmHoChv3HQ2FCvTluqmAC70=", // the right SHA-1 of "data": only the algorithms disagree
         };
         var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.PutObjectAsync(mismatched));
         Assert.Equal((HttpStatusCode.BadRequest, "BadDigest"), (e.StatusCode, e.ErrorCode));
