@@ -108,4 +108,36 @@ public class ListingTests(S3Endpoint endpoint) : IAsyncLifetime
         var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, MaxKeys = -1 }));
         Assert.Equal("InvalidArgument", e.ErrorCode);
     }
+
+    /// <summary>
+    /// RestoreStatus, the one optional attribute, describes restores of archived objects; S3 writes none for an
+    /// object never restored, and nothing here is archived, so every listing accepts it and has none.
+    /// </summary>
+    [Fact]
+    public async Task RestoreStatusIsAcceptedByEveryListingAndAbsentForObjectsNeverArchived()
+    {
+        var v2 = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, OptionalObjectAttributes = ["RestoreStatus"] });
+        Assert.Equal(Keys.Length, v2.S3Objects.Count);
+        Assert.All(v2.S3Objects, o => Assert.Null(o.RestoreStatus));
+        var v1 = await _s3.ListObjectsAsync(new ListObjectsRequest { BucketName = _bucket, OptionalObjectAttributes = ["RestoreStatus"] });
+        Assert.Equal(Keys.Length, v1.S3Objects.Count);
+        Assert.All(v1.S3Objects, o => Assert.Null(o.RestoreStatus));
+        var versions = await _s3.ListVersionsAsync(new ListVersionsRequest { BucketName = _bucket, OptionalObjectAttributes = ["RestoreStatus"] });
+        Assert.Equal(Keys.Length, versions.Versions.Count);
+        Assert.All(versions.Versions, v => Assert.Null(v.RestoreStatus));
+    }
+
+    [Fact]
+    public async Task AnUnknownOptionalAttributeIsInvalidArgument()
+    {
+        var v2 = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() =>
+            _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, OptionalObjectAttributes = ["RestoreStatus", "Owner"] }));
+        Assert.Equal((System.Net.HttpStatusCode.BadRequest, "InvalidArgument", "Invalid attribute name specified."), (v2.StatusCode, v2.ErrorCode, v2.Message));
+        var v1 = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() =>
+            _s3.ListObjectsAsync(new ListObjectsRequest { BucketName = _bucket, OptionalObjectAttributes = ["ETag"] }));
+        Assert.Equal("InvalidArgument", v1.ErrorCode);
+        var versions = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() =>
+            _s3.ListVersionsAsync(new ListVersionsRequest { BucketName = _bucket, OptionalObjectAttributes = ["Size"] }));
+        Assert.Equal("InvalidArgument", versions.ErrorCode);
+    }
 }

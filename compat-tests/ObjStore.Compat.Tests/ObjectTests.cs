@@ -150,6 +150,86 @@ public class ObjectTests(S3Endpoint endpoint) : IAsyncLifetime
         Assert.Equal("NoSuchKey", (await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectAsync(_bucket, "checksum/bad"))).ErrorCode);
     }
 
+    /// <summary>
+    /// partNumber is a ranged GET of that part (206 with Content-Range, as S3 answers). An object not uploaded in
+    /// parts is its own part 1 and has no parts count; a part it does not have is 416 InvalidPartNumber.
+    /// </summary>
+    [Fact]
+    public async Task PartNumberOfASinglePartObject()
+    {
+        var data = RandomBytes(10_000, 3);
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "single", InputStream = new MemoryStream(data) });
+
+        using (var part = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = "single", PartNumber = 1 }))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, part.HttpStatusCode);
+            Assert.Equal("bytes 0-9999/10000", part.ContentRange);
+            Assert.Null(part.PartsCount);
+            using var buffer = new MemoryStream();
+            await part.ResponseStream.CopyToAsync(buffer);
+            Assert.Equal(data, buffer.ToArray());
+        }
+        var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = "single", PartNumber = 1 });
+        Assert.Equal(HttpStatusCode.PartialContent, head.HttpStatusCode);
+        Assert.Equal(10_000, head.ContentLength);
+        Assert.Null(head.PartsCount);
+
+        var beyond = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = "single", PartNumber = 2 }));
+        Assert.Equal((HttpStatusCode.RequestedRangeNotSatisfiable, "InvalidPartNumber"), (beyond.StatusCode, beyond.ErrorCode));
+        var headBeyond = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = "single", PartNumber = 2 }));
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, headBeyond.StatusCode);
+    }
+
+    [Fact]
+    public async Task PartNumberOfAMultipartObject()
+    {
+        byte[] one = RandomBytes(5 << 20, 4), two = RandomBytes(1234, 5);
+        string id = (await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = "parts" })).UploadId;
+        var p1 = await _s3.UploadPartAsync(new UploadPartRequest { BucketName = _bucket, Key = "parts", UploadId = id, PartNumber = 1, InputStream = new MemoryStream(one) });
+        var p2 = await _s3.UploadPartAsync(new UploadPartRequest { BucketName = _bucket, Key = "parts", UploadId = id, PartNumber = 2, InputStream = new MemoryStream(two) });
+        await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = _bucket, Key = "parts", UploadId = id, PartETags = [new PartETag(1, p1.ETag), new PartETag(2, p2.ETag)] });
+
+        using (var part = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = "parts", PartNumber = 2 }))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, part.HttpStatusCode);
+            Assert.Equal($"bytes {5 << 20}-{(5 << 20) + 1233}/{(5 << 20) + 1234}", part.ContentRange);
+            Assert.Equal(2, part.PartsCount);
+            using var buffer = new MemoryStream();
+            await part.ResponseStream.CopyToAsync(buffer);
+            Assert.Equal(two, buffer.ToArray());
+        }
+        var beyond = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = "parts", PartNumber = 3 }));
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, beyond.StatusCode);
+    }
+
+    [Fact]
+    public async Task TwoChecksumValuesAreInvalidRequest()
+    {
+        var both = new PutObjectRequest
+        {
+            BucketName = _bucket, Key = "checksum/two", ContentBody = "data",
+            ChecksumCRC32 = "AAAAAA==",
+            ChecksumSHA1 = Convert.ToBase64String(new byte[20]), // well-formed; the algorithms are compared first
+        };
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.PutObjectAsync(both));
+        Assert.Equal((HttpStatusCode.BadRequest, "InvalidRequest"), (e.StatusCode, e.ErrorCode));
+        Assert.Equal("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.", e.Message);
+    }
+
+    /// <summary>AWS documents PutObject: a value header of another algorithm than x-amz-sdk-checksum-algorithm is BadDigest.</summary>
+    [Fact]
+    public async Task AChecksumValueOfAnotherAlgorithmThanTheOneNamedIsBadDigest()
+    {
+        var mismatched = new PutObjectRequest
+        {
+            BucketName = _bucket, Key = "checksum/named", ContentBody = "data", ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            ChecksumSHA1 = "oXyaqmHoChv3HQ2FCvTluqmAC70=", // the right SHA-1 of "data": only the algorithms disagree
+        };
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.PutObjectAsync(mismatched));
+        Assert.Equal((HttpStatusCode.BadRequest, "BadDigest"), (e.StatusCode, e.ErrorCode));
+        Assert.Equal("NoSuchKey", (await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectAsync(_bucket, "checksum/named"))).ErrorCode);
+    }
+
     [Fact]
     public async Task WrongContentMd5IsBadDigest()
     {

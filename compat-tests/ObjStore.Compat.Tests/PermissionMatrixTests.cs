@@ -63,6 +63,18 @@ public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoin
         ["GetBucketTagging"] = (s3, t) => s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = t.Bucket }), // NoSuchTagSet when allowed
         ["PutBucketTagging"] = (s3, t) => s3.PutBucketTaggingAsync(new PutBucketTaggingRequest { BucketName = t.Bucket, TagSet = [new Tag { Key = "a", Value = "b" }] }),
         ["AbortMultipartUpload"] = (s3, t) => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = t.Bucket, Key = "mp", UploadId = t.UploadId }),
+        // The configuration probes (answered as for a bucket without the configuration: 404 or an empty document).
+        ["GetBucketEncryption"] = (s3, t) => s3.GetBucketEncryptionAsync(new GetBucketEncryptionRequest { BucketName = t.Bucket }),
+        ["GetBucketWebsite"] = (s3, t) => s3.GetBucketWebsiteAsync(t.Bucket),
+        ["GetBucketNotification"] = (s3, t) => s3.GetBucketNotificationAsync(t.Bucket),
+        ["GetBucketLogging"] = (s3, t) => s3.GetBucketLoggingAsync(t.Bucket),
+        ["GetBucketRequestPayment"] = (s3, t) => s3.GetBucketRequestPaymentAsync(t.Bucket),
+        ["GetBucketReplication"] = (s3, t) => s3.GetBucketReplicationAsync(new GetBucketReplicationRequest { BucketName = t.Bucket }),
+        ["GetBucketAccelerateConfiguration"] = (s3, t) => s3.GetBucketAccelerateConfigurationAsync(t.Bucket),
+        ["ListBucketAnalyticsConfigurations"] = (s3, t) => s3.ListBucketAnalyticsConfigurationsAsync(new ListBucketAnalyticsConfigurationsRequest { BucketName = t.Bucket }),
+        ["ListBucketInventoryConfigurations"] = (s3, t) => s3.ListBucketInventoryConfigurationsAsync(new ListBucketInventoryConfigurationsRequest { BucketName = t.Bucket }),
+        ["ListBucketMetricsConfigurations"] = (s3, t) => s3.ListBucketMetricsConfigurationsAsync(new ListBucketMetricsConfigurationsRequest { BucketName = t.Bucket }),
+        ["ListBucketIntelligentTieringConfigurations"] = (s3, t) => s3.ListBucketIntelligentTieringConfigurationsAsync(new ListBucketIntelligentTieringConfigurationsRequest { BucketName = t.Bucket }),
     };
 
     public static TheoryData<string, string> Matrix => new()
@@ -99,6 +111,17 @@ public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoin
         { "GetObjectAcl", "s3:GetObjectAcl" },
         { "ListParts", "s3:ListMultipartUploadParts" },
         { "AbortMultipartUpload", "s3:AbortMultipartUpload" },
+        { "GetBucketEncryption", "s3:GetEncryptionConfiguration" },
+        { "GetBucketWebsite", "s3:GetBucketWebsite" },
+        { "GetBucketNotification", "s3:GetBucketNotification" },
+        { "GetBucketLogging", "s3:GetBucketLogging" },
+        { "GetBucketRequestPayment", "s3:GetBucketRequestPayment" },
+        { "GetBucketReplication", "s3:GetReplicationConfiguration" },
+        { "GetBucketAccelerateConfiguration", "s3:GetAccelerateConfiguration" },
+        { "ListBucketAnalyticsConfigurations", "s3:GetAnalyticsConfiguration" },
+        { "ListBucketInventoryConfigurations", "s3:GetInventoryConfiguration" },
+        { "ListBucketMetricsConfigurations", "s3:GetMetricsConfiguration" },
+        { "ListBucketIntelligentTieringConfigurations", "s3:GetIntelligentTieringConfiguration" },
     };
 
     private async Task<Target> TargetAsync()

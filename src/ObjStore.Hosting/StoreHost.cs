@@ -48,7 +48,16 @@ public static partial class StoreHost
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var options = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        StoreOptions options;
+        try
+        {
+            options = builder.Configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            // A value that is not of its setting's type ("abc" for a number): the binder names the key and the value.
+            throw new ArgumentException(e.Message, e);
+        }
         options.Validate(mode);
         var layerOptions = options.ToObjectLayerOptions();
 

@@ -11,7 +11,7 @@ public sealed class ObjectLayerOptions
     /// <summary>Stripes a GET reads ahead of the client (its memory: this many stripe buffers).</summary>
     public int ReadAheadStripes { get; set; } = 4;
 
-    /// <summary>Shards that must be durable before a PUT commits; default k+1 (never below k, never above k+m).</summary>
+    /// <summary>Shards that must be durable before a PUT commits; default k+1, at least k and at most k+m.</summary>
     public int? WriteQuorum { get; set; }
 
     /// <summary>The largest single PUT, S3's 5 GiB.</summary>
@@ -44,8 +44,8 @@ public sealed class ObjectLayerOptions
     /// </summary>
     public byte[]? ShardDigestKey { get; set; }
 
-    public int EffectiveWriteQuorum =>
-        Math.Clamp(WriteQuorum ?? (DataShards + 1), DataShards, DataShards + ParityShards);
+    /// <summary>The configured quorum (checked by <see cref="Validate"/>), or k+1 (k+m when there is no parity).</summary>
+    public int EffectiveWriteQuorum => WriteQuorum ?? Math.Min(DataShards + 1, DataShards + ParityShards);
 
     public void Validate()
     {
@@ -68,6 +68,12 @@ public sealed class ObjectLayerOptions
         if (StripeSize is < 4096 or > 64 << 20)
         {
             throw new ArgumentException($"Stripe size {StripeSize} must be 4 KiB to 64 MiB.");
+        }
+        // Below k a committed object could not be read back; above k+m no write could ever commit.
+        if (WriteQuorum is { } quorum && (quorum < DataShards || quorum > DataShards + ParityShards))
+        {
+            throw new ArgumentException(
+                $"Write quorum {quorum} must be from K ({DataShards}) to K+M ({DataShards + ParityShards}) for erasure {DataShards}+{ParityShards}.");
         }
     }
 }

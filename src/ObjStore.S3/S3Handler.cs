@@ -36,6 +36,8 @@ public sealed partial class S3Handler
     private readonly PostObjectHandler _post;
     private readonly TaggingHandler _tagging;
     private readonly LifecycleHandler _lifecycle;
+    private readonly BucketEncryptionHandler _encryption;
+    private readonly ConfigurationProbeHandler _probes;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger,
         LifecycleClock? lifecycleClock = null)
@@ -59,6 +61,8 @@ public sealed partial class S3Handler
         _tagging = new TaggingHandler(objects, settings, bodies);
         _lifecycle = new LifecycleHandler(settings, bodies);
         _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock, options);
+        _encryption = new BucketEncryptionHandler(objects);
+        _probes = new ConfigurationProbeHandler(objects);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -148,6 +152,8 @@ public sealed partial class S3Handler
         S3Operation.GetPublicAccessBlock => _access.GetPublicAccessBlockAsync(call, ct),
         S3Operation.PutPublicAccessBlock => _access.PutPublicAccessBlockAsync(call, ct),
         S3Operation.DeletePublicAccessBlock => _access.DeletePublicAccessBlockAsync(call, ct),
+        S3Operation.GetBucketEncryption => _encryption.GetBucketEncryptionAsync(call, ct),
+        _ when ConfigurationProbeHandler.Answers(operation) => _probes.AnswerAsync(operation, call, ct),
         S3Operation.ListObjectVersions => _listing.ListObjectVersionsAsync(call, ct),
         S3Operation.ListObjects => _listing.ListObjectsAsync(call, v2: false, ct),
         S3Operation.ListObjectsV2 => _listing.ListObjectsAsync(call, v2: true, ct),

@@ -40,18 +40,37 @@ internal sealed class Options
         return options;
     }
 
+    /// <summary>The value of "--name VALUE"; null when the option is absent, an error when it is given without one.</summary>
     public string? Get(string name)
     {
         _read.Add(name);
-        return _values.TryGetValue(name, out var value) ? value : null;
+        if (!_values.TryGetValue(name, out var value))
+        {
+            return null;
+        }
+        return value ?? throw new OptionException($"--{name} needs a value");
     }
 
     public string Get(string name, string fallback) => Get(name) ?? fallback;
 
+    /// <summary>A whole number option, absent as null; anything else than digits (and a sign) is an error.</summary>
+    public int? GetInt(string name) =>
+        Get(name) is not { } text ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int value) ? value
+        : throw new OptionException($"--{name} expects a whole number, got '{text}'");
+
+    /// <summary>
+    /// Whether "--name" is given. A flag takes no value, so a word after it is an error rather than silently taken
+    /// for the flag's value (in "admin scrub --wait node-3" the node would be lost and every store scrubbed).
+    /// </summary>
     public bool Flag(string name)
     {
         _read.Add(name);
-        return _values.ContainsKey(name);
+        if (!_values.TryGetValue(name, out var value))
+        {
+            return false;
+        }
+        return value is null ? true : throw new OptionException($"--{name} takes no value, but '{value}' follows it (put arguments before options)");
     }
 
     public double GetDouble(string name, double fallback)

@@ -133,7 +133,10 @@ public class FaultTests
     [Theory]
     [InlineData("PUT", "/bad?website", "PutBucketWebsite")]
     [InlineData("PUT", "/bad?replication", "PutBucketReplication")]
-    [InlineData("GET", "/bad?analytics", "ListBucketAnalyticsConfigurations")]
+    [InlineData("PUT", "/bad?analytics&id=a", "PutBucketAnalyticsConfiguration")]
+    [InlineData("PUT", "/bad/key?annotation&annotationName=a", "PutObjectAnnotation")]
+    [InlineData("DELETE", "/bad/key?annotation&annotationName=a", "DeleteObjectAnnotation")]
+    [InlineData("PUT", "/bad/key?renameObject", "RenameObject")]
     [InlineData("GET", "/bad/key?torrent", "GetObjectTorrent")]
     public async Task ANotImplementedOperationIsNamed(string method, string target, string operation)
     {

@@ -35,9 +35,13 @@ internal static class RawS3
         return await SendRawAsync(server.Url + target, method, body, headers);
     }
 
-    /// <summary>The headers (all but Host) of a request signed as <see cref="SendSignedAsync"/> signs, for raw sockets too.</summary>
+    /// <summary>
+    /// The headers (all but Host) of a request signed as <see cref="SendSignedAsync"/> signs, for raw sockets too;
+    /// <paramref name="payloadHash"/> is its x-amz-content-sha256 (a streaming mode for aws-chunked bodies).
+    /// </summary>
     public static List<KeyValuePair<string, string>> SignHeaders(
-        DevServer server, string method, string target, IEnumerable<KeyValuePair<string, string>>? signed = null, string region = "us-east-1")
+        DevServer server, string method, string target, IEnumerable<KeyValuePair<string, string>>? signed = null, string region = "us-east-1",
+        string payloadHash = SigV4.UnsignedPayload)
     {
         var uri = new Uri(server.Url);
         int q = target.IndexOf('?');
@@ -48,12 +52,12 @@ internal static class RawS3
         var headers = new List<KeyValuePair<string, string>>
         {
             new("host", uri.Authority),
-            new("x-amz-content-sha256", SigV4.UnsignedPayload),
+            new("x-amz-content-sha256", payloadHash),
             new("x-amz-date", amzDate),
         };
         headers.AddRange((signed ?? []).Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), SigV4.CanonicalHeaderValue(h.Value))));
         headers.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        string canonical = SigV4.CanonicalRequest(method, path, query, headers, SigV4.UnsignedPayload);
+        string canonical = SigV4.CanonicalRequest(method, path, query, headers, payloadHash);
         string signature = SigV4.Sign(SigV4.SigningKey("integration-secret", amzDate[..8], region, "s3"), SigV4.StringToSign(amzDate, scope, canonical));
         var extra = new List<KeyValuePair<string, string>>(headers.Where(h => h.Key != "host"))
         {

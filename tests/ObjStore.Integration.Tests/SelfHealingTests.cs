@@ -197,7 +197,7 @@ public class SelfHealingTests
             put.Metadata["colour"] = "blue";
             await s3.PutObjectAsync(put);
             objects["dir/with meta"] = "metadata matters"u8.ToArray();
-            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "cold", ContentBody = "archived", StorageClass = S3StorageClass.Glacier });
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "cold", ContentBody = "archived", StorageClass = S3StorageClass.StandardInfrequentAccess });
             objects["cold"] = "archived"u8.ToArray();
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = "lost", Key = "a", ContentBody = "overwritten" }); // the newest version wins
             objects["a"] = "overwritten"u8.ToArray();
@@ -242,7 +242,7 @@ public class SelfHealingTests
         var meta = await again.GetObjectMetadataAsync("lost", "dir/with meta");
         Assert.Equal("text/x-kept", meta.Headers.ContentType);
         Assert.Equal("blue", meta.Metadata["colour"]);
-        Assert.Equal(S3StorageClass.Glacier, (await again.GetObjectMetadataAsync("lost", "cold")).StorageClass);
+        Assert.Equal(S3StorageClass.StandardInfrequentAccess, (await again.GetObjectMetadataAsync("lost", "cold")).StorageClass);
         var multi = await again.GetObjectMetadataAsync("lost", "multi");
         Assert.Equal(multipartETag, multi.ETag);
         Assert.Equal("video/x-parts", multi.Headers.ContentType);

@@ -37,6 +37,20 @@ public class RouterTests
     [InlineData("POST", "b", "k", "restore", S3Operation.RestoreObject)]
     [InlineData("POST", "b", "k", "select,select-type", S3Operation.SelectObjectContent)]
     [InlineData("PATCH", "b", "k", "", S3Operation.MethodNotAllowed)]
+    // Newer operations whose requests would otherwise fall through to PutObject, DeleteObject or CreateBucket.
+    [InlineData("PUT", "b", "k", "annotation,annotationName", S3Operation.PutObjectAnnotation)]
+    [InlineData("GET", "b", "k", "annotation,annotationName", S3Operation.GetObjectAnnotation)]
+    [InlineData("DELETE", "b", "k", "annotation,annotationName", S3Operation.DeleteObjectAnnotation)]
+    [InlineData("GET", "b", "k", "annotation", S3Operation.ListObjectAnnotations)]
+    [InlineData("PUT", "b", "k", "renameObject", S3Operation.RenameObject)]
+    [InlineData("PUT", "b", "k", "encryption", S3Operation.UpdateObjectEncryption)]
+    [InlineData("GET", "b", null, "encryption", S3Operation.GetBucketEncryption)]
+    [InlineData("PUT", "b", null, "abac", S3Operation.PutBucketAbac)]
+    [InlineData("GET", "b", null, "abac", S3Operation.GetBucketAbac)]
+    [InlineData("POST", "b", null, "metadataConfiguration", S3Operation.CreateBucketMetadataConfiguration)]
+    [InlineData("DELETE", "b", null, "metadataTable", S3Operation.DeleteBucketMetadataTableConfiguration)]
+    [InlineData("PUT", "b", null, "metadataJournalTable", S3Operation.UpdateBucketMetadataJournalTableConfiguration)]
+    [InlineData("GET", "b", null, "session", S3Operation.CreateSession)]
     public void RoutesRequestLines(string method, string? bucket, string? key, string query, S3Operation expected)
     {
         var names = query.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();

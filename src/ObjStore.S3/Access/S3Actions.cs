@@ -95,6 +95,12 @@ internal static class S3Actions
         S3Operation.GetObjectTorrent => new(versioned ? "s3:GetObjectVersionTorrent" : "s3:GetObjectTorrent", ActionTarget.Object),
         S3Operation.RestoreObject => new("s3:RestoreObject", ActionTarget.Object),
         S3Operation.SelectObjectContent => new("s3:GetObject", ActionTarget.Object, AclPermission.Read),
-        _ => new("s3:*", ActionTarget.Service), // MethodNotAllowed: answered after authorization, only the root reaches it
+        S3Operation.GetObjectAnnotation => new("s3:GetObjectAnnotation", ActionTarget.Object),
+        S3Operation.PutObjectAnnotation => new("s3:PutObjectAnnotation", ActionTarget.Object),
+        S3Operation.DeleteObjectAnnotation => new("s3:DeleteObjectAnnotation", ActionTarget.Object),
+        S3Operation.ListObjectAnnotations => new("s3:ListObjectAnnotations", ActionTarget.Object),
+        // MethodNotAllowed, and the newest operations not implemented (ABAC, metadata tables, sessions, rename,
+        // UpdateObjectEncryption): answered after authorization, only the root reaches them.
+        _ => new("s3:*", ActionTarget.Service),
     };
 }

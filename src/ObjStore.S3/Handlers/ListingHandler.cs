@@ -13,7 +13,7 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
     public async Task ListObjectsAsync(Call call, bool v2, CancellationToken ct)
     {
         var q = call.Request;
-        var (prefix, delimiter, maxKeys, encoding) = ListingQuery.From(q);
+        var (prefix, delimiter, maxKeys, encoding) = ListingQuery.From(call);
 
         string? startAfter;
         string? continuation = q.QueryValue("continuation-token");
@@ -86,7 +86,7 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
     public async Task ListObjectVersionsAsync(Call call, CancellationToken ct)
     {
         var q = call.Request;
-        var (prefix, delimiter, maxKeys, encoding) = ListingQuery.From(q);
+        var (prefix, delimiter, maxKeys, encoding) = ListingQuery.From(call);
         string keyMarker = q.QueryValue("key-marker") ?? "";
         string versionIdMarker = q.QueryValue("version-id-marker") ?? "";
         if (versionIdMarker.Length > 0 && keyMarker.Length == 0)
@@ -153,14 +153,27 @@ internal sealed class ListingHandler(IObjectLayer objects, BucketOwners owners)
     private static IEnumerable<XElement> CommonPrefixes(ListPage page, KeyEncoding encoding) =>
         page.CommonPrefixes.Select(p => El("CommonPrefixes", El("Prefix", encoding.Encode(p))));
 
-    /// <summary>The query parameters every listing reads the same way.</summary>
+    /// <summary>
+    /// The only optional attribute a listing may ask for (x-amz-optional-object-attributes). It describes the restore
+    /// of an archived object, and S3 writes none for an object never restored ("If the object hasn't been restored,
+    /// there is no header response"); this store archives nothing, so no entry ever has one. The name is still
+    /// checked, as S3 checks it.
+    /// </summary>
+    private static readonly string[] OptionalAttributes = ["RestoreStatus"];
+
+    /// <summary>The request parameters every listing reads the same way.</summary>
     private readonly record struct ListingQuery(string Prefix, string? Delimiter, int MaxKeys, KeyEncoding Encoding)
     {
-        public static ListingQuery From(S3Request q) => new(
-            q.QueryValue("prefix") ?? "",
-            q.QueryValue("delimiter") is { Length: > 0 } d ? d : null,
-            Math.Min(q.QueryInt("max-keys", 1000), 1000),
-            KeyEncoding.FromQuery(q));
+        public static ListingQuery From(Call call)
+        {
+            _ = AttributeNames.Read(call.Http.Headers, "x-amz-optional-object-attributes", OptionalAttributes);
+            var q = call.Request;
+            return new(
+                q.QueryValue("prefix") ?? "",
+                q.QueryValue("delimiter") is { Length: > 0 } d ? d : null,
+                Math.Min(q.QueryInt("max-keys", 1000), 1000),
+                KeyEncoding.FromQuery(q));
+        }
     }
 
     private static string EncodeContinuationToken(string lastKey) => Convert.ToBase64String(Naming.StrictUtf8.GetBytes(lastKey));

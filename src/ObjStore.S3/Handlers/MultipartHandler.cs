@@ -76,6 +76,7 @@ internal sealed class MultipartHandler(
 
     public async Task CompleteMultipartUploadAsync(Call call, CancellationToken ct)
     {
+        UnimplementedHeaders.RejectConditionalCompletion(call.Http.Headers);
         string uploadId = call.Request.QueryValue("uploadId") ?? "";
         var root = Parse(await bodies.ReadSmallAsync(call, ct));
         if (root.Name.LocalName != "CompleteMultipartUpload")
@@ -187,6 +188,7 @@ internal sealed class MultipartHandler(
     private static (string UploadId, int PartNumber) PartAddress(Call call)
     {
         Naming.ValidateKey(call.Key);
+        UnimplementedHeaders.Reject(call.Http.Headers); // SSE-C keys of the part (or of its copy source)
         if (call.Request.QueryValue("versionId") is not null)
         {
             throw new S3Exception(S3Error.InvalidArgument, "This operation does not accept a version-id.");

@@ -20,16 +20,15 @@ internal static class ObjectAttributes
     /// <summary>The same from any headers: a browser form's fields stand for a PUT's headers.</summary>
     public static PutObjectRequest FromHeaders(IHeaderDictionary requestHeaders, string bucket, string key)
     {
-
+        UnimplementedHeaders.Reject(requestHeaders);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in StoredHeaders)
         {
             if (requestHeaders[name].ToString() is { Length: > 0 } value)
             {
-                // aws-chunked is the transfer framing, not a property of the object.
                 if (name == "Content-Encoding")
                 {
-                    value = string.Join(",", value.Split(',').Select(v => v.Trim()).Where(v => v != "aws-chunked"));
+                    value = WithoutAwsChunked(value);
                     if (value.Length == 0)
                     {
                         continue;
@@ -56,9 +55,17 @@ internal static class ObjectAttributes
                 $"Your metadata headers exceed the maximum allowed metadata size ({MaxUserMetadataBytes} bytes).");
         }
         string storageClass = requestHeaders["x-amz-storage-class"].ToString() is { Length: > 0 } sc ? sc : "STANDARD";
-        if (storageClass is not ("STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER" or "DEEP_ARCHIVE" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE"))
+        switch (storageClass)
         {
-            throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
+            // Every byte is stored the same way whatever the class: the class is kept and reported, as a label.
+            case "STANDARD" or "REDUCED_REDUNDANCY" or "STANDARD_IA" or "ONEZONE_IA" or "INTELLIGENT_TIERING" or "GLACIER_IR" or "OUTPOSTS" or "EXPRESS_ONEZONE":
+                break;
+            // Archived objects cannot be read until restored: a label would make clients treat readable objects as
+            // archived (aws s3 cp and sync skip GLACIER objects) and ask for RestoreObject, which does not exist here.
+            case "GLACIER" or "DEEP_ARCHIVE":
+                throw new S3Exception(S3Error.NotImplemented, $"The archive storage class {storageClass} (objects restored with RestoreObject) is not implemented.");
+            default:
+                throw new S3Exception(S3Error.InvalidStorageClass, "The storage class you specified is not valid");
         }
         return new PutObjectRequest
         {
@@ -73,5 +80,19 @@ internal static class ObjectAttributes
                 StorageClass = storageClass,
             },
         };
+    }
+
+    /// <summary>
+    /// The stored Content-Encoding: the client's value byte for byte (a GET answers it as it was sent), less the
+    /// aws-chunked coding and its separator, which are the transfer's framing, not a property of the object.
+    /// </summary>
+    private static string WithoutAwsChunked(string contentEncoding)
+    {
+        if (!contentEncoding.Contains("aws-chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            return contentEncoding;
+        }
+        var codings = contentEncoding.Split(',').Where(c => !c.Trim().Equals("aws-chunked", StringComparison.OrdinalIgnoreCase));
+        return string.Join(",", codings).Trim();
     }
 }

@@ -26,7 +26,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
     {
         Naming.ValidateKey(call.Key);
         var body = bodies.Open(call);
-        var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body);
+        var (algorithm, expected) = Checksums.Requested(call.Http.Headers, body, algorithmMustMatchValue: true);
         var attributes = ObjectAttributes.FromHeaders(call);
         var request = attributes with
         {
@@ -50,7 +50,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         await lifecycle.WriteExpirationAsync(call.Response, info, ct);
     }
 
-    private static readonly string[] AttributeNames = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+    private static readonly string[] ObjectAttributeNames = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
 
     /// <summary>
     /// GetObjectAttributes: the attributes x-amz-object-attributes names, of the latest version or the one named;
@@ -59,18 +59,10 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
     public async Task GetObjectAttributesAsync(Call call, CancellationToken ct)
     {
         var headers = call.Http.Headers;
-        var wanted = headers["x-amz-object-attributes"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .ToHashSet(StringComparer.Ordinal);
+        var wanted = AttributeNames.Read(headers, "x-amz-object-attributes", ObjectAttributeNames);
         if (wanted.Count == 0)
         {
             throw new S3Exception(S3Error.InvalidArgument, "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty");
-        }
-        if (wanted.FirstOrDefault(w => !AttributeNames.Contains(w, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new S3Exception(S3Error.InvalidArgument, "Invalid attribute name specified.")
-            {
-                Details = [new("ArgumentName", "x-amz-object-attributes"), new("ArgumentValue", unknown)],
-            };
         }
         int maxParts = IntHeader(headers, "x-amz-max-parts", 1000);
         int marker = IntHeader(headers, "x-amz-part-number-marker", 0);
@@ -114,22 +106,13 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             // Else anyone could have a public object served as, say, text/html inline from the store's origin.
             throw new S3Exception(S3Error.InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests.");
         }
+        UnimplementedHeaders.Reject(call.Http.Headers); // SSE-C keys to decrypt with
         var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
-        ObjectPart? part = null;
-        if (call.Request.QueryValue("partNumber") is not null)
-        {
-            int number = call.Request.PartNumber();
-            if (call.Http.Headers.Range.Count > 0)
-            {
-                throw new S3Exception(S3Error.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
-            }
-            part = info.Parts.FirstOrDefault(p => p.Number == number)
-                ?? throw new S3Exception(S3Error.InvalidPartNumber, "The requested partnumber is not satisfiable");
-        }
+        bool partRequested = call.Request.QueryValue("partNumber") is not null;
+        var range = partRequested ? PartRange(call, info) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
         Conditions.CheckRead(call.Http.Headers, info);
 
         var response = call.Response;
-        var range = part is not null && info.IsMultipart ? (part.Offset, part.Size) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
         WriteObjectHeaders(response, info);
         await lifecycle.WriteExpirationAsync(response, info, ct);
         foreach (var (query, header) in ResponseOverrides)
@@ -139,11 +122,14 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
                 response.Headers[header] = HeaderValues.ForResponse(header, HeaderValues.RequireStorable(query, value));
             }
         }
-        if (part is not null && info.IsMultipart)
+        if (partRequested && info.IsMultipart)
         {
             response.Headers["x-amz-mp-parts-count"] = info.Parts.Count.ToString(CultureInfo.InvariantCulture);
         }
-        if (range is null && string.Equals(call.Http.Headers["x-amz-checksum-mode"], "ENABLED", StringComparison.OrdinalIgnoreCase))
+        // The object's checksum describes the whole object: sent for it, and for the one part of an object not
+        // uploaded in parts, never for a range of bytes.
+        bool wholeObject = range is null || (partRequested && !info.IsMultipart);
+        if (wholeObject && string.Equals(call.Http.Headers["x-amz-checksum-mode"], "ENABLED", StringComparison.OrdinalIgnoreCase))
         {
             Checksums.WriteHeaders(response, info);
         }
@@ -161,6 +147,35 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         }
         await objects.ReadObjectAsync(info, offset, length, response.Body, ct);
     }
+
+    /// <summary>
+    /// The bytes of the part a GET or HEAD names with partNumber, answered as a range (206 with Content-Range, as S3
+    /// does). An object not uploaded in parts is its own part 1; a part it does not have is 416 InvalidPartNumber,
+    /// with the number asked for and the count of parts there are.
+    /// </summary>
+    private static (long Offset, long Length) PartRange(Call call, ObjectInfo info)
+    {
+        int number = call.Request.PartNumber();
+        if (call.Http.Headers.Range.Count > 0)
+        {
+            throw new S3Exception(S3Error.InvalidRequest, "Cannot specify both Range header and partNumber query parameter");
+        }
+        if (!info.IsMultipart)
+        {
+            return number == 1 ? (0, info.Size) : throw PartNotSatisfiable(number, 1);
+        }
+        var part = info.Parts.FirstOrDefault(p => p.Number == number) ?? throw PartNotSatisfiable(number, info.Parts.Count);
+        return (part.Offset, part.Size);
+    }
+
+    private static S3Exception PartNotSatisfiable(int requested, int partCount) => new(S3Error.InvalidPartNumber)
+    {
+        Details =
+        [
+            new("PartNumberRequested", requested.ToString(CultureInfo.InvariantCulture)),
+            new("ActualPartCount", partCount.ToString(CultureInfo.InvariantCulture)),
+        ],
+    };
 
     private static void WriteObjectHeaders(HttpResponse response, ObjectInfo info)
     {
@@ -240,6 +255,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
 
     public async Task DeleteObjectAsync(Call call, CancellationToken ct)
     {
+        UnimplementedHeaders.RejectConditionalDelete(call.Http.Headers);
         string? versionId = Versions.Parse(call.Request.QueryValue("versionId"));
         var outcome = await objects.DeleteObjectAsync(call.Bucket, call.Key, versionId, ObjectLockProtocol.Bypass(call.Http.Headers), ct);
         if (outcome.DeleteMarker)
@@ -262,7 +278,13 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         }
         bool quiet = string.Equals(ChildValue(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
         // The same object named twice is deleted (and answered) once, as S3 does.
-        var keys = Children(root, "Object").Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).Distinct().ToList();
+        var entries = Children(root, "Object").ToList();
+        if (entries.SelectMany(o => o.Elements()).FirstOrDefault(e => e.Name.LocalName is "ETag" or "LastModifiedTime" or "Size") is { } condition)
+        {
+            // A condition on an entry would be ignored and the object deleted whatever it said.
+            throw new S3Exception(S3Error.NotImplemented, $"Conditional delete ({condition.Name.LocalName} in a Delete request) is not implemented.");
+        }
+        var keys = entries.Select(o => (Key: ChildValue(o, "Key"), VersionId: ChildValue(o, "VersionId"))).Distinct().ToList();
         if (keys.Count == 0 || keys.Count > 1000 || keys.Any(k => k.Key is null))
         {
             throw new S3Exception(S3Error.MalformedXML, "A Delete request names 1 to 1000 objects, each with a Key.");

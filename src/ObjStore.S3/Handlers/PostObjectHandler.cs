@@ -71,7 +71,7 @@ internal sealed class PostObjectHandler(
         {
             attributes = attributes with { Tags = formTags };
         }
-        var (algorithm, expected) = Checksums.Requested(headers, file);
+        var (algorithm, expected) = Checksums.Requested(headers, file, algorithmMustMatchValue: true);
         // The form is the request: it is authorized as the PUT it stands for, by its signer's permissions, its fields
         // read as that PUT's headers (ACL grants, storage class, lock) by both the checks and the condition keys.
         var signed = call with { Auth = auth, FormFields = headers };

@@ -29,19 +29,35 @@ internal static class Checksums
     /// <summary>The header a value of the algorithm travels in: x-amz-checksum-crc32, x-amz-checksum-crc32c, ...</summary>
     public static string HeaderName(ChecksumAlgorithm algorithm) => "x-amz-checksum-" + Name(algorithm).ToLowerInvariant();
 
+    /// <summary>Headers named x-amz-checksum-* that carry no checksum value.</summary>
+    private static readonly string[] OtherChecksumHeaders = ["x-amz-checksum-algorithm", "x-amz-checksum-mode", "x-amz-checksum-type"];
+
+    /// <summary>Algorithms S3 also accepts that the store does not compute yet: asking for one is 501, not ignored.</summary>
+    private static readonly string[] UnimplementedAlgorithms = ["MD5", "SHA512", "XXHASH64", "XXHASH3", "XXHASH128"];
+
     /// <summary>
     /// The flexible checksum the client asked for: a value in an x-amz-checksum-* header, or named by x-amz-trailer
-    /// and delivered at the end of an aws-chunked body, or only an algorithm (x-amz-checksum-algorithm).
+    /// and delivered at the end of an aws-chunked body, or only an algorithm (x-amz-checksum-algorithm, or the SDK's
+    /// x-amz-sdk-checksum-algorithm). With <paramref name="algorithmMustMatchValue"/> (PutObject), an algorithm header
+    /// naming another algorithm than the value header is BadDigest, as AWS documents for PutObject; otherwise
+    /// (UploadPart) the value header wins and the algorithm header is ignored, as AWS documents for UploadPart.
     /// </summary>
-    public static (ChecksumAlgorithm, Func<string?>?) Requested(IHeaderDictionary headers, Stream body)
+    public static (ChecksumAlgorithm, Func<string?>?) Requested(IHeaderDictionary headers, Stream body, bool algorithmMustMatchValue = false)
     {
-        foreach (var (algorithm, header) in Headers)
+        var values = ValueHeaders(headers);
+        if (values.Count > 1)
         {
-            if (headers[header].ToString() is { Length: > 0 } value)
+            throw new S3Exception(S3Error.InvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+        }
+        if (values is [var (algorithm, header, value)])
+        {
+            Validate(algorithm, value, header);
+            if (algorithmMustMatchValue && NamedAlgorithm(headers) is { } named && named != algorithm)
             {
-                Validate(algorithm, value);
-                return (algorithm, () => value);
+                throw new S3Exception(S3Error.BadDigest,
+                    $"The checksum algorithm the request names ({Name(named)}) is not the one of its {header} header.");
             }
+            return (algorithm, () => value);
         }
         string trailer = headers["x-amz-trailer"].ToString().Trim().ToLowerInvariant();
         if (trailer.Length > 0)
@@ -58,22 +74,60 @@ internal static class Checksums
                 {
                     throw new S3Exception(S3Error.InvalidRequest, $"The trailer {match.Header} announced by x-amz-trailer was not sent.");
                 }
-                Validate(match.Algorithm, value);
+                Validate(match.Algorithm, value, match.Header);
                 return value;
             });
         }
-        string named = (headers["x-amz-checksum-algorithm"].ToString() is { Length: > 0 } a ? a : headers["x-amz-sdk-checksum-algorithm"].ToString()).ToUpperInvariant();
-        return named switch
+        return (NamedAlgorithm(headers) ?? ChecksumAlgorithm.None, null);
+    }
+
+    /// <summary>
+    /// The x-amz-checksum-* headers that carry a value, an empty one included (it is not a valid checksum). A name
+    /// that is no algorithm S3 knows is refused: the store cannot check a checksum it does not know, and must not
+    /// store the object as if it had.
+    /// </summary>
+    private static List<(ChecksumAlgorithm Algorithm, string Header, string Value)> ValueHeaders(IHeaderDictionary headers)
+    {
+        var values = new List<(ChecksumAlgorithm, string, string)>(1);
+        foreach (var (name, value) in headers)
         {
-            "" => (ChecksumAlgorithm.None, null),
-            "CRC32" => (ChecksumAlgorithm.Crc32, null),
-            "CRC32C" => (ChecksumAlgorithm.Crc32C, null),
-            "CRC64NVME" => (ChecksumAlgorithm.Crc64Nvme, null),
-            "SHA1" => (ChecksumAlgorithm.Sha1, null),
-            "SHA256" => (ChecksumAlgorithm.Sha256, null),
-            _ => throw new S3Exception(S3Error.InvalidRequest, "Value for x-amz-checksum-algorithm header is invalid."),
+            if (!name.StartsWith("x-amz-checksum-", StringComparison.OrdinalIgnoreCase)
+                || OtherChecksumHeaders.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            var known = Headers.FirstOrDefault(h => h.Header.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (known.Header is null)
+            {
+                string algorithm = name["x-amz-checksum-".Length..].ToUpperInvariant();
+                throw UnimplementedAlgorithms.Contains(algorithm, StringComparer.Ordinal)
+                    ? NotImplemented(algorithm)
+                    : new S3Exception(S3Error.InvalidRequest, "The algorithm type you specified in x-amz-checksum- header is invalid.");
+            }
+            values.Add((known.Algorithm, known.Header, value.ToString()));
+        }
+        return values;
+    }
+
+    /// <summary>The algorithm x-amz-checksum-algorithm or x-amz-sdk-checksum-algorithm names, if either is sent.</summary>
+    private static ChecksumAlgorithm? NamedAlgorithm(IHeaderDictionary headers)
+    {
+        string header = headers.ContainsKey("x-amz-checksum-algorithm") ? "x-amz-checksum-algorithm" : "x-amz-sdk-checksum-algorithm";
+        return headers[header].ToString().ToUpperInvariant() switch
+        {
+            "" => null,
+            "CRC32" => ChecksumAlgorithm.Crc32,
+            "CRC32C" => ChecksumAlgorithm.Crc32C,
+            "CRC64NVME" => ChecksumAlgorithm.Crc64Nvme,
+            "SHA1" => ChecksumAlgorithm.Sha1,
+            "SHA256" => ChecksumAlgorithm.Sha256,
+            var name when UnimplementedAlgorithms.Contains(name, StringComparer.Ordinal) => throw NotImplemented(name),
+            _ => throw new S3Exception(S3Error.InvalidRequest, $"Value for {header} header is invalid."),
         };
     }
+
+    private static S3Exception NotImplemented(string algorithm) =>
+        new(S3Error.NotImplemented, $"The {algorithm} checksum algorithm is not implemented (CRC32, CRC32C, CRC64NVME, SHA1 and SHA256 are).");
 
     /// <summary>An object's checksum and its type, for the answer to a PUT or a GET with x-amz-checksum-mode.</summary>
     public static void WriteHeaders(HttpResponse response, ObjectInfo info)
@@ -85,7 +139,8 @@ internal static class Checksums
         }
     }
 
-    private static void Validate(ChecksumAlgorithm algorithm, string value)
+    /// <summary>A checksum value must be the base64 of exactly the algorithm's digest; anything else is InvalidRequest.</summary>
+    private static void Validate(ChecksumAlgorithm algorithm, string value, string header)
     {
         int expected = algorithm switch
         {
@@ -97,7 +152,7 @@ internal static class Checksums
         var bytes = new byte[expected + 3];
         if (!Convert.TryFromBase64String(value, bytes, out int written) || written != expected)
         {
-            throw new S3Exception(S3Error.InvalidRequest, $"Value for {HeaderName(algorithm)} header is invalid.");
+            throw new S3Exception(S3Error.InvalidRequest, $"Value for {header} header is invalid.");
         }
     }
 }

@@ -50,6 +50,11 @@ public enum S3Operation
     GetBucketInventoryConfiguration, PutBucketInventoryConfiguration, DeleteBucketInventoryConfiguration, ListBucketInventoryConfigurations,
     GetBucketMetricsConfiguration, PutBucketMetricsConfiguration, DeleteBucketMetricsConfiguration, ListBucketMetricsConfigurations,
     GetBucketIntelligentTieringConfiguration, PutBucketIntelligentTieringConfiguration, DeleteBucketIntelligentTieringConfiguration, ListBucketIntelligentTieringConfigurations,
+    GetBucketAbac, PutBucketAbac,
+    GetBucketMetadataConfiguration, CreateBucketMetadataConfiguration, DeleteBucketMetadataConfiguration,
+    GetBucketMetadataTableConfiguration, CreateBucketMetadataTableConfiguration, DeleteBucketMetadataTableConfiguration,
+    UpdateBucketMetadataInventoryTableConfiguration, UpdateBucketMetadataJournalTableConfiguration, UpdateBucketMetadataAnnotationTableConfiguration,
+    CreateSession,
 
     GetObjectAcl, PutObjectAcl,
     GetObjectTagging, PutObjectTagging, DeleteObjectTagging,
@@ -58,6 +63,9 @@ public enum S3Operation
     GetObjectTorrent,
     RestoreObject,
     SelectObjectContent,
+    GetObjectAnnotation, PutObjectAnnotation, DeleteObjectAnnotation, ListObjectAnnotations,
+    RenameObject,
+    UpdateObjectEncryption,
 
     MethodNotAllowed,
 }
@@ -89,15 +97,32 @@ public static class S3Router
         ("publicAccessBlock", [("GET", S3Operation.GetPublicAccessBlock), ("PUT", S3Operation.PutPublicAccessBlock), ("DELETE", S3Operation.DeletePublicAccessBlock)]),
         ("accelerate", [("GET", S3Operation.GetBucketAccelerateConfiguration), ("PUT", S3Operation.PutBucketAccelerateConfiguration)]),
         ("requestPayment", [("GET", S3Operation.GetBucketRequestPayment), ("PUT", S3Operation.PutBucketRequestPayment)]),
+        // Newer sub-resources, named so they answer 501 instead of falling through to ListObjects or, for a PUT,
+        // to CreateBucket.
+        ("abac", [("GET", S3Operation.GetBucketAbac), ("PUT", S3Operation.PutBucketAbac)]),
+        ("metadataConfiguration", [("GET", S3Operation.GetBucketMetadataConfiguration), ("POST", S3Operation.CreateBucketMetadataConfiguration), ("DELETE", S3Operation.DeleteBucketMetadataConfiguration)]),
+        ("metadataTable", [("GET", S3Operation.GetBucketMetadataTableConfiguration), ("POST", S3Operation.CreateBucketMetadataTableConfiguration), ("DELETE", S3Operation.DeleteBucketMetadataTableConfiguration)]),
+        ("metadataInventoryTable", [("PUT", S3Operation.UpdateBucketMetadataInventoryTableConfiguration)]),
+        ("metadataJournalTable", [("PUT", S3Operation.UpdateBucketMetadataJournalTableConfiguration)]),
+        ("metadataAnnotationTable", [("PUT", S3Operation.UpdateBucketMetadataAnnotationTableConfiguration)]),
+        ("session", [("GET", S3Operation.CreateSession)]),
     ];
 
-    /// <summary>Configurations kept by id: GET with an id reads one, without one lists them.</summary>
-    private static readonly (string Name, S3Operation Get, S3Operation Put, S3Operation Delete, S3Operation List)[] IdentifiedConfigurations =
+    /// <summary>
+    /// Sub-resources kept by name: GET with the naming parameter reads one, without it lists them. Bucket
+    /// configurations are named by "id", an object's annotations by "annotationName".
+    /// </summary>
+    private static readonly (string Name, string Id, S3Operation Get, S3Operation Put, S3Operation Delete, S3Operation List)[] IdentifiedConfigurations =
     [
-        ("analytics", S3Operation.GetBucketAnalyticsConfiguration, S3Operation.PutBucketAnalyticsConfiguration, S3Operation.DeleteBucketAnalyticsConfiguration, S3Operation.ListBucketAnalyticsConfigurations),
-        ("inventory", S3Operation.GetBucketInventoryConfiguration, S3Operation.PutBucketInventoryConfiguration, S3Operation.DeleteBucketInventoryConfiguration, S3Operation.ListBucketInventoryConfigurations),
-        ("metrics", S3Operation.GetBucketMetricsConfiguration, S3Operation.PutBucketMetricsConfiguration, S3Operation.DeleteBucketMetricsConfiguration, S3Operation.ListBucketMetricsConfigurations),
-        ("intelligent-tiering", S3Operation.GetBucketIntelligentTieringConfiguration, S3Operation.PutBucketIntelligentTieringConfiguration, S3Operation.DeleteBucketIntelligentTieringConfiguration, S3Operation.ListBucketIntelligentTieringConfigurations),
+        ("analytics", "id", S3Operation.GetBucketAnalyticsConfiguration, S3Operation.PutBucketAnalyticsConfiguration, S3Operation.DeleteBucketAnalyticsConfiguration, S3Operation.ListBucketAnalyticsConfigurations),
+        ("inventory", "id", S3Operation.GetBucketInventoryConfiguration, S3Operation.PutBucketInventoryConfiguration, S3Operation.DeleteBucketInventoryConfiguration, S3Operation.ListBucketInventoryConfigurations),
+        ("metrics", "id", S3Operation.GetBucketMetricsConfiguration, S3Operation.PutBucketMetricsConfiguration, S3Operation.DeleteBucketMetricsConfiguration, S3Operation.ListBucketMetricsConfigurations),
+        ("intelligent-tiering", "id", S3Operation.GetBucketIntelligentTieringConfiguration, S3Operation.PutBucketIntelligentTieringConfiguration, S3Operation.DeleteBucketIntelligentTieringConfiguration, S3Operation.ListBucketIntelligentTieringConfigurations),
+    ];
+
+    private static readonly (string Name, string Id, S3Operation Get, S3Operation Put, S3Operation Delete, S3Operation List)[] ObjectAnnotations =
+    [
+        ("annotation", "annotationName", S3Operation.GetObjectAnnotation, S3Operation.PutObjectAnnotation, S3Operation.DeleteObjectAnnotation, S3Operation.ListObjectAnnotations),
     ];
 
     private static readonly (string Name, (string Method, S3Operation Operation)[] Methods)[] ObjectSubresources =
@@ -110,6 +135,9 @@ public static class S3Router
         ("restore", [("POST", S3Operation.RestoreObject)]),
         ("select", [("POST", S3Operation.SelectObjectContent)]),
         ("attributes", [("GET", S3Operation.GetObjectAttributes)]),
+        // A PUT of these is no PutObject: routed as one, it would overwrite the object.
+        ("renameObject", [("PUT", S3Operation.RenameObject)]),
+        ("encryption", [("PUT", S3Operation.UpdateObjectEncryption)]),
     ];
 
     public static S3Operation Route(string method, string? bucket, string? key, ISet<string> query, bool hasCopySource)
@@ -120,22 +148,9 @@ public static class S3Router
         }
         if (key is null)
         {
-            if (Subresource(BucketSubresources, method, query) is { } named)
+            if ((Subresource(BucketSubresources, method, query) ?? Identified(IdentifiedConfigurations, method, query)) is { } named)
             {
                 return named;
-            }
-            foreach (var (name, get, put, delete, list) in IdentifiedConfigurations)
-            {
-                if (query.Contains(name))
-                {
-                    return method switch
-                    {
-                        "GET" => query.Contains("id") ? get : list,
-                        "PUT" => put,
-                        "DELETE" => delete,
-                        _ => S3Operation.MethodNotAllowed,
-                    };
-                }
             }
             return method switch
             {
@@ -148,7 +163,7 @@ public static class S3Router
                 _ => S3Operation.MethodNotAllowed,
             };
         }
-        if (Subresource(ObjectSubresources, method, query) is { } objectNamed)
+        if ((Subresource(ObjectSubresources, method, query) ?? Identified(ObjectAnnotations, method, query)) is { } objectNamed)
         {
             return objectNamed;
         }
@@ -168,6 +183,26 @@ public static class S3Router
             "DELETE" => S3Operation.DeleteObject,
             _ => S3Operation.MethodNotAllowed,
         };
+    }
+
+    /// <summary>The operation on a sub-resource kept by name, if the query names one.</summary>
+    private static S3Operation? Identified(
+        (string Name, string Id, S3Operation Get, S3Operation Put, S3Operation Delete, S3Operation List)[] table, string method, ISet<string> query)
+    {
+        foreach (var (name, id, get, put, delete, list) in table)
+        {
+            if (query.Contains(name))
+            {
+                return method switch
+                {
+                    "GET" => query.Contains(id) ? get : list,
+                    "PUT" => put,
+                    "DELETE" => delete,
+                    _ => S3Operation.MethodNotAllowed,
+                };
+            }
+        }
+        return null;
     }
 
     /// <summary>The operation of the first sub-resource the query names; MethodNotAllowed for a method it lacks.</summary>

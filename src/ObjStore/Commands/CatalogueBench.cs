@@ -18,7 +18,11 @@ internal static class CatalogueBench
 
     public static async Task<int> RunAsync(Options options)
     {
-        int scale = int.Parse(options.Get("scale", "1"), NumberStyles.None, CultureInfo.InvariantCulture);
+        int scale = options.GetInt("scale") ?? 1;
+        if (scale < 1)
+        {
+            throw new OptionException($"--scale must be at least 1, not {scale}");
+        }
         options.RejectUnknown();
         (string Name, int Keys, int Versions)[] datasets =
         [

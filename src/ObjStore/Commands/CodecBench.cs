@@ -17,7 +17,9 @@ internal static class CodecBench
     {
         string format = options.Get("format", "json");
         double seconds = options.GetDouble("seconds", 0.4);
-        var simd = Enum.Parse<SimdLevel>(options.Get("simd", SimdSupport.Best.ToString()), ignoreCase: true);
+        string simdName = options.Get("simd", SimdSupport.Best.ToString());
+        var simd = Enum.TryParse(simdName, ignoreCase: true, out SimdLevel level) && Enum.IsDefined(level)
+            ? level : throw new OptionException($"--simd is one of {string.Join(", ", Enum.GetNames<SimdLevel>())}, not '{simdName}'");
         options.RejectUnknown();
         if (format is not ("json" or "table"))
         {

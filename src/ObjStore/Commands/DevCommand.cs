@@ -22,8 +22,17 @@ internal static class DevCommand
         Map("ec", nameof(StoreOptions.Erasure));
         Map("access-key", nameof(StoreOptions.AccessKey));
         Map("secret-key", nameof(StoreOptions.SecretKey));
-        Map("stripe-size", nameof(StoreOptions.StripeSize));
-        Map("write-quorum", nameof(StoreOptions.WriteQuorum));
+        // Numbers are checked here so a typo is named as the option the user typed; their ranges, which depend on
+        // each other (a write quorum on the layout), are checked with the rest of the options.
+        void MapInt(string option, string key)
+        {
+            if (options.GetInt(option) is { } value)
+            {
+                overrides[$"{StoreOptions.Section}:{key}"] = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        MapInt("stripe-size", nameof(StoreOptions.StripeSize));
+        MapInt("write-quorum", nameof(StoreOptions.WriteQuorum));
         options.RejectUnknown();
 
         Microsoft.AspNetCore.Builder.WebApplication app;

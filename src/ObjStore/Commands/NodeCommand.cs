@@ -15,12 +15,12 @@ internal static class NodeCommand
             NodeId = options.Get("node-id") ?? throw new OptionException("node needs --node-id ID"),
             ClusterSecret = options.Get("cluster-secret") ?? Environment.GetEnvironmentVariable("OBJSTORE_CLUSTER_SECRET")
                 ?? throw new OptionException("node needs --cluster-secret S (or OBJSTORE_CLUSTER_SECRET)"),
-            ReadPort = options.Get("read-port") is { } port ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : 0,
+            ReadPort = options.GetInt("read-port") ?? 0,
             TlsCertFile = options.Get("tls-cert"),
             TlsKeyFile = options.Get("tls-key"),
             Gateway = options.Get("gateway") ?? Environment.GetEnvironmentVariable("OBJSTORE_GATEWAY"),
             ScrubBytesPerSecond = options.Get("scrub-rate") is { } rate ? ObjStore.Bench.SizeRange.ParseBytes(rate) : 64L << 20,
-            ScrubOpsPerSecond = options.Get("scrub-ops") is { } ops ? long.Parse(ops, System.Globalization.CultureInfo.InvariantCulture) : 1000,
+            ScrubOpsPerSecond = options.GetInt("scrub-ops") ?? 1000,
         };
         options.RejectUnknown();
         Microsoft.AspNetCore.Builder.WebApplication app;

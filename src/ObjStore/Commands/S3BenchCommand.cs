@@ -46,7 +46,7 @@ internal static class S3BenchCommand
                 Versioning = options.Flag("versioning"),
                 NoSign = noSign,
                 Mix = options.Get("mix") is { } mix ? BenchOptions.ParseMix(mix) : new BenchOptions { Endpoint = uri }.Mix,
-                Seed = int.TryParse(options.Get("seed", "1"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int seed) ? seed : 1,
+                Seed = options.GetInt("seed") ?? 1,
                 Live = !Console.IsErrorRedirected,
             };
             jsonPath = options.Get("json");
