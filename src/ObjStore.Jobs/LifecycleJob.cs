@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ObjStore.Core;
 using ObjStore.Core.Jobs;
 using ObjStore.Lifecycle;
@@ -9,9 +10,11 @@ namespace ObjStore.Jobs;
 /// <summary>
 /// A lifecycle pass over one bucket (target <c>bucket:NAME</c>): every version under the rules' prefixes, key by key,
 /// judged by <see cref="LifecycleJudge"/> at the time the pass started, then the bucket's incomplete uploads. Each
-/// expiry is conditional in the catalogue (the version must still be the one judged), and the checkpoint, the last
-/// key finished, is recorded only after that key's expiries committed: a pass killed and resumed neither repeats an
-/// expiry (which in a versioned bucket would stack delete markers) nor skips a key. Rate-limited like scrub.
+/// expiry is conditional in the catalogue (the version must still be the one judged), so judging a key again is
+/// harmless: a repeat never stacks delete markers in a versioned bucket. The checkpoint (the scan prefix and the last
+/// key finished under it) is set only after that key's expiries committed and reaches the catalogue with the next
+/// lease renewal, so a pass killed and resumed judges at most a renewal's worth of keys again and skips none.
+/// Rate-limited like scrub.
 /// </summary>
 public sealed class LifecycleJob(ICatalogue catalogue, ErasureObjectLayer objects, MaintenanceOptions options, LifecycleClock lifecycleClock, TimeProvider clock)
     : IBackgroundJob
@@ -24,16 +27,29 @@ public sealed class LifecycleJob(ICatalogue catalogue, ErasureObjectLayer object
     {
         string bucket = JobPlacement.BucketOf(target) ?? throw new ArgumentException($"a lifecycle job targets bucket:NAME, not '{target}'");
         var result = new LifecycleResult { Bucket = bucket };
+        try
+        {
+            await PassAsync(bucket, progress, result, cancellationToken);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ErrorKind.NoSuchBucket)
+        {
+            // Deleted during the pass: nothing is left to expire.
+        }
+        return result;
+    }
+
+    private async Task PassAsync(string bucket, IJobProgress progress, LifecycleResult result, CancellationToken cancellationToken)
+    {
         var info = await catalogue.Buckets.GetAsync(bucket);
         if (info?.Configs.GetValueOrDefault(BucketConfigKinds.Lifecycle) is not { } document)
         {
-            return result; // deleted, or its rules removed, since the job was queued
+            return; // deleted, or its rules removed, since the job was queued
         }
         var config = LifecycleConfiguration.FromJson(document);
         var budget = options.LifecycleBudget(clock);
         var now = clock.GetUtcNow();
         var prefixes = config.VersionScanPrefixes();
-        var (scope, afterKey) = Checkpoint.Parse(progress.ResumePoint);
+        var (scope, afterKey) = Checkpoint.Parse(progress.ResumePoint, prefixes);
         if (progress.ResumePoint is null)
         {
             long total = 0;
@@ -62,13 +78,12 @@ public sealed class LifecycleJob(ICatalogue catalogue, ErasureObjectLayer object
                     }
                     result.Versions += versions.Count;
                     progress.Advance(versions.Count, 0);
-                    progress.SetCheckpoint(Checkpoint.Format(scope, versions[0].Key));
+                    progress.SetCheckpoint(Checkpoint.Format(prefixes[scope], versions[0].Key));
                 }
                 afterKey = page[^1].Key;
             }
         }
         await AbortUploadsAsync(bucket, config, now, budget, result, cancellationToken);
-        return result;
     }
 
     private async Task ApplyAsync(string bucket, LifecycleDecision decision, IoBudget budget, LifecycleResult result, CancellationToken cancellationToken)
@@ -167,19 +182,29 @@ public sealed class LifecycleJob(ICatalogue catalogue, ErasureObjectLayer object
         }
     }
 
-    /// <summary>"SCOPE:KEY": the index of the scan prefix, and the last key finished under it.</summary>
+    /// <summary>
+    /// The scan prefix and the last key finished under it, as JSON. Resumed against the prefixes of the rules as they
+    /// are now: a prefix that is gone (the rules changed since) restarts the pass, which costs time, never an expiry.
+    /// </summary>
     private static class Checkpoint
     {
-        public static string Format(int scope, string key) => $"{scope}:{key}";
+        public static string Format(string prefix, string key) => JsonSerializer.Serialize(new[] { prefix, key });
 
-        public static (int Scope, string? AfterKey) Parse(string? checkpoint)
+        public static (int Scope, string? AfterKey) Parse(string? checkpoint, IReadOnlyList<string> prefixes)
         {
-            if (checkpoint is null)
+            try
             {
-                return (0, null);
+                if (checkpoint is not null && JsonSerializer.Deserialize<string[]>(checkpoint) is [var prefix, var key]
+                    && prefixes.ToList().IndexOf(prefix) is var scope and >= 0)
+                {
+                    return (scope, key);
+                }
             }
-            int colon = checkpoint.IndexOf(':', StringComparison.Ordinal);
-            return (int.Parse(checkpoint.AsSpan(0, colon), System.Globalization.CultureInfo.InvariantCulture), checkpoint[(colon + 1)..]);
+            catch (JsonException)
+            {
+                // An unreadable checkpoint (an older format): start over.
+            }
+            return (0, null);
         }
     }
 

@@ -280,7 +280,8 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         byte[] key = KeyOrder.Bytes(version.Key);
         var row = connection.QuerySingleOrDefault<ObjectRow>(
             $"SELECT {ObjectRow.Columns} FROM objects WHERE bucket = @bucket AND key = @key AND seq = @seq", new { bucket, key, seq = version.Sequence }, tx);
-        bool stillAsJudged = row is not null && action switch
+        // Same sequence means same content and size; tags can change in place, and a tag filter judged them.
+        bool stillAsJudged = row is not null && SameTags(Rows.Tags(row.tags), version.Tags) && action switch
         {
             ExpiryAction.ExpireCurrent => row.is_latest != 0 && !row.IsDeleteMarker,
             ExpiryAction.RemoveNoncurrent => row.is_latest == 0,
@@ -301,6 +302,9 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         var marker = Statements.DeleteMarker(bucket, version.Key, state, now);
         return new DeleteOutcome(true, marker.VersionId, true, Statements.AddVersion(connection, tx, marker, row, now));
     });
+
+    private static bool SameTags(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> judged) =>
+        stored.Count == judged.Count && stored.All(t => judged.TryGetValue(t.Key, out string? value) && value == t.Value);
 
     public Task<string> SetRetentionAsync(string bucket, string key, string? versionId, ObjectRetention? retention, bool bypassGovernance) =>
         UpdateLockAsync(bucket, key, versionId, (row, now) =>

@@ -118,7 +118,7 @@ public interface IObjectCatalogue
 
     /// <summary>
     /// A lifecycle expiry of one version, in one transaction, only if the version is still what the rule judged (the
-    /// same sequence, still latest or noncurrent as <paramref name="action"/> requires): otherwise
+    /// same sequence and tags, still latest or noncurrent as <paramref name="action"/> requires): otherwise
     /// <see cref="DeleteOutcome.Nothing"/>, so a pass that runs twice, or races a new write, never removes what it did
     /// not judge. Removing a version goes through the Object Lock rules as every removal does.
     /// </summary>

@@ -127,6 +127,43 @@ public class SignatureV2Tests
     }
 
     [Fact]
+    public async Task AParameterSigV2DoesNotSignCannotTurnASignedRequestIntoAnotherOperation()
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        await SendAsync(server, HttpMethod.Put, "/v2-bucket");
+        // New buckets have a public access block; a DELETE signed for the bucket must not remove it.
+        var replayed = await SendAsync(server, HttpMethod.Delete, "/v2-bucket?publicAccessBlock");
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.Status);
+        Assert.Contains("<Code>InvalidRequest</Code>", replayed.Body, StringComparison.Ordinal);
+        var block = await SendAsync(server, HttpMethod.Get, "/v2-bucket?publicAccessBlock");
+        Assert.Equal(HttpStatusCode.BadRequest, block.Status); // reading it needs SigV4 too
+
+        await SendAsync(server, HttpMethod.Put, "/v2-bucket/k", content: Bytes([1, 2, 3]));
+        string url = Root.Presign("GET", new Uri(server.Url + "/v2-bucket/k"), DateTimeOffset.UtcNow.AddMinutes(5));
+        using var attributes = await Http.GetAsync(url + "&attributes");
+        Assert.Equal(HttpStatusCode.BadRequest, attributes.StatusCode);
+        using var listing = await Http.GetAsync(Root.Presign("GET", new Uri(server.Url + "/v2-bucket"), DateTimeOffset.UtcNow.AddMinutes(5)) + "&prefix=k&max-keys=5");
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode); // listing parameters shape the answer of the signed operation
+    }
+
+    [Fact]
+    public async Task HeadersAPresignedUrlSignsInItsQueryTakeEffect()
+    {
+        await using var server = await DevServer.StartAsync("2+1");
+        await SendAsync(server, HttpMethod.Put, "/v2-bucket");
+        string expires = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string stringToSign = SigV2.StringToSign("PUT", "", "", expires, [new("x-amz-meta-color", "blue")], "/v2-bucket/painted");
+        string url = $"{server.Url}/v2-bucket/painted?x-amz-meta-color=blue&AWSAccessKeyId={RootKey}"
+            + $"&Signature={Uri.EscapeDataString(SigV2.Sign(RootSecret, stringToSign))}&Expires={expires}";
+        using (var put = await Http.PutAsync(url, new ByteArrayContent([7])))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+        var head = await SendAsync(server, HttpMethod.Head, "/v2-bucket/painted");
+        Assert.Equal("blue", head.Response.Headers.GetValues("x-amz-meta-color").Single());
+    }
+
+    [Fact]
     public async Task VirtualHostedStyleSignsTheBucketItsHostNames()
     {
         await using var server = await DevServer.StartAsync("2+1");

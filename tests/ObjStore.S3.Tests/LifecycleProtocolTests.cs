@@ -111,6 +111,11 @@ public sealed class LifecycleProtocolTests
     }
 
     [Fact]
+    public void TheRuleIdIsUrlEncodedInTheHeader() =>
+        Assert.Equal("expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\", rule-id=\"a%22b%2C%20c%C3%A9\"",
+            LifecycleProtocol.ExpirationHeader(new DateTimeOffset(2012, 12, 21, 0, 0, 0, TimeSpan.Zero), "a\"b, cé"));
+
+    [Fact]
     public void TheExpirationHeaderIsAwsShaped() =>
         Assert.Equal("expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\", rule-id=\"picture-deletion-rule\"",
             LifecycleProtocol.ExpirationHeader(new DateTimeOffset(2012, 12, 21, 0, 0, 0, TimeSpan.Zero), "picture-deletion-rule"));

@@ -206,12 +206,15 @@ public class SigV2VectorTests
     }
 
     [Fact]
-    public void ASubResourceIsSignedAndOtherParametersAreNot()
+    public void ASubResourceIsSignedListingParametersAreNotAndAnyOtherIsRefused()
     {
         const string date = "Tue, 27 Mar 2007 19:44:46 +0000";
         HttpRequest Get(string target) => Request("GET", "johnsmith.s3.amazonaws.com", target,
             ("Date", date), ("Authorization", $"AWS {AccessKey}:c2WLPFtWHVgbEmeEG93a4cG37dM="));
-        Verify(Verifier(At(date)), Get("/?acl&list-type=2&unsigned=1"));
+        Verify(Verifier(At(date)), Get("/?acl&list-type=2&max-keys=5"));
+        // An unsigned parameter that is not a listing one could select another operation: refused, not ignored.
+        Assert.Equal(S3Error.InvalidRequest, Refused(Get("/?acl&unsigned=1"), At(date)).Error);
+        Assert.Equal(S3Error.InvalidRequest, Refused(Get("/?acl&publicAccessBlock"), At(date)).Error);
         Verify(Verifier(At(date)), Get("/?%61cl")); // the router reads "acl": so does the signature
         Assert.Equal(S3Error.SignatureDoesNotMatch, Refused(Get("/?acl&versionId=1"), At(date)).Error);
         Assert.Equal(S3Error.SignatureDoesNotMatch, Refused(Get("/?policy"), At(date)).Error);

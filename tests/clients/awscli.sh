@@ -84,6 +84,14 @@ for aws in "${clients[@]}"; do
     [ "$("${A[@]}" s3api get-object-tagging --bucket "$b" --key tagged --query 'length(TagSet)' --output text)" = 0 ]
   }
   check "$v object tagging: put-object --tagging, get/put/delete-object-tagging" tagging
+  attributes() {
+    local out
+    out=$("${A[@]}" s3api get-object-attributes --bucket "$b" --key crc --object-attributes ETag ObjectSize StorageClass Checksum --output json) || return 1
+    echo "$out"
+    [ "$(echo "$out" | jq -r .ObjectSize)" = 1024 ] && [ "$(echo "$out" | jq -r .StorageClass)" = STANDARD ] \
+      && [ "$(echo "$out" | jq -r .Checksum.ChecksumCRC32)" = "$("${A[@]}" s3api head-object --bucket "$b" --key crc --checksum-mode ENABLED --query ChecksumCRC32 --output text)" ]
+  }
+  check "$v get-object-attributes: ETag, ObjectSize, StorageClass, Checksum" attributes
   url=$("${A[@]}" s3 presign "s3://$b/dir/small.bin" --expires-in 300)
   check "$v presign + curl" curl -fsS -o "$WORK/presigned.back" "$url"
   check "$v presigned bytes" cmp "$WORK/small.bin" "$WORK/presigned.back"

@@ -4,7 +4,7 @@
 # multipart, presigns a GET (generate_url, fetched with curl) and deletes; s3cmd --signature-v2 puts (small, and 20 MiB
 # as a multipart upload), gets, lists and deletes; aws-cli 1.x's default `aws s3 presign` (SigV2, path-style and
 # virtual-hosted) is fetched with curl, and one that has expired is refused; boto3 with signature_version "s3"
-# presigns a POST form that curl uploads. Then the server restarts with ObjStore:S3:AllowSignatureV2=false and a
+# presigns a POST form that curl uploads; rclone with v2_auth copies, lists, checks and purges. Then the server restarts with ObjStore:S3:AllowSignatureV2=false and a
 # SigV2 presigned URL gets AWS's InvalidRequest, which s3cmd --signature-v2 recognises (it goes on with SigV4).
 # Every downloaded byte is compared.
 source "$(dirname "$0")/common.bash"
@@ -180,6 +180,19 @@ boto3_post() {
   cat "$WORK/post.out"; same "$status" 204 && "${S[@]}" get --force "s3://$b/post/form.bin" "$WORK/post.back" && cmp "$WORK/small.bin" "$WORK/post.back"
 }
 check "boto3 SigV2 presigned POST uploaded with curl" boto3_post
+
+# --- rclone with v2_auth (SigV2 on every request): copy up, list, check every byte down, purge
+export RCLONE_CONFIG="$WORK/rclone.conf"
+printf '[v2]\ntype = s3\nprovider = Other\naccess_key_id = %s\nsecret_access_key = %s\nendpoint = %s\nregion = us-east-1\nv2_auth = true\n' \
+  "$ACCESS_KEY" "$SECRET_KEY" "$ENDPOINT" >"$RCLONE_CONFIG"
+R=(env -u AWS_CA_BUNDLE rclone --config "$RCLONE_CONFIG" --retries 1 --low-level-retries 1)
+mkdir -p "$WORK/rc" && cp "$WORK/small.bin" "$WORK/part2.bin" "$WORK/rc/"
+check "rclone v2_auth mkdir" "${R[@]}" mkdir "v2:$b-rclone"
+check "rclone v2_auth copy" "${R[@]}" copy "$WORK/rc" "v2:$b-rclone/d"
+rclone_listed() { same "$("${R[@]}" lsf "v2:$b-rclone/d" | sort | tr '\n' ' ')" "part2.bin small.bin "; }
+check "rclone v2_auth lsf" rclone_listed
+check "rclone v2_auth check --download (every byte)" "${R[@]}" check --download "$WORK/rc" "v2:$b-rclone/d"
+check "rclone v2_auth purge" "${R[@]}" purge "v2:$b-rclone"
 
 # --- S3:AllowSignatureV2=false: the same clients get AWS's answer for SigV2
 stop_server

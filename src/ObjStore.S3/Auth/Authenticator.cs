@@ -250,6 +250,7 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
     private AuthContext FromSigV2Header(HttpRequest request, string authorization, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options)
     {
         RefuseUnlessSigV2Allowed(options);
+        SigV2.RequireSignedSelectors(query, presigned: false);
         string pair = authorization[(SigV2.Scheme.Length + 1)..].Trim();
         int colon = pair.IndexOf(':');
         if (colon <= 0 || colon == pair.Length - 1)
@@ -337,10 +338,37 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
             expires, amzParameters is null ? headers : headers.Concat(amzParameters), SigV2Resource(request, query, options));
         // A '+' the client left unescaped decodes to a space; base64 has no spaces, so it can only have been a '+'.
         VerifySigV2(key.Secret, accessKey, stringToSign, signature.Replace(' ', '+'));
+        SigV2.RequireSignedSelectors(query, presigned: true);
+        ApplySignedQueryHeaders(request, amzParameters, contentMd5, contentType);
         return new AuthContext(accessKey, [], "", "", signature, payloadHash, AuthType.Query, key.Principal, key.IdentityPolicy)
         {
             SignatureVersion = SigV2.SignatureVersion,
         };
+    }
+
+    /// <summary>
+    /// What a SigV2 presigned URL signed as headers in its query string (x-amz-*, Content-MD5, Content-Type) takes
+    /// effect as those headers, as on AWS: a signed x-amz-acl is applied, a signed Content-MD5 checked, a signed
+    /// x-amz-server-side-encryption refused like the header. A header sent as well wins (it signed in its place).
+    /// </summary>
+    private static void ApplySignedQueryHeaders(
+        HttpRequest request, List<KeyValuePair<string, string>>? amzParameters, string? contentMd5, string? contentType)
+    {
+        foreach (var (name, value) in amzParameters ?? [])
+        {
+            if (!request.Headers.ContainsKey(name))
+            {
+                request.Headers[name] = value;
+            }
+        }
+        if (contentMd5 is not null && request.Headers.ContentMD5.Count == 0)
+        {
+            request.Headers.ContentMD5 = contentMd5;
+        }
+        if (contentType is not null && request.Headers.ContentType.Count == 0)
+        {
+            request.Headers.ContentType = contentType;
+        }
     }
 
     private static void RefuseUnlessSigV2Allowed(S3Options options)
@@ -438,6 +466,11 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
         if (DateTimeOffset.TryParseExact(value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var iso))
         {
             return iso;
+        }
+        // Go's time.RFC1123 (rclone's v2_auth) writes the zone as "UTC" where HTTP dates say "GMT".
+        if (value.EndsWith(" UTC", StringComparison.Ordinal))
+        {
+            value = value[..^4] + " GMT";
         }
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
     }

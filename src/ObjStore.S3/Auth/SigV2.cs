@@ -42,6 +42,39 @@ public static class SigV2
         "storageClass", "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Query parameters SigV2 leaves unsigned that select no other operation: listing and paging parameters (which
+    /// only shape the answer of the operation the signed resource names) and the id of a signed configuration
+    /// sub-resource. Any other unsigned parameter could turn a signed request into another operation (the router
+    /// reads names such as publicAccessBlock or attributes that SigV2 never signed), so a SigV2 request carrying one
+    /// is refused (<see cref="RequireSignedSelectors"/>).
+    /// </summary>
+    private static readonly FrozenSet<string> UnsignedShaping = new[]
+    {
+        "prefix", "delimiter", "marker", "max-keys", "encoding-type", "list-type", "continuation-token", "fetch-owner",
+        "start-after", "key-marker", "version-id-marker", "upload-id-marker", "max-uploads", "part-number-marker",
+        "max-parts", "max-buckets", "bucket-region", "x-id", "id",
+        AccessKeyParameter, SignatureParameter, ExpiresParameter,
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Refuses a SigV2 request with a query parameter the signature does not cover and that could change what the
+    /// request does. <paramref name="presigned"/>: x-amz-*, content-md5 and content-type parameters are signed as
+    /// headers (and applied as headers), so they pass.
+    /// </summary>
+    public static void RequireSignedSelectors(IReadOnlyList<KeyValuePair<string, string>> query, bool presigned)
+    {
+        foreach (var (name, _) in query)
+        {
+            bool signedAsHeader = presigned && (name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase) || name is "content-md5" or "content-type");
+            if (!SubResources.Contains(name) && !UnsignedShaping.Contains(name) && !signedAsHeader)
+            {
+                throw new S3Exception(S3Error.InvalidRequest,
+                    $"Signature Version 2 does not sign the '{name}' parameter, so this request must be signed with AWS4-HMAC-SHA256.");
+            }
+        }
+    }
+
     /// <summary>Strings to sign up to this many UTF-8 bytes (with the secret) are hashed from the stack.</summary>
     private const int StackLimit = 1024;
 

@@ -49,8 +49,8 @@ internal sealed class LifecycleHandler(BucketSettingsCache settings, RequestBodi
 
 /// <summary>
 /// What responses say of the bucket's lifecycle rules: x-amz-expiration on PUT, copy, completion, GET and HEAD of a
-/// current version a rule will expire, and x-amz-abort-date with x-amz-abort-rule-id on CreateMultipartUpload for an
-/// upload a rule will abort. The rules come parsed from the bucket settings cache, so this costs no catalogue read.
+/// current version a rule will expire, and x-amz-abort-date with x-amz-abort-rule-id on CreateMultipartUpload and
+/// ListParts for an upload a rule will abort. The rules come parsed from the bucket settings cache, so this costs no catalogue read.
 /// </summary>
 internal sealed class LifecycleHeaders(BucketSettingsCache settings, LifecycleClock clock)
 {
@@ -65,7 +65,7 @@ internal sealed class LifecycleHeaders(BucketSettingsCache settings, LifecycleCl
         }
         if (LifecycleJudge.CurrentExpiry(config, info.Key, info.Size, info.Tags, info.LastModified, clock) is { } expiry)
         {
-            response.Headers["x-amz-expiration"] = HeaderValues.ForResponse("x-amz-expiration", LifecycleProtocol.ExpirationHeader(expiry.Due, expiry.RuleId));
+            response.Headers["x-amz-expiration"] = LifecycleProtocol.ExpirationHeader(expiry.Due, expiry.RuleId);
         }
     }
 

@@ -122,6 +122,7 @@ internal sealed class MultipartHandler(
         var upload = page.Upload;
         string? checksumName = upload.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? Checksums.Name(upload.Metadata.ChecksumAlgorithm) : null;
         var owner = (await owners.ForAsync(call.Bucket, ct)).Of(upload.Owner);
+        await lifecycle.WriteAbortAsync(call.Response, upload, ct);
         await WriteXmlAsync(call.Response, El("ListPartsResult",
             El("Bucket", call.Bucket),
             El("Key", call.Key),

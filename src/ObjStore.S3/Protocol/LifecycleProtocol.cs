@@ -291,7 +291,10 @@ internal static class LifecycleProtocol
         });
     }
 
-    /// <summary>x-amz-expiration: <c>expiry-date="Fri, 23 Dec 2012 00:00:00 GMT", rule-id="ID"</c>.</summary>
+    /// <summary>
+    /// x-amz-expiration: <c>expiry-date="Fri, 21 Dec 2012 00:00:00 GMT", rule-id="ID"</c>, the rule id URL-encoded as
+    /// S3 documents (so quotes, commas and non-ASCII in an id never break the header).
+    /// </summary>
     public static string ExpirationHeader(DateTimeOffset due, string ruleId) =>
-        $"expiry-date=\"{HttpDates.Format(due)}\", rule-id=\"{ruleId}\"";
+        $"expiry-date=\"{HttpDates.Format(due)}\", rule-id=\"{Uri.EscapeDataString(ruleId)}\"";
 }

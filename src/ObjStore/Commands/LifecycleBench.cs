@@ -27,7 +27,11 @@ internal static class LifecycleBench
 
     public static async Task<int> RunAsync(Options options)
     {
-        int objects = int.Parse(options.Get("objects", "1000000"), NumberStyles.None, CultureInfo.InvariantCulture);
+        int objects = options.GetInt("objects") ?? 1_000_000;
+        if (objects < 100)
+        {
+            throw new OptionException("--objects must be at least 100 (1% of them are due)");
+        }
         options.RejectUnknown();
         string dir = Directory.CreateTempSubdirectory("objstore-bench-lifecycle-").FullName;
         try
