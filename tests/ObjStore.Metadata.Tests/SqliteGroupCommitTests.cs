@@ -198,13 +198,14 @@ public sealed class SqliteGroupCommitTests : IDisposable
     {
         var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var go = new ManualResetEventSlim();
-        var held = _catalogue.Database.TransactAsync((connection, tx) =>
+        // From another thread: a write that finds the writer idle runs on its caller's thread.
+        var held = Task.Run(() => _catalogue.Database.TransactAsync((connection, tx) =>
         {
             work?.Invoke(connection, tx);
             holding.SetResult();
             // Bounded, so that a failing test cannot hang the run.
             return go.Wait(TimeSpan.FromMinutes(1));
-        });
+        }));
         await holding.Task;
         return async () =>
         {
