@@ -83,7 +83,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         byte[] prefix = KeyOrder.Bytes(request.Prefix);
-        byte[]? end = request.Prefix.Length == 0 ? null : KeyOrder.Successor(prefix);
+        byte[]? end = KeyOrder.PrefixEnd(request.Prefix);
         byte[]? startAfter = request.StartAfter is null ? null : KeyOrder.Bytes(request.StartAfter);
         byte[]? from = prefix;
         if (startAfter is not null && KeyOrder.Compare(startAfter, prefix) >= 0)
@@ -147,7 +147,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         byte[] prefix = KeyOrder.Bytes(request.Prefix);
-        byte[]? end = request.Prefix.Length == 0 ? null : KeyOrder.Successor(prefix);
+        byte[]? end = KeyOrder.PrefixEnd(request.Prefix);
         byte[]? keyMarker = string.IsNullOrEmpty(request.KeyMarker) ? null : KeyOrder.Bytes(request.KeyMarker);
 
         // The walk's position: versions of Key older than Below when Below is set, else keys from Key on.
@@ -246,7 +246,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         {
             start = KeyOrder.After(after);
         }
-        byte[]? end = prefix.Length == 0 ? null : KeyOrder.Successor(KeyOrder.Bytes(prefix));
+        byte[]? end = KeyOrder.PrefixEnd(prefix);
         string inRange = end is null ? "" : " AND key < @end";
         limit = Math.Max(1, limit);
         var rows = (await connection.QueryAsync<ObjectRow>(
@@ -269,7 +269,7 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         byte[] start = KeyOrder.Bytes(prefix);
-        byte[]? end = prefix.Length == 0 ? null : KeyOrder.Successor(start);
+        byte[]? end = KeyOrder.PrefixEnd(prefix);
         return await connection.ExecuteScalarAsync<long>(
             $"SELECT COUNT(*) FROM objects WHERE bucket = @bucket AND key >= @start{(end is null ? "" : " AND key < @end")}", new { bucket, start, end });
     }

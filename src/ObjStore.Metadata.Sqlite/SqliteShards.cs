@@ -81,7 +81,7 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         byte[] from = KeyOrder.Bytes(prefix);
-        byte[]? end = prefix.Length == 0 ? null : KeyOrder.Successor(from);
+        byte[]? end = KeyOrder.PrefixEnd(prefix);
         string filter = bucket is null ? "" : " AND o.bucket = @bucket AND o.key >= @from" + (end is null ? "" : " AND o.key < @end");
         var rows = await connection.QueryAsync<(string DataId, long Size, long K, long M, long Stripe, string Placement, string Bucket, byte[] Key)>(
             $"""

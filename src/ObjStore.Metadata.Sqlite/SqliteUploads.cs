@@ -95,7 +95,7 @@ internal sealed class SqliteUploads(SqliteDatabase database) : IUploadCatalogue
     {
         await using var connection = await database.OpenReaderAsync();
         byte[] prefix = KeyOrder.Bytes(request.Prefix);
-        byte[]? end = request.Prefix.Length == 0 ? null : KeyOrder.Successor(prefix);
+        byte[]? end = KeyOrder.PrefixEnd(request.Prefix);
         byte[]? keyMarker = string.IsNullOrEmpty(request.KeyMarker) ? null : KeyOrder.Bytes(request.KeyMarker);
         // The scan position: (fromKey, afterUploadId) means uploads of fromKey after that id, then later keys.
         byte[]? fromKey = prefix;

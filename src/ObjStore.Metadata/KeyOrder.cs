@@ -29,6 +29,12 @@ public static class KeyOrder
         return null;
     }
 
+    /// <summary>
+    /// Where the keys under <paramref name="prefix"/> end: the smallest byte string after every key that starts with
+    /// it; null when nothing bounds them (the empty prefix, or one of only 0xFF bytes).
+    /// </summary>
+    public static byte[]? PrefixEnd(string prefix) => prefix.Length == 0 ? null : Successor(Bytes(prefix));
+
     /// <summary>The smallest byte string greater than <paramref name="value"/>.</summary>
     public static byte[] After(byte[] value) => [.. value, 0];
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using ObjStore.Access;
 using ObjStore.Access.Policies;
 using ObjStore.S3.Protocol;
@@ -433,28 +432,8 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
     /// The resource SigV2 signs: the bucket of a virtual-hosted-style host (read as <see cref="S3Request.Parse"/>
     /// reads it), then the path as sent, still percent-encoded (an absolute-form target's scheme and host dropped).
     /// </summary>
-    private static string SigV2Resource(HttpRequest request, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options)
-    {
-        string host = request.Host.Host;
-        string? hostBucket = null;
-        foreach (var domain in options.Domains)
-        {
-            if (host.Length > domain.Length + 1 && host.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase))
-            {
-                hostBucket = host[..^(domain.Length + 1)];
-                break;
-            }
-        }
-        string target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path.ToUriComponent();
-        int question = target.IndexOf('?');
-        string rawPath = question < 0 ? target : target[..question];
-        if (rawPath.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || rawPath.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            int slash = rawPath.IndexOf('/', rawPath.IndexOf("//", StringComparison.Ordinal) + 2);
-            rawPath = slash < 0 ? "/" : rawPath[slash..];
-        }
-        return SigV2.CanonicalResource(hostBucket, rawPath, query);
-    }
+    private static string SigV2Resource(HttpRequest request, IReadOnlyList<KeyValuePair<string, string>> query, S3Options options) =>
+        SigV2.CanonicalResource(S3Request.HostBucket(request.Host.Host, options.Domains), S3Request.RawTarget(request.HttpContext).Path, query);
 
     /// <summary>An HTTP-date (RFC 1123, "GMT" or "+0000"), or x-amz-date's ISO 8601 basic form; null when neither.</summary>
     private static DateTimeOffset? ParseSigV2Date(string value)

@@ -39,9 +39,13 @@ public sealed class S3Request
             ? number
             : throw new S3Exception(S3Error.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
 
-    public static S3Request Parse(HttpContext context, IReadOnlyList<string> domains)
+    /// <summary>
+    /// The request target as sent, still percent-encoded: its path (an absolute-form target's scheme and host
+    /// dropped) and its query. Routing and SigV2's signed resource both read it, so they always agree.
+    /// </summary>
+    public static (string Path, string Query) RawTarget(HttpContext context)
     {
-        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (context.Request.Path + context.Request.QueryString);
+        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
         int question = rawTarget.IndexOf('?');
         string rawPath = question < 0 ? rawTarget : rawTarget[..question];
         string rawQuery = question < 0 ? "" : rawTarget[(question + 1)..];
@@ -51,19 +55,28 @@ public sealed class S3Request
             int slash = rawPath.IndexOf('/', rawPath.IndexOf("//", StringComparison.Ordinal) + 2);
             rawPath = slash < 0 ? "/" : rawPath[slash..];
         }
-        string path = PercentDecode(rawPath, plusIsSpace: false);
-        var query = ParseQuery(rawQuery);
+        return (rawPath, rawQuery);
+    }
 
-        string? hostBucket = null;
-        string host = context.Request.Host.Host;
+    /// <summary>The bucket a virtual-hosted-style host names ("bucket.domain" for one of <paramref name="domains"/>); null for path style.</summary>
+    public static string? HostBucket(string host, IReadOnlyList<string> domains)
+    {
         foreach (var domain in domains)
         {
             if (host.Length > domain.Length + 1 && host.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase))
             {
-                hostBucket = host[..^(domain.Length + 1)];
-                break;
+                return host[..^(domain.Length + 1)];
             }
         }
+        return null;
+    }
+
+    public static S3Request Parse(HttpContext context, IReadOnlyList<string> domains)
+    {
+        var (rawPath, rawQuery) = RawTarget(context);
+        string path = PercentDecode(rawPath, plusIsSpace: false);
+        var query = ParseQuery(rawQuery);
+        string? hostBucket = HostBucket(context.Request.Host.Host, domains);
 
         string? bucket;
         string? key;
