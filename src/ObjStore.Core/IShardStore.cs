@@ -33,8 +33,48 @@ public interface IShardWriter : IAsyncDisposable
 {
     Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends a block and the checksum stored right after it. Stores that can write both with one call (a vectored
+    /// write to a local file) override it.
+    /// </summary>
+    async Task WriteBlockAsync(ReadOnlyMemory<byte> block, ReadOnlyMemory<byte> checksum, CancellationToken cancellationToken)
+    {
+        await WriteAsync(block, cancellationToken);
+        await WriteAsync(checksum, cancellationToken);
+    }
+
     /// <summary>Appends the footer, makes the shard durable (fsync) and visible under its id.</summary>
     Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends the footer and makes the shard visible under its id, leaving it durable only once the returned sync has
+    /// completed. Shards on one filesystem return the same sync, so a caller committing several shards (the k+m local
+    /// stores of dev mode share a disk) waits for each distinct sync once instead of once per shard. Stores that make
+    /// each shard durable by itself (a remote node) commit fully and return <see cref="ShardSync.Durable"/>.
+    /// </summary>
+    async Task<IShardSync> CommitUnsyncedAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
+    {
+        await CommitAsync(footer, cancellationToken);
+        return ShardSync.Durable;
+    }
+}
+
+/// <summary>What makes committed shards durable: a filesystem's (group) sync.</summary>
+public interface IShardSync
+{
+    /// <summary>Completes once everything committed on this filesystem before the call is durable.</summary>
+    Task SyncAsync();
+}
+
+public static class ShardSync
+{
+    /// <summary>For shards already durable: nothing to wait for.</summary>
+    public static IShardSync Durable { get; } = new AlreadyDurable();
+
+    private sealed class AlreadyDurable : IShardSync
+    {
+        public Task SyncAsync() => Task.CompletedTask;
+    }
 }
 
 public interface IShardReader : IAsyncDisposable

@@ -57,8 +57,7 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
             {
                 stripe.WriteChecksum(index, _checksums[index]);
                 _digests[index].AppendStripe(stripe.Block(index).Span, _checksums[index]);
-                await writer.WriteAsync(stripe.Block(index), cancellationToken);
-                await writer.WriteAsync(_checksums[index], cancellationToken);
+                await writer.WriteBlockAsync(stripe.Block(index), _checksums[index], cancellationToken);
             }
             catch (Exception e) when (ShardCluster.IsShardFailure(e))
             {
@@ -68,10 +67,14 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
         RequireQuorum("writing stripes");
     }
 
-    /// <summary>Commits every live shard; returns the indexes that are not durable. Below quorum: frees all, throws.</summary>
+    /// <summary>
+    /// Commits every live shard; returns the indexes that are not durable. Below quorum: frees all, throws. The shards
+    /// are committed first and synced after, each distinct filesystem once: the k+m stores of dev mode share a disk,
+    /// and one sync there makes the whole object durable instead of one per shard.
+    /// </summary>
     public async Task<IReadOnlyList<int>> CommitAsync(ShardFooter footer, CancellationToken cancellationToken)
     {
-        var committed = new bool[_writers.Length];
+        var syncs = new IShardSync?[_writers.Length];
         await Task.WhenAll(_writers.Select(async (writer, index) =>
         {
             if (writer is null)
@@ -80,21 +83,39 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
             }
             try
             {
-                await writer.CommitAsync((footer with { Index = index, Digest = _digests[index].Finish() }).Serialize(), cancellationToken);
-                committed[index] = true;
+                syncs[index] = await writer.CommitUnsyncedAsync((footer with { Index = index, Digest = _digests[index].Finish() }).Serialize(), cancellationToken);
             }
             catch (Exception e) when (ShardCluster.IsShardFailure(e))
             {
                 await DropAsync(index, e);
             }
         }));
-        int durable = committed.Count(c => c);
+        await Task.WhenAll(syncs.OfType<IShardSync>().Distinct().Select(async sync =>
+        {
+            try
+            {
+                await sync.SyncAsync();
+            }
+            catch (Exception e) when (ShardCluster.IsShardFailure(e))
+            {
+                // Nothing committed on that filesystem is known to be durable: none of its shards count.
+                for (int index = 0; index < syncs.Length; index++)
+                {
+                    if (ReferenceEquals(syncs[index], sync))
+                    {
+                        syncs[index] = null;
+                        LogShardWriteFailed(cluster.Logger, dataId, index, placement[index], e);
+                    }
+                }
+            }
+        }));
+        int durable = syncs.Count(s => s is not null);
         if (!Quorum.CanWrite(cluster.Options, durable))
         {
             await DeleteAllAsync();
             throw QuorumFailure(durable, cluster.Options.EffectiveWriteQuorum, "committing shards");
         }
-        return [.. Enumerable.Range(0, committed.Length).Where(i => !committed[i])];
+        return [.. Enumerable.Range(0, syncs.Length).Where(i => syncs[i] is null)];
     }
 
     public async ValueTask DisposeAsync()

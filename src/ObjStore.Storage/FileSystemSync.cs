@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using ObjStore.Core;
 
 namespace ObjStore.Storage;
 
@@ -12,7 +13,7 @@ namespace ObjStore.Storage;
 /// Linux only (syncfs reports writeback errors since 5.8); elsewhere stores fsync each file and directory.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One per mounted filesystem, kept for the process's lifetime.")]
-internal sealed partial class FileSystemSync
+internal sealed partial class FileSystemSync : IShardSync
 {
     private static readonly ConcurrentDictionary<string, FileSystemSync> ByMount = new(StringComparer.Ordinal);
 
@@ -38,8 +39,28 @@ internal sealed partial class FileSystemSync
         {
             return null;
         }
-        string mount = new DriveInfo(path).Name;
-        return ByMount.GetOrAdd(mount, _ => new FileSystemSync(path));
+        string mount = MountPointOf(path);
+        return ByMount.GetOrAdd(mount, _ => new FileSystemSync(mount));
+    }
+
+    /// <summary>
+    /// The mount point holding <paramref name="path"/>: the longest mounted root that contains it. (DriveInfo's Name
+    /// on Linux is whatever path it was given, so it cannot tell that two folders share a filesystem.)
+    /// </summary>
+    internal static string MountPointOf(string path)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        string best = "/";
+        foreach (var drive in DriveInfo.GetDrives())
+        {
+            string root = Path.TrimEndingDirectorySeparator(drive.Name);
+            bool contains = full == root || full.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
+            if (contains && root.Length > best.Length)
+            {
+                best = root;
+            }
+        }
+        return best;
     }
 
     /// <summary>Completes once a sync that started after this call has finished.</summary>

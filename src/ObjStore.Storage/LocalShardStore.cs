@@ -149,22 +149,31 @@ public sealed class LocalShardStore : IShardStore
             (_handle, _tempPath, _finalPath, _sync) = (handle, tempPath, finalPath, sync);
         }
 
-        public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        /// <summary>
+        /// Writes on the calling thread: a write to the page cache is shorter than a hop to a thread-pool thread and
+        /// back (which is all an asynchronous write of a file opened without FileOptions.Asynchronous would do).
+        /// </summary>
+        public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
-            try
-            {
-                await RandomAccess.WriteAsync(_handle, data, _position, cancellationToken);
-            }
-            catch (IOException e) when (StoreFullException.IsDiskFull(e))
-            {
-                throw new StoreFullException($"No space left for shard {Path.GetFileName(_finalPath)}.", e);
-            }
-            _position += data.Length;
+            cancellationToken.ThrowIfCancellationRequested();
+            Write(data.Span);
+            return Task.CompletedTask;
+        }
+
+        /// <summary>The block and its checksum with one pwritev.</summary>
+        public Task WriteBlockAsync(ReadOnlyMemory<byte> block, ReadOnlyMemory<byte> checksum, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _segments.Clear();
+            _segments.Add(block);
+            _segments.Add(checksum);
+            WriteSegments(block.Length + checksum.Length);
+            return Task.CompletedTask;
         }
 
         /// <summary>
-        /// Writes a received body's segments with one pwritev, on the calling thread: a write to the page cache is
-        /// shorter than a hop to another thread and back, and the segments need no copying into one buffer first.
+        /// Writes a received body's segments with one pwritev, on the calling thread, with no copying into one buffer
+        /// first.
         /// </summary>
         public void Write(in ReadOnlySequence<byte> data)
         {
@@ -173,20 +182,48 @@ public sealed class LocalShardStore : IShardStore
             {
                 _segments.Add(segment);
             }
+            WriteSegments(data.Length);
+        }
+
+        private void Write(ReadOnlySpan<byte> data)
+        {
+            try
+            {
+                RandomAccess.Write(_handle, data, _position);
+            }
+            catch (IOException e) when (StoreFullException.IsDiskFull(e))
+            {
+                throw Full(e);
+            }
+            _position += data.Length;
+        }
+
+        private void WriteSegments(long length)
+        {
             try
             {
                 RandomAccess.Write(_handle, _segments, _position);
             }
             catch (IOException e) when (StoreFullException.IsDiskFull(e))
             {
-                throw new StoreFullException($"No space left for shard {Path.GetFileName(_finalPath)}.", e);
+                throw Full(e);
             }
-            _position += data.Length;
+            _position += length;
         }
 
-        public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
+        private StoreFullException Full(IOException e) => new($"No space left for shard {Path.GetFileName(_finalPath)}.", e);
+
+        public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken) =>
+            await (await CommitUnsyncedAsync(footer, cancellationToken)).SyncAsync();
+
+        /// <summary>
+        /// Writes the footer and renames the shard into place; where syncfs exists the caller's sync (shared by every
+        /// store on this filesystem) makes it durable, elsewhere the file and its directory are fsynced here.
+        /// </summary>
+        public Task<IShardSync> CommitUnsyncedAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
         {
-            await WriteAsync(footer, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            Write(footer.Span);
             if (_sync is null)
             {
                 RandomAccess.FlushToDisk(_handle);
@@ -196,16 +233,14 @@ public sealed class LocalShardStore : IShardStore
             Directory.CreateDirectory(directory);
             File.Move(_tempPath, _finalPath, overwrite: true);
             _committed = true;
-            // Until this returns the shard may not survive a crash; the caller commits nothing before it does, and
-            // a shard at its final name that no catalogue row references is garbage to collect.
+            // Until the sync completes the shard may not survive a crash; the caller commits nothing before it does,
+            // and a shard at its final name that no catalogue row references is garbage to collect.
             if (_sync is null)
             {
                 DirectorySync.Fsync(directory);
+                return Task.FromResult(ShardSync.Durable);
             }
-            else
-            {
-                await _sync.SyncAsync();
-            }
+            return Task.FromResult<IShardSync>(_sync);
         }
 
         public ValueTask DisposeAsync()

@@ -13,7 +13,7 @@ public sealed class WriteQuorumTests
     private static readonly CancellationToken None = CancellationToken.None;
     private static readonly byte[] Data = TestData.Bytes(50_001, 1); // 13 stripes of 4 KiB, the last one short
 
-    private static async Task AssertNothingAtAsync(TestCluster<FailingShardStore> cluster, string key)
+    private static async Task AssertNothingAtAsync<TFault>(TestCluster<TFault> cluster, string key) where TFault : ShardStoreDecorator
     {
         var missing = await Assert.ThrowsAnyAsync<ObjectStoreException>(() => cluster.Layer.GetObjectInfoAsync(TestCluster.Bucket, key, null, None));
         Assert.Equal(ErrorKind.NoSuchKey, missing.Kind);
@@ -118,4 +118,78 @@ public sealed class WriteQuorumTests
     }
 
     private static int StoreCountMinus(int down) => TestCluster.StoreCount - down;
+    /// <summary>
+    /// The six stores share one filesystem: a PUT commits its six shards and then syncs that filesystem once, not
+    /// once per shard.
+    /// </summary>
+    [Fact]
+    public async Task ThePutOfSixShardsOnOneFilesystemSyncsItOnce()
+    {
+        var syncs = new SyncCounter(fail: false);
+        await using var cluster = new TestCluster<SyncCountingStore>(s => new SyncCountingStore(s, syncs));
+        await cluster.CreateBucketAsync();
+
+        var info = await cluster.PutAsync("key", Data);
+
+        Assert.Equal((6, 1), (syncs.Commits, syncs.Syncs));
+        Assert.Equal(Data, await cluster.GetAsync(info));
+        Assert.Equal(6, (await cluster.AllShardsAsync()).Count);
+    }
+
+    /// <summary>A sync that fails leaves every shard of its filesystem undurable: here all six, below quorum.</summary>
+    [Fact]
+    public async Task AFailedSyncCountsNoneOfItsShards()
+    {
+        var syncs = new SyncCounter(fail: true);
+        await using var cluster = new TestCluster<SyncCountingStore>(s => new SyncCountingStore(s, syncs));
+        await cluster.CreateBucketAsync();
+
+        var lost = await Assert.ThrowsAsync<WriteQuorumException>(() => cluster.PutAsync("key", Data));
+
+        Assert.Equal((0, 5), (lost.Have, lost.Need));
+        Assert.Equal(1, syncs.Syncs);
+        await AssertNothingAtAsync(cluster, "key");
+        Assert.Empty(await cluster.AllShardsAsync());
+    }
+
+    /// <summary>The deferred commits of one test's stores and the syncs that follow them, each shared sync counted once.</summary>
+    private sealed class SyncCounter(bool fail)
+    {
+        private readonly Dictionary<IShardSync, CountingSync> _wrapped = new(ReferenceEqualityComparer.Instance);
+
+        public int Commits { get; private set; }
+
+        public int Syncs => _wrapped.Values.Sum(sync => sync.Count);
+
+        public CountingSync Wrap(IShardSync sync)
+        {
+            lock (_wrapped)
+            {
+                Commits++;
+                if (!_wrapped.TryGetValue(sync, out var counting))
+                {
+                    _wrapped[sync] = counting = new CountingSync(sync, fail);
+                }
+                return counting;
+            }
+        }
+    }
+
+    private sealed class CountingSync(IShardSync inner, bool fail) : IShardSync
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task SyncAsync()
+        {
+            Interlocked.Increment(ref _count);
+            return fail ? Task.FromException(new IOException("syncfs failed: errno 5")) : inner.SyncAsync();
+        }
+    }
+
+    private sealed class SyncCountingStore(IShardStore inner, SyncCounter counter) : ShardStoreDecorator(inner, ShardCalls.Commit)
+    {
+        protected override IShardSync WrapSync(IShardSync sync) => counter.Wrap(sync);
+    }
 }

@@ -45,6 +45,37 @@ public sealed class LocalShardStoreTests : ShardStoreContract
         Assert.Equal(TestData.Bytes(1000, 1), await File.ReadAllBytesAsync(Local.PathOf(id)));
     }
 
+    /// <summary>Stores in folders of one filesystem (dev mode's k+m) share one group sync, so a PUT syncs the disk once.</summary>
+    [Fact]
+    public async Task StoresOnOneFilesystemShareTheirSync()
+    {
+        var other = new LocalShardStore("other", _folder.Combine("other"));
+        string otherId = NewId(4);
+        IShardSync first, second;
+        await using (var writer = await Store.CreateAsync(NewId(3), None))
+        {
+            first = await writer.CommitUnsyncedAsync(TestData.Bytes(10, 3), None);
+        }
+        await using (var writer = await other.CreateAsync(otherId, None))
+        {
+            second = await writer.CommitUnsyncedAsync(TestData.Bytes(10, 4), None);
+        }
+        Assert.Same(first, second);
+        Assert.NotSame(ShardSync.Durable, first);
+        await first.SyncAsync();
+        Assert.True(File.Exists(other.PathOf(otherId)));
+    }
+
+    [Fact]
+    public void TheMountPointOfAFolderIsTheLongestMountedRootHoldingIt()
+    {
+        string mount = FileSystemSync.MountPointOf(_folder.Combine("store"));
+        Assert.StartsWith(mount, _folder.Combine("store"), StringComparison.Ordinal);
+        Assert.Contains(DriveInfo.GetDrives(), d => Path.TrimEndingDirectorySeparator(d.Name) == mount);
+        Assert.Equal("/proc", FileSystemSync.MountPointOf("/proc/self/status"));
+        Assert.Equal("/", FileSystemSync.MountPointOf("/"));
+    }
+
     [Fact]
     public async Task AnAbandonedWriterDeletesItsTemporaryFile()
     {

@@ -133,6 +133,24 @@ public abstract class ShardStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BlocksWithTheirChecksumsAndADeferredCommitReadBackAfterTheSync()
+    {
+        string id = NewId(40);
+        byte[] block = TestData.Bytes(3000, 40), checksum = TestData.Bytes(8, 41), footer = TestData.Bytes(100, 42);
+        await using (var writer = await Store.CreateAsync(id, None))
+        {
+            await writer.WriteBlockAsync(block, checksum, None);
+            await writer.WriteBlockAsync(block, checksum, None);
+            var sync = await writer.CommitUnsyncedAsync(footer, None);
+            await sync.SyncAsync();
+        }
+        await using var reader = await Store.OpenAsync(id, None);
+        var back = new byte[2 * (block.Length + checksum.Length) + footer.Length];
+        Assert.Equal(back.Length, await reader.ReadAsync(0, back, None));
+        Assert.Equal([.. block, .. checksum, .. block, .. checksum, .. footer], back);
+    }
+
+    [Fact]
     public async Task AShardNeverWrittenIsNotFound()
     {
         await Assert.ThrowsAsync<ShardNotFoundException>(() => OpenAndReadAsync(NewId()));

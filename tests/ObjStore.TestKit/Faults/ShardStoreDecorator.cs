@@ -41,6 +41,9 @@ public abstract class ShardStoreDecorator(IShardStore inner, ShardCalls calls) :
     {
     }
 
+    /// <summary>What a deferred commit hands back for the caller's sync: the inner store's, unless a test wraps it.</summary>
+    protected virtual IShardSync WrapSync(IShardSync sync) => sync;
+
     private bool Applies(ShardCalls call) => _enabled && (Calls & call) != 0;
 
     private ValueTask HookAsync(ShardCalls call, string? shardId, CancellationToken cancellationToken) =>
@@ -95,10 +98,23 @@ public abstract class ShardStoreDecorator(IShardStore inner, ShardCalls calls) :
             await inner.WriteAsync(data, cancellationToken);
         }
 
+        public async Task WriteBlockAsync(ReadOnlyMemory<byte> block, ReadOnlyMemory<byte> checksum, CancellationToken cancellationToken)
+        {
+            await store.HookAsync(ShardCalls.Write, shardId, cancellationToken);
+            await inner.WriteBlockAsync(block, checksum, cancellationToken);
+        }
+
         public async Task CommitAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
         {
             await store.HookAsync(ShardCalls.Commit, shardId, cancellationToken);
             await inner.CommitAsync(footer, cancellationToken);
+        }
+
+        /// <summary>Forwarded, so the object layer's one sync per filesystem runs under the faults as it does without them.</summary>
+        public async Task<IShardSync> CommitUnsyncedAsync(ReadOnlyMemory<byte> footer, CancellationToken cancellationToken)
+        {
+            await store.HookAsync(ShardCalls.Commit, shardId, cancellationToken);
+            return store.WrapSync(await inner.CommitUnsyncedAsync(footer, cancellationToken));
         }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
