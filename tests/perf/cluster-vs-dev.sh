@@ -38,5 +38,6 @@ target_args() {
     cluster) args=(--endpoint "$OBJSTORE_ENDPOINT" --access-key "$OBJSTORE_ACCESS_KEY" --secret-key "$OBJSTORE_SECRET_KEY") ;;
   esac
 }
+server_pids() { case $1 in dev) echo "$dev_pid" ;; cluster) echo "$GATEWAY_PID $NODE_PIDS" ;; esac; } # the cluster: gateway and nodes
 source "$(dirname "$0")/common.bash"
 compare dev cluster dev cluster

@@ -1,50 +1,72 @@
 # Sourced by the perf scripts: drives `objstore bench s3` against two targets, alternating, and prints a markdown table
 # of medians and the ratio B / A. The script defines target_args NAME, which sets the array `args` to the bench's
 # endpoint and credential options for that target (and may set `bucket`, default perf), and sets reps, seconds, cases,
-# objstore and work.
+# objstore and work. A script that also defines server_pids NAME (printing the PIDs of that target's server processes)
+# gets the servers' CPU time per operation in the table: user + system time of those processes and their children
+# (nginx's workers), the figure that stays stable on a noisy machine.
 
 objects_for() { # enough distinct objects for GETs without preparing gigabytes
   case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac
 }
 
-run() { # target op size concurrency -> "ops/s MiB/s"
-  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json"
+# CPU ticks (user + system) of a target's server processes and their children; 0 without server_pids.
+server_ticks() {
+  declare -F server_pids >/dev/null || { echo 0; return; }
+  local pid total=0
+  for pid in $(server_pids "$1"); do
+    for p in "$pid" $(pgrep -P "$pid"); do
+      total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+
+run() { # target op size concurrency -> "ops/s MiB/s server-CPU-µs/op"
+  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json" t0
   rm -f "$out"
+  t0=$(server_ticks "$target")
   bucket=perf
   target_args "$target"
   dotnet "$objstore" bench s3 "${args[@]}" --bucket "$bucket" --op "$op" --size "$size" --concurrency "$c" \
     --duration "${seconds}s" --objects "$(objects_for "$size" "$c")" --json "$out" >/dev/null 2>"$work/bench.err" \
     || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
-  [ -f "$out" ] || { echo "0 0"; return; }
-  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'])"
+  [ -f "$out" ] || { echo "0 0 0"; return; }
+  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'], ($(server_ticks "$target") - $t0) / $(getconf CLK_TCK) * 1e6 / max(1, o['ops']))"
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # compare A B "A label" "B label": warm-up pass, then REPS alternating runs per case, one table row per case.
 compare() {
-  local a=$1 b=$2 label_a=$3 label_b=$4 case op size c target ops mib
+  local a=$1 b=$2 label_a=$3 label_b=$4 case op size c target ops mib cpu cpu_head="" cpu_rule=""
   # Fresh processes spend their first seconds in the JIT: one unmeasured pass of every case warms both up.
   for case in $cases; do
     IFS=: read -r op size c <<<"$case"
     for target in "$a" "$b"; do seconds=2 run "$target" "$op" "$size" "$c" >/dev/null; done
   done
-  echo "| op | size | clients | $label_a ops/s | $label_b ops/s | $label_a MiB/s | $label_b MiB/s | $label_b / $label_a |"
-  echo "|---|---|---|---:|---:|---:|---:|---:|"
+  if declare -F server_pids >/dev/null; then
+    cpu_head=" server CPU µs/op $label_a / $label_b |"; cpu_rule="---:|"
+  fi
+  echo "| op | size | clients | $label_a ops/s | $label_b ops/s | $label_a MiB/s | $label_b MiB/s | $label_b / $label_a |$cpu_head"
+  echo "|---|---|---|---:|---:|---:|---:|---:|$cpu_rule"
   for case in $cases; do
     IFS=: read -r op size c <<<"$case"
-    for target in "$a" "$b"; do : >"$work/$target.ops"; : >"$work/$target.mib"; done
+    for target in "$a" "$b"; do : >"$work/$target.ops"; : >"$work/$target.mib"; : >"$work/$target.cpu"; done
     for _ in $(seq "$reps"); do
       for target in "$a" "$b"; do
-        read -r ops mib < <(run "$target" "$op" "$size" "$c")
-        echo "$ops" >>"$work/$target.ops"; echo "$mib" >>"$work/$target.mib"
+        read -r ops mib cpu < <(run "$target" "$op" "$size" "$c")
+        echo "$ops" >>"$work/$target.ops"; echo "$mib" >>"$work/$target.mib"; echo "$cpu" >>"$work/$target.cpu"
       done
     done
     local a_ops b_ops a_mib b_mib ratio
     a_ops=$(median <"$work/$a.ops"); b_ops=$(median <"$work/$b.ops")
     a_mib=$(median <"$work/$a.mib"); b_mib=$(median <"$work/$b.mib")
     ratio=$(python3 -c "print(f'{$b_ops / $a_ops:.2f}' if $a_ops > 0 else '-')")
-    printf '| %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n' "$op" "$size" "$c" "$a_ops" "$b_ops" "$a_mib" "$b_mib" "$ratio"
+    printf '| %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s |' "$op" "$size" "$c" "$a_ops" "$b_ops" "$a_mib" "$b_mib" "$ratio"
+    if [ -n "$cpu_head" ]; then
+      printf ' %.0f / %.0f |' "$(median <"$work/$a.cpu")" "$(median <"$work/$b.cpu")"
+    fi
+    echo
   done
   echo
   echo "medians of $reps alternating runs of ${seconds}s each; $(nproc) cores; $(date -u +%Y-%m-%d)"

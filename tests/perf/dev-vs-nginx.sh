@@ -23,6 +23,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 dev_port=$(free_port)
 dotnet "$objstore" dev --listen "http://127.0.0.1:$dev_port" --data "$work/dev" --access-key perf --secret-key perf-secret-key >"$work/dev.log" 2>&1 &
 pids+=($!)
+dev_pid=$!
 nginx_port=$(free_port)
 # nginx workers run unprivileged: they need to reach and write its folders.
 chmod 755 "$work" && mkdir -p "$work/nginx/root" "$work/nginx/tmp" && chmod -R 777 "$work/nginx"
@@ -46,6 +47,7 @@ http {
 CONF
 nginx -c "$work/nginx/nginx.conf" &
 pids+=($!)
+nginx_pid=$!
 for _ in $(seq 300); do
   curl -fs "http://127.0.0.1:$dev_port/_objstore/health/ready" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break
   sleep 0.1
@@ -57,5 +59,6 @@ target_args() {
     nginx) args=(--endpoint "http://127.0.0.1:$nginx_port" --no-sign) ;;
   esac
 }
+server_pids() { case $1 in dev) echo "$dev_pid" ;; nginx) echo "$nginx_pid" ;; esac; } # nginx's workers are its children
 source "$(dirname "$0")/common.bash"
 compare nginx dev nginx "ObjStore dev"
