@@ -32,28 +32,37 @@ public sealed class ListingMismatchException(string message) : Exception(message
 public sealed class ListingBench(BenchClient client, ListingKeySpace keys, int pages, int seed = 1)
 {
     public const int PageSize = 1000;
-    private const int WarmUpPages = 10;
+    private const int WarmUpPages = 40;
 
     public async Task<IReadOnlyList<ListingTiming>> RunAsync(CancellationToken ct = default)
     {
-        var timings = new List<ListingTiming>();
-        foreach (var mode in ListingMode.All)
+        var modes = ListingMode.All;
+        var random = modes.Select((_, i) => new Random(seed + i)).ToArray();
+        for (int i = 0; i < WarmUpPages; i++)
         {
-            var random = new Random(seed);
-            for (int i = 0; i < WarmUpPages; i++)
+            for (int m = 0; m < modes.Count; m++)
             {
-                await SampleAsync(mode, random, [], [], ct); // JIT, connection, caches
+                await SampleAsync(modes[m], random[m], [], [], ct); // JIT (tiered compilation), the connection, caches
             }
-            var times = new List<double>();
-            var entries = new List<int>();
-            while (times.Count < pages)
-            {
-                await SampleAsync(mode, random, times, entries, ct);
-            }
-            times.Sort();
-            timings.Add(new ListingTiming(mode.Name, times.Count, entries.Average(), Percentile(times, 0.50), Percentile(times, 0.99)));
         }
-        return timings;
+        // Round-robin over the modes, so whatever else the machine does weighs on all of them alike.
+        var times = modes.Select(_ => new List<double>()).ToArray();
+        var entries = modes.Select(_ => new List<int>()).ToArray();
+        while (times.Any(t => t.Count < pages))
+        {
+            for (int m = 0; m < modes.Count; m++)
+            {
+                if (times[m].Count < pages)
+                {
+                    await SampleAsync(modes[m], random[m], times[m], entries[m], ct);
+                }
+            }
+        }
+        return modes.Select((mode, m) =>
+        {
+            times[m].Sort();
+            return new ListingTiming(mode.Name, times[m].Count, entries[m].Average(), Percentile(times[m], 0.50), Percentile(times[m], 0.99));
+        }).ToList();
     }
 
     /// <summary>The smallest time at or above the fraction <paramref name="q"/> of the sorted samples.</summary>
