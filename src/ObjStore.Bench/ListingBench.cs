@@ -14,8 +14,11 @@ public sealed record ListingMode(string Name, bool Versions, bool Delimiter)
     ];
 }
 
-/// <summary>How long the pages of one mode took, as the client saw them (request sent to last byte parsed).</summary>
-public sealed record ListingTiming(string Mode, int Pages, double EntriesPerPage, double P50Milliseconds, double P99Milliseconds);
+/// <summary>A bucket holding exactly <paramref name="Keys"/>' keys, and a client of the store it is in.</summary>
+public sealed record ListingTarget(ListingKeySpace Keys, BenchClient Client);
+
+/// <summary>How long the pages of one mode took on one bucket, as the client saw them (request sent to last byte parsed).</summary>
+public sealed record ListingTiming(long Keys, string Mode, int Pages, double EntriesPerPage, double P50Milliseconds, double P99Milliseconds);
 
 /// <summary>A listing page that is not what the key space says it holds: the bench would be timing a wrong answer.</summary>
 public sealed class ListingMismatchException(string message) : Exception(message);
@@ -27,41 +30,44 @@ public sealed class ListingMismatchException(string message) : Exception(message
 /// delimiter a position is any key with two pages of keys after it; with one (/), pages list a random day's prefix,
 /// whose keys roll up into one common prefix per host, from a random host with two pages of hosts after it. Where
 /// the bucket is smaller than that, pages start at its first key (or host), so they are as full as it allows. Every
-/// first page is checked against the key space (first entry, count): a wrong answer fails the bench.
+/// first page is checked against the key space (first entry, count): a wrong answer fails the bench. Several
+/// buckets (of stores of different sizes) are sampled in turn, page by page, so that whatever else the machine does
+/// weighs on every size alike and their ratios stay meaningful on a busy machine.
 /// </summary>
-public sealed class ListingBench(BenchClient client, ListingKeySpace keys, int pages, int seed = 1)
+public sealed class ListingBench(IReadOnlyList<ListingTarget> targets, int pages, int seed = 1)
 {
     public const int PageSize = 1000;
-    private const int WarmUpPages = 40;
+    private const int WarmUpPages = 20;
 
     public async Task<IReadOnlyList<ListingTiming>> RunAsync(CancellationToken ct = default)
     {
-        var modes = ListingMode.All;
-        var random = modes.Select((_, i) => new Random(seed + i)).ToArray();
+        var samplers = targets.SelectMany(target => ListingMode.All.Select(mode => (target, mode))).ToList();
+        var random = samplers.Select((_, i) => new Random(seed + i)).ToArray();
         for (int i = 0; i < WarmUpPages; i++)
         {
-            for (int m = 0; m < modes.Count; m++)
+            for (int s = 0; s < samplers.Count; s++)
             {
-                await SampleAsync(modes[m], random[m], [], [], ct); // JIT (tiered compilation), the connection, caches
+                // JIT (tiered compilation), the connection, the caches.
+                await SampleAsync(samplers[s].target, samplers[s].mode, random[s], [], [], ct);
             }
         }
-        // Round-robin over the modes, so whatever else the machine does weighs on all of them alike.
-        var times = modes.Select(_ => new List<double>()).ToArray();
-        var entries = modes.Select(_ => new List<int>()).ToArray();
+        var times = samplers.Select(_ => new List<double>()).ToArray();
+        var entries = samplers.Select(_ => new List<int>()).ToArray();
         while (times.Any(t => t.Count < pages))
         {
-            for (int m = 0; m < modes.Count; m++)
+            for (int s = 0; s < samplers.Count; s++)
             {
-                if (times[m].Count < pages)
+                if (times[s].Count < pages)
                 {
-                    await SampleAsync(modes[m], random[m], times[m], entries[m], ct);
+                    await SampleAsync(samplers[s].target, samplers[s].mode, random[s], times[s], entries[s], ct);
                 }
             }
         }
-        return modes.Select((mode, m) =>
+        return samplers.Select((sampler, s) =>
         {
-            times[m].Sort();
-            return new ListingTiming(mode.Name, times[m].Count, entries[m].Average(), Percentile(times[m], 0.50), Percentile(times[m], 0.99));
+            times[s].Sort();
+            return new ListingTiming(sampler.target.Keys.Count, sampler.mode.Name, times[s].Count, entries[s].Average(),
+                Percentile(times[s], 0.50), Percentile(times[s], 0.99));
         }).ToList();
     }
 
@@ -69,26 +75,27 @@ public sealed class ListingBench(BenchClient client, ListingKeySpace keys, int p
     public static double Percentile(IReadOnlyList<double> sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>A page from a random position and, when it is truncated and room is left, the page after it.</summary>
-    private async Task SampleAsync(ListingMode mode, Random random, List<double> times, List<int> entries, CancellationToken ct)
+    private async Task SampleAsync(ListingTarget target, ListingMode mode, Random random, List<double> times, List<int> entries, CancellationToken ct)
     {
-        var (first, expectedFirst, expectedCount) = mode.Delimiter ? DelimiterStart(mode, random) : FlatStart(mode, random);
-        var page = await TimedAsync(first, times, entries, ct);
+        var keys = target.Keys;
+        var (first, expectedFirst, expectedCount) = mode.Delimiter ? DelimiterStart(keys, mode, random) : FlatStart(keys, mode, random);
+        var page = await TimedAsync(target.Client, first, times, entries, ct);
         string? actualFirst = page.CommonPrefixes.Count > 0 && mode.Delimiter ? page.CommonPrefixes[0] : page.Keys.FirstOrDefault();
         if (actualFirst != expectedFirst || page.Entries != expectedCount)
         {
             throw new ListingMismatchException(
-                $"{mode.Name} from {first.StartAfter ?? first.KeyMarker ?? "the start"} under '{first.Prefix}': {page.Entries} entries from '{actualFirst}', expected {expectedCount} from '{expectedFirst}'");
+                $"{mode.Name} of {keys.Count} keys from {first.StartAfter ?? first.KeyMarker ?? "the start"} under '{first.Prefix}': {page.Entries} entries from '{actualFirst}', expected {expectedCount} from '{expectedFirst}'");
         }
         if (page.IsTruncated && times.Count < pages)
         {
             var next = mode.Versions
                 ? first with { KeyMarker = page.NextKeyMarker, VersionIdMarker = page.NextVersionIdMarker }
                 : first with { StartAfter = null, ContinuationToken = page.NextContinuationToken };
-            await TimedAsync(next, times, entries, ct);
+            await TimedAsync(target.Client, next, times, entries, ct);
         }
     }
 
-    private (ListQuery Query, string? First, int Count) FlatStart(ListingMode mode, Random random)
+    private static (ListQuery Query, string? First, int Count) FlatStart(ListingKeySpace keys, ListingMode mode, Random random)
     {
         long index = random.NextInt64(0, Math.Max(0, keys.Count - 2 * PageSize) + 1);
         string? after = index == 0 ? null : keys.KeyAt(index - 1);
@@ -96,7 +103,7 @@ public sealed class ListingBench(BenchClient client, ListingKeySpace keys, int p
         return (query, keys.KeyAt(index), (int)Math.Min(PageSize, keys.Count - index));
     }
 
-    private (ListQuery Query, string? First, int Count) DelimiterStart(ListingMode mode, Random random)
+    private static (ListQuery Query, string? First, int Count) DelimiterStart(ListingKeySpace keys, ListingMode mode, Random random)
     {
         int day = random.Next(keys.Days);
         int hosts = keys.HostsOn(day);
@@ -108,7 +115,7 @@ public sealed class ListingBench(BenchClient client, ListingKeySpace keys, int p
         return (query, $"{prefix}host-{host:D4}/", Math.Min(PageSize, hosts - host));
     }
 
-    private async Task<ListedPage> TimedAsync(ListQuery query, List<double> times, List<int> entries, CancellationToken ct)
+    private static async Task<ListedPage> TimedAsync(BenchClient client, ListQuery query, List<double> times, List<int> entries, CancellationToken ct)
     {
         long start = Stopwatch.GetTimestamp();
         var page = await client.ListAsync(query, ct);

@@ -98,8 +98,9 @@ public sealed class ListingBenchTests
         while (marker is not null);
         Assert.Equal(expected.Where(k => k.StartsWith(day, StringComparison.Ordinal)).Select(k => KeyOrder.CommonPrefixOf(k, day, "/")!).Distinct(), hosts);
 
-        var timings = await new ListingBench(client, space, pages: 20).RunAsync();
+        var timings = await new ListingBench([new ListingTarget(space, client)], pages: 20).RunAsync();
         Assert.Equal(ListingMode.All.Select(m => m.Name), timings.Select(t => t.Mode));
+        Assert.All(timings, t => Assert.Equal(10_000, t.Keys));
         Assert.All(timings, t => Assert.True(t.Pages == 20 && t.P50Milliseconds > 0 && t.P99Milliseconds >= t.P50Milliseconds));
     }
 
