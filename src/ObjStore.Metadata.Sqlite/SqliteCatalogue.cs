@@ -27,6 +27,9 @@ public sealed class SqliteCatalogue : ICatalogue
     public IStoreStateCatalogue Stores { get; }
     public IIdentityCatalogue Identities { get; }
 
+    /// <summary>The database under the aggregates, for tests: they hold its writer and read its group-commit statistics.</summary>
+    internal SqliteDatabase Database => _database;
+
     /// <summary>A consistent, compacted copy (VACUUM INTO), taken on a reader connection while writes go on.</summary>
     public async Task BackupToAsync(string path)
     {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Bucket lifecycle through aws-cli (every aws-cli found: the one first on PATH and Debian's /usr/bin/aws) and boto3,
-# on a `objstore dev` whose lifecycle "day" lasts two seconds (the test setting Maintenance:LifecycleDayLength):
+# on a `objstore dev` whose lifecycle "day" lasts eight seconds (the test setting Maintenance:LifecycleDayLength;
+# long enough that a loaded machine reads x-amz-expiration before the rule fires):
 # put/get/delete-bucket-lifecycle-configuration, the documented errors, x-amz-expiration on head-object, and an
 # expiry rule that the accelerated clock fires while the scenario waits.
 source "$(dirname "$0")/common.bash"
-export ObjStore__Maintenance__LifecycleDayLength=00:00:02 ObjStore__Maintenance__LifecycleInterval=00:00:01 ObjStore__Maintenance__AutoHealInterval=00:00:01
+export ObjStore__Maintenance__LifecycleDayLength=00:00:08 ObjStore__Maintenance__LifecycleInterval=00:00:01 ObjStore__Maintenance__AutoHealInterval=00:00:01
 start_server || { finish; exit 1; }
 export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
@@ -71,7 +72,7 @@ s3.put_bucket_lifecycle_configuration(Bucket="lifecycle-boto3", LifecycleConfigu
     {"ID": "keep-one", "Status": "Enabled", "Filter": {},
      "NoncurrentVersionExpiration": {"NoncurrentDays": 1, "NewerNoncurrentVersions": 1}}]})
 assert s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-boto3")["Rules"][0]["ID"] == "keep-one"
-for _ in range(120):
+for _ in range(200):
     versions = s3.list_object_versions(Bucket="lifecycle-boto3").get("Versions", [])
     if len(versions) == 2:
         break
