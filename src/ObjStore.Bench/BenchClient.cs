@@ -88,33 +88,86 @@ public sealed partial class BenchClient : IDisposable
     /// <summary>One ListObjectsV2 page (max-keys 1000): the keys on it and the token for the next, if any.</summary>
     public async Task<(OpResult Result, int Keys, string? Next)> ListPageAsync(string prefix, string? continuation, CancellationToken ct)
     {
-        string query = $"list-type=2&max-keys=1000&prefix={SigV4.UriEncode(prefix, encodeSlash: true)}"
-            + (continuation is null ? "" : $"&continuation-token={SigV4.UriEncode(continuation, encodeSlash: true)}");
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{_base}/{_bucket}?{query}"));
-        int keys = 0;
-        string? next = null;
-        var result = await SendAsync(request, async response =>
+        var page = await ListAsync(new ListQuery { Prefix = prefix, ContinuationToken = continuation }, ct);
+        return (page.Result, page.Keys.Count, page.NextContinuationToken);
+    }
+
+    /// <summary>
+    /// One page of ListObjectsV2 or, with <see cref="ListQuery.Versions"/>, of ListObjectVersions: its keys (a version
+    /// or delete marker each), common prefixes and where the next page starts.
+    /// </summary>
+    public async Task<ListedPage> ListAsync(ListQuery query, CancellationToken ct)
+    {
+        var parameters = new List<string>();
+        if (query.Versions)
+        {
+            parameters.Add("versions");
+            Add("key-marker", query.KeyMarker);
+            Add("version-id-marker", query.VersionIdMarker);
+        }
+        else
+        {
+            parameters.Add("list-type=2");
+            Add("start-after", query.StartAfter);
+            Add("continuation-token", query.ContinuationToken);
+        }
+        Add("max-keys", query.MaxKeys.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("prefix", query.Prefix);
+        Add("delimiter", query.Delimiter);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{_base}/{_bucket}?{string.Join('&', parameters)}"));
+        var page = new ListedPage();
+        page.Result = await SendAsync(request, async response =>
         {
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             using var xml = XmlReader.Create(body, new XmlReaderSettings { Async = true, DtdProcessing = DtdProcessing.Prohibit });
-            while (await xml.ReadAsync())
+            string section = "";
+            // ReadElementContentAsString leaves the reader on the node after the element, so only other nodes read on.
+            bool more = await xml.ReadAsync();
+            while (more)
             {
                 if (xml.NodeType != XmlNodeType.Element)
                 {
+                    more = await xml.ReadAsync();
                     continue;
                 }
-                if (xml.LocalName == "Key")
+                if (xml.Depth == 1)
                 {
-                    keys++;
+                    section = xml.LocalName;
                 }
-                else if (xml.LocalName == "NextContinuationToken")
+                string? value = (xml.Depth, xml.LocalName) switch
                 {
-                    next = await xml.ReadElementContentAsStringAsync();
+                    (1, "IsTruncated" or "NextContinuationToken" or "NextKeyMarker" or "NextVersionIdMarker") => await xml.ReadElementContentAsStringAsync(),
+                    (2, "Key") when section is "Contents" or "Version" or "DeleteMarker" => await xml.ReadElementContentAsStringAsync(),
+                    (2, "Prefix") when section == "CommonPrefixes" => await xml.ReadElementContentAsStringAsync(),
+                    _ => null,
+                };
+                if (value is null)
+                {
+                    more = await xml.ReadAsync();
+                    continue;
                 }
+                switch (section)
+                {
+                    case "IsTruncated": page.IsTruncated = value == "true"; break;
+                    case "NextContinuationToken": page.NextContinuationToken = value; break;
+                    case "NextKeyMarker": page.NextKeyMarker = value; break;
+                    case "NextVersionIdMarker": page.NextVersionIdMarker = value; break;
+                    case "CommonPrefixes": page.CommonPrefixes.Add(value); break;
+                    default: page.Keys.Add(value); break;
+                }
+                more = !xml.EOF;
             }
             return 0L;
         }, ct);
-        return (result, keys, next);
+        return page;
+
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                parameters.Add($"{name}={SigV4.UriEncode(value, encodeSlash: true)}");
+            }
+        }
     }
 
     public Task<OpResult> CreateBucketAsync(CancellationToken ct) => BucketCallAsync(HttpMethod.Put, ct);
@@ -162,6 +215,36 @@ public sealed partial class BenchClient : IDisposable
 
     [GeneratedRegex("<Code>([^<]+)</Code>")]
     private static partial Regex ErrorCode();
+}
+
+/// <summary>What a listing asks for; null parameters are not sent.</summary>
+public sealed record ListQuery
+{
+    public string Prefix { get; init; } = "";
+    public string? Delimiter { get; init; }
+    public int MaxKeys { get; init; } = 1000;
+
+    /// <summary>ListObjectVersions (key-marker, version-id-marker) instead of ListObjectsV2 (start-after, continuation-token).</summary>
+    public bool Versions { get; init; }
+    public string? StartAfter { get; init; }
+    public string? ContinuationToken { get; init; }
+    public string? KeyMarker { get; init; }
+    public string? VersionIdMarker { get; init; }
+}
+
+/// <summary>One listing page as the client read it.</summary>
+public sealed class ListedPage
+{
+    public OpResult Result { get; set; }
+    public List<string> Keys { get; } = [];
+    public List<string> CommonPrefixes { get; } = [];
+    public bool IsTruncated { get; set; }
+    public string? NextContinuationToken { get; set; }
+    public string? NextKeyMarker { get; set; }
+    public string? NextVersionIdMarker { get; set; }
+
+    /// <summary>Keys and common prefixes: what max-keys counts.</summary>
+    public int Entries => Keys.Count + CommonPrefixes.Count;
 }
 
 internal sealed class BenchContentException(string message) : Exception(message);

@@ -99,35 +99,46 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         // Named, not left to the planner: it would walk the primary key instead, every old version of every key
         // (68 ms instead of 1.7 ms a page at 10^3 versions a key, `objstore bench catalogue`). The index covers
         // ObjectRow.SummaryColumns.
-        string sql = $"SELECT {ObjectRow.SummaryColumns} FROM objects INDEXED BY objects_current WHERE {range} ORDER BY key LIMIT @limit";
+        // One prepared statement for every seek of the page (a delimiter listing makes one per common prefix), its
+        // rows read one at a time: a seek that lands in a common prefix reads one row, not a page of them.
+        await using var seek = Seek(connection,
+            $"SELECT {ObjectRow.SummaryColumns} FROM objects INDEXED BY objects_current WHERE {range} ORDER BY key LIMIT @limit",
+            request.Bucket, end, out var fromParameter, out var limitParameter);
 
         while (from is not null && objects.Count + prefixes.Count < wanted)
         {
             int limit = wanted - objects.Count - prefixes.Count;
-            var rows = (await connection.QueryAsync<ObjectRow>(sql, new { bucket = request.Bucket, from, end, limit })).ToList();
+            (fromParameter.Value, limitParameter.Value) = (from, limit);
+            int read = 0;
             bool jumped = false;
-            foreach (var row in rows)
+            using (var reader = seek.ExecuteReader())
             {
-                string key = KeyOrder.Text(row.key);
-                string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
-                if (common is null)
+                var parse = reader.GetRowParser<ObjectRow>();
+                while (reader.Read())
                 {
-                    objects.Add(row.ToSummary());
-                    last = key;
-                    from = KeyOrder.After(row.key);
-                    continue;
+                    read++;
+                    var row = parse(reader);
+                    string key = KeyOrder.Text(row.key);
+                    string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
+                    if (common is null)
+                    {
+                        objects.Add(row.ToSummary());
+                        last = key;
+                        from = KeyOrder.After(row.key);
+                        continue;
+                    }
+                    byte[] commonBytes = KeyOrder.Bytes(common);
+                    if (startAfter is null || KeyOrder.Compare(commonBytes, startAfter) > 0)
+                    {
+                        prefixes.Add(common);
+                        last = common;
+                    }
+                    from = KeyOrder.Successor(commonBytes);
+                    jumped = true;
+                    break;
                 }
-                byte[] commonBytes = KeyOrder.Bytes(common);
-                if (startAfter is null || KeyOrder.Compare(commonBytes, startAfter) > 0)
-                {
-                    prefixes.Add(common);
-                    last = common;
-                }
-                from = KeyOrder.Successor(commonBytes);
-                jumped = true;
-                break;
             }
-            if (!jumped && rows.Count < limit)
+            if (!jumped && read < limit)
             {
                 from = null; // fewer rows than asked for: the range is exhausted
             }
@@ -175,8 +186,9 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         int wanted = Math.Max(0, request.MaxKeys);
         string inRange = end is null ? "" : " AND key < @end";
         string olderOfKey = $"SELECT {ObjectRow.VersionSummaryColumns} FROM objects WHERE bucket = @bucket AND key = @key AND seq < @below ORDER BY seq DESC LIMIT @limit";
-        string fromKey = $"SELECT {ObjectRow.VersionSummaryColumns} FROM objects WHERE bucket = @bucket AND key >= @key{inRange} ORDER BY key, seq DESC LIMIT @limit";
+        string fromKey = $"SELECT {ObjectRow.VersionSummaryColumns} FROM objects WHERE bucket = @bucket AND key >= @from{inRange} ORDER BY key, seq DESC LIMIT @limit";
 
+        await using var seek = Seek(connection, fromKey, request.Bucket, end, out var keyParameter, out var limitParameter);
         bool exhausted = false;
         while (!exhausted && versions.Count + prefixes.Count < wanted)
         {
@@ -192,32 +204,39 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
                 position = older.Count < limit ? new WalkPosition(KeyOrder.After(position.Key), null) : position with { Below = older[^1].seq };
                 continue;
             }
-            var rows = (await connection.QueryAsync<ObjectRow>(fromKey, new { bucket = request.Bucket, key = position.Key, end, limit })).ToList();
+            (keyParameter.Value, limitParameter.Value) = (position.Key, limit);
+            int read = 0;
             bool jumped = false;
-            foreach (var row in rows)
+            using (var reader = seek.ExecuteReader())
             {
-                string key = KeyOrder.Text(row.key);
-                string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
-                if (common is null)
+                var parse = reader.GetRowParser<ObjectRow>();
+                while (reader.Read())
                 {
-                    versions.Add(row.ToVersionSummary());
-                    (nextKey, nextVersion) = (key, row.version_id);
-                    position = new WalkPosition(row.key, row.seq);
-                    continue;
+                    read++;
+                    var row = parse(reader);
+                    string key = KeyOrder.Text(row.key);
+                    string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
+                    if (common is null)
+                    {
+                        versions.Add(row.ToVersionSummary());
+                        (nextKey, nextVersion) = (key, row.version_id);
+                        position = new WalkPosition(row.key, row.seq);
+                        continue;
+                    }
+                    byte[] commonBytes = KeyOrder.Bytes(common);
+                    if (keyMarker is null || KeyOrder.Compare(commonBytes, keyMarker) > 0)
+                    {
+                        prefixes.Add(common);
+                        (nextKey, nextVersion) = (common, null);
+                    }
+                    var successor = KeyOrder.Successor(commonBytes);
+                    exhausted = successor is null;
+                    position = new WalkPosition(successor ?? [], null);
+                    jumped = true;
+                    break;
                 }
-                byte[] commonBytes = KeyOrder.Bytes(common);
-                if (keyMarker is null || KeyOrder.Compare(commonBytes, keyMarker) > 0)
-                {
-                    prefixes.Add(common);
-                    (nextKey, nextVersion) = (common, null);
-                }
-                var successor = KeyOrder.Successor(commonBytes);
-                exhausted = successor is null;
-                position = new WalkPosition(successor ?? [], null);
-                jumped = true;
-                break;
             }
-            if (!jumped && rows.Count < limit)
+            if (!jumped && read < limit)
             {
                 exhausted = true;
             }
@@ -228,6 +247,25 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     }
 
     private readonly record struct WalkPosition(byte[] Key, long? Below);
+
+    /// <summary>
+    /// A listing's range query as one command, executed again for every seek with new @from and @limit values:
+    /// Microsoft.Data.Sqlite keeps a command's statement prepared while its text stays the same.
+    /// </summary>
+    private static SqliteCommand Seek(SqliteConnection connection, string sql, string bucket, byte[]? end,
+        out SqliteParameter from, out SqliteParameter limit)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("@bucket", bucket);
+        if (end is not null)
+        {
+            command.Parameters.AddWithValue("@end", end);
+        }
+        from = command.Parameters.Add("@from", SqliteType.Blob);
+        limit = command.Parameters.Add("@limit", SqliteType.Integer);
+        return command;
+    }
 
     private static async Task<bool> MoreVersionsAsync(SqliteConnection connection, string bucket, WalkPosition position, byte[]? end)
     {

@@ -34,6 +34,8 @@ internal static class CommandLine
           objstore bench compare A.json B.json             ratios of report B to report A
           objstore bench catalogue [--scale N]             listing cost as a bucket's versions grow (10^4 to 10^6)
           objstore bench lifecycle [--objects N]           a lifecycle pass over N objects (10^6), 1% due: run time, GET p99
+          objstore bench list [--keys N] [--pages P] [--seed S] [--json FILE]
+                                                           listing page p50/p99 over N synthetic keys (10^6), through S3
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -57,6 +59,7 @@ internal static class CommandLine
                 ["bench", "compare", .. var rest] => S3BenchCommand.Compare(Options.Parse(rest)),
                 ["bench", "catalogue", .. var rest] => await CatalogueBench.RunAsync(Options.Parse(rest)),
                 ["bench", "lifecycle", .. var rest] => await LifecycleBench.RunAsync(Options.Parse(rest)),
+                ["bench", "list", .. var rest] => await ListingBenchCommand.RunAsync(Options.Parse(rest)),
                 _ => Fail($"unknown command: {string.Join(' ', args)}"),
             };
         }

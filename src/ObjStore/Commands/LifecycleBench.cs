@@ -1,15 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using ObjStore.Core;
 using ObjStore.Core.Jobs;
-using ObjStore.Hosting;
 using ObjStore.Lifecycle;
-using ObjStore.Metadata;
 using ObjStore.Metadata.Sqlite;
-using ObjStore.S3.Auth;
 
 namespace ObjStore.Cli.Commands;
 
@@ -22,9 +16,6 @@ namespace ObjStore.Cli.Commands;
 /// </summary>
 internal static class LifecycleBench
 {
-    private const string AccessKey = "bench";
-    private const string SecretKey = "bench-secret-key";
-
     public static async Task<int> RunAsync(Options options)
     {
         int objects = options.GetInt("objects") ?? 1_000_000;
@@ -33,70 +24,43 @@ internal static class LifecycleBench
             throw new OptionException("--objects must be at least 100 (1% of them are due)");
         }
         options.RejectUnknown();
-        string dir = Directory.CreateTempSubdirectory("objstore-bench-lifecycle-").FullName;
-        try
+        await using var store = BenchStore.InNewFolder("lifecycle");
+        var staging = Stopwatch.StartNew();
+        await StageAsync(store.CataloguePath, objects);
+        Console.WriteLine($"staged {objects:N0} objects in {staging.Elapsed.TotalSeconds:F0} s");
+        await store.StartAsync();
+        using var http = new HttpClient { BaseAddress = store.Url };
+        await store.SendAsync(http, HttpMethod.Put, "/hot", null);
+        var payload = new byte[4096];
+        for (int i = 0; i < 64; i++)
         {
-            var staging = Stopwatch.StartNew();
-            await StageAsync(Path.Combine(dir, "catalogue.db"), objects);
-            Console.WriteLine($"staged {objects:N0} objects in {staging.Elapsed.TotalSeconds:F0} s");
-            var app = StoreHost.Build([], new Dictionary<string, string?>
-            {
-                ["ObjStore:Listen"] = "http://127.0.0.1:0",
-                ["ObjStore:DataDir"] = dir,
-                ["ObjStore:AccessKey"] = AccessKey,
-                ["ObjStore:SecretKey"] = SecretKey,
-                ["ObjStore:Maintenance:LifecycleInterval"] = "365.00:00:00", // the pass below is the only one
-                ["Logging:LogLevel:Default"] = "Warning",
-            });
-            await app.StartAsync();
-            try
-            {
-                string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-                using var http = new HttpClient { BaseAddress = new Uri(url) };
-                var signer = new SigV4Signer(AccessKey, SecretKey);
-                await SendAsync(http, signer, HttpMethod.Put, "/hot", null);
-                var payload = new byte[4096];
-                for (int i = 0; i < 64; i++)
-                {
-                    await SendAsync(http, signer, HttpMethod.Put, $"/hot/{i}", payload);
-                }
-                double idle = await GetP99Async(http, signer, TimeSpan.FromSeconds(5), () => false);
+            await store.SendAsync(http, HttpMethod.Put, $"/hot/{i}", payload);
+        }
+        double idle = await GetP99Async(store, http, TimeSpan.FromSeconds(5), () => false);
 
-                var catalogue = app.Services.GetRequiredService<ICatalogue>();
-                var rules = new LifecycleConfiguration([new LifecycleRule { Id = "old", Enabled = true, Expiration = new() { Days = 5 } }]);
-                await catalogue.Buckets.PutConfigAsync("bench", BucketConfigKinds.Lifecycle, rules.ToJson());
-                long id = await catalogue.Jobs.EnqueueAsync(JobKinds.Lifecycle, JobPlacement.BucketTarget("bench"), priority: 20);
-                JobInfo job = (await catalogue.Jobs.GetAsync(id))!;
-                bool finished = false;
-                var watch = Task.Run(async () =>
-                {
-                    while (!(job = (await catalogue.Jobs.GetAsync(id))!).IsFinished)
-                    {
-                        await Task.Delay(100);
-                    }
-                    finished = true;
-                });
-                double during = await GetP99Async(http, signer, TimeSpan.FromMinutes(30), () => Volatile.Read(ref finished));
-                await watch;
-                double seconds = (job.Finished!.Value - job.Created).TotalSeconds;
-                Console.WriteLine("| bucket | due | pass | 4 KiB GET p99 idle | during the pass | ratio |");
-                Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {objects:N0} objects | {objects / 100:N0} | {seconds:F1} s | {idle:F2} ms | {during:F2} ms | {during / idle:F2} |"));
-                Console.WriteLine($"\njob {job.State}: {job.Result}; 4 GET clients; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd}");
-                return job.State == JobStates.Succeeded ? 0 : 1;
-            }
-            finally
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
-        finally
+        var catalogue = store.Catalogue;
+        var rules = new LifecycleConfiguration([new LifecycleRule { Id = "old", Enabled = true, Expiration = new() { Days = 5 } }]);
+        await catalogue.Buckets.PutConfigAsync("bench", BucketConfigKinds.Lifecycle, rules.ToJson());
+        long id = await catalogue.Jobs.EnqueueAsync(JobKinds.Lifecycle, JobPlacement.BucketTarget("bench"), priority: 20);
+        JobInfo job = (await catalogue.Jobs.GetAsync(id))!;
+        bool finished = false;
+        var watch = Task.Run(async () =>
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(dir, recursive: true);
-        }
+            while (!(job = (await catalogue.Jobs.GetAsync(id))!).IsFinished)
+            {
+                await Task.Delay(100);
+            }
+            finished = true;
+        });
+        double during = await GetP99Async(store, http, TimeSpan.FromMinutes(30), () => Volatile.Read(ref finished));
+        await watch;
+        double seconds = (job.Finished!.Value - job.Created).TotalSeconds;
+        Console.WriteLine("| bucket | due | pass | 4 KiB GET p99 idle | during the pass | ratio |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {objects:N0} objects | {objects / 100:N0} | {seconds:F1} s | {idle:F2} ms | {during:F2} ms | {during / idle:F2} |"));
+        Console.WriteLine($"\njob {job.State}: {job.Result}; 4 GET clients; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd}");
+        return job.State == JobStates.Succeeded ? 0 : 1;
     }
 
     /// <summary>An unversioned bucket where every 100th object is old enough for a 5-day rule.</summary>
@@ -118,7 +82,7 @@ internal static class LifecycleBench
     }
 
     /// <summary>4 clients GET random hot objects for <paramref name="longest"/> or until <paramref name="stop"/>; the p99 in ms.</summary>
-    private static async Task<double> GetP99Async(HttpClient http, SigV4Signer signer, TimeSpan longest, Func<bool> stop)
+    private static async Task<double> GetP99Async(BenchStore store, HttpClient http, TimeSpan longest, Func<bool> stop)
     {
         var latencies = new List<double>();
         var deadline = Stopwatch.StartNew();
@@ -129,7 +93,7 @@ internal static class LifecycleBench
             while (deadline.Elapsed < longest && !stop())
             {
                 long start = Stopwatch.GetTimestamp();
-                await SendAsync(http, signer, HttpMethod.Get, $"/hot/{random.Next(64)}", null);
+                await store.SendAsync(http, HttpMethod.Get, $"/hot/{random.Next(64)}", null);
                 mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
             lock (latencies)
@@ -139,14 +103,5 @@ internal static class LifecycleBench
         }));
         latencies.Sort();
         return latencies.Count == 0 ? double.NaN : latencies[(int)(latencies.Count * 0.99)];
-    }
-
-    private static async Task SendAsync(HttpClient http, SigV4Signer signer, HttpMethod method, string path, byte[]? body)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(http.BaseAddress!, path)) { Content = body is null ? null : new ByteArrayContent(body) };
-        signer.Sign(request, body is null ? SigV4.UnsignedPayload : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body)));
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        response.EnsureSuccessStatusCode();
-        await response.Content.CopyToAsync(Stream.Null);
     }
 }

@@ -1,0 +1,54 @@
+namespace ObjStore.Cli.Tests;
+
+/// <summary>
+/// `objstore bench list` with arguments it cannot use stops before it loads anything: exit status 2, a one-line
+/// reason, no temporary data folder made.
+/// </summary>
+[Collection(ConsoleUsers.Name)]
+public sealed class ListingBenchCommandLineTests
+{
+    private static async Task<(int Exit, string Error, bool FolderMade)> RunAsync(params string[] arguments)
+    {
+        var before = BenchFolders();
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            int exit = await CommandLine.RunAsync(["bench", "list", .. arguments]);
+            return (exit, error.ToString(), !BenchFolders().SetEquals(before));
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+    }
+
+    private static HashSet<string> BenchFolders() =>
+        [.. Directory.EnumerateDirectories(Path.GetTempPath(), "objstore-bench-list-*")];
+
+    [Theory]
+    [InlineData(new[] { "--keys", "0" }, "--keys takes whole numbers from 1 to 1000000000, comma-separated, not '0'")]
+    [InlineData(new[] { "--keys", "1000000001" }, "--keys takes whole numbers from 1 to 1000000000, comma-separated, not '1000000001'")]
+    [InlineData(new[] { "--keys", "1e6" }, "--keys takes whole numbers from 1 to 1000000000, comma-separated, not '1e6'")]
+    [InlineData(new[] { "--keys", "1000,,10" }, "--keys takes whole numbers from 1 to 1000000000, comma-separated, not '1000,,10'")]
+    [InlineData(new[] { "--keys", "-5" }, "--keys takes whole numbers from 1 to 1000000000, comma-separated, not '-5'")]
+    [InlineData(new[] { "--keys" }, "--keys needs a value")]
+    [InlineData(new[] { "--pages", "0" }, "--pages must be from 1 to 100000, not 0")]
+    [InlineData(new[] { "--pages", "many" }, "--pages expects a whole number, got 'many'")]
+    [InlineData(new[] { "--keys", "1000", "--page", "10" }, "unknown option(s): --page")]
+    public async Task ArgumentsItCannotUseAreRefusedBeforeAnythingIsLoaded(string[] arguments, string message)
+    {
+        var (exit, error, folderMade) = await RunAsync(arguments);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("objstore: " + message + Environment.NewLine, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.False(folderMade);
+    }
+
+    [Fact]
+    public void SizesAreParsedInTheOrderGiven()
+    {
+        Assert.Equal([1000L, 1_000_000, 10_000_000], Commands.ListingBenchCommand.ParseSizes("1000,1000000,10000000"));
+    }
+}
