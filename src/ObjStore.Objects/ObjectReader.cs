@@ -49,7 +49,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
     {
         var objectLayout = part.Layout;
         var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
-        var codec = cluster.Codec(objectLayout.DataShards, objectLayout.ParityShards);
+        var codec = cluster.Codec(objectLayout);
         await using var readers = new ShardReadSet(cluster, objectLayout);
         long end = offset + length;
         long first = offset / layout.StripeDataSize, last = (end - 1) / layout.StripeDataSize;
