@@ -197,4 +197,24 @@ public class ReplicatedFaultTests
         Assert.Equal(4, written.Values.Count(v => v.Kind == LayoutKind.Striped));
         Assert.Equal(5, written.Values.Count(v => v.Kind == LayoutKind.Replicated));
     }
+
+    [Fact]
+    public async Task AFolderHoldingOnlyCopiesIsNotTakenForALayoutOfOnePlusM()
+    {
+        // A folder without its layout record is judged by its shards' footers; copies say 1+2, which is not the
+        // folder's layout: only a striped shard may answer for it.
+        var first = await DevServer.StartAsync("4+2", settings: Replicating(65_536));
+        using (var s3 = first.Client())
+        {
+            await s3.PutBucketAsync("only-copies");
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "only-copies", Key = "k", ContentBody = "copied" });
+        }
+        await first.StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(Path.Combine(first.DataDir, "layout.json"));
+
+        await using var again = await DevServer.StartAsync("4+2", first.DataDir, Replicating(65_536));
+        using var client = again.Client();
+        Assert.Equal("copied"u8.ToArray(), await client.GetBytesAsync("only-copies", "k"));
+    }
 }
