@@ -74,7 +74,7 @@ run() { # target op size concurrency -> "ops/s cpu_us_per_op"
 }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
-targets="nginx striped replicated"
+targets=${TARGETS:-"nginx striped replicated"} # the order of each alternation (TARGETS="nginx replicated striped" checks for a bias of position)
 for case in $cases; do
   IFS=: read -r op size c <<<"$case"
   for target in $targets; do seconds=2 run "$target" "$op" "$size" "$c" >/dev/null; done
