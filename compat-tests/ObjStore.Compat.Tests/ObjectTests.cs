@@ -35,9 +35,19 @@ public class ObjectTests(S3Endpoint endpoint) : IAsyncLifetime
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// The default ObjStore:ReplicateUpTo of the server these tests start: objects of at most this many bytes are
+    /// stored as copies, larger ones striped (another endpoint may not replicate at all; the tests hold either way).
+    /// </summary>
+    private const int ReplicationThreshold = 65_536;
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(ReplicationThreshold - 1)]
+    [InlineData(ReplicationThreshold)]
+    [InlineData(ReplicationThreshold + 1)]
     [InlineData(1_048_575)]
     [InlineData(1_048_576)]
     [InlineData(1_048_577)]
@@ -98,6 +108,28 @@ public class ObjectTests(S3Endpoint endpoint) : IAsyncLifetime
         var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => _s3.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = "r", ByteRange = new ByteRange(3_000_000, 3_000_010) }));
         Assert.Equal("InvalidRange", e.ErrorCode);
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, e.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(ReplicationThreshold)]     // the largest replicated object
+    [InlineData(ReplicationThreshold + 1)] // the smallest striped one
+    public async Task RangesOfObjectsAroundTheReplicationThresholdReturnExactBytes(int size)
+    {
+        var data = RandomBytes(size, size + 3);
+        string key = $"small-range/{size}";
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, InputStream = new MemoryStream(data) });
+        Assert.Equal(data[..1], await GetBytesAsync(key, new ByteRange(0, 0)));
+        Assert.Equal(data[^1..], await GetBytesAsync(key, new ByteRange(size - 1, size - 1)));
+        Assert.Equal(data[(size / 4)..(size / 2 + 1)], await GetBytesAsync(key, new ByteRange(size / 4, size / 2)));
+        Assert.Equal(data[Math.Max(0, size - 100)..], await GetBytesAsync(key, new ByteRange("bytes=-100")));
+        using var partial = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = key, ByteRange = new ByteRange(0, size - 1) });
+        Assert.Equal(HttpStatusCode.PartialContent, partial.HttpStatusCode);
+        Assert.Equal($"bytes 0-{size - 1}/{size}", partial.ContentRange);
+        // A copy of a small object is small as well, and reads back whole.
+        await _s3.CopyObjectAsync(_bucket, key, _bucket, key + "/copy");
+        Assert.Equal(data, await GetBytesAsync(key + "/copy"));
     }
 
     [Fact]

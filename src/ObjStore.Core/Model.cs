@@ -66,8 +66,29 @@ public sealed record ObjectMetadata
     public string StorageClass { get; init; } = "STANDARD";
 }
 
+/// <summary>
+/// How an object's shards encode its bytes. The numbers are stored (catalogue rows, shard footers): never renumber.
+/// </summary>
+public enum LayoutKind
+{
+    /// <summary>Reed-Solomon striping: k data shards and m parity shards, any k of which rebuild the object.</summary>
+    Striped = 0,
+
+    /// <summary>
+    /// Full copies: k is 1 and every one of the 1+m shards holds all the bytes (a small object: one file per copy, one
+    /// read per GET). Not the same as Reed-Solomon with k = 1, whose parity shards are scaled copies.
+    /// </summary>
+    Replicated = 1,
+}
+
 /// <summary>Where an object's bytes live: the erasure layout and the shard stores holding shards 0..k+m-1.</summary>
-public sealed record ObjectLayout(int DataShards, int ParityShards, int StripeSize, string DataId, IReadOnlyList<string> Placement);
+public sealed record ObjectLayout(int DataShards, int ParityShards, int StripeSize, string DataId, IReadOnlyList<string> Placement)
+{
+    /// <summary>The code of the shards; everything written before replication existed is striped.</summary>
+    public LayoutKind Kind { get; init; } = LayoutKind.Striped;
+
+    public int TotalShards => DataShards + ParityShards;
+}
 
 /// <summary>
 /// One independently erasure-coded run of an object's bytes: the whole object of a single PUT (number 1), or one part

@@ -11,7 +11,7 @@ namespace ObjStore.Erasure;
 /// <remarks>
 /// All shards passed to one call have the same length. Shard i of the k+m is data for i &lt; k, parity after.
 /// </remarks>
-public sealed unsafe class ReedSolomon
+public sealed unsafe class ReedSolomon : IErasureCode
 {
     public const int MaxTotalShards = 256;
     private const int MaxCachedPlans = 4096;

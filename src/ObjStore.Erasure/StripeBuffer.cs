@@ -11,7 +11,7 @@ namespace ObjStore.Erasure;
 /// </summary>
 public sealed class StripeBuffer : IDisposable
 {
-    private readonly ReedSolomon _codec;
+    private readonly IErasureCode _codec;
     private readonly StripeLayout _layout;
     private readonly Memory<byte>[] _blocks;
     private readonly ReadOnlyMemory<byte>[] _dataBlocks;
@@ -19,7 +19,7 @@ public sealed class StripeBuffer : IDisposable
     private readonly ulong[] _checksums;
     private byte[]? _buffer;
 
-    public StripeBuffer(ReedSolomon codec, StripeLayout layout)
+    public StripeBuffer(IErasureCode codec, StripeLayout layout)
     {
         if (codec.DataShards != layout.DataShards || codec.ParityShards != layout.ParityShards)
         {

@@ -58,7 +58,7 @@ internal static class DataFolderLayout
         return stores;
     }
 
-    /// <summary>The layout in the footer of the first shard file found, if any.</summary>
+    /// <summary>The layout in the footer of the first striped shard file found, if any.</summary>
     private static Layout? LayoutOfAShard(string dataDir)
     {
         if (!Directory.Exists(dataDir))
@@ -76,7 +76,9 @@ internal static class DataFolderLayout
             var reader = new Storage.LocalShardStore.LocalShardReader(File.OpenHandle(file));
             try
             {
-                if (Storage.Format.ShardVerifier.ReadFooterAtEndAsync(reader, reader.Length, CancellationToken.None).GetAwaiter().GetResult() is var (footer, _))
+                // A copy of a small object (1+m) says nothing of the K+M the folder stripes with: look further.
+                if (Storage.Format.ShardVerifier.ReadFooterAtEndAsync(reader, reader.Length, CancellationToken.None).GetAwaiter().GetResult() is var (footer, _)
+                    && footer.Layout == Core.LayoutKind.Striped)
                 {
                     return new Layout($"{footer.DataShards}+{footer.ParityShards}", 0);
                 }

@@ -22,6 +22,12 @@ public sealed class StoreOptions
 
     public int StripeSize { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// Objects and parts of at most this many declared bytes are stored as M+1 full copies instead of K+M stripes
+    /// (0: never). Changing it leaves stored objects as they are: each records its own layout.
+    /// </summary>
+    public long ReplicateUpTo { get; set; } = ObjectLayerOptions.DefaultReplicateUpTo;
+
     /// <summary>Stripes a GET reads ahead of its client; each costs a stripe buffer, (K+M)/K x StripeSize.</summary>
     public int ReadAheadStripes { get; set; } = 4;
 
@@ -103,6 +109,7 @@ public sealed class StoreOptions
             DataShards = k,
             ParityShards = m,
             StripeSize = StripeSize,
+            ReplicateUpTo = ReplicateUpTo,
             ReadAheadStripes = ReadAheadStripes,
             WriteQuorum = WriteQuorum,
             UploadExpiry = UploadExpiry,

@@ -48,7 +48,10 @@ public sealed class FooterScan(ShardCluster cluster)
     /// </summary>
     public ObjectLayout LayoutOf(Found found) =>
         new(found.Footer.DataShards, found.Footer.ParityShards, found.Footer.StripeSize, found.Footer.DataId,
-            [.. found.Placement.Select((id, i) => id ?? cluster.Topology[i % cluster.Topology.Count].Id)]);
+            [.. found.Placement.Select((id, i) => id ?? cluster.Topology[i % cluster.Topology.Count].Id)])
+        {
+            Kind = found.Footer.Layout,
+        };
 
     /// <summary>The single-PUT object a shard footer describes.</summary>
     public ObjectInfo SingleObjectOf(Found found) => found.Footer.ToObject(LayoutOf(found));

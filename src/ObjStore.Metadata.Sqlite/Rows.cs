@@ -8,8 +8,8 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
 internal sealed class ObjectRow
 {
-    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner, tags";
-    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags";
+    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner, tags, layout_kind";
+    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags, @layout_kind";
     public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class, owner";
     public const string EntryColumns = "key, seq, version_id, is_latest, delete_marker, size, last_modified, lock_mode, retain_until, legal_hold, tags";
     public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class, owner";
@@ -41,6 +41,7 @@ internal sealed class ObjectRow
     public string? acl { get; set; }
     public string? owner { get; set; }
     public string? tags { get; set; }
+    public long layout_kind { get; set; }
 
     /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
@@ -82,6 +83,7 @@ internal sealed class ObjectRow
             data_shards = layout?.DataShards ?? 0,
             parity_shards = layout?.ParityShards ?? 0,
             stripe_size = layout?.StripeSize ?? 0,
+            layout_kind = (long)(layout?.Kind ?? LayoutKind.Striped),
             placement = layout is null ? "" : string.Join(',', layout.Placement),
             parts_count = info.IsMultipart ? info.Parts.Count : 0,
         };
@@ -112,7 +114,7 @@ internal sealed class ObjectRow
             Parts = parts ?? (IsDeleteMarker ? [] :
             [
                 new ObjectPart(1, 0, size, etag, checksum,
-                    new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id!, placement.Split(',')))
+                    new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id!, placement.Split(',')) { Kind = (LayoutKind)layout_kind })
                 { LastModified = lastModified },
             ]),
         };
@@ -135,8 +137,8 @@ internal sealed class ObjectRow
 /// <summary>The parts row.</summary>
 internal sealed class PartRow
 {
-    public const string Columns = "upload_id, part_number, size, etag, checksum, last_modified, data_id, data_shards, parity_shards, stripe_size, placement";
-    public const string Parameters = "@upload_id, @part_number, @size, @etag, @checksum, @last_modified, @data_id, @data_shards, @parity_shards, @stripe_size, @placement";
+    public const string Columns = "upload_id, part_number, size, etag, checksum, last_modified, data_id, data_shards, parity_shards, stripe_size, placement, layout_kind";
+    public const string Parameters = "@upload_id, @part_number, @size, @etag, @checksum, @last_modified, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @layout_kind";
 
     public string upload_id { get; set; } = "";
     public long part_number { get; set; }
@@ -149,8 +151,9 @@ internal sealed class PartRow
     public long parity_shards { get; set; }
     public long stripe_size { get; set; }
     public string placement { get; set; } = "";
+    public long layout_kind { get; set; }
 
-    public ObjectLayout Layout => new((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(','));
+    public ObjectLayout Layout => new((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')) { Kind = (LayoutKind)layout_kind };
 
     public ObjectPart ToPart(long offset) =>
         new((int)part_number, offset, size, etag, checksum, Layout) { LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified) };
@@ -168,6 +171,7 @@ internal sealed class PartRow
         parity_shards = part.Layout.ParityShards,
         stripe_size = part.Layout.StripeSize,
         placement = string.Join(',', part.Layout.Placement),
+        layout_kind = (long)part.Layout.Kind,
     };
 
     /// <summary>Parts in number order, each placed after the previous one.</summary>

@@ -246,5 +246,11 @@ internal static class Schema
         -- Where a job got to (a lifecycle pass records the last key it finished): a retry resumes there.
         ALTER TABLE jobs ADD COLUMN checkpoint TEXT;
         """,
+        """
+        -- How an object's (a part's) shards encode it: 0 Reed-Solomon stripes (every row before this), 1 full copies
+        -- (small objects; data_shards is then 1 and parity_shards the extra copies). LayoutKind's numbers.
+        ALTER TABLE objects ADD COLUMN layout_kind INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE parts ADD COLUMN layout_kind INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 }

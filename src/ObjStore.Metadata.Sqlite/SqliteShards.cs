@@ -48,8 +48,8 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
             var part = single.ToInfo(null).Parts[0];
             return new DataRef(part.Layout, part.Size, single.bucket, KeyOrder.Text(single.key));
         }
-        var row = await connection.QueryFirstOrDefaultAsync<(string UploadId, long Size, string DataId, long K, long M, long Stripe, string Placement)>(
-            "SELECT upload_id, size, data_id, data_shards, parity_shards, stripe_size, placement FROM parts WHERE data_id = @dataId", new { dataId });
+        var row = await connection.QueryFirstOrDefaultAsync<(string UploadId, long Size, string DataId, long K, long M, long Stripe, string Placement, long Kind)>(
+            "SELECT upload_id, size, data_id, data_shards, parity_shards, stripe_size, placement, layout_kind FROM parts WHERE data_id = @dataId", new { dataId });
         if (row.DataId is null)
         {
             return null;
@@ -57,7 +57,7 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
         var owner = await connection.QueryFirstOrDefaultAsync<(string Bucket, byte[] Key)>(
             "SELECT bucket, key FROM objects WHERE data_id = @uploadId UNION ALL SELECT bucket, key FROM uploads WHERE upload_id = @uploadId LIMIT 1",
             new { uploadId = row.UploadId });
-        return new DataRef(new ObjectLayout((int)row.K, (int)row.M, (int)row.Stripe, row.DataId, row.Placement.Split(',')), row.Size,
+        return new DataRef(new ObjectLayout((int)row.K, (int)row.M, (int)row.Stripe, row.DataId, row.Placement.Split(',')) { Kind = (LayoutKind)row.Kind }, row.Size,
             owner.Bucket ?? "", owner.Key is null ? "" : KeyOrder.Text(owner.Key));
     }
 
@@ -83,17 +83,17 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
         byte[] from = KeyOrder.Bytes(prefix);
         byte[]? end = KeyOrder.PrefixEnd(prefix);
         string filter = bucket is null ? "" : " AND o.bucket = @bucket AND o.key >= @from" + (end is null ? "" : " AND o.key < @end");
-        var rows = await connection.QueryAsync<(string DataId, long Size, long K, long M, long Stripe, string Placement, string Bucket, byte[] Key)>(
+        var rows = await connection.QueryAsync<(string DataId, long Size, long K, long M, long Stripe, string Placement, string Bucket, byte[] Key, long Kind)>(
             $"""
-            SELECT data_id, size, data_shards, parity_shards, stripe_size, placement, bucket, key FROM (
-                SELECT o.data_id, o.size, o.data_shards, o.parity_shards, o.stripe_size, o.placement, o.bucket, o.key
+            SELECT data_id, size, data_shards, parity_shards, stripe_size, placement, bucket, key, layout_kind FROM (
+                SELECT o.data_id, o.size, o.data_shards, o.parity_shards, o.stripe_size, o.placement, o.bucket, o.key, o.layout_kind
                 FROM objects o WHERE o.parts_count = 0 AND o.delete_marker = 0{filter}
                 UNION ALL
-                SELECT p.data_id, p.size, p.data_shards, p.parity_shards, p.stripe_size, p.placement, o.bucket, o.key
+                SELECT p.data_id, p.size, p.data_shards, p.parity_shards, p.stripe_size, p.placement, o.bucket, o.key, p.layout_kind
                 FROM parts p JOIN objects o ON o.data_id = p.upload_id AND o.parts_count > 0 WHERE 1 = 1{filter})
             WHERE data_id > @after ORDER BY data_id LIMIT @limit
             """, new { after = afterDataId ?? "", limit, bucket, from, end });
-        return rows.Select(r => new DataRef(new ObjectLayout((int)r.K, (int)r.M, (int)r.Stripe, r.DataId, r.Placement.Split(',')), r.Size,
+        return rows.Select(r => new DataRef(new ObjectLayout((int)r.K, (int)r.M, (int)r.Stripe, r.DataId, r.Placement.Split(',')) { Kind = (LayoutKind)r.Kind }, r.Size,
             r.Bucket, KeyOrder.Text(r.Key))).ToList();
     }
 

@@ -8,6 +8,16 @@ public sealed class ObjectLayerOptions
     /// <summary>Object bytes per stripe (rounded up to k x 64).</summary>
     public int StripeSize { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// Objects (and parts) whose declared size is at most this many bytes are stored as 1+m full copies on distinct
+    /// failure domains instead of k+m stripes: the same number of lost stores survived, one file per copy, one read
+    /// per GET. A body of unknown length is striped. 0 turns replication off. The layout is recorded per object, so
+    /// changing this leaves every stored object readable.
+    /// </summary>
+    public long ReplicateUpTo { get; set; } = DefaultReplicateUpTo;
+
+    public const long DefaultReplicateUpTo = 64 << 10;
+
     /// <summary>Stripes a GET reads ahead of the client (its memory: this many stripe buffers).</summary>
     public int ReadAheadStripes { get; set; } = 4;
 
@@ -60,6 +70,10 @@ public sealed class ObjectLayerOptions
         if (ReserveBytes < 0)
         {
             throw new ArgumentException($"ReserveBytes {ReserveBytes} must not be negative.");
+        }
+        if (ReplicateUpTo < 0)
+        {
+            throw new ArgumentException($"ReplicateUpTo {ReplicateUpTo} must not be negative (0 turns replication off).");
         }
         if (ReadAheadStripes is < 1 or > 64)
         {

@@ -49,10 +49,16 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
     {
         var objectLayout = part.Layout;
         var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
-        var codec = cluster.Codec(objectLayout.DataShards, objectLayout.ParityShards);
+        var codec = cluster.Codec(objectLayout);
         await using var readers = new ShardReadSet(cluster, objectLayout);
         long end = offset + length;
         long first = offset / layout.StripeDataSize, last = (end - 1) / layout.StripeDataSize;
+        if (first == last)
+        {
+            // One stripe (every small object): nothing to read ahead of, so no reading task, channels or second buffer.
+            await ReadOneStripeAsync(part, layout, readers, codec, first, offset, end, destination, cancellationToken);
+            return;
+        }
         int depth = (int)Math.Min(cluster.Options.ReadAheadStripes, last - first + 1);
         var buffers = new StripeBuffer[depth];
         var free = Channel.CreateBounded<StripeBuffer>(depth);
@@ -118,6 +124,31 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
             if (readers.Bad.Count > 0)
             {
                 await shards.RecordDegradedAsync(objectLayout, [.. readers.Bad], "found missing or corrupt by a read");
+            }
+        }
+    }
+
+    private async Task ReadOneStripeAsync(
+        ObjectPart part, StripeLayout layout, ShardReadSet readers, IErasureCode codec, long s, long offset, long end, Stream destination,
+        CancellationToken cancellationToken)
+    {
+        using var stripe = new StripeBuffer(codec, layout);
+        try
+        {
+            var (firstBlock, lastBlock) = BlocksHolding(layout, part.Size, s, offset, end);
+            if (lastBlock - firstBlock + 1 == layout.DataShards
+                || !await readers.TryReadDataBlocksAsync(stripe, layout, part.Size, s, firstBlock, lastBlock, cancellationToken))
+            {
+                await readers.ReadStripeAsync(stripe, layout, part.Size, s, cancellationToken);
+            }
+            long stripeStart = s * layout.StripeDataSize;
+            await destination.WriteAsync(stripe.Data[(int)(offset - stripeStart)..(int)(end - stripeStart)], cancellationToken);
+        }
+        finally
+        {
+            if (readers.Bad.Count > 0)
+            {
+                await shards.RecordDegradedAsync(part.Layout, [.. readers.Bad], "found missing or corrupt by a read");
             }
         }
     }

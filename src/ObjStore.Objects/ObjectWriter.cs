@@ -7,7 +7,8 @@ namespace ObjStore.Objects;
 
 /// <summary>
 /// The write path: stripes are read from the body into one buffer while the previous stripe is hashed, encoded and
-/// written to all k+m shards in parallel (two stripe buffers, so memory is 2 x (k+m) blocks whatever the size).
+/// written to all k+m shards in parallel (two stripe buffers, so memory is 2 x (k+m) blocks whatever the size; a
+/// body of one stripe uses one). Small objects are replicated instead (<see cref="ChooseLayout"/>).
 /// Shards are fsynced and renamed at commit; the caller commits the catalogue row only once this returns, that is
 /// once the write quorum is durable.
 /// </summary>
@@ -32,12 +33,9 @@ public sealed class ObjectWriter(ShardCluster cluster)
         {
             throw TooLarge(maxSize);
         }
-        int k = cluster.Options.DataShards, m = cluster.Options.ParityShards;
-        var layout = new StripeLayout(k, m, cluster.Options.StripeSize);
-        string dataId = ShardId.NewDataId();
-        var placement = Placement.Choose(cluster.OpenTopology(k + m), k + m, request.Bucket, request.Key, dataId);
-        var objectLayout = new ObjectLayout(k, m, cluster.Options.StripeSize, dataId, placement);
-        var shards = new ShardWriteSet(cluster, dataId, placement);
+        var objectLayout = ChooseLayout(request);
+        var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
+        var shards = new ShardWriteSet(cluster, objectLayout);
         try
         {
             await shards.OpenAsync(cancellationToken);
@@ -66,12 +64,33 @@ public sealed class ObjectWriter(ShardCluster cluster)
         }
     }
 
+    /// <summary>
+    /// The layout of a new object, decided before a byte is read: a declared size up to
+    /// <see cref="ObjectLayerOptions.ReplicateUpTo"/> is stored as 1+m copies (one block of exactly its size, so a
+    /// 4 KiB object costs three 4 KiB blocks, not two stripe buffers), anything else (a body of unknown length too)
+    /// is striped k+m. Either way the shards go to distinct failure domains while there are enough.
+    /// </summary>
+    private ObjectLayout ChooseLayout(PutObjectRequest request)
+    {
+        var options = cluster.Options;
+        string dataId = ShardId.NewDataId();
+        bool replicate = options.ReplicateUpTo > 0 && request.DeclaredLength is { } declared && declared <= options.ReplicateUpTo;
+        int k = replicate ? 1 : options.DataShards, m = options.ParityShards;
+        int stripeSize = replicate ? ReplicatedStripeSize(request.DeclaredLength!.Value, options.StripeSize) : options.StripeSize;
+        var placement = Placement.Choose(cluster.OpenTopology(k + m), k + m, request.Bucket, request.Key, dataId);
+        return new ObjectLayout(k, m, stripeSize, dataId, placement) { Kind = replicate ? LayoutKind.Replicated : LayoutKind.Striped };
+    }
+
+    /// <summary>The whole object in one block (64-byte aligned) when it fits a configured stripe, else stripes of that size.</summary>
+    public static int ReplicatedStripeSize(long size, int configuredStripeSize) =>
+        (int)Math.Clamp((size + 63) / 64 * 64, 64, configuredStripeSize);
+
     private async Task<long> StreamStripesAsync(
         PutObjectRequest request, Stream body, StripeLayout layout, long maxSize, ContentHasher hasher, ShardWriteSet shards, CancellationToken cancellationToken)
     {
-        var codec = cluster.Codec(layout.DataShards, layout.ParityShards);
+        var codec = cluster.Codec(shards.Layout);
         using var first = new StripeBuffer(codec, layout);
-        using var second = new StripeBuffer(codec, layout);
+        StripeBuffer? second = null; // only a body of more than one stripe needs the second buffer
         var current = first;
         Task previous = Task.CompletedTask;
         long size = 0;
@@ -95,11 +114,11 @@ public sealed class ObjectWriter(ShardCluster cluster)
                     break;
                 }
                 previous = WriteStripeAsync(current, read, hasher, shards, cancellationToken);
-                current = current == first ? second : first;
                 if (read < layout.StripeDataSize)
                 {
                     break;
                 }
+                current = current == first ? second ??= new StripeBuffer(codec, layout) : first;
             }
             await previous;
         }
@@ -108,6 +127,10 @@ public sealed class ObjectWriter(ShardCluster cluster)
             // Never leave a write in flight on a buffer that is about to go back to the pool.
             await Task.WhenAny(previous);
             throw;
+        }
+        finally
+        {
+            second?.Dispose();
         }
         if (request.DeclaredLength is { } expected && size != expected)
         {

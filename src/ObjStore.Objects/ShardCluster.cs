@@ -13,7 +13,7 @@ namespace ObjStore.Objects;
 /// </summary>
 public sealed class ShardCluster
 {
-    private readonly ConcurrentDictionary<(int, int), ReedSolomon> _codecs = new();
+    private readonly ConcurrentDictionary<(LayoutKind, int, int), IErasureCode> _codecs = new();
     private volatile IReadOnlySet<string> _closedStores = new HashSet<string>();
 
     /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
@@ -61,7 +61,13 @@ public sealed class ShardCluster
     public IShardStore Store(string storeId) =>
         Stores.TryGetValue(storeId, out var store) ? store : throw new StoreUnavailableException($"Store {storeId} is not configured.");
 
-    public ReedSolomon Codec(int k, int m) => _codecs.GetOrAdd((k, m), key => new ReedSolomon(key.Item1, key.Item2));
+    /// <summary>The code a layout's shards were written with: Reed-Solomon for striped layouts, copies for replicated ones.</summary>
+    public IErasureCode Codec(ObjectLayout layout) => _codecs.GetOrAdd((layout.Kind, layout.DataShards, layout.ParityShards), key => key.Item1 switch
+    {
+        LayoutKind.Striped => new ReedSolomon(key.Item2, key.Item3),
+        LayoutKind.Replicated when key.Item2 == 1 => new ReplicationCode(1 + key.Item3),
+        _ => throw new InvalidOperationException($"Layout {key.Item1} {key.Item2}+{key.Item3} is not one this build writes or reads."),
+    });
 
     /// <summary>Reloads which stores take no new shards (draining or drained).</summary>
     public async Task RefreshStoreStatesAsync(IStoreStateCatalogue states)
@@ -95,5 +101,18 @@ public static class Quorum
 {
     public static bool CanRead(ObjectLayout layout, int goodShards) => goodShards >= layout.DataShards;
 
+    /// <summary>True when enough stores are up for a striped write, the strictest layout (readiness).</summary>
     public static bool CanWrite(ObjectLayerOptions options, int durableShards) => durableShards >= options.EffectiveWriteQuorum;
+
+    public static bool CanWrite(ObjectLayerOptions options, ObjectLayout layout, int durableShards) => durableShards >= WriteQuorum(options, layout);
+
+    /// <summary>
+    /// Shards that must be durable before a write of this layout commits. Striped: the configured quorum (default
+    /// k+1). Replicated: as many copies as leave the same number of shards missing as the striped quorum allows
+    /// (k+m minus the quorum), so with the default k+1 at 4+2 that is 2 of 3 copies: either layout, once committed,
+    /// survives one more loss before it is healed, and at a quorum of k+m every copy must be durable.
+    /// </summary>
+    public static int WriteQuorum(ObjectLayerOptions options, ObjectLayout layout) => layout.Kind == LayoutKind.Replicated
+        ? layout.TotalShards - (options.DataShards + options.ParityShards - options.EffectiveWriteQuorum)
+        : options.EffectiveWriteQuorum;
 }

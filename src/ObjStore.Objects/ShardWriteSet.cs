@@ -6,25 +6,30 @@ using ObjStore.Storage.Format;
 namespace ObjStore.Objects;
 
 /// <summary>
-/// The k+m shard writers of one PUT; a writer that fails drops out, and the write fails below quorum. Each shard's
+/// The k+m shard writers of one PUT (the 1+m copies of a replicated one); a writer that fails drops out, and the write fails below quorum. Each shard's
 /// footer digest (<see cref="ShardDigest"/>) is computed as its blocks are written, on that shard's own task.
 /// </summary>
-public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, IReadOnlyList<string> placement) : IAsyncDisposable
+public sealed partial class ShardWriteSet(ShardCluster cluster, ObjectLayout layout) : IAsyncDisposable
 {
-    private readonly IShardWriter?[] _writers = new IShardWriter?[placement.Count];
-    private readonly byte[][] _checksums = Enumerable.Range(0, placement.Count).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
-    private readonly ShardDigest[] _digests = [.. Enumerable.Range(0, placement.Count).Select(i => ShardDigest.Create(cluster.ShardKey, ShardId.For(dataId, i)))];
+    private readonly string _dataId = layout.DataId;
+    private readonly IReadOnlyList<string> _placement = layout.Placement;
+    private readonly int _quorum = Quorum.WriteQuorum(cluster.Options, layout);
+    private readonly IShardWriter?[] _writers = new IShardWriter?[layout.TotalShards];
+    private readonly byte[][] _checksums = Enumerable.Range(0, layout.TotalShards).Select(_ => new byte[StripeLayout.ChecksumSize]).ToArray();
+    private readonly ShardDigest[] _digests = [.. Enumerable.Range(0, layout.TotalShards).Select(i => ShardDigest.Create(cluster.ShardKey, ShardId.For(layout.DataId, i)))];
 
     private int _full;
+
+    public ObjectLayout Layout => layout;
 
     private int Alive => _writers.Count(w => w is not null);
 
     /// <summary>Opens a writer on every store of the placement but those without room above the reserve.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var full = await cluster.Space.FullStoresAsync(placement, cancellationToken);
+        var full = await cluster.Space.FullStoresAsync(_placement, cancellationToken);
         _full = full.Count;
-        await Task.WhenAll(placement.Select(async (storeId, index) =>
+        await Task.WhenAll(_placement.Select(async (storeId, index) =>
         {
             if (full.Contains(storeId))
             {
@@ -32,12 +37,12 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
             }
             try
             {
-                _writers[index] = await cluster.Stores[storeId].CreateAsync(ShardId.For(dataId, index), cancellationToken);
+                _writers[index] = await cluster.Stores[storeId].CreateAsync(ShardId.For(_dataId, index), cancellationToken);
             }
             catch (Exception e) when (ShardCluster.IsShardFailure(e))
             {
                 CountFull(e);
-                LogShardWriteFailed(cluster.Logger, dataId, index, storeId, e);
+                LogShardWriteFailed(cluster.Logger, _dataId, index, storeId, e);
             }
         }));
         RequireQuorum("opening shards");
@@ -104,16 +109,16 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
                     if (ReferenceEquals(syncs[index], sync))
                     {
                         syncs[index] = null;
-                        LogShardWriteFailed(cluster.Logger, dataId, index, placement[index], e);
+                        LogShardWriteFailed(cluster.Logger, _dataId, index, _placement[index], e);
                     }
                 }
             }
         }));
         int durable = syncs.Count(s => s is not null);
-        if (!Quorum.CanWrite(cluster.Options, durable))
+        if (durable < _quorum)
         {
             await DeleteAllAsync();
-            throw QuorumFailure(durable, cluster.Options.EffectiveWriteQuorum, "committing shards");
+            throw QuorumFailure(durable, _quorum, "committing shards");
         }
         return [.. Enumerable.Range(0, syncs.Length).Where(i => syncs[i] is null)];
     }
@@ -153,7 +158,7 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
     private async Task DropAsync(int index, Exception e)
     {
         CountFull(e);
-        LogShardWriteFailed(cluster.Logger, dataId, index, placement[index], e);
+        LogShardWriteFailed(cluster.Logger, _dataId, index, _placement[index], e);
         var writer = _writers[index];
         _writers[index] = null;
         if (writer is not null)
@@ -164,9 +169,9 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
 
     private void RequireQuorum(string stage)
     {
-        if (!Quorum.CanWrite(cluster.Options, Alive))
+        if (Alive < _quorum)
         {
-            throw QuorumFailure(Alive, cluster.Options.EffectiveWriteQuorum, stage);
+            throw QuorumFailure(Alive, _quorum, stage);
         }
     }
 
@@ -176,15 +181,15 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, string dataId, I
     /// is an orphan for GC.
     /// </summary>
     private async Task DeleteAllAsync() =>
-        await Task.WhenAll(Enumerable.Range(0, placement.Count).Select(async index =>
+        await Task.WhenAll(Enumerable.Range(0, _placement.Count).Select(async index =>
         {
             try
             {
-                await cluster.Stores[placement[index]].DeleteAsync(ShardId.For(dataId, index), CancellationToken.None);
+                await cluster.Stores[_placement[index]].DeleteAsync(ShardId.For(_dataId, index), CancellationToken.None);
             }
             catch (Exception e) when (ShardCluster.IsShardFailure(e))
             {
-                ShardGarbage.LogShardDeleteFailed(cluster.Logger, dataId, index, placement[index], e);
+                ShardGarbage.LogShardDeleteFailed(cluster.Logger, _dataId, index, _placement[index], e);
             }
         }));
 

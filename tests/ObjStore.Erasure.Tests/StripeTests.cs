@@ -65,7 +65,7 @@ public class StripeTests
         Assert.True(original.AsSpan(0, stripe.DataLength).SequenceEqual(stripe.Data.Span));
     }
 
-    internal static byte[][] Split(ReedSolomon codec, StripeLayout layout, byte[] data)
+    internal static byte[][] Split(IErasureCode codec, StripeLayout layout, byte[] data)
     {
         using var stripe = new StripeBuffer(codec, layout);
         var shards = Enumerable.Range(0, layout.TotalShards).Select(_ => new MemoryStream()).ToArray();
@@ -85,7 +85,7 @@ public class StripeTests
         return shards.Select(s => s.ToArray()).ToArray();
     }
 
-    private static byte[] Join(ReedSolomon codec, StripeLayout layout, byte[][] shards, long size, long start, long end, HashSet<int> lost)
+    internal static byte[] Join(IErasureCode codec, StripeLayout layout, byte[][] shards, long size, long start, long end, HashSet<int> lost)
     {
         using var stripe = new StripeBuffer(codec, layout);
         var output = new MemoryStream();

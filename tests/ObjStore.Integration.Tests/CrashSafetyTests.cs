@@ -203,7 +203,15 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         Assert.True(present.SetEquals(listed), $"{round}: listing and GETs disagree");
     }
 
-    /// <summary>Every shard file left after a GC belongs to a version (or an open upload's part): 6 shards per part (4+2).</summary>
+    /// <summary>The server's ReplicateUpTo: objects and parts up to this size are 3 copies, larger ones 6 stripes (4+2).</summary>
+    private const long ReplicateUpTo = 65_536;
+
+    private static int ShardsOf(long partSize) => partSize <= ReplicateUpTo ? 3 : 6;
+
+    /// <summary>
+    /// Every shard file left after a GC belongs to a version (or an open upload's part): 6 shards per striped part
+    /// (4+2), 3 per replicated one.
+    /// </summary>
     private async Task AssertNoOrphansAfterGcAsync(string bucket = "crash")
     {
         var job = await RawS3.RunJobAsync(_url, "gc");
@@ -218,12 +226,22 @@ public sealed class CrashSafetyTests : IAsyncLifetime
                 continue;
             }
             int dash = version.ETag.IndexOf('-', StringComparison.Ordinal);
-            expected += 6 * (dash < 0 ? 1 : int.Parse(version.ETag[(dash + 1)..].Trim('"'), System.Globalization.CultureInfo.InvariantCulture));
+            if (dash < 0)
+            {
+                expected += ShardsOf(version.Size ?? 0);
+                continue;
+            }
+            int parts = int.Parse(version.ETag[(dash + 1)..].Trim('"'), System.Globalization.CultureInfo.InvariantCulture);
+            for (int part = 1; part <= parts; part++)
+            {
+                var head = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = version.Key, VersionId = version.VersionId, PartNumber = part });
+                expected += ShardsOf(head.ContentLength);
+            }
         }
         // Uploads a kill interrupted are still open (until they expire): their parts are live, not orphans.
         foreach (var upload in (await s3.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? [])
         {
-            expected += 6 * ((await s3.ListPartsAsync(bucket, upload.Key, upload.UploadId)).Parts?.Count ?? 0);
+            expected += ((await s3.ListPartsAsync(bucket, upload.Key, upload.UploadId)).Parts ?? []).Sum(p => ShardsOf(p.Size ?? 0));
         }
         var shardFiles = Directory.EnumerateDirectories(_dir, "store-*")
             .SelectMany(store => Directory.EnumerateFiles(Path.Combine(store, "shards"), "*", SearchOption.AllDirectories)).Count();
@@ -354,6 +372,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         _server = await DevProcess.StartAsync(_dir, new Dictionary<string, string>
         {
             ["MinPartSize"] = "1",
+            ["ReplicateUpTo"] = ReplicateUpTo.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Maintenance:GcGrace"] = "00:00:00",
             ["Maintenance:JobPollInterval"] = "00:00:00.100",
         }, "--stripe-size", "65536");

@@ -10,6 +10,12 @@ namespace ObjStore.Integration.Tests;
 /// <summary>Scrub, heal and GC through the admin API of a dev server: bit rot, a wiped store, orphaned shards, leases.</summary>
 public class SelfHealingTests
 {
+    /// <summary>
+    /// The maintenance settings with replication off ("0": every object striped) or up to 1 MiB: then the objects of
+    /// <see cref="WriteObjectsAsync"/> are mixed, a (1 byte), b, d (empty) and the 1 MiB last part of mp (exactly at
+    /// the threshold) stored as copies, c and mp's 5 MiB parts striped, in one bucket and one multipart object.
+    /// </summary>
+    private static Dictionary<string, string?> Layout(string replicateUpTo) => new(Fast) { ["ReplicateUpTo"] = replicateUpTo };
 
     private static async Task<Dictionary<string, byte[]>> WriteObjectsAsync(AmazonS3Client s3, string bucket)
     {
@@ -55,10 +61,12 @@ public class SelfHealingTests
         return rotted;
     }
 
-    [Fact]
-    public async Task ScrubFindsEveryRottedShardHealRepairsThemAndASecondScrubFindsNone()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task ScrubFindsEveryRottedShardHealRepairsThemAndASecondScrubFindsNone(string replicateUpTo)
     {
-        await using var server = await DevServer.StartAsync("4+2", settings: Fast);
+        await using var server = await DevServer.StartAsync("4+2", settings: Layout(replicateUpTo));
         using var s3 = server.Client();
         var objects = await WriteObjectsAsync(s3, "rot");
         int rotted = Rot(server, "01", "04"); // up to m = 2 shards of every object
@@ -104,10 +112,12 @@ public class SelfHealingTests
         Assert.True(File.Exists(healable));
     }
 
-    [Fact]
-    public async Task AWipedStoreIsRestoredToFullRedundancy()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task AWipedStoreIsRestoredToFullRedundancy(string replicateUpTo)
     {
-        await using var server = await DevServer.StartAsync("4+2", settings: Fast);
+        await using var server = await DevServer.StartAsync("4+2", settings: Layout(replicateUpTo));
         using var s3 = server.Client();
         var objects = await WriteObjectsAsync(s3, "wipe");
         Directory.Delete(Path.Combine(server.DataDir, "store-03", "shards"), recursive: true);
@@ -123,10 +133,12 @@ public class SelfHealingTests
         await ReadAllBackAsync(s3, "wipe", objects);
     }
 
-    [Fact]
-    public async Task GcDeletesOrphanedShardsAndNothingElse()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task GcDeletesOrphanedShardsAndNothingElse(string replicateUpTo)
     {
-        await using var server = await DevServer.StartAsync("2+1", settings: Fast);
+        await using var server = await DevServer.StartAsync("2+1", settings: Layout(replicateUpTo));
         using var s3 = server.Client();
         var objects = await WriteObjectsAsync(s3, "gc-bucket");
         int live = server.ShardFiles().Count;
@@ -148,12 +160,14 @@ public class SelfHealingTests
         await ReadAllBackAsync(s3, "gc-bucket", objects);
     }
 
-    [Fact]
-    public async Task ARebalanceSpreadsExistingObjectsOntoStoresAddedLater()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task ARebalanceSpreadsExistingObjectsOntoStoresAddedLater(string replicateUpTo)
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-grow-").FullName;
         Dictionary<string, byte[]> objects;
-        var first = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(Fast) { ["Stores"] = "6" });
+        var first = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(Layout(replicateUpTo)) { ["Stores"] = "6" });
         using (var s3 = first.Client())
         {
             objects = await WriteObjectsAsync(s3, "grow");
@@ -162,7 +176,7 @@ public class SelfHealingTests
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
         // Two stores added: new objects would use them; the existing ones move onto them only when asked.
-        await using var second = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(Fast) { ["Stores"] = "8" });
+        await using var second = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(Layout(replicateUpTo)) { ["Stores"] = "8" });
         int ShardsOn(string store) => Directory.Exists(Path.Combine(dataDir, store, "shards"))
             ? Directory.EnumerateFiles(Path.Combine(dataDir, store, "shards"), "*", SearchOption.AllDirectories).Count() : 0;
         int total = second.ShardFiles().Count;
@@ -183,13 +197,15 @@ public class SelfHealingTests
         Assert.Contains("\"shardsMoved\":0", again.Result, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task TheCatalogueIsRebuiltFromShardFootersAlone()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task TheCatalogueIsRebuiltFromShardFootersAlone(string replicateUpTo)
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-rebuild-").FullName;
         Dictionary<string, byte[]> objects;
         string multipartETag, compositeChecksum;
-        var first = await DevServer.StartAsync("4+2", dataDir, Fast);
+        var first = await DevServer.StartAsync("4+2", dataDir, Layout(replicateUpTo));
         using (var s3 = first.Client())
         {
             objects = await WriteObjectsAsync(s3, "lost");
@@ -232,7 +248,7 @@ public class SelfHealingTests
         }
         await StopAndLoseCatalogueAsync(first);
 
-        await using var second = await DevServer.StartAsync("4+2", dataDir, Fast);
+        await using var second = await DevServer.StartAsync("4+2", dataDir, Layout(replicateUpTo));
         using var again = second.Client();
         Assert.Empty((await again.ListBucketsAsync()).Buckets ?? []);
         var rebuild = await RunJobAsync(second, "rebuild-metadata");
@@ -252,12 +268,14 @@ public class SelfHealingTests
         Assert.Equal(objects.Keys.Order(StringComparer.Ordinal), listed.S3Objects.Select(o => o.Key));
     }
 
-    [Fact]
-    public async Task ACatalogueBackupKeptInTheStoreRestoresTheCatalogue()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task ACatalogueBackupKeptInTheStoreRestoresTheCatalogue(string replicateUpTo)
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-backup-").FullName;
         Dictionary<string, byte[]> objects;
-        var first = await DevServer.StartAsync("4+2", dataDir, Fast);
+        var first = await DevServer.StartAsync("4+2", dataDir, Layout(replicateUpTo));
         using (var s3 = first.Client())
         {
             objects = await WriteObjectsAsync(s3, "backed-up");
@@ -276,15 +294,17 @@ public class SelfHealingTests
         }, Hosting.StoreMode.Dev, target: null, force: false);
         Assert.NotNull(key);
 
-        await using var second = await DevServer.StartAsync("4+2", dataDir, Fast);
+        await using var second = await DevServer.StartAsync("4+2", dataDir, Layout(replicateUpTo));
         using var again = second.Client();
         await ReadAllBackAsync(again, "backed-up", objects);
     }
 
-    [Fact]
-    public async Task ADrainedStoreHoldsNothingAndTakesNoNewShards()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task ADrainedStoreHoldsNothingAndTakesNoNewShards(string replicateUpTo)
     {
-        var settings = new Dictionary<string, string?>(Fast) { ["Stores"] = "5" };
+        var settings = new Dictionary<string, string?>(Layout(replicateUpTo)) { ["Stores"] = "5" };
         await using var server = await DevServer.StartAsync("2+1", settings: settings);
         using var s3 = server.Client();
         var objects = await WriteObjectsAsync(s3, "drain");

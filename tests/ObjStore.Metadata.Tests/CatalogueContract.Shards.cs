@@ -107,3 +107,44 @@ public abstract partial class CatalogueContract
     /// <summary>Opens what <see cref="ICatalogue.BackupToAsync"/> wrote.</summary>
     protected abstract ICatalogue OpenCopy(string path);
 }
+
+public abstract partial class CatalogueContract
+{
+    private static ObjectLayout Replicated() => new(1, 2, 4096, $"copy{Interlocked.Increment(ref _ids):D6}", ["s3", "s0", "s5"]) { Kind = LayoutKind.Replicated };
+
+    [Fact]
+    public async Task EachObjectAndPartKeepsItsOwnLayoutKind()
+    {
+        string bucket = await BucketAsync();
+        var copies = Replicated();
+        var single = ObjectAt(bucket, "small") with { Parts = [new ObjectPart(1, 0, 10, "e", null, copies)] };
+        await Catalogue.Objects.CommitAsync(single, null, false);
+        var stripedObject = ObjectAt(bucket, "large");
+        await Catalogue.Objects.CommitAsync(stripedObject, null, false);
+        await Catalogue.Uploads.CreateAsync(Upload(bucket, "mixed", "u1"));
+        var stripedPart = Layout();
+        var copiedPart = Replicated();
+        await Catalogue.Uploads.CommitPartAsync(bucket, "mixed", "u1", new ObjectPart(1, 0, 5, "e1", null, stripedPart));
+        await Catalogue.Uploads.CommitPartAsync(bucket, "mixed", "u1", new ObjectPart(2, 0, 3, "e2", null, copiedPart));
+        Assert.Equal([LayoutKind.Striped, LayoutKind.Replicated], (await Catalogue.Uploads.ListPartsAsync("u1", 0, 10)).Parts.Select(p => p.Layout.Kind));
+        Assert.Equal(LayoutKind.Replicated, (await Catalogue.Shards.FindDataAsync(copiedPart.DataId))!.Layout.Kind);
+        await Catalogue.Uploads.CompleteAsync(bucket, "mixed", "u1", (upload, stored) => Assemble(upload, stored, Clock.GetUtcNow()));
+
+        var back = await Catalogue.Objects.GetAsync(bucket, "small");
+        Assert.Equal((LayoutKind.Replicated, 1, 2, 4096), (back!.Parts[0].Layout.Kind, back.Parts[0].Layout.DataShards, back.Parts[0].Layout.ParityShards, back.Parts[0].Layout.StripeSize));
+        Assert.Equal(["s3", "s0", "s5"], back.Parts[0].Layout.Placement);
+        Assert.Equal(LayoutKind.Striped, (await Catalogue.Objects.GetAsync(bucket, "large"))!.Parts[0].Layout.Kind);
+        Assert.Equal([LayoutKind.Striped, LayoutKind.Replicated], (await Catalogue.Objects.GetAsync(bucket, "mixed"))!.Parts.Select(p => p.Layout.Kind));
+        Assert.Equal(LayoutKind.Replicated, (await Catalogue.Shards.FindDataAsync(copies.DataId))!.Layout.Kind);
+        var listed = (await Catalogue.Shards.ListDataAsync(null, 100)).ToDictionary(d => d.Layout.DataId, d => d.Layout.Kind);
+        Assert.Equal(LayoutKind.Replicated, listed[copies.DataId]);
+        Assert.Equal(LayoutKind.Replicated, listed[copiedPart.DataId]);
+        Assert.Equal(LayoutKind.Striped, listed[stripedPart.DataId]);
+        Assert.Equal(LayoutKind.Striped, listed[stripedObject.Parts[0].Layout.DataId]);
+
+        // A move of one copy keeps the kind.
+        Assert.True(await Catalogue.Shards.MoveShardAsync(copies.DataId, 1, "s4"));
+        var moved = (await Catalogue.Objects.GetAsync(bucket, "small"))!.Parts[0].Layout;
+        Assert.Equal((LayoutKind.Replicated, "s4"), (moved.Kind, moved.Placement[1]));
+    }
+}

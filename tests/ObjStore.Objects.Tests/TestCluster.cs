@@ -23,7 +23,7 @@ public static class TestCluster
 /// <summary>
 /// An object layer composed as StoreHost composes it (a <see cref="ShardCluster"/> and an
 /// <see cref="ErasureObjectLayer"/> over the SQLite catalogue), over six local stores in a temporary folder, each
-/// behind a fault of the test's choosing, 4+2 with 4 KiB stripes, on a fake clock. Faults start disabled unless the
+/// behind a fault of the test's choosing, 4+2 with 4 KiB stripes (or 1+2 copies), on a fake clock. Faults start disabled unless the
 /// test says otherwise, so objects can be written whole and broken afterwards.
 /// </summary>
 public sealed class TestCluster<TFault> : IAsyncDisposable where TFault : ShardStoreDecorator
@@ -32,7 +32,12 @@ public sealed class TestCluster<TFault> : IAsyncDisposable where TFault : ShardS
     private static readonly CancellationToken None = CancellationToken.None;
     private readonly TempFolder _folder = new("objstore-objects-");
 
-    public TestCluster(Func<IShardStore, TFault> fault, bool faultsEnabled = false, Action<ObjectLayerOptions>? configure = null)
+    /// <param name="layout">
+    /// The layout every object the test writes gets: striped (replication off, what the tests were written for) or
+    /// replicated (every object, whatever its size, is stored as 1+m copies).
+    /// </param>
+    public TestCluster(Func<IShardStore, TFault> fault, bool faultsEnabled = false, Action<ObjectLayerOptions>? configure = null,
+        LayoutKind layout = LayoutKind.Striped)
     {
         Locals = [.. Enumerable.Range(0, TestCluster.StoreCount).Select(i => new Storage.LocalShardStore($"s{i}", _folder.Combine($"s{i}")))];
         Faults = [.. Locals.Select(store => fault(store))];
@@ -46,6 +51,7 @@ public sealed class TestCluster<TFault> : IAsyncDisposable where TFault : ShardS
             ParityShards = 2,
             StripeSize = 4096,
             ReserveBytes = 0, // the temporary folder's free space is not the test's business
+            ReplicateUpTo = layout == LayoutKind.Replicated ? long.MaxValue : 0,
             ShardDigestKey = RandomNumberGenerator.GetBytes(32),
         };
         configure?.Invoke(Options);

@@ -122,7 +122,7 @@ public sealed class ShardFooterFormatTests
             "PartNumber", "digest",
         ];
         Assert.Equal(documented, json.RootElement.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(ShardFooter.CurrentFormat, json.RootElement.GetProperty("FormatVersion").GetInt32());
+        Assert.Equal(ShardFooter.StripedFormat, json.RootElement.GetProperty("FormatVersion").GetInt32());
     }
 
     [Fact]
@@ -155,9 +155,9 @@ public sealed class ShardFooterFormatTests
     [Fact]
     public void AFooterOfANewerFormatIsRefusedNotTakenForCorrupt()
     {
-        string newer = GoldenJson.Replace("\"FormatVersion\":2", "\"FormatVersion\":3", StringComparison.Ordinal);
+        string newer = GoldenJson.Replace("\"FormatVersion\":2", "\"FormatVersion\":4", StringComparison.Ordinal);
         var refused = Assert.Throws<ShardFormatException>(() => ShardFooter.Parse(Frame(newer)));
-        Assert.Equal(3, refused.Format);
+        Assert.Equal(4, refused.Format);
         Assert.Contains("upgrade objstore", refused.Message, StringComparison.Ordinal);
     }
 
@@ -200,6 +200,82 @@ public sealed class ShardFooterFormatTests
                 break;
         }
         Assert.Null(ShardFooter.Parse(bytes));
+    }
+
+    /// <summary>A replicated copy's footer (format 3), as <see cref="ShardFooter.Describe(ObjectInfo)"/> writes it for copy 2.</summary>
+    internal static ShardFooter GoldenReplicated()
+    {
+        var layout = new ObjectLayout(1, 2, 4096, "fedcba9876543210fedcba9876543210", ["s0", "s1", "s2"]) { Kind = LayoutKind.Replicated };
+        var created = new DateTimeOffset(2026, 12, 1, 12, 34, 56, 789, TimeSpan.Zero);
+        var info = new ObjectInfo
+        {
+            Bucket = "thumbs",
+            Key = "2026/12/01/cat.webp",
+            Size = 4096,
+            ETag = "620f0b67a91f7f74151bc5be745b7110",
+            LastModified = created,
+            Metadata = new ObjectMetadata { ContentType = "image/webp" },
+            VersionId = "0194f3c2a1b0aabbccddeeff00112233",
+            Parts = [new ObjectPart(1, 0, 4096, "620f0b67a91f7f74151bc5be745b7110", null, layout)],
+        };
+        return ShardFooter.Describe(info) with { Index = 2, Digest = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100" };
+    }
+
+    /// <summary>
+    /// Format 3: format 2's fields in format 2's order, <c>"Layout":1</c> (replicated) last; FormatVersion 3 so that a
+    /// build from before replication refuses the copy instead of decoding it as Reed-Solomon with k = 1.
+    /// </summary>
+    private const string GoldenReplicatedJson =
+        "{\"FormatVersion\":3,\"Bucket\":\"thumbs\",\"Key\":\"2026/12/01/cat.webp\",\"DataId\":\"fedcba9876543210fedcba9876543210\","
+        + "\"Index\":2,\"DataShards\":1,\"ParityShards\":2,\"StripeSize\":4096,\"Size\":4096,"
+        + "\"ETag\":\"620f0b67a91f7f74151bc5be745b7110\","
+        + "\"ContentType\":\"image/webp\",\"Headers\":{},\"UserMetadata\":{},\"ChecksumAlgorithm\":0,\"StorageClass\":\"STANDARD\","
+        + "\"Checksum\":null,\"Created\":\"2026-12-01T12:34:56.789+00:00\",\"UploadId\":null,\"PartNumber\":null,"
+        + "\"digest\":\"ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\","
+        + "\"VersionId\":\"0194f3c2a1b0aabbccddeeff00112233\",\"Layout\":1}";
+
+    /// <summary>555 as int32 LE, XxHash64 0x4e3051cbdf6e1876 (computed by an independent XXH64), "OBJSHRD1".</summary>
+    private const string GoldenReplicatedTrailerHex = "2b020000" + "76186edfcb51304e" + "4f424a5348524431";
+
+    [Fact]
+    public void AReplicatedFooterSerializesToThePinnedFormat3Bytes()
+    {
+        byte[] expected = [.. Encoding.UTF8.GetBytes(GoldenReplicatedJson), .. Convert.FromHexString(GoldenReplicatedTrailerHex)];
+        Assert.Equal(Convert.ToHexStringLower(expected), Convert.ToHexStringLower(GoldenReplicated().Serialize()));
+        Assert.Equal(Frame(GoldenReplicatedJson), expected);
+
+        var parsed = ShardFooter.Parse(expected);
+        Assert.NotNull(parsed);
+        Assert.Equal((ShardFooter.ReplicatedFormat, LayoutKind.Replicated, 1, 2), (parsed.FormatVersion, parsed.Layout, parsed.DataShards, parsed.ParityShards));
+        AssertSame(GoldenReplicated(), parsed);
+    }
+
+    [Fact]
+    public void AStripedLayoutStillWritesFormat2WithoutALayoutField()
+    {
+        var striped = Golden();
+        var described = ShardFooter.Describe(striped.ToObject(new ObjectLayout(4, 2, 1 << 20, striped.DataId, ["a", "b", "c", "d", "e", "f"])));
+        string json = Encoding.UTF8.GetString(described.Serialize().AsSpan(..^ShardFooter.TrailerSize));
+        Assert.StartsWith("{\"FormatVersion\":2,", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Layout\"", json, StringComparison.Ordinal);
+        Assert.Equal(LayoutKind.Striped, ShardFooter.Parse(GoldenBytes())!.Layout);
+    }
+
+    [Theory]
+    [InlineData("\"DataShards\":1", "\"DataShards\":2")] // copies have one data shard: anything else is not a footer this build wrote
+    [InlineData("\"Layout\":1", "\"Layout\":7")]          // a layout this build does not know, without a newer format
+    public void AReplicatedFooterOfTheWrongShapeParsesAsNull(string field, string replacement)
+    {
+        Assert.Null(ShardFooter.Parse(Frame(GoldenReplicatedJson.Replace(field, replacement, StringComparison.Ordinal))));
+    }
+
+    [Fact]
+    public void LayoutKindNumbersAreFixed()
+    {
+        // Stored in format 3 footers and in the catalogue's layout_kind column: never renumber.
+        Assert.Equal(0, (int)LayoutKind.Striped);
+        Assert.Equal(1, (int)LayoutKind.Replicated);
+        Assert.Equal(2, Enum.GetValues<LayoutKind>().Length);
     }
 
     [Fact]

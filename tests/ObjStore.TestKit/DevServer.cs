@@ -37,6 +37,8 @@ public sealed class DevServer : IAsyncDisposable
             ["ObjStore:DataDir"] = dataDir,
             ["ObjStore:Erasure"] = erasure,
             ["ObjStore:StripeSize"] = "65536",
+            // The tests were written for striped objects: those about replicated ones say so (ReplicateUpTo).
+            ["ObjStore:ReplicateUpTo"] = "0",
             ["ObjStore:AccessKey"] = "it",
             ["ObjStore:SecretKey"] = "integration-secret",
         };

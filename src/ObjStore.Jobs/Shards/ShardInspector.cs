@@ -55,6 +55,7 @@ public sealed class ShardInspector(ShardCluster cluster)
             var footer = await ReadFooterAsync(reader, stripes.ShardDataLength(size), cancellationToken);
             return footer is null ? "footer missing or corrupt"
                 : footer.DataId != layout.DataId || footer.Index != index ? "footer names another shard"
+                : footer.Layout != layout.Kind ? $"footer's layout is {footer.Layout}, the catalogue's {layout.Kind}"
                 : digest.Check(footer);
         }
         catch (ShardNotFoundException)

@@ -51,7 +51,7 @@ public sealed class ShardRewriter(ShardCluster cluster, IShardCatalogue shards)
         var stripes = new StripeLayout(layout.DataShards, layout.ParityShards, layout.StripeSize);
         var footer = await GoodFooterAsync(layout, stripes.ShardDataLength(data.Size), avoid, cancellationToken)
             ?? throw new ReadQuorumException(0, layout.DataShards, $"no good shard footer for {layout.DataId}");
-        var codec = cluster.Codec(layout.DataShards, layout.ParityShards);
+        var codec = cluster.Codec(layout);
         var writers = new Dictionary<int, IShardWriter>();
         var digests = targets.Keys.ToDictionary(index => index, index => ShardDigest.Create(cluster.ShardKey, ShardId.For(layout.DataId, index)));
         try

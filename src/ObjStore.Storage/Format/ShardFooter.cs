@@ -26,13 +26,23 @@ public sealed record ShardFooter
     public const int TrailerSize = 20;
 
     /// <summary>The newest footer format this build writes and reads; a newer one is refused (<see cref="Parse"/>).</summary>
-    public const int CurrentFormat = 2;
+    public const int CurrentFormat = ReplicatedFormat;
+
+    /// <summary>The format of a striped layout's shards: what every build since the keyed digest writes and reads.</summary>
+    public const int StripedFormat = 2;
+
+    /// <summary>
+    /// The format of a replicated layout's copies: format 2 plus <see cref="Layout"/>. Only replicated shards carry
+    /// it, so a build from before replication refuses them ("upgrade objstore") instead of decoding a copy as a
+    /// Reed-Solomon k = 1 shard, whose parity is scaled, and "healing" the other copies into wrong bytes.
+    /// </summary>
+    public const int ReplicatedFormat = 3;
 
     public static ReadOnlySpan<byte> Magic => "OBJSHRD1"u8;
 
     // Every field has a fixed JSON name and place: renaming or moving a property must never change the disk format
     // (docs/format.md). The order is the one the first format wrote.
-    [JsonPropertyName("FormatVersion"), JsonPropertyOrder(1)] public int FormatVersion { get; init; } = CurrentFormat;
+    [JsonPropertyName("FormatVersion"), JsonPropertyOrder(1)] public int FormatVersion { get; init; } = StripedFormat;
     [JsonPropertyName("Bucket"), JsonPropertyOrder(2)] public required string Bucket { get; init; }
     [JsonPropertyName("Key"), JsonPropertyOrder(3)] public required string Key { get; init; }
     [JsonPropertyName("DataId"), JsonPropertyOrder(4)] public required string DataId { get; init; }
@@ -75,6 +85,13 @@ public sealed record ShardFooter
 
     [JsonPropertyName("LegalHold"), JsonPropertyOrder(24), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool LegalHold { get; init; }
+
+    /// <summary>
+    /// Format 3: how the shards encode the bytes, as its stored number (<see cref="LayoutKind"/>); absent (striped) in
+    /// every footer of a striped layout, so those stay byte for byte format 2.
+    /// </summary>
+    [JsonPropertyName("Layout"), JsonPropertyOrder(25), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public LayoutKind Layout { get; init; }
 
     /// <summary>The version's lock as the footer records it.</summary>
     [JsonIgnore]
@@ -120,6 +137,8 @@ public sealed record ShardFooter
         string bucket, string key, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created, ObjectMetadata metadata,
         string versionId, ObjectLock objectLock) => new()
     {
+        FormatVersion = layout.Kind == LayoutKind.Replicated ? ReplicatedFormat : StripedFormat,
+        Layout = layout.Kind,
         VersionId = versionId == VersionIds.Null ? null : versionId,
         LockMode = objectLock.Retention is { } r ? RetentionModes.Name(r.Mode) : null,
         RetainUntil = objectLock.Retention?.RetainUntil,
@@ -195,7 +214,10 @@ public sealed record ShardFooter
             // Intact, but written by a newer build: not corrupt, and not to be healed or collected by this one.
             throw new ShardFormatException(footer.FormatVersion);
         }
-        return footer;
+        // A layout this build knows, with the shape it has: copies have one data shard.
+        return footer is null || footer.Layout is LayoutKind.Striped || (footer.Layout is LayoutKind.Replicated && footer.DataShards == 1)
+            ? footer
+            : null;
     }
 
     public override string ToString() => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this));
