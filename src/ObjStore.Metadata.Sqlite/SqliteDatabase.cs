@@ -117,7 +117,11 @@ internal sealed class SqliteDatabase : IDisposable
             RunBatch();
             if (TakeBatch())
             {
-                _ = Task.Run(WriterLoop);
+                // Without the first caller's execution context: its trace and log scopes are not the later units'.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _ = Task.Run(WriterLoop);
+                }
             }
         }
         return unit.Task;
@@ -161,13 +165,31 @@ internal sealed class SqliteDatabase : IDisposable
         if (_batch[0].Alone)
         {
             _batch[0].Run(_writer, null);
-            _batch[0].Finish(null);
+            _batch[0].Finish(EndLeftOpenTransaction());
         }
         else
         {
             Commit(_batch);
         }
         _batch.Clear();
+    }
+
+    private bool InAutocommit => raw.sqlite3_get_autocommit(_writer.Handle) != 0;
+
+    /// <summary>
+    /// A unit run alone that left a transaction open would make every later batch fail to begin its own: roll it back
+    /// and fail that unit instead.
+    /// </summary>
+    private InvalidOperationException? EndLeftOpenTransaction()
+    {
+        if (InAutocommit)
+        {
+            return null;
+        }
+        using var rollback = _writer.CreateCommand();
+        rollback.CommandText = "ROLLBACK";
+        rollback.ExecuteNonQuery();
+        return new InvalidOperationException("A write left its transaction open; it was rolled back.");
     }
 
     /// <summary>One transaction for the batch, a savepoint per unit; callers hear only after COMMIT returned.</summary>
@@ -184,12 +206,18 @@ internal sealed class SqliteDatabase : IDisposable
                 _savepoint.ExecuteNonQuery();
                 if (unit.Run(_writer, tx) is { } error)
                 {
-                    if (raw.sqlite3_get_autocommit(_writer.Handle) != 0)
+                    if (InAutocommit)
                     {
                         // SQLite rolled back the whole transaction (an I/O error, disk full): the batch is lost, for this cause.
                         ExceptionDispatchInfo.Throw(error);
                     }
                     _rollbackTo.ExecuteNonQuery(); // this unit's changes only
+                }
+                else if (InAutocommit)
+                {
+                    // The unit committed or rolled back the batch's transaction itself: what the units before it
+                    // wrote is no longer known, so none of them is told it landed.
+                    throw new InvalidOperationException("A unit of work ended the transaction it shares with others.");
                 }
                 _release.ExecuteNonQuery();
             }

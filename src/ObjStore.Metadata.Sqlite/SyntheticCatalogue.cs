@@ -19,7 +19,7 @@ public static class SyntheticCatalogue
     public const int RowsPerTransaction = 200_000;
 
     /// <summary>The erasure layout every synthetic row names (4+2 on six stores, 1 MiB stripes), as dev mode's default.</summary>
-    private const string Placement = "store-0,store-1,store-2,store-3,store-4,store-5";
+    private const string Placement = "store-00,store-01,store-02,store-03,store-04,store-05";
 
     /// <summary>
     /// Creates <paramref name="path"/> with bucket <paramref name="bucket"/> and one object per key of

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using ObjStore.Core;
@@ -15,7 +14,8 @@ namespace ObjStore.Storage;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One per mounted filesystem, kept for the process's lifetime.")]
 internal sealed partial class FileSystemSync : IShardSync
 {
-    private static readonly ConcurrentDictionary<string, FileSystemSync> ByMount = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, FileSystemSync> ByMount = new(StringComparer.Ordinal);
+    private static readonly Lock ByMountLock = new();
 
     private readonly SafeFileHandle _handle;
     private readonly Lock _lock = new();
@@ -32,7 +32,11 @@ internal sealed partial class FileSystemSync : IShardSync
         _handle = new SafeFileHandle(fd, ownsHandle: true);
     }
 
-    /// <summary>The shared instance for the filesystem holding <paramref name="path"/>; null where syncfs does not exist.</summary>
+    /// <summary>
+    /// The shared instance for the filesystem holding the folder <paramref name="path"/>; null where syncfs does not
+    /// exist. The first store of a filesystem lends its folder to the sync: syncfs flushes whatever filesystem the
+    /// descriptor is on, and a store's own folder is one the store can open (a mount's root may not be).
+    /// </summary>
     public static FileSystemSync? For(string path)
     {
         if (!OperatingSystem.IsLinux())
@@ -40,16 +44,24 @@ internal sealed partial class FileSystemSync : IShardSync
             return null;
         }
         string mount = MountPointOf(path);
-        return ByMount.GetOrAdd(mount, _ => new FileSystemSync(mount));
+        lock (ByMountLock)
+        {
+            if (!ByMount.TryGetValue(mount, out var sync))
+            {
+                ByMount[mount] = sync = new FileSystemSync(path);
+            }
+            return sync;
+        }
     }
 
     /// <summary>
-    /// The mount point holding <paramref name="path"/>: the longest mounted root that contains it. (DriveInfo's Name
-    /// on Linux is whatever path it was given, so it cannot tell that two folders share a filesystem.)
+    /// The mount point holding <paramref name="path"/> once every symbolic link in it is resolved (a data folder that
+    /// is a link to another disk is on that disk): the longest mounted root that contains it. (DriveInfo's Name on
+    /// Linux is whatever path it was given, so it cannot tell that two folders share a filesystem.)
     /// </summary>
     internal static string MountPointOf(string path)
     {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        string full = Path.TrimEndingDirectorySeparator(RealPath(path) ?? Path.GetFullPath(path));
         string best = "/";
         foreach (var drive in DriveInfo.GetDrives())
         {
@@ -61,6 +73,24 @@ internal sealed partial class FileSystemSync : IShardSync
             }
         }
         return best;
+    }
+
+    /// <summary>realpath(3): the canonical path with every link resolved; null when the path does not exist.</summary>
+    private static string? RealPath(string path)
+    {
+        nint resolved = ResolvePath(path, 0);
+        if (resolved == 0)
+        {
+            return null;
+        }
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            Free(resolved);
+        }
     }
 
     /// <summary>Completes once a sync that started after this call has finished.</summary>
@@ -109,6 +139,12 @@ internal sealed partial class FileSystemSync : IShardSync
 #pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code in this project for two trivial calls.
     [DllImport("libc", EntryPoint = "open", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
     private static extern int Open(string path, int flags);
+
+    [DllImport("libc", EntryPoint = "realpath", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern nint ResolvePath(string path, nint resolved);
+
+    [DllImport("libc", EntryPoint = "free")]
+    private static extern void Free(nint pointer);
 
     [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static extern int SyncFs(SafeFileHandle fd);

@@ -14,18 +14,21 @@ public abstract partial class CatalogueContract
         await Catalogue.Uploads.CreateAsync(Upload(plain, "multi", "u1"));
         await Catalogue.Uploads.CommitPartAsync(plain, "multi", "u1", new ObjectPart(1, 0, 5, "e1", null, Layout()));
 
-        // Issued without awaiting one another: distinct keys, versions of one hot key, delete markers and a completion.
+        // Issued from thread-pool threads without awaiting one another (a write that finds the catalogue idle may run
+        // on its caller's thread before returning): distinct keys, versions of one hot key, delete markers and a completion.
         var writes = new List<Task>();
         for (int i = 0; i < 100; i++)
         {
-            writes.Add(Catalogue.Objects.CommitAsync(ObjectAt(plain, $"k{i:D3}"), null, false));
+            string key = $"k{i:D3}";
+            writes.Add(Task.Run(() => Catalogue.Objects.CommitAsync(ObjectAt(plain, key), null, false)));
         }
         for (int i = 0; i < 50; i++)
         {
-            writes.Add(Catalogue.Objects.CommitAsync(ObjectAt(versioned, "hot") with { VersionId = VersionIds.New(Clock.GetUtcNow()) }, null, false));
-            writes.Add(Catalogue.Objects.DeleteAsync(versioned, $"gone{i:D2}", null, false));
+            string gone = $"gone{i:D2}";
+            writes.Add(Task.Run(() => Catalogue.Objects.CommitAsync(ObjectAt(versioned, "hot") with { VersionId = VersionIds.New(Clock.GetUtcNow()) }, null, false)));
+            writes.Add(Task.Run(() => Catalogue.Objects.DeleteAsync(versioned, gone, null, false)));
         }
-        writes.Add(Catalogue.Uploads.CompleteAsync(plain, "multi", "u1", (upload, parts) => Assemble(upload, parts, Clock.GetUtcNow())));
+        writes.Add(Task.Run(() => Catalogue.Uploads.CompleteAsync(plain, "multi", "u1", (upload, parts) => Assemble(upload, parts, Clock.GetUtcNow()))));
         await Task.WhenAll(writes);
 
         var listed = await Catalogue.Objects.ListAsync(new ListRequest { Bucket = plain });
@@ -51,11 +54,11 @@ public abstract partial class CatalogueContract
         };
         await Catalogue.Objects.CommitAsync(locked, null, false);
 
-        var good = Enumerable.Range(0, 20).Select(i => Catalogue.Objects.CommitAsync(ObjectAt(bucket, $"good{i:D2}"), null, false)).ToList();
-        var exists = Catalogue.Objects.CommitAsync(ObjectAt(bucket, "taken", etag: "ffffffffffffffffffffffffffffffff"), null, ifNoneMatchAny: true);
-        var noBucket = Catalogue.Objects.CommitAsync(ObjectAt("missing", "k"), null, false);
-        var retained = Catalogue.Objects.DeleteAsync("locked", "k", locked.VersionId, bypassGovernance: false);
-        var moreGood = Enumerable.Range(20, 20).Select(i => Catalogue.Objects.CommitAsync(ObjectAt(bucket, $"good{i:D2}"), null, false)).ToList();
+        var good = Enumerable.Range(0, 20).Select(i => Task.Run(() => Catalogue.Objects.CommitAsync(ObjectAt(bucket, $"good{i:D2}"), null, false))).ToList();
+        var exists = Task.Run(() => Catalogue.Objects.CommitAsync(ObjectAt(bucket, "taken", etag: "ffffffffffffffffffffffffffffffff"), null, ifNoneMatchAny: true));
+        var noBucket = Task.Run(() => Catalogue.Objects.CommitAsync(ObjectAt("missing", "k"), null, false));
+        var retained = Task.Run(() => Catalogue.Objects.DeleteAsync("locked", "k", locked.VersionId, bypassGovernance: false));
+        var moreGood = Enumerable.Range(20, 20).Select(i => Task.Run(() => Catalogue.Objects.CommitAsync(ObjectAt(bucket, $"good{i:D2}"), null, false))).ToList();
 
         Assert.Equal(ErrorKind.PreconditionFailed, (await Assert.ThrowsAsync<ObjectStoreException>(() => exists)).Kind);
         Assert.Equal(ErrorKind.NoSuchBucket, (await Assert.ThrowsAsync<ObjectStoreException>(() => noBucket)).Kind);

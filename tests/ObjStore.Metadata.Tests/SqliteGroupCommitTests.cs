@@ -148,6 +148,65 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task ATransactionSqliteRollsBackItselfFailsEveryUnitOfItsBatchWithItsCause()
+    {
+        await _catalogue.Buckets.CreateAsync("b", _clock.GetUtcNow());
+
+        var release = await HoldWriterAsync();
+        var first = _catalogue.Objects.CommitAsync(ObjectAt("b", "first"), null, false);
+        // OR ROLLBACK: on the conflict SQLite itself rolls back the whole transaction, as it does on an I/O error.
+        var rollsBack = _catalogue.Database.TransactAsync((connection, tx) =>
+            connection.Execute("INSERT OR ROLLBACK INTO buckets(name, created) VALUES ('b', 1)", transaction: tx));
+        var last = _catalogue.Objects.CommitAsync(ObjectAt("b", "last"), null, false);
+        await release();
+
+        var cause = await Assert.ThrowsAsync<SqliteException>(() => rollsBack);
+        Assert.Same(cause, await Assert.ThrowsAsync<SqliteException>(() => first));
+        Assert.Same(cause, await Assert.ThrowsAsync<SqliteException>(() => last));
+        Assert.Equal(0, CountFromAnotherConnection("SELECT COUNT(*) FROM objects WHERE bucket = 'b'"));
+
+        await _catalogue.Objects.CommitAsync(ObjectAt("b", "again"), null, false);
+        Assert.NotNull(await _catalogue.Objects.GetAsync("b", "again"));
+    }
+
+    [Fact]
+    public async Task AUnitThatEndsTheSharedTransactionFailsItsWholeBatch()
+    {
+        await _catalogue.Buckets.CreateAsync("b", _clock.GetUtcNow());
+
+        var release = await HoldWriterAsync();
+        var first = _catalogue.Objects.CommitAsync(ObjectAt("b", "first"), null, false);
+        var commitsItself = _catalogue.Database.TransactAsync((connection, tx) =>
+        {
+            tx.Commit();
+            return 0;
+        });
+        var last = _catalogue.Objects.CommitAsync(ObjectAt("b", "last"), null, false);
+        await release();
+
+        foreach (var unit in new Task[] { first, commitsItself, last })
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => unit);
+        }
+        await _catalogue.Objects.CommitAsync(ObjectAt("b", "again"), null, false);
+        Assert.NotNull(await _catalogue.Objects.GetAsync("b", "again"));
+    }
+
+    [Fact]
+    public async Task AWriteAloneThatLeavesATransactionOpenIsRolledBackAndFails()
+    {
+        await _catalogue.Buckets.CreateAsync("b", _clock.GetUtcNow());
+
+        var leaves = _catalogue.Database.WriteAsync(connection =>
+            connection.Execute("BEGIN; INSERT INTO buckets(name, created) VALUES ('open', 1)"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => leaves);
+        Assert.Equal(0, CountFromAnotherConnection("SELECT COUNT(*) FROM buckets WHERE name = 'open'"));
+        await _catalogue.Objects.CommitAsync(ObjectAt("b", "after"), null, false);
+        Assert.NotNull(await _catalogue.Objects.GetAsync("b", "after"));
+    }
+
+    [Fact]
     public async Task AWriteOutsideATransactionRunsAloneInItsPlace()
     {
         await _catalogue.Buckets.CreateAsync("b", _clock.GetUtcNow());

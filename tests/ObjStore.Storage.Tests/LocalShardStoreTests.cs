@@ -67,13 +67,34 @@ public sealed class LocalShardStoreTests : ShardStoreContract
     }
 
     [Fact]
-    public void TheMountPointOfAFolderIsTheLongestMountedRootHoldingIt()
+    public void TheMountPointOfAFolderIsTheLongestMountedRootHoldingItWithLinksResolved()
     {
-        string mount = FileSystemSync.MountPointOf(_folder.Combine("store"));
-        Assert.StartsWith(mount, _folder.Combine("store"), StringComparison.Ordinal);
-        Assert.Contains(DriveInfo.GetDrives(), d => Path.TrimEndingDirectorySeparator(d.Name) == mount);
-        Assert.Equal("/proc", FileSystemSync.MountPointOf("/proc/self/status"));
+        Assert.Equal("/dev/shm", FileSystemSync.MountPointOf("/dev/shm"));
+        Assert.Equal("/proc", FileSystemSync.MountPointOf("/proc/self/status")); // /proc/self is a link to /proc/PID
         Assert.Equal("/", FileSystemSync.MountPointOf("/"));
+        // A data folder that is a link to another disk is on that disk.
+        string link = _folder.Combine("on-shm");
+        Directory.CreateSymbolicLink(link, "/dev/shm");
+        Assert.Equal("/dev/shm", FileSystemSync.MountPointOf(link));
+        Assert.NotEqual("/dev/shm", FileSystemSync.MountPointOf(_folder.Combine("store")));
+    }
+
+    /// <summary>A store whose folder links to another filesystem gets that filesystem's sync, not its parent's.</summary>
+    [Fact]
+    public void AStoreLinkedToAnotherFilesystemHasItsOwnSync()
+    {
+        string shm = Directory.CreateDirectory(Path.Combine("/dev/shm", $"objstore-shm-{Guid.NewGuid():N}")).FullName;
+        try
+        {
+            string link = _folder.Combine("linked");
+            Directory.CreateSymbolicLink(link, shm);
+            Assert.NotSame(FileSystemSync.For(Local.Root), FileSystemSync.For(link));
+            Assert.Same(FileSystemSync.For(shm), FileSystemSync.For(link));
+        }
+        finally
+        {
+            Directory.Delete(shm, recursive: true);
+        }
     }
 
     [Fact]

@@ -3,7 +3,9 @@
 # endpoint and credential options for that target (and may set `bucket`, default perf), and sets reps, seconds, cases,
 # objstore and work. A script that also defines server_pids NAME (printing the PIDs of that target's server processes)
 # gets the servers' CPU time per operation in the table: user + system time of those processes and their children
-# (nginx's workers), the figure that stays stable on a noisy machine.
+# (nginx's workers), the figure that stays stable on a noisy machine. It covers the whole bench run, so a GET's
+# figure also carries the bench's upload of the objects it reads (objects_for: 200 of 4 KiB against thousands of
+# GETs, a few percent; large for 256 MiB GETs, where only ops/s means anything).
 
 objects_for() { # enough distinct objects for GETs without preparing gigabytes
   case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac
