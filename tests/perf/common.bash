@@ -3,37 +3,26 @@
 # endpoint and credential options for that target (and may set `bucket`, default perf), and sets reps, seconds, cases,
 # objstore and work. A script that also defines server_pids NAME (printing the PIDs of that target's server processes)
 # gets the servers' CPU time per operation in the table: user + system time of those processes and their children
-# (nginx's workers), the figure that stays stable on a noisy machine. It covers the whole bench run, so a GET's
-# figure also carries the bench's upload of the objects it reads (objects_for: 200 of 4 KiB against thousands of
-# GETs, a few percent; large for 256 MiB GETs, where only ops/s means anything).
+# (nginx's workers) during the measured seconds (server-cpu.py), the figure that stays stable on a noisy machine.
 
 objects_for() { # enough distinct objects for GETs without preparing gigabytes
-  case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *) echo 200 ;; esac
+  case $1 in *256MiB) echo $(($2 * 2)) ;; *1MiB) echo 64 ;; *256KiB) echo 100 ;; *) echo 200 ;; esac
 }
 
-# CPU ticks (user + system) of a target's server processes and their children; 0 without server_pids.
-server_ticks() {
-  declare -F server_pids >/dev/null || { echo 0; return; }
-  local pid total=0
-  for pid in $(server_pids "$1"); do
-    for p in "$pid" $(pgrep -P "$pid"); do
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-    done
-  done
-  echo "$total"
-}
-
-run() { # target op size concurrency -> "ops/s MiB/s server-CPU-µs/op"
-  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json" t0
+run() { # target op size concurrency -> "ops/s MiB/s server-CPU-µs/op" (CPU 0 without server_pids)
+  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json" cpu pids=""
   rm -f "$out"
-  t0=$(server_ticks "$target")
   bucket=perf
   target_args "$target"
-  dotnet "$objstore" bench s3 "${args[@]}" --bucket "$bucket" --op "$op" --size "$size" --concurrency "$c" \
-    --duration "${seconds}s" --objects "$(objects_for "$size" "$c")" --json "$out" >/dev/null 2>"$work/bench.err" \
+  declare -F server_pids >/dev/null && pids=$(server_pids "$target" | tr ' ' ,)
+  # server-cpu.py counts only the last ${seconds}s, the measured phase: not the bench's upload of the objects it reads.
+  # --keep: no clean-up at the end of the run either.
+  cpu=$(python3 "$root/tests/perf/server-cpu.py" "$seconds" "${pids:-0}" -- dotnet "$objstore" bench s3 "${args[@]}" \
+    --bucket "$bucket" --op "$op" --size "$size" --concurrency "$c" --duration "${seconds}s" \
+    --objects "$(objects_for "$size" "$c")" --keep --json "$out" 2>"$work/bench.err") \
     || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
   [ -f "$out" ] || { echo "0 0 0"; return; }
-  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'], ($(server_ticks "$target") - $t0) / $(getconf CLK_TCK) * 1e6 / max(1, o['ops']))"
+  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], o['mi_b_per_second'], ${cpu:-0} * 1e6 / max(1, o['ops']))"
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

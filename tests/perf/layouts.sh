@@ -4,7 +4,7 @@
 # REPLICATED_UP_TO (default 1 MiB, so every size below is copies), and nginx serving the same bytes from the same disk.
 # Each case alternates the three REPS times; the table has median ops/s and the servers' median CPU microseconds per
 # operation (utime+stime of the server processes during the measured seconds), the figure that stays put on a
-# machine shared with other work. Benches run with --keep, so no clean-up falls into the measured window.
+# machine shared with other work.
 #   tests/perf/layouts.sh
 #   REPS=5 CASES="put:4KiB:1 get:4KiB:32" tests/perf/layouts.sh
 set -uo pipefail
@@ -57,22 +57,14 @@ for name in striped replicated; do
   for _ in $(seq 300); do curl -fs "http://127.0.0.1:${ports[$name]}/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
 done
 
-objects_for() { case $1 in *1MiB) echo 64 ;; *256KiB) echo 100 ;; *) echo 200 ;; esac; }
-
-run() { # target op size concurrency -> "ops/s cpu_us_per_op"
-  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json" args cpu
-  rm -f "$out"
-  case $target in
+target_args() {
+  case $1 in
     nginx) args=(--endpoint "http://127.0.0.1:${ports[nginx]}" --no-sign) ;;
-    *) args=(--endpoint "http://127.0.0.1:${ports[$target]}" --access-key perf --secret-key perf-secret-key) ;;
+    *) args=(--endpoint "http://127.0.0.1:${ports[$1]}" --access-key perf --secret-key perf-secret-key) ;;
   esac
-  cpu=$(python3 "$root/tests/perf/server-cpu.py" "$seconds" "${pids[$target]}" -- dotnet "$objstore" bench s3 "${args[@]}" --bucket perf \
-    --op "$op" --size "$size" --concurrency "$c" --duration "${seconds}s" --objects "$(objects_for "$size")" --keep --json "$out" 2>"$work/bench.err") \
-    || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }
-  [ -f "$out" ] || { echo "0 0"; return; }
-  python3 -c "import json; o=json.load(open('$out'))['operations'][0]; print(o['ops_per_second'], $cpu * 1e6 / max(o['ops'], 1))"
 }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+server_pids() { echo "${pids[$1]}"; } # nginx's workers are its children
+source "$(dirname "$0")/common.bash"
 
 targets=${TARGETS:-"nginx striped replicated"} # the order of each alternation (TARGETS="nginx replicated striped" checks for a bias of position)
 for case in $cases; do
@@ -86,7 +78,7 @@ for case in $cases; do
   for target in $targets; do : >"$work/$target.ops"; : >"$work/$target.cpu"; done
   for _ in $(seq "$reps"); do
     for target in $targets; do
-      read -r ops cpu < <(run "$target" "$op" "$size" "$c")
+      read -r ops _ cpu < <(run "$target" "$op" "$size" "$c")
       echo "$ops" >>"$work/$target.ops"; echo "$cpu" >>"$work/$target.cpu"
     done
   done
