@@ -12,31 +12,17 @@ public sealed class ReadReconstructionTests
 {
     private static readonly byte[] Data = TestData.Bytes(50_001, 3); // 13 stripes of 4 KiB, the last one short
 
-    public enum Fault
+    private static async Task<(TestCluster<ShardStoreDecorator> Cluster, ObjectInfo Info)> WriteAsync(ReadFault fault)
     {
-        Unavailable,
-        NotFound,
-        Corrupt,
-    }
-
-    private static ShardStoreDecorator Make(Fault fault, IShardStore store) => fault switch
-    {
-        Fault.Unavailable => FailingShardStore.Unavailable(store, ShardCalls.Reads),
-        Fault.NotFound => FailingShardStore.NotFound(store, ShardCalls.Reads),
-        _ => new CorruptingShardStore(store),
-    };
-
-    private static async Task<(TestCluster<ShardStoreDecorator> Cluster, ObjectInfo Info)> WriteAsync(Fault fault)
-    {
-        var cluster = new TestCluster<ShardStoreDecorator>(store => Make(fault, store));
+        var cluster = new TestCluster<ShardStoreDecorator>(store => ReadFaults.Make(fault, store));
         await cluster.CreateBucketAsync();
         return (cluster, await cluster.PutAsync("object", Data));
     }
 
-    public static TheoryData<Fault, int[]> UpToM()
+    public static TheoryData<ReadFault, int[]> UpToM()
     {
-        var data = new TheoryData<Fault, int[]>();
-        foreach (var fault in Enum.GetValues<Fault>())
+        var data = new TheoryData<ReadFault, int[]>();
+        foreach (var fault in Enum.GetValues<ReadFault>())
         {
             foreach (int[] shards in new[] { Array.Empty<int>(), [0], [3], [5], [0, 1], [1, 3], [0, 4], [4, 5] })
             {
@@ -48,7 +34,7 @@ public sealed class ReadReconstructionTests
 
     [Theory]
     [MemberData(nameof(UpToM))]
-    public async Task ReadsAreExactWithUpToMShardsFailing(Fault fault, int[] failing)
+    public async Task ReadsAreExactWithUpToMShardsFailing(ReadFault fault, int[] failing)
     {
         var (cluster, info) = await WriteAsync(fault);
         await using var _ = cluster;
@@ -67,7 +53,7 @@ public sealed class ReadReconstructionTests
         Assert.All(failing.Where(i => i >= 4), i => Assert.Equal(parityAsked, Asked(cluster.FaultOf(info, i))));
         // Missing and corrupt shards a read met are recorded for healing; a store that is down is not a shard's fault.
         var degraded = (await cluster.Catalogue.Shards.DegradedAsync(100)).Select(d => d.Index).Order();
-        Assert.Equal(fault == Fault.Unavailable || !parityAsked ? [] : failing.Order(), degraded);
+        Assert.Equal(fault == ReadFault.Unavailable || !parityAsked ? [] : failing.Order(), degraded);
     }
 
     private static bool Asked(ShardStoreDecorator fault) => fault switch
@@ -77,10 +63,10 @@ public sealed class ReadReconstructionTests
         _ => throw new ArgumentOutOfRangeException(nameof(fault)),
     };
 
-    public static TheoryData<Fault, int[]> MoreThanM()
+    public static TheoryData<ReadFault, int[]> MoreThanM()
     {
-        var data = new TheoryData<Fault, int[]>();
-        foreach (var fault in Enum.GetValues<Fault>())
+        var data = new TheoryData<ReadFault, int[]>();
+        foreach (var fault in Enum.GetValues<ReadFault>())
         {
             foreach (int[] shards in new[] { new[] { 0, 1, 2 }, [0, 4, 5], [3, 4, 5], [0, 1, 2, 3, 4, 5] })
             {
@@ -92,7 +78,7 @@ public sealed class ReadReconstructionTests
 
     [Theory]
     [MemberData(nameof(MoreThanM))]
-    public async Task ReadsFailWithoutWrongBytesWithMoreThanMShardsFailing(Fault fault, int[] failing)
+    public async Task ReadsFailWithoutWrongBytesWithMoreThanMShardsFailing(ReadFault fault, int[] failing)
     {
         var (cluster, info) = await WriteAsync(fault);
         await using var _ = cluster;
@@ -137,7 +123,7 @@ public sealed class ReadReconstructionTests
     public async Task AShardOnAStoreNoLongerConfiguredIsRebuiltNotAFailure()
     {
         // A catalogue older than a node's removal (restored from a backup) names a store this gateway does not have.
-        var (cluster, info) = await WriteAsync(Fault.Unavailable);
+        var (cluster, info) = await WriteAsync(ReadFault.Unavailable);
         await using (cluster)
         {
             Assert.True(await cluster.Catalogue.Shards.MoveShardAsync(info.Parts[0].Layout.DataId, 0, "gone"));

@@ -16,20 +16,6 @@ public sealed class ReplicatedLayoutTests
     private static readonly CancellationToken None = CancellationToken.None;
     private static readonly byte[] Data = TestData.Bytes(10_001, 11); // three 4 KiB stripes of copies, the last one short
 
-    public enum Fault
-    {
-        Unavailable,
-        NotFound,
-        Corrupt,
-    }
-
-    private static ShardStoreDecorator Make(Fault fault, IShardStore store) => fault switch
-    {
-        Fault.Unavailable => FailingShardStore.Unavailable(store, ShardCalls.Reads),
-        Fault.NotFound => FailingShardStore.NotFound(store, ShardCalls.Reads),
-        _ => new CorruptingShardStore(store),
-    };
-
     [Theory]
     [InlineData(0, LayoutKind.Replicated)]
     [InlineData(1, LayoutKind.Replicated)]
@@ -99,10 +85,10 @@ public sealed class ReplicatedLayoutTests
         Assert.Equal(4, cluster.FaultOf(info, 0).CallCount);
     }
 
-    public static TheoryData<Fault, int[]> UpToM()
+    public static TheoryData<ReadFault, int[]> UpToM()
     {
-        var data = new TheoryData<Fault, int[]>();
-        foreach (var fault in Enum.GetValues<Fault>())
+        var data = new TheoryData<ReadFault, int[]>();
+        foreach (var fault in Enum.GetValues<ReadFault>())
         {
             foreach (int[] copies in new[] { Array.Empty<int>(), [0], [1], [2], [0, 1], [0, 2], [1, 2] })
             {
@@ -114,9 +100,9 @@ public sealed class ReplicatedLayoutTests
 
     [Theory]
     [MemberData(nameof(UpToM))]
-    public async Task ReadsAreExactWithUpToMCopiesFailing(Fault fault, int[] failing)
+    public async Task ReadsAreExactWithUpToMCopiesFailing(ReadFault fault, int[] failing)
     {
-        await using var cluster = new TestCluster<ShardStoreDecorator>(store => Make(fault, store), layout: LayoutKind.Replicated);
+        await using var cluster = new TestCluster<ShardStoreDecorator>(store => ReadFaults.Make(fault, store), layout: LayoutKind.Replicated);
         await cluster.CreateBucketAsync();
         var info = await cluster.PutAsync("object", Data);
         foreach (int copy in failing)
@@ -133,7 +119,7 @@ public sealed class ReplicatedLayoutTests
         int firstGood = Enumerable.Range(0, 3).First(i => !failing.Contains(i));
         Assert.All(Enumerable.Range(firstGood + 1, 2 - firstGood), later => Assert.Equal(0, CallsOf(cluster.FaultOf(info, later))));
         var degraded = (await cluster.Catalogue.Shards.DegradedAsync(100)).Select(d => d.Index).Order();
-        Assert.Equal(fault == Fault.Unavailable ? [] : failing.Where(i => i < firstGood).Order(), degraded);
+        Assert.Equal(fault == ReadFault.Unavailable ? [] : failing.Where(i => i < firstGood).Order(), degraded);
     }
 
     private static int CallsOf(ShardStoreDecorator fault) => fault switch
@@ -144,12 +130,12 @@ public sealed class ReplicatedLayoutTests
     };
 
     [Theory]
-    [InlineData(Fault.Unavailable)]
-    [InlineData(Fault.NotFound)]
-    [InlineData(Fault.Corrupt)]
-    public async Task ReadsFailWithoutWrongBytesWithEveryCopyFailing(Fault fault)
+    [InlineData(ReadFault.Unavailable)]
+    [InlineData(ReadFault.NotFound)]
+    [InlineData(ReadFault.Corrupt)]
+    public async Task ReadsFailWithoutWrongBytesWithEveryCopyFailing(ReadFault fault)
     {
-        await using var cluster = new TestCluster<ShardStoreDecorator>(store => Make(fault, store), layout: LayoutKind.Replicated);
+        await using var cluster = new TestCluster<ShardStoreDecorator>(store => ReadFaults.Make(fault, store), layout: LayoutKind.Replicated);
         await cluster.CreateBucketAsync();
         var info = await cluster.PutAsync("object", Data);
         foreach (int copy in new[] { 0, 1, 2 })

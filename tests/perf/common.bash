@@ -10,14 +10,14 @@ objects_for() { # enough distinct objects for GETs without preparing gigabytes
 }
 
 run() { # target op size concurrency -> "ops/s MiB/s server-CPU-µs/op" (CPU 0 without server_pids)
-  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json" cpu pids=""
+  local target=$1 op=$2 size=$3 c=$4 out="$work/run.json" cpu measured=""
   rm -f "$out"
   bucket=perf
   target_args "$target"
-  declare -F server_pids >/dev/null && pids=$(server_pids "$target" | tr ' ' ,)
+  declare -F server_pids >/dev/null && measured=$(server_pids "$target" | tr ' ' ,)
   # server-cpu.py counts only the last ${seconds}s, the measured phase: not the bench's upload of the objects it reads.
   # --keep: no clean-up at the end of the run either.
-  cpu=$(python3 "$root/tests/perf/server-cpu.py" "$seconds" "${pids:-0}" -- dotnet "$objstore" bench s3 "${args[@]}" \
+  cpu=$(python3 "$root/tests/perf/server-cpu.py" "$seconds" "${measured:-0}" -- dotnet "$objstore" bench s3 "${args[@]}" \
     --bucket "$bucket" --op "$op" --size "$size" --concurrency "$c" --duration "${seconds}s" \
     --objects "$(objects_for "$size" "$c")" --keep --json "$out" 2>"$work/bench.err") \
     || { echo "bench failed against $target ($op $size c=$c):" >&2; cat "$work/bench.err" >&2; }

@@ -21,33 +21,13 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 dev_port=$(free_port)
-dotnet "$objstore" dev --listen "http://127.0.0.1:$dev_port" --data "$work/dev" --access-key perf --secret-key perf-secret-key >"$work/dev.log" 2>&1 &
+setsid dotnet "$objstore" dev --listen "http://127.0.0.1:$dev_port" --data "$work/dev" --access-key perf --secret-key perf-secret-key >"$work/dev.log" 2>&1 &
 pids+=($!)
 dev_pid=$!
 nginx_port=$(free_port)
-# nginx workers run unprivileged: they need to reach and write its folders.
-chmod 755 "$work" && mkdir -p "$work/nginx/root" "$work/nginx/tmp" && chmod -R 777 "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  client_max_body_size 0;
-  client_body_temp_path $work/nginx/tmp;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $work/nginx/root;
-    location / { dav_methods PUT DELETE; create_full_put_path on; dav_access user:rw group:rw all:rw; }
-  }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" &
-pids+=($!)
-nginx_pid=$!
+source "$(dirname "$0")/nginx.bash"
+start_nginx "$nginx_port"
+pids+=("$nginx_pid")
 for _ in $(seq 300); do
   curl -fs "http://127.0.0.1:$dev_port/_objstore/health/ready" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break
   sleep 0.1

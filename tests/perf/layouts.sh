@@ -32,27 +32,9 @@ start_dev() { # name ReplicateUpTo
 start_dev striped 0
 start_dev replicated "$replicated_up_to"
 ports[nginx]=$(free_port)
-chmod 755 "$work" && mkdir -p "$work/nginx/root" "$work/nginx/tmp" && chmod -R 777 "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  client_max_body_size 0;
-  client_body_temp_path $work/nginx/tmp;
-  server {
-    listen 127.0.0.1:${ports[nginx]};
-    root $work/nginx/root;
-    location / { dav_methods PUT DELETE; create_full_put_path on; dav_access user:rw group:rw all:rw; }
-  }
-}
-CONF
-setsid nginx -c "$work/nginx/nginx.conf" &
-pids[nginx]=$!
+source "$(dirname "$0")/nginx.bash"
+start_nginx "${ports[nginx]}"
+pids[nginx]=$nginx_pid
 for name in striped replicated; do
   for _ in $(seq 300); do curl -fs "http://127.0.0.1:${ports[$name]}/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
 done
