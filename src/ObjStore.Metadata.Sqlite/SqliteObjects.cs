@@ -109,36 +109,23 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         {
             int limit = wanted - objects.Count - prefixes.Count;
             (fromParameter.Value, limitParameter.Value) = (from, limit);
-            int read = 0;
-            bool jumped = false;
-            using (var reader = seek.ExecuteReader())
+            var (read, common) = SeekUntilCommonPrefix(seek, request.Prefix, request.Delimiter, (row, key) =>
             {
-                var parse = reader.GetRowParser<ObjectRow>();
-                while (reader.Read())
+                objects.Add(row.ToSummary());
+                last = key;
+                from = KeyOrder.After(row.key);
+            });
+            if (common is not null)
+            {
+                byte[] commonBytes = KeyOrder.Bytes(common);
+                if (startAfter is null || KeyOrder.Compare(commonBytes, startAfter) > 0)
                 {
-                    read++;
-                    var row = parse(reader);
-                    string key = KeyOrder.Text(row.key);
-                    string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
-                    if (common is null)
-                    {
-                        objects.Add(row.ToSummary());
-                        last = key;
-                        from = KeyOrder.After(row.key);
-                        continue;
-                    }
-                    byte[] commonBytes = KeyOrder.Bytes(common);
-                    if (startAfter is null || KeyOrder.Compare(commonBytes, startAfter) > 0)
-                    {
-                        prefixes.Add(common);
-                        last = common;
-                    }
-                    from = KeyOrder.Successor(commonBytes);
-                    jumped = true;
-                    break;
+                    prefixes.Add(common);
+                    last = common;
                 }
+                from = KeyOrder.Successor(commonBytes);
             }
-            if (!jumped && read < limit)
+            else if (read < limit)
             {
                 from = null; // fewer rows than asked for: the range is exhausted
             }
@@ -205,38 +192,25 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
                 continue;
             }
             (keyParameter.Value, limitParameter.Value) = (position.Key, limit);
-            int read = 0;
-            bool jumped = false;
-            using (var reader = seek.ExecuteReader())
+            var (read, common) = SeekUntilCommonPrefix(seek, request.Prefix, request.Delimiter, (row, key) =>
             {
-                var parse = reader.GetRowParser<ObjectRow>();
-                while (reader.Read())
+                versions.Add(row.ToVersionSummary());
+                (nextKey, nextVersion) = (key, row.version_id);
+                position = new WalkPosition(row.key, row.seq);
+            });
+            if (common is not null)
+            {
+                byte[] commonBytes = KeyOrder.Bytes(common);
+                if (keyMarker is null || KeyOrder.Compare(commonBytes, keyMarker) > 0)
                 {
-                    read++;
-                    var row = parse(reader);
-                    string key = KeyOrder.Text(row.key);
-                    string? common = KeyOrder.CommonPrefixOf(key, request.Prefix, request.Delimiter);
-                    if (common is null)
-                    {
-                        versions.Add(row.ToVersionSummary());
-                        (nextKey, nextVersion) = (key, row.version_id);
-                        position = new WalkPosition(row.key, row.seq);
-                        continue;
-                    }
-                    byte[] commonBytes = KeyOrder.Bytes(common);
-                    if (keyMarker is null || KeyOrder.Compare(commonBytes, keyMarker) > 0)
-                    {
-                        prefixes.Add(common);
-                        (nextKey, nextVersion) = (common, null);
-                    }
-                    var successor = KeyOrder.Successor(commonBytes);
-                    exhausted = successor is null;
-                    position = new WalkPosition(successor ?? [], null);
-                    jumped = true;
-                    break;
+                    prefixes.Add(common);
+                    (nextKey, nextVersion) = (common, null);
                 }
+                var successor = KeyOrder.Successor(commonBytes);
+                exhausted = successor is null;
+                position = new WalkPosition(successor ?? [], null);
             }
-            if (!jumped && read < limit)
+            else if (read < limit)
             {
                 exhausted = true;
             }
@@ -265,6 +239,30 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
         from = command.Parameters.Add("@from", SqliteType.Blob);
         limit = command.Parameters.Add("@limit", SqliteType.Integer);
         return command;
+    }
+
+    /// <summary>
+    /// Runs one seek of a listing: hands every row that rolls up into no common prefix to <paramref name="onKey"/>
+    /// (with its key as text) and stops at the first that does, returning that prefix. Read counts the rows read: fewer
+    /// than the seek's limit with no common prefix met means the range is exhausted.
+    /// </summary>
+    private static (int Read, string? Common) SeekUntilCommonPrefix(SqliteCommand seek, string prefix, string? delimiter, Action<ObjectRow, string> onKey)
+    {
+        int read = 0;
+        using var reader = seek.ExecuteReader();
+        var parse = reader.GetRowParser<ObjectRow>();
+        while (reader.Read())
+        {
+            read++;
+            var row = parse(reader);
+            string key = KeyOrder.Text(row.key);
+            if (KeyOrder.CommonPrefixOf(key, prefix, delimiter) is { } common)
+            {
+                return (read, common);
+            }
+            onKey(row, key);
+        }
+        return (read, null);
     }
 
     private static async Task<bool> MoreVersionsAsync(SqliteConnection connection, string bucket, WalkPosition position, byte[]? end)
