@@ -76,12 +76,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
                 for (long s = first; s <= last; s++)
                 {
                     var stripe = await free.Reader.ReadAsync(stop.Token);
-                    var (firstBlock, lastBlock) = BlocksHolding(layout, part.Size, s, offset, end);
-                    if (lastBlock - firstBlock + 1 == layout.DataShards
-                        || !await readers.TryReadDataBlocksAsync(stripe, layout, part.Size, s, firstBlock, lastBlock, stop.Token))
-                    {
-                        await readers.ReadStripeAsync(stripe, layout, part.Size, s, stop.Token);
-                    }
+                    await FillAsync(stripe, readers, layout, part.Size, s, offset, end, stop.Token);
                     filled.Writer.TryWrite(stripe); // never full: at most depth buffers exist
                 }
                 filled.Writer.Complete();
@@ -105,10 +100,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
                     ExceptionDispatchInfo.Throw(e.InnerException); // the reading task's failure, as it was thrown
                     throw;
                 }
-                long stripeStart = s * layout.StripeDataSize;
-                int from = (int)Math.Max(0, offset - stripeStart);
-                int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
-                await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
+                await WriteRangeAsync(stripe, layout, s, offset, end, destination, cancellationToken);
                 free.Writer.TryWrite(stripe);
             }
         }
@@ -121,10 +113,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
             {
                 buffer.Dispose();
             }
-            if (readers.Bad.Count > 0)
-            {
-                await shards.RecordDegradedAsync(objectLayout, [.. readers.Bad], "found missing or corrupt by a read");
-            }
+            await RecordBadAsync(readers, objectLayout);
         }
     }
 
@@ -135,21 +124,42 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
         using var stripe = new StripeBuffer(codec, layout);
         try
         {
-            var (firstBlock, lastBlock) = BlocksHolding(layout, part.Size, s, offset, end);
-            if (lastBlock - firstBlock + 1 == layout.DataShards
-                || !await readers.TryReadDataBlocksAsync(stripe, layout, part.Size, s, firstBlock, lastBlock, cancellationToken))
-            {
-                await readers.ReadStripeAsync(stripe, layout, part.Size, s, cancellationToken);
-            }
-            long stripeStart = s * layout.StripeDataSize;
-            await destination.WriteAsync(stripe.Data[(int)(offset - stripeStart)..(int)(end - stripeStart)], cancellationToken);
+            await FillAsync(stripe, readers, layout, part.Size, s, offset, end, cancellationToken);
+            await WriteRangeAsync(stripe, layout, s, offset, end, destination, cancellationToken);
         }
         finally
         {
-            if (readers.Bad.Count > 0)
-            {
-                await shards.RecordDegradedAsync(part.Layout, [.. readers.Bad], "found missing or corrupt by a read");
-            }
+            await RecordBadAsync(readers, part.Layout);
+        }
+    }
+
+    /// <summary>Reads stripe <paramref name="s"/>: only the data blocks holding [offset, end) when that suffices, else the stripe.</summary>
+    private static async Task FillAsync(
+        StripeBuffer stripe, ShardReadSet readers, StripeLayout layout, long partSize, long s, long offset, long end, CancellationToken cancellationToken)
+    {
+        var (firstBlock, lastBlock) = BlocksHolding(layout, partSize, s, offset, end);
+        if (lastBlock - firstBlock + 1 == layout.DataShards
+            || !await readers.TryReadDataBlocksAsync(stripe, layout, partSize, s, firstBlock, lastBlock, cancellationToken))
+        {
+            await readers.ReadStripeAsync(stripe, layout, partSize, s, cancellationToken);
+        }
+    }
+
+    /// <summary>Writes the bytes of [offset, end) that stripe <paramref name="s"/> holds.</summary>
+    private static async Task WriteRangeAsync(StripeBuffer stripe, StripeLayout layout, long s, long offset, long end, Stream destination, CancellationToken cancellationToken)
+    {
+        long stripeStart = s * layout.StripeDataSize;
+        int from = (int)Math.Max(0, offset - stripeStart);
+        int to = (int)Math.Min(stripe.DataLength, end - stripeStart);
+        await destination.WriteAsync(stripe.Data[from..to], cancellationToken);
+    }
+
+    /// <summary>Shards the read found missing or corrupt go to the heal queue.</summary>
+    private async Task RecordBadAsync(ShardReadSet readers, ObjectLayout layout)
+    {
+        if (readers.Bad.Count > 0)
+        {
+            await shards.RecordDegradedAsync(layout, [.. readers.Bad], "found missing or corrupt by a read");
         }
     }
 
