@@ -73,8 +73,7 @@ public sealed class ShardRewriter(ShardCluster cluster, IShardCatalogue shards)
                     await budget.SpendAsync(stripe.BlockLength, cancellationToken);
                     stripe.WriteChecksum(index, checksum);
                     digests[index].AppendStripe(stripe.Block(index).Span, checksum);
-                    await writer.WriteAsync(stripe.Block(index), cancellationToken);
-                    await writer.WriteAsync(checksum, cancellationToken);
+                    await writer.WriteBlockAsync(stripe.Block(index), checksum, cancellationToken);
                 }
             }
             foreach (var (index, writer) in writers)
