@@ -259,9 +259,9 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
                 Seconds = Math.Round(seconds, 3),
                 OpsPerSecond = Math.Round(ops / seconds, 2),
                 MiBPerSecond = Math.Round(bytes / seconds / 1048576.0, 3),
-                P50Ms = Percentile(latencies, 0.50),
-                P90Ms = Percentile(latencies, 0.90),
-                P99Ms = Percentile(latencies, 0.99),
+                P50Ms = Math.Round(Percentile(latencies, 0.50), 3),
+                P90Ms = Math.Round(Percentile(latencies, 0.90), 3),
+                P99Ms = Math.Round(Percentile(latencies, 0.99), 3),
                 MaxMs = latencies.Length == 0 ? 0 : Math.Round(latencies[^1], 3),
                 Keys = op == BenchOperation.List ? keys : null,
                 KeysPerSecond = op == BenchOperation.List ? Math.Round(keys / seconds, 1) : null,
@@ -284,8 +284,9 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
         };
     }
 
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)], 3);
+    /// <summary>The nearest-rank percentile <paramref name="p"/> of sorted values (0 of none).</summary>
+    internal static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private sealed class OpStats
     {

@@ -67,12 +67,9 @@ public sealed class ListingBench(IReadOnlyList<ListingTarget> targets, int pages
         {
             times[s].Sort();
             return new ListingTiming(sampler.target.Keys.Count, sampler.mode.Name, times[s].Count, entries[s].Average(),
-                Percentile(times[s], 0.50), Percentile(times[s], 0.99));
+                BenchRunner.Percentile(times[s], 0.50), BenchRunner.Percentile(times[s], 0.99));
         }).ToList();
     }
-
-    /// <summary>The smallest time at or above the fraction <paramref name="q"/> of the sorted samples.</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>A page from a random position and, when it is truncated and room is left, the page after it.</summary>
     private async Task SampleAsync(ListingTarget target, ListingMode mode, Random random, List<double> times, List<int> entries, CancellationToken ct)
