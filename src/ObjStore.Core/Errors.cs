@@ -31,6 +31,12 @@ public enum ErrorKind
     NoSuchObjectLockConfiguration,
     MethodNotAllowed,
 
+    /// <summary>SSE-KMS named a key the key provider does not have.</summary>
+    KmsKeyNotFound,
+
+    /// <summary>A data key cannot be opened here: sealed under a master key this process was not given.</summary>
+    KeyUnavailable,
+
     /// <summary>Something the request depended on changed while it ran; a retry will see the new state.</summary>
     ConcurrentChange,
 }

@@ -40,7 +40,8 @@ public interface IObjectLayer
     Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, string? versionId, CancellationToken cancellationToken);
 
     /// <summary>Writes bytes [offset, offset+length) of a committed object, reconstructing lost shards on the fly.</summary>
-    Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken);
+    /// <param name="customerKey">An SSE-C object's key, as the client sent it (AccessDenied when it is not the object's).</param>
+    Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CustomerKey? customerKey, CancellationToken cancellationToken);
 
     /// <summary>
     /// S3's DELETE: with a version id removes that version for good (refused under Object Lock, unless a GOVERNANCE
@@ -61,7 +62,7 @@ public interface IObjectLayer
     Task<string> SetObjectTagsAsync(string bucket, string key, string? versionId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken);
 
     /// <summary>Copies a committed object's content under a new request (metadata already decided by the caller).</summary>
-    Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken);
+    Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, CustomerKey? sourceKey, PutObjectRequest destination, CancellationToken cancellationToken);
 
     Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken);
 
@@ -78,7 +79,8 @@ public interface IObjectLayer
 
     /// <summary>Stores bytes [offset, offset+length) of a committed object as a part.</summary>
     Task<ObjectPart> UploadPartCopyAsync(
-        string bucket, string key, string uploadId, int partNumber, ObjectInfo source, long offset, long length, CancellationToken cancellationToken);
+        PutObjectRequest request, string uploadId, int partNumber, ObjectInfo source, CustomerKey? sourceKey, long offset, long length,
+        CancellationToken cancellationToken);
 
     /// <summary>Makes the named parts the object at the upload's key; writes metadata only, no data moves.</summary>
     Task<ObjectInfo> CompleteMultipartUploadAsync(

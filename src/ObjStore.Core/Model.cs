@@ -32,6 +32,12 @@ public static class BucketConfigKinds
     public const string OwnershipControls = "ownership-controls";
     public const string Tagging = "tagging";
     public const string Lifecycle = "lifecycle";
+
+    /// <summary>Default encryption (Put/GetBucketEncryption), as <c>ObjectEncryption</c> JSON.</summary>
+    public const string Encryption = "encryption";
+
+    /// <summary>Compression settings (<see cref="CompressionSettings"/>), an admin setting.</summary>
+    public const string Compression = "compression";
 }
 
 /// <summary>The flexible checksums S3 knows. The numbers are stored (catalogue rows, shard footers): never renumber.</summary>
@@ -64,6 +70,9 @@ public sealed record ObjectMetadata
     public ChecksumAlgorithm ChecksumAlgorithm { get; init; }
 
     public string StorageClass { get; init; } = "STANDARD";
+
+    /// <summary>Server-side encryption; null: stored as sent (compression aside, which is per part and invisible).</summary>
+    public ObjectEncryption? Encryption { get; init; }
 }
 
 /// <summary>
@@ -97,6 +106,12 @@ public sealed record ObjectLayout(int DataShards, int ParityShards, int StripeSi
 public sealed record ObjectPart(int Number, long Offset, long Size, string ETag, string? Checksum, ObjectLayout Layout)
 {
     public DateTimeOffset LastModified { get; init; }
+
+    /// <summary>How the part's bytes were compressed or encrypted before erasure coding; null: stored as sent.</summary>
+    public PartEncoding? Encoding { get; init; }
+
+    /// <summary>The bytes the shards encode: <see cref="Size"/> unless the part is compressed or encrypted.</summary>
+    public long StoredSize => Encoding?.StoredSize ?? Size;
 }
 
 /// <summary>A listing entry: what ListObjects reports of a key, without the part layout.</summary>
@@ -245,6 +260,12 @@ public sealed record PutObjectRequest
 
     /// <summary>The new version's tags.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>SSE-C: the client's key (the mode itself is <see cref="ObjectMetadata.Encryption"/>).</summary>
+    public CustomerKey? CustomerKey { get; init; }
+
+    /// <summary>Compress the body (the bucket's settings matched it); null: store it as sent.</summary>
+    public CompressionRequest? Compression { get; init; }
 }
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>

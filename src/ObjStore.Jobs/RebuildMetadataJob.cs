@@ -51,11 +51,12 @@ public sealed class RebuildMetadataJob(ShardCluster cluster, ICatalogue catalogu
         foreach (var part in parts)
         {
             var footer = part.Footer;
-            objectParts.Add(new ObjectPart(footer.PartNumber!.Value, offset, footer.Size, footer.ETag, footer.Checksum, _scan.LayoutOf(part))
+            objectParts.Add(new ObjectPart(footer.PartNumber!.Value, offset, footer.ObjectSize, footer.ETag, footer.Checksum, _scan.LayoutOf(part))
             {
                 LastModified = footer.Created,
+                Encoding = footer.Encoding,
             });
-            offset += footer.Size;
+            offset += footer.ObjectSize;
         }
         var first = parts[0].Footer;
         return ErasureObjectLayer.CompletedObject(first.Bucket, first.Key, uploadId, first.Metadata, objectParts, parts.Max(p => p.Footer.Created))

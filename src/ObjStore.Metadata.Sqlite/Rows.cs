@@ -8,8 +8,8 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The objects row as Dapper maps it (column names verbatim).</summary>
 internal sealed class ObjectRow
 {
-    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner, tags, layout_kind";
-    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags, @layout_kind";
+    public const string Columns = "bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, content_type, headers, user_meta, checksum_algo, checksum, storage_class, data_id, data_shards, parity_shards, stripe_size, placement, parts_count, lock_mode, retain_until, legal_hold, acl, owner, tags, layout_kind, encryption, stored_size, sealed_key, frames";
+    public const string Parameters = "@bucket, @key, @seq, @version_id, @is_latest, @delete_marker, @size, @etag, @last_modified, @content_type, @headers, @user_meta, @checksum_algo, @checksum, @storage_class, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @parts_count, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags, @layout_kind, @encryption, @stored_size, @sealed_key, @frames";
     public const string SummaryColumns = "key, size, etag, last_modified, checksum_algo, storage_class, owner";
     public const string EntryColumns = "key, seq, version_id, is_latest, delete_marker, size, last_modified, lock_mode, retain_until, legal_hold, tags";
     public const string VersionSummaryColumns = "key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class, owner";
@@ -42,6 +42,10 @@ internal sealed class ObjectRow
     public string? owner { get; set; }
     public string? tags { get; set; }
     public long layout_kind { get; set; }
+    public string? encryption { get; set; }
+    public long? stored_size { get; set; }
+    public byte[]? sealed_key { get; set; }
+    public byte[]? frames { get; set; }
 
     /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
@@ -57,6 +61,7 @@ internal sealed class ObjectRow
     public static ObjectRow From(ObjectInfo info)
     {
         var layout = info.Parts.Count > 0 && !info.IsMultipart ? info.Parts[0].Layout : null;
+        var encoding = info.Parts.Count > 0 && !info.IsMultipart ? info.Parts[0].Encoding : null;
         var (lockMode, retainUntil, legalHold) = Rows.LockColumns(info.Lock);
         return new()
         {
@@ -86,6 +91,10 @@ internal sealed class ObjectRow
             layout_kind = (long)(layout?.Kind ?? LayoutKind.Striped),
             placement = layout is null ? "" : string.Join(',', layout.Placement),
             parts_count = info.IsMultipart ? info.Parts.Count : 0,
+            encryption = Rows.Encryption(info.Metadata.Encryption),
+            stored_size = encoding?.StoredSize,
+            sealed_key = encoding?.SealedKey,
+            frames = encoding?.Frames,
         };
     }
 
@@ -99,7 +108,7 @@ internal sealed class ObjectRow
             Size = size,
             ETag = etag,
             LastModified = lastModified,
-            Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class),
+            Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class, encryption),
             Checksum = checksum,
             IsMultipart = parts is not null,
             UploadId = parts is not null ? data_id : null,
@@ -115,7 +124,7 @@ internal sealed class ObjectRow
             [
                 new ObjectPart(1, 0, size, etag, checksum,
                     new ObjectLayout((int)data_shards, (int)parity_shards, (int)stripe_size, data_id!, placement.Split(',')) { Kind = (LayoutKind)layout_kind })
-                { LastModified = lastModified },
+                { LastModified = lastModified, Encoding = Rows.Encoding(stored_size, sealed_key, frames) },
             ]),
         };
     }
@@ -137,8 +146,8 @@ internal sealed class ObjectRow
 /// <summary>The parts row.</summary>
 internal sealed class PartRow
 {
-    public const string Columns = "upload_id, part_number, size, etag, checksum, last_modified, data_id, data_shards, parity_shards, stripe_size, placement, layout_kind";
-    public const string Parameters = "@upload_id, @part_number, @size, @etag, @checksum, @last_modified, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @layout_kind";
+    public const string Columns = "upload_id, part_number, size, etag, checksum, last_modified, data_id, data_shards, parity_shards, stripe_size, placement, layout_kind, stored_size, sealed_key, frames";
+    public const string Parameters = "@upload_id, @part_number, @size, @etag, @checksum, @last_modified, @data_id, @data_shards, @parity_shards, @stripe_size, @placement, @layout_kind, @stored_size, @sealed_key, @frames";
 
     public string upload_id { get; set; } = "";
     public long part_number { get; set; }
@@ -152,11 +161,18 @@ internal sealed class PartRow
     public long stripe_size { get; set; }
     public string placement { get; set; } = "";
     public long layout_kind { get; set; }
+    public long? stored_size { get; set; }
+    public byte[]? sealed_key { get; set; }
+    public byte[]? frames { get; set; }
 
     public ObjectLayout Layout => new((int)data_shards, (int)parity_shards, (int)stripe_size, data_id, placement.Split(',')) { Kind = (LayoutKind)layout_kind };
 
     public ObjectPart ToPart(long offset) =>
-        new((int)part_number, offset, size, etag, checksum, Layout) { LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified) };
+        new((int)part_number, offset, size, etag, checksum, Layout)
+        {
+            LastModified = DateTimeOffset.FromUnixTimeMilliseconds(last_modified),
+            Encoding = Rows.Encoding(stored_size, sealed_key, frames),
+        };
 
     public static PartRow From(string uploadId, ObjectPart part) => new()
     {
@@ -172,6 +188,9 @@ internal sealed class PartRow
         stripe_size = part.Layout.StripeSize,
         placement = string.Join(',', part.Layout.Placement),
         layout_kind = (long)part.Layout.Kind,
+        stored_size = part.Encoding?.StoredSize,
+        sealed_key = part.Encoding?.SealedKey,
+        frames = part.Encoding?.Frames,
     };
 
     /// <summary>Parts in number order, each placed after the previous one.</summary>
@@ -190,8 +209,8 @@ internal sealed class PartRow
 
 internal sealed class UploadRow
 {
-    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl, owner, tags";
-    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags";
+    public const string Columns = "upload_id, bucket, key, initiated, content_type, headers, user_meta, checksum_algo, storage_class, version_id, lock_mode, retain_until, legal_hold, acl, owner, tags, encryption";
+    public const string Parameters = "@upload_id, @bucket, @key, @initiated, @content_type, @headers, @user_meta, @checksum_algo, @storage_class, @version_id, @lock_mode, @retain_until, @legal_hold, @acl, @owner, @tags, @encryption";
 
     public string upload_id { get; set; } = "";
     public string bucket { get; set; } = "";
@@ -209,6 +228,7 @@ internal sealed class UploadRow
     public string? acl { get; set; }
     public string? owner { get; set; }
     public string? tags { get; set; }
+    public string? encryption { get; set; }
 
     public static UploadRow From(MultipartUpload upload)
     {
@@ -231,6 +251,7 @@ internal sealed class UploadRow
             acl = upload.Acl,
             owner = upload.Owner,
             tags = Rows.Json(upload.Tags),
+            encryption = Rows.Encryption(upload.Metadata.Encryption),
         };
     }
 
@@ -240,7 +261,7 @@ internal sealed class UploadRow
         Bucket = bucket,
         Key = KeyOrder.Text(key),
         Initiated = DateTimeOffset.FromUnixTimeMilliseconds(initiated),
-        Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class),
+        Metadata = Rows.Metadata(content_type, headers, user_meta, checksum_algo, storage_class, encryption),
         VersionId = version_id,
         Lock = Rows.Lock(lock_mode, retain_until, legal_hold),
         Acl = acl,
@@ -346,14 +367,22 @@ internal static class Rows
     /// <summary>Most versions have no tags: they share one empty dictionary rather than each allocating one per read.</summary>
     public static IReadOnlyDictionary<string, string> Tags(string? json) => json is null ? NoTags : Dictionary(json);
 
-    public static ObjectMetadata Metadata(string? contentType, string? headers, string? userMetadata, long checksumAlgorithm, string storageClass) => new()
+    public static ObjectMetadata Metadata(
+        string? contentType, string? headers, string? userMetadata, long checksumAlgorithm, string storageClass, string? encryption) => new()
     {
         ContentType = contentType,
         Headers = Dictionary(headers),
         UserMetadata = Dictionary(userMetadata),
         ChecksumAlgorithm = (ChecksumAlgorithm)checksumAlgorithm,
         StorageClass = storageClass,
+        Encryption = encryption is null ? null : JsonSerializer.Deserialize<ObjectEncryption>(encryption),
     };
+
+    /// <summary>The encryption column: JSON of the record (property names are stored: never rename them).</summary>
+    public static string? Encryption(ObjectEncryption? encryption) => encryption is null ? null : JsonSerializer.Serialize(encryption);
+
+    public static PartEncoding? Encoding(long? storedSize, byte[]? sealedKey, byte[]? frames) =>
+        storedSize is { } stored ? new PartEncoding(stored) { SealedKey = sealedKey, Frames = frames } : null;
 
     public static string Placement(ObjectLayout layout) => string.Join(',', layout.Placement);
 

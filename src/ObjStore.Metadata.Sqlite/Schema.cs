@@ -252,5 +252,26 @@ internal static class Schema
         ALTER TABLE objects ADD COLUMN layout_kind INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE parts ADD COLUMN layout_kind INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        -- Server-side encryption and compression. encryption: the object's (an upload's) mode as JSON (NULL: none).
+        -- A payload (a single PUT's object, a part) that was compressed or encrypted before erasure coding has
+        -- stored_size (the bytes its shards encode; NULL: size), sealed_key (its data key, sealed) and frames (its
+        -- compression frame index).
+        ALTER TABLE objects ADD COLUMN encryption TEXT;
+        ALTER TABLE objects ADD COLUMN stored_size INTEGER;
+        ALTER TABLE objects ADD COLUMN sealed_key BLOB;
+        ALTER TABLE objects ADD COLUMN frames BLOB;
+        ALTER TABLE uploads ADD COLUMN encryption TEXT;
+        ALTER TABLE parts ADD COLUMN stored_size INTEGER;
+        ALTER TABLE parts ADD COLUMN sealed_key BLOB;
+        ALTER TABLE parts ADD COLUMN frames BLOB;
+
+        -- The built-in key provider's named keys (SSE-KMS), each sealed under the master key.
+        CREATE TABLE kms_keys (
+            key_id  TEXT    PRIMARY KEY,
+            sealed  BLOB    NOT NULL,
+            created INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

@@ -17,6 +17,7 @@ public sealed class SqliteCatalogue : ICatalogue
         Jobs = new SqliteJobs(_database);
         Stores = new SqliteStoreStates(_database);
         Identities = new SqliteIdentities(_database);
+        Keys = new SqliteKeys(_database);
     }
 
     public IBucketCatalogue Buckets { get; }
@@ -26,6 +27,7 @@ public sealed class SqliteCatalogue : ICatalogue
     public IJobCatalogue Jobs { get; }
     public IStoreStateCatalogue Stores { get; }
     public IIdentityCatalogue Identities { get; }
+    public IKeyCatalogue Keys { get; }
 
     /// <summary>The database under the aggregates, for tests: they hold its writer and read its group-commit statistics.</summary>
     internal SqliteDatabase Database => _database;

@@ -18,6 +18,7 @@ public interface ICatalogue : IDisposable
     IJobCatalogue Jobs { get; }
     IStoreStateCatalogue Stores { get; }
     IIdentityCatalogue Identities { get; }
+    IKeyCatalogue Keys { get; }
 
     /// <summary>Writes a consistent copy of the catalogue, taken without stopping writes, to <paramref name="path"/>.</summary>
     Task BackupToAsync(string path);
@@ -180,6 +181,39 @@ public interface IIdentityCatalogue
 
     /// <summary>Replaces sealed secrets in one transaction (master key rotation).</summary>
     Task ResealAsync(IReadOnlyList<(string AccessKey, byte[] SealedSecret)> secrets);
+}
+
+/// <summary>A named key of the built-in key provider (SSE-KMS), sealed under the master key.</summary>
+public sealed record KmsKeyRecord(string KeyId, byte[] Sealed, DateTimeOffset Created);
+
+/// <summary>A payload's sealed data key, named by the payload's data id (a single PUT's object or a part).</summary>
+public sealed record SealedDataKey(string DataId, byte[] Sealed);
+
+/// <summary>Keys at rest: the built-in key provider's named keys and the sealed data keys of encrypted payloads.</summary>
+public interface IKeyCatalogue
+{
+    /// <summary>False when a key with this id exists.</summary>
+    Task<bool> AddKmsKeyAsync(KmsKeyRecord key);
+
+    Task<KmsKeyRecord?> GetKmsKeyAsync(string keyId);
+
+    /// <summary>Every named key, by id.</summary>
+    Task<IReadOnlyList<KmsKeyRecord>> ListKmsKeysAsync();
+
+    /// <summary>Replaces a named key's sealed material if it is still <paramref name="old"/> (master key rotation).</summary>
+    Task<bool> ResealKmsKeyAsync(string keyId, byte[] old, byte[] resealed);
+
+    /// <summary>How many payloads have a sealed data key.</summary>
+    Task<long> CountDataKeysAsync();
+
+    /// <summary>Sealed data keys of committed objects, parts and uploads' parts, by data id after <paramref name="afterDataId"/>.</summary>
+    Task<IReadOnlyList<SealedDataKey>> ListDataKeysAsync(string? afterDataId, int limit);
+
+    /// <summary>
+    /// Replaces sealed data keys in one transaction, each only if it is still the old one (master key rotation);
+    /// returns how many were replaced.
+    /// </summary>
+    Task<int> ResealDataKeysAsync(IReadOnlyList<(string DataId, byte[] Old, byte[] Resealed)> keys);
 }
 
 public interface IUploadCatalogue

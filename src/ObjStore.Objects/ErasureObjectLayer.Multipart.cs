@@ -18,6 +18,7 @@ public sealed partial class ErasureObjectLayer
         Naming.ValidateKey(request.Key);
         var bucket = await RequireBucketAsync(request.Bucket);
         var now = _clock.GetUtcNow();
+        var encryption = await ResolveEncryptionAsync(request.Metadata.Encryption, cancellationToken);
         var upload = new MultipartUpload
         {
             // The version the completed object will be if the bucket's versioning is the same then, decided now so
@@ -32,7 +33,7 @@ public sealed partial class ErasureObjectLayer
             Bucket = request.Bucket,
             Key = request.Key,
             Initiated = now,
-            Metadata = request.Metadata,
+            Metadata = request.Metadata with { Encryption = encryption },
         };
         await _catalogue.Uploads.CreateAsync(upload);
         return upload;
@@ -52,11 +53,14 @@ public sealed partial class ErasureObjectLayer
         // A part keeps a checksum only in the upload's algorithm: that is what completion combines and ListParts shows.
         // A checksum of a part in another algorithm (upload created without one) is verified, not kept.
         var algorithm = partAlgorithm != ChecksumAlgorithm.None ? partAlgorithm : uploadAlgorithm;
+        CheckPartKey(upload, request.CustomerKey);
         var now = _clock.GetUtcNow();
-        var stored = await _writer.StoreAsync(request with { Metadata = request.Metadata with { ChecksumAlgorithm = algorithm } }, body, _options.MaxPartSize,
-            data => ShardFooter.Describe(upload, partNumber, data.Layout, data.Size, data.ETag, data.Checksum, now), cancellationToken);
+        // Each part has its own data key: a part uploaded again never reuses a key with the same nonces.
+        var plan = await PlanAsync(upload.Metadata.Encryption, request.CustomerKey, request.Compression, cancellationToken);
+        var stored = await _writer.StoreAsync(request with { Metadata = request.Metadata with { ChecksumAlgorithm = algorithm } }, body, _options.MaxPartSize, plan,
+            data => ShardFooter.Describe(upload, partNumber, data.Layout, data.Size, data.Encoding, data.ETag, data.Checksum, now), cancellationToken);
         string? checksum = uploadAlgorithm != ChecksumAlgorithm.None ? stored.Checksum : null;
-        var part = new ObjectPart(partNumber, 0, stored.Size, stored.ETag, checksum, stored.Layout) { LastModified = now };
+        var part = new ObjectPart(partNumber, 0, stored.Size, stored.ETag, checksum, stored.Layout) { LastModified = now, Encoding = stored.Encoding };
         ObjectLayout? replaced;
         try
         {
@@ -76,12 +80,37 @@ public sealed partial class ErasureObjectLayer
     }
 
     public async Task<ObjectPart> UploadPartCopyAsync(
-        string bucket, string key, string uploadId, int partNumber, ObjectInfo source, long offset, long length, CancellationToken cancellationToken)
+        PutObjectRequest request, string uploadId, int partNumber, ObjectInfo source, CustomerKey? sourceKey, long offset, long length,
+        CancellationToken cancellationToken)
     {
         ValidatePartNumber(partNumber);
-        _ = await RequireUploadAsync(bucket, key, uploadId);
-        var request = new PutObjectRequest { Bucket = bucket, Key = key, DeclaredLength = length };
-        return await PipeFromAsync(source, offset, length, body => UploadPartAsync(request, uploadId, partNumber, body, cancellationToken), cancellationToken);
+        CheckPartKey(await RequireUploadAsync(request.Bucket, request.Key, uploadId), request.CustomerKey);
+        request = request with { DeclaredLength = length };
+        return await PipeFromAsync(source, sourceKey, offset, length,
+            body => UploadPartAsync(request, uploadId, partNumber, body, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Every part of an SSE-C upload comes with the key the upload was created with, and only those parts come with
+    /// one, as S3 requires.
+    /// </summary>
+    private static void CheckPartKey(MultipartUpload upload, CustomerKey? customerKey)
+    {
+        bool customer = upload.Metadata.Encryption?.Mode == EncryptionMode.Customer;
+        if (customer && customerKey is null)
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidRequest,
+                "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.");
+        }
+        if (!customer && customerKey is not null)
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidRequest,
+                "The multipart upload initiate did not request encryption with a customer key. The encryption parameters are not applicable to this upload.");
+        }
+        if (customer && !customerKey!.Matches(upload.Metadata.Encryption!.CustomerKeyFingerprint ?? ""))
+        {
+            throw new ObjectStoreException(ErrorKind.InvalidArgument, "The provided encryption parameters did not match the ones used originally.");
+        }
     }
 
     public async Task<ObjectInfo> CompleteMultipartUploadAsync(

@@ -21,15 +21,18 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     private readonly ObjectWriter _writer;
     private readonly ObjectReader _reader;
     private readonly ShardGarbage _garbage;
+    private readonly IDataKeys? _dataKeys;
 
-    public ErasureObjectLayer(ICatalogue catalogue, ShardCluster cluster)
+    /// <param name="dataKeys">Makes and opens data keys; without it, a request for encryption is refused.</param>
+    public ErasureObjectLayer(ICatalogue catalogue, ShardCluster cluster, IDataKeys? dataKeys = null)
     {
+        _dataKeys = dataKeys;
         _catalogue = catalogue;
         _cluster = cluster;
         _options = cluster.Options;
         _clock = cluster.Clock;
         _writer = new ObjectWriter(cluster);
-        _reader = new ObjectReader(cluster, catalogue.Shards);
+        _reader = new ObjectReader(cluster, catalogue.Shards, dataKeys);
         _garbage = new ShardGarbage(cluster, catalogue.Shards);
     }
 
@@ -127,8 +130,10 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         }
         // Decided before the shards are written, so their footers name the version they belong to.
         string versionId = bucket.NewVersionId(now);
+        request = request with { Metadata = request.Metadata with { Encryption = await ResolveEncryptionAsync(request.Metadata.Encryption, cancellationToken) } };
+        var plan = await PlanAsync(request.Metadata.Encryption, request.CustomerKey, request.Compression, cancellationToken);
         ObjectInfo? info = null;
-        var stored = await _writer.StoreAsync(request, body, _options.MaxObjectSize, data =>
+        var stored = await _writer.StoreAsync(request, body, _options.MaxObjectSize, plan, data =>
         {
             info = new ObjectInfo
             {
@@ -139,7 +144,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
                 LastModified = now,
                 Metadata = request.Metadata,
                 Checksum = data.Checksum,
-                Parts = [new ObjectPart(1, 0, data.Size, data.ETag, data.Checksum, data.Layout) { LastModified = now }],
+                Parts = [new ObjectPart(1, 0, data.Size, data.ETag, data.Checksum, data.Layout) { LastModified = now, Encoding = data.Encoding }],
                 VersionId = versionId,
                 Lock = objectLock,
                 Acl = request.Acl,
@@ -165,6 +170,25 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         return info!;
     }
 
+    /// <summary>The encryption a write asked for, completed by the key service (SSE-KMS's key resolved).</summary>
+    private async Task<ObjectEncryption?> ResolveEncryptionAsync(ObjectEncryption? requested, CancellationToken cancellationToken) =>
+        requested is null ? null : await RequireDataKeys().ResolveAsync(requested, cancellationToken);
+
+    /// <summary>What a write of one payload does to its body: a fresh data key when the object is encrypted, compression when asked.</summary>
+    private async Task<PayloadPlan> PlanAsync(
+        ObjectEncryption? encryption, CustomerKey? customerKey, CompressionRequest? compression, CancellationToken cancellationToken)
+    {
+        if (encryption is null)
+        {
+            return compression is null ? PayloadPlan.Plain : new PayloadPlan(compression, null, EncryptionMode.None);
+        }
+        var key = await RequireDataKeys().CreateAsync(encryption, customerKey, cancellationToken);
+        return new PayloadPlan(compression, key, encryption.Mode);
+    }
+
+    private IDataKeys RequireDataKeys() =>
+        _dataKeys ?? throw new ObjectStoreException(ErrorKind.InvalidRequest, "Server-side encryption is not configured on this store.");
+
     /// <summary>A write that met its quorum without every shard leaves the rest for healing.</summary>
     private async Task RecordMissingAsync(ObjectWriter.StoredData stored)
     {
@@ -185,8 +209,8 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         throw versionId is null ? CatalogueErrors.NoSuchKey() : CatalogueErrors.NoSuchVersion();
     }
 
-    public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken) =>
-        _reader.ReadObjectAsync(info, offset, length, destination, cancellationToken);
+    public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CustomerKey? customerKey, CancellationToken cancellationToken) =>
+        _reader.ReadObjectAsync(info, offset, length, destination, customerKey, cancellationToken);
 
     public async Task<DeleteOutcome> DeleteObjectAsync(string bucket, string key, string? versionId, bool bypassGovernance, CancellationToken cancellationToken)
     {
@@ -228,14 +252,16 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         return await _catalogue.Objects.ListVersionsAsync(request);
     }
 
-    public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken) =>
-        PipeFromAsync(source, 0, source.Size, body => PutAsync(destination with { DeclaredLength = source.Size }, body, copied: true, cancellationToken), cancellationToken);
+    public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, CustomerKey? sourceKey, PutObjectRequest destination, CancellationToken cancellationToken) =>
+        PipeFromAsync(source, sourceKey, 0, source.Size,
+            body => PutAsync(destination with { DeclaredLength = source.Size }, body, copied: true, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Streams bytes of a committed object through a pipe into <paramref name="consume"/> (a new PUT or part): bounded
     /// memory, and the same commit protocol as any write.
     /// </summary>
-    private async Task<T> PipeFromAsync<T>(ObjectInfo source, long offset, long length, Func<Stream, Task<T>> consume, CancellationToken cancellationToken)
+    private async Task<T> PipeFromAsync<T>(
+        ObjectInfo source, CustomerKey? sourceKey, long offset, long length, Func<Stream, Task<T>> consume, CancellationToken cancellationToken)
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -244,7 +270,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             try
             {
                 await using var sink = pipe.Writer.AsStream();
-                await _reader.ReadObjectAsync(source, offset, length, sink, cancel.Token);
+                await _reader.ReadObjectAsync(source, offset, length, sink, sourceKey, cancel.Token);
                 await pipe.Writer.CompleteAsync();
             }
             catch (Exception e)

@@ -3,11 +3,12 @@ using System.Threading.Channels;
 using ObjStore.Core;
 using ObjStore.Erasure;
 using ObjStore.Metadata;
+using ObjStore.Payload;
 
 namespace ObjStore.Objects;
 
 /// <summary>Reads committed objects back, part by part and stripe by stripe, reconstructing lost shards on the fly.</summary>
-public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
+public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, IDataKeys? dataKeys)
 {
     /// <summary>
     /// The read path: for each stripe the range touches, read the block of k shards in parallel (data shards first, so
@@ -15,7 +16,8 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
     /// missing, failing or corrupt. A shard that failed once is not asked again for this object. Fewer than k good
     /// blocks fails the read: wrong bytes are never written.
     /// </summary>
-    public async Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken)
+    /// <param name="customerKey">The client's key of an SSE-C object (checked against the object's fingerprint).</param>
+    public async Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CustomerKey? customerKey, CancellationToken cancellationToken)
     {
         if (length == 0)
         {
@@ -35,12 +37,83 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
             }
             long from = Math.Max(offset, part.Offset) - part.Offset;
             long to = Math.Min(end, partEnd) - part.Offset;
-            await ReadPartAsync(part, from, to - from, destination, cancellationToken);
+            if (part.Encoding is null)
+            {
+                await ReadPartAsync(part, from, to - from, destination, cancellationToken);
+            }
+            else
+            {
+                await ReadEncodedPartAsync(info, part, from, to - from, destination, customerKey, cancellationToken);
+            }
         }
     }
 
     /// <summary>
-    /// Bytes [offset, offset+length) of one part, relative to the part. The shards are read stripe after stripe into
+    /// Bytes [offset, offset+length) of a compressed or encrypted part: the range is mapped down the layers (the
+    /// zstd frames holding it, then the AES-GCM packages holding those), only those stored bytes are read, and they
+    /// flow back up through decryption (each package's tag checked before a byte of it moves on) and decompression,
+    /// which cut the range out. A range never costs more than a package and a frame at each end.
+    /// </summary>
+    private async Task ReadEncodedPartAsync(
+        ObjectInfo info, ObjectPart part, long offset, long length, Stream destination, CustomerKey? customerKey, CancellationToken cancellationToken)
+    {
+        var encoding = part.Encoding!;
+        var frames = encoding.Frames is { } index ? FrameIndex.Parse(index) : null;
+        long compressedTotal = frames?.StoredLength ?? part.Size;
+        if (frames is not null && frames.PlainLength != part.Size)
+        {
+            throw new InvalidDataException($"Part {part.Number}'s frame index covers {frames.PlainLength} bytes, not its {part.Size}.");
+        }
+        ReadOnlyMemory<byte>? key = null;
+        if (encoding.SealedKey is { } sealedKey)
+        {
+            var encryption = info.Metadata.Encryption ?? throw new InvalidDataException($"Part {part.Number} has a data key but the object no encryption.");
+            key = await (dataKeys ?? throw new InvalidOperationException("No data keys: encrypted objects cannot be read."))
+                .OpenAsync(encryption, sealedKey, customerKey, cancellationToken);
+        }
+        if ((key is null ? compressedTotal : Packages.StoredLength(compressedTotal)) != encoding.StoredSize)
+        {
+            throw new InvalidDataException($"Part {part.Number} stores {encoding.StoredSize} bytes, which its encoding does not account for.");
+        }
+
+        // Down the layers: plaintext range -> frames -> packages -> stored range.
+        long storedOffset = offset, storedLength = length;
+        DecompressingStream? decompressor = null;
+        DecryptingStream? decryptor = null;
+        Stream sink = destination;
+        try
+        {
+            if (frames is not null)
+            {
+                var range = frames.StoredRange(offset, length);
+                sink = decompressor = new DecompressingStream(sink, frames, range.FirstFrame, range.Skip, length);
+                (storedOffset, storedLength) = (range.StoredOffset, range.StoredLength);
+            }
+            if (key is { } dataKey)
+            {
+                var range = Packages.StoredRange(storedOffset, storedLength, compressedTotal);
+                sink = decryptor = new DecryptingStream(sink, dataKey, ReadOnlyMemory<byte>.Empty, range.FirstPackage, encoding.StoredSize, range.Skip, storedLength);
+                (storedOffset, storedLength) = (range.StoredOffset, range.StoredLength);
+            }
+            await ReadPartAsync(part, storedOffset, storedLength, sink, cancellationToken);
+            if (decryptor is not null)
+            {
+                await decryptor.CompleteAsync(cancellationToken);
+            }
+            if (decompressor is not null)
+            {
+                await decompressor.CompleteAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            decryptor?.Dispose();
+            decompressor?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Stored bytes [offset, offset+length) of one part, relative to the part. The shards are read stripe after stripe into
     /// a few buffers ahead of the client (<see cref="ObjectLayerOptions.ReadAheadStripes"/>), so a remote read's round
     /// trips, and a moment when the client or a node is slow, overlap the transfer instead of adding to it. Memory:
     /// that many stripes per request.
@@ -76,7 +149,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
                 for (long s = first; s <= last; s++)
                 {
                     var stripe = await free.Reader.ReadAsync(stop.Token);
-                    await FillAsync(stripe, readers, layout, part.Size, s, offset, end, stop.Token);
+                    await FillAsync(stripe, readers, layout, part.StoredSize, s, offset, end, stop.Token);
                     filled.Writer.TryWrite(stripe); // never full: at most depth buffers exist
                 }
                 filled.Writer.Complete();
@@ -124,7 +197,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards)
         using var stripe = new StripeBuffer(codec, layout);
         try
         {
-            await FillAsync(stripe, readers, layout, part.Size, s, offset, end, cancellationToken);
+            await FillAsync(stripe, readers, layout, part.StoredSize, s, offset, end, cancellationToken);
             await WriteRangeAsync(stripe, layout, s, offset, end, destination, cancellationToken);
         }
         finally

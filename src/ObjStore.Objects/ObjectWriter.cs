@@ -17,6 +17,9 @@ public sealed class ObjectWriter(ShardCluster cluster)
     /// <summary>What <see cref="StoreAsync"/> wrote: durable shards (write quorum met) not yet in the catalogue.</summary>
     public sealed record StoredData(ObjectLayout Layout, long Size, string ETag, string? Checksum)
     {
+        /// <summary>How the body was compressed or encrypted before erasure coding; null: stored as sent.</summary>
+        public PartEncoding? Encoding { get; init; }
+
         /// <summary>Shards that did not become durable (the write quorum was met without them): to heal.</summary>
         public IReadOnlyList<int> Missing { get; init; } = [];
     }
@@ -27,20 +30,36 @@ public sealed class ObjectWriter(ShardCluster cluster)
     /// commits the catalogue row, or frees the shards if that fails.
     /// </summary>
     public async Task<StoredData> StoreAsync(
-        PutObjectRequest request, Stream body, long maxSize, Func<StoredData, ShardFooter> describe, CancellationToken cancellationToken)
+        PutObjectRequest request, Stream body, long maxSize, PayloadPlan plan, Func<StoredData, ShardFooter> describe, CancellationToken cancellationToken)
     {
         if (request.DeclaredLength > maxSize)
         {
             throw TooLarge(maxSize);
         }
-        var objectLayout = ChooseLayout(request);
+        var objectLayout = ChooseLayout(request, plan);
         var layout = new StripeLayout(objectLayout.DataShards, objectLayout.ParityShards, objectLayout.StripeSize);
         var shards = new ShardWriteSet(cluster, objectLayout);
         try
         {
             await shards.OpenAsync(cancellationToken);
             using var hasher = new ContentHasher(request.Metadata.ChecksumAlgorithm);
-            long size = await StreamStripesAsync(request, body, layout, maxSize, hasher, shards, cancellationToken);
+            long size;
+            PartEncoding? encoding = null;
+            if (plan.IsPlain)
+            {
+                // The bytes are the shards' bytes: each stripe is hashed on another core while it is encoded.
+                size = await StreamStripesAsync(body, request.DeclaredLength, layout, maxSize, hasher, shards, cancellationToken);
+            }
+            else
+            {
+                // The plaintext is hashed and counted as the encoders pull it; the stripes hold what they make.
+                var plaintext = new PlaintextMeter(body, hasher, request.DeclaredLength, maxSize, () => TooLarge(maxSize));
+                await using var encoded = plan.Encode(plaintext, out var compressor);
+                long stored = await StreamStripesAsync(encoded, null, layout, long.MaxValue, null, shards, cancellationToken);
+                size = plaintext.BytesRead;
+                CheckDeclaredLength(request.DeclaredLength, size);
+                encoding = new PartEncoding(stored) { SealedKey = plan.Key?.Sealed, Frames = compressor?.Index!.ToBytes() };
+            }
 
             byte[] md5 = hasher.Md5();
             if (request.ExpectedMd5 is { } expectedMd5 && !CryptographicOperations.FixedTimeEquals(md5, expectedMd5))
@@ -54,7 +73,7 @@ public sealed class ObjectWriter(ShardCluster cluster)
                 throw new ObjectStoreException(
                     ErrorKind.BadDigest, $"The {request.Metadata.ChecksumAlgorithm.ToString().ToUpperInvariant()} you specified did not match the calculated checksum.");
             }
-            var stored = new StoredData(objectLayout, size, Convert.ToHexStringLower(md5), checksum);
+            var stored = new StoredData(objectLayout, size, plan.ETag(md5), checksum) { Encoding = encoding };
             var missing = await shards.CommitAsync(describe(stored), cancellationToken);
             return stored with { Missing = missing };
         }
@@ -70,13 +89,14 @@ public sealed class ObjectWriter(ShardCluster cluster)
     /// 4 KiB object costs three 4 KiB blocks, not two stripe buffers), anything else (a body of unknown length too)
     /// is striped k+m. Either way the shards go to distinct failure domains while there are enough.
     /// </summary>
-    private ObjectLayout ChooseLayout(PutObjectRequest request)
+    private ObjectLayout ChooseLayout(PutObjectRequest request, PayloadPlan plan)
     {
         var options = cluster.Options;
         string dataId = ShardId.NewDataId();
-        bool replicate = options.ReplicateUpTo > 0 && request.DeclaredLength is { } declared && declared <= options.ReplicateUpTo;
+        long? stored = request.DeclaredLength is { } declared ? plan.MaxStoredLength(declared) : null;
+        bool replicate = options.ReplicateUpTo > 0 && stored <= options.ReplicateUpTo;
         int k = replicate ? 1 : options.DataShards, m = options.ParityShards;
-        int stripeSize = replicate ? ReplicatedStripeSize(request.DeclaredLength!.Value, options.StripeSize) : options.StripeSize;
+        int stripeSize = replicate ? ReplicatedStripeSize(stored!.Value, options.StripeSize) : options.StripeSize;
         var placement = Placement.Choose(cluster.OpenTopology(k + m), k + m, request.Bucket, request.Key, dataId);
         return new ObjectLayout(k, m, stripeSize, dataId, placement) { Kind = replicate ? LayoutKind.Replicated : LayoutKind.Striped };
     }
@@ -85,8 +105,12 @@ public sealed class ObjectWriter(ShardCluster cluster)
     public static int ReplicatedStripeSize(long size, int configuredStripeSize) =>
         (int)Math.Clamp((size + 63) / 64 * 64, 64, configuredStripeSize);
 
+    /// <summary>
+    /// Streams <paramref name="body"/> into stripes and returns its length; hashes each stripe when given a hasher,
+    /// and holds the body to <paramref name="declaredLength"/> when given one.
+    /// </summary>
     private async Task<long> StreamStripesAsync(
-        PutObjectRequest request, Stream body, StripeLayout layout, long maxSize, ContentHasher hasher, ShardWriteSet shards, CancellationToken cancellationToken)
+        Stream body, long? declaredLength, StripeLayout layout, long maxSize, ContentHasher? hasher, ShardWriteSet shards, CancellationToken cancellationToken)
     {
         var codec = cluster.Codec(shards.Layout);
         using var first = new StripeBuffer(codec, layout);
@@ -104,7 +128,7 @@ public sealed class ObjectWriter(ShardCluster cluster)
                 {
                     throw TooLarge(maxSize);
                 }
-                if (request.DeclaredLength is { } declared && size > declared)
+                if (declaredLength is { } declared && size > declared)
                 {
                     throw new ObjectStoreException(ErrorKind.InvalidArgument, "The body is longer than its declared Content-Length.");
                 }
@@ -132,19 +156,24 @@ public sealed class ObjectWriter(ShardCluster cluster)
         {
             second?.Dispose();
         }
-        if (request.DeclaredLength is { } expected && size != expected)
+        CheckDeclaredLength(declaredLength, size);
+        return size;
+    }
+
+    private static void CheckDeclaredLength(long? declaredLength, long size)
+    {
+        if (declaredLength is { } expected && size != expected)
         {
             throw new ObjectStoreException(
                 ErrorKind.IncompleteBody, $"You did not provide the number of bytes specified by the Content-Length ({size} of {expected}).");
         }
-        return size;
     }
 
-    private static async Task WriteStripeAsync(StripeBuffer stripe, int length, ContentHasher hasher, ShardWriteSet shards, CancellationToken cancellationToken)
+    private static async Task WriteStripeAsync(StripeBuffer stripe, int length, ContentHasher? hasher, ShardWriteSet shards, CancellationToken cancellationToken)
     {
         // MD5 runs on another core while this one encodes: hashing is the slowest step of a PUT.
         var data = stripe.DataRegion[..length];
-        var hashing = Task.Run(() => hasher.Append(data.Span), CancellationToken.None);
+        var hashing = hasher is null ? Task.CompletedTask : Task.Run(() => hasher.Append(data.Span), CancellationToken.None);
         try
         {
             stripe.Seal(length);

@@ -25,6 +25,12 @@ public sealed class S3Options
     /// </summary>
     public bool AllowSignatureV2 { get; set; } = true;
 
+    /// <summary>
+    /// Accept SSE-C keys over plain HTTP. S3 refuses them (the key would cross the network in clear text); set it
+    /// only for development and tests on loopback, or behind a proxy that terminates TLS on the same host.
+    /// </summary>
+    public bool AllowCustomerKeysOverHttp { get; set; }
+
     /// <summary>The slowest request bodies accepted (ObjStore:S3:Uploads:*).</summary>
     public Auth.UploadRateOptions Uploads { get; set; } = new();
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ObjStore.Core;
@@ -26,7 +25,7 @@ public sealed record ShardFooter
     public const int TrailerSize = 20;
 
     /// <summary>The newest footer format this build writes and reads; a newer one is refused (<see cref="Parse"/>).</summary>
-    public const int CurrentFormat = ReplicatedFormat;
+    public const int CurrentFormat = EncodedFormat;
 
     /// <summary>The format of a striped layout's shards: what every build since the keyed digest writes and reads.</summary>
     public const int StripedFormat = 2;
@@ -37,6 +36,13 @@ public sealed record ShardFooter
     /// Reed-Solomon k = 1 shard, whose parity is scaled, and "healing" the other copies into wrong bytes.
     /// </summary>
     public const int ReplicatedFormat = 3;
+
+    /// <summary>
+    /// The format of a compressed or encrypted payload's shards: format 3 plus <see cref="PlainSize"/>,
+    /// <see cref="SealedKey"/>, <see cref="Frames"/> and the object's encryption. Only such shards carry it, so a
+    /// build from before encryption refuses them instead of serving ciphertext as the object.
+    /// </summary>
+    public const int EncodedFormat = 4;
 
     public static ReadOnlySpan<byte> Magic => "OBJSHRD1"u8;
 
@@ -51,7 +57,10 @@ public sealed record ShardFooter
     [JsonPropertyName("ParityShards"), JsonPropertyOrder(7)] public required int ParityShards { get; init; }
     [JsonPropertyName("StripeSize"), JsonPropertyOrder(8)] public required int StripeSize { get; init; }
 
-    /// <summary>The object's size (a part's, for a part of a multipart upload).</summary>
+    /// <summary>
+    /// The bytes the shards encode: the object's size (a part's, for a part of a multipart upload), unless the
+    /// payload was compressed or encrypted (format 4), when the object's size is <see cref="PlainSize"/>.
+    /// </summary>
     [JsonPropertyName("Size"), JsonPropertyOrder(9)] public required long Size { get; init; }
 
     [JsonPropertyName("ETag"), JsonPropertyOrder(10)] public required string ETag { get; init; }
@@ -93,6 +102,26 @@ public sealed record ShardFooter
     [JsonPropertyName("Layout"), JsonPropertyOrder(25), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public LayoutKind Layout { get; init; }
 
+    /// <summary>Format 4: the payload's size before compression and encryption; absent when it is stored as sent.</summary>
+    [JsonPropertyName("PlainSize"), JsonPropertyOrder(27), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? PlainSize { get; init; }
+
+    /// <summary>Format 4: the payload's data key, sealed (never the key itself), base64.</summary>
+    [JsonPropertyName("SealedKey"), JsonPropertyOrder(28), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public byte[]? SealedKey { get; init; }
+
+    /// <summary>Format 4: the compression frame index, base64.</summary>
+    [JsonPropertyName("Frames"), JsonPropertyOrder(29), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public byte[]? Frames { get; init; }
+
+    /// <summary>The object's (or part's) size as clients see it.</summary>
+    [JsonIgnore]
+    public long ObjectSize => PlainSize ?? Size;
+
+    /// <summary>How the payload was transformed before erasure coding, as the catalogue records it.</summary>
+    [JsonIgnore]
+    public PartEncoding? Encoding => PlainSize is null ? null : new PartEncoding(Size) { SealedKey = SealedKey, Frames = Frames };
+
     /// <summary>The version's lock as the footer records it.</summary>
     [JsonIgnore]
     public ObjectLock Lock =>
@@ -117,27 +146,37 @@ public sealed record ShardFooter
     [JsonInclude, JsonPropertyName("ChecksumAlgorithm"), JsonPropertyOrder(14)]
     private ChecksumAlgorithm ChecksumAlgorithmField { get => Metadata.ChecksumAlgorithm; init => Metadata = Metadata with { ChecksumAlgorithm = value }; }
 
+    /// <summary>Format 4: the object's server-side encryption; absent when none.</summary>
+    [JsonInclude, JsonPropertyName("Encryption"), JsonPropertyOrder(26), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private ObjectEncryption? EncryptionField { get => Metadata.Encryption; init => Metadata = Metadata with { Encryption = value }; }
+
     /// <summary>Absent in footers written before it was added: STANDARD.</summary>
     [JsonInclude, JsonPropertyName("StorageClass"), JsonPropertyOrder(15)]
     private string StorageClassField { get => Metadata.StorageClass; init => Metadata = Metadata with { StorageClass = value ?? "STANDARD" }; }
 
     /// <summary>The footer of a single-PUT object's shards (index 0; each writer sets its own).</summary>
     public static ShardFooter Describe(ObjectInfo info) =>
-        Describe(info.Bucket, info.Key, info.Parts[0].Layout, info.Size, info.ETag, info.Checksum, info.LastModified, info.Metadata, info.VersionId, info.Lock);
+        Describe(info.Bucket, info.Key, info.Parts[0].Layout, info.Size, info.Parts[0].Encoding, info.ETag, info.Checksum, info.LastModified,
+            info.Metadata, info.VersionId, info.Lock);
 
     /// <summary>The footer of a part's shards: the upload's metadata, so a lost catalogue can be rebuilt from nodes.</summary>
-    public static ShardFooter Describe(MultipartUpload upload, int partNumber, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created) =>
-        Describe(upload.Bucket, upload.Key, layout, size, etag, checksum, created, upload.Metadata, upload.VersionId, upload.Lock) with
+    public static ShardFooter Describe(
+        MultipartUpload upload, int partNumber, ObjectLayout layout, long size, PartEncoding? encoding, string etag, string? checksum, DateTimeOffset created) =>
+        Describe(upload.Bucket, upload.Key, layout, size, encoding, etag, checksum, created, upload.Metadata, upload.VersionId, upload.Lock) with
         {
             UploadId = upload.UploadId,
             PartNumber = partNumber,
         };
 
     private static ShardFooter Describe(
-        string bucket, string key, ObjectLayout layout, long size, string etag, string? checksum, DateTimeOffset created, ObjectMetadata metadata,
-        string versionId, ObjectLock objectLock) => new()
+        string bucket, string key, ObjectLayout layout, long size, PartEncoding? encoding, string etag, string? checksum, DateTimeOffset created,
+        ObjectMetadata metadata, string versionId, ObjectLock objectLock) => new()
     {
-        FormatVersion = layout.Kind == LayoutKind.Replicated ? ReplicatedFormat : StripedFormat,
+        FormatVersion = encoding is not null || metadata.Encryption is not null ? EncodedFormat
+            : layout.Kind == LayoutKind.Replicated ? ReplicatedFormat : StripedFormat,
+        PlainSize = encoding is null ? null : size,
+        SealedKey = encoding?.SealedKey,
+        Frames = encoding?.Frames,
         Layout = layout.Kind,
         VersionId = versionId == VersionIds.Null ? null : versionId,
         LockMode = objectLock.Retention is { } r ? RetentionModes.Name(r.Mode) : null,
@@ -150,7 +189,7 @@ public sealed record ShardFooter
         DataShards = layout.DataShards,
         ParityShards = layout.ParityShards,
         StripeSize = layout.StripeSize,
-        Size = size,
+        Size = encoding?.StoredSize ?? size,
         ETag = etag,
         Checksum = checksum,
         Created = created,
@@ -162,14 +201,14 @@ public sealed record ShardFooter
     {
         Bucket = Bucket,
         Key = Key,
-        Size = Size,
+        Size = ObjectSize,
         ETag = ETag,
         Checksum = Checksum,
         LastModified = Created,
         Metadata = Metadata,
         VersionId = VersionId ?? VersionIds.Null,
         Lock = Lock,
-        Parts = [new ObjectPart(1, 0, Size, ETag, Checksum, layout) { LastModified = Created }],
+        Parts = [new ObjectPart(1, 0, ObjectSize, ETag, Checksum, layout) { LastModified = Created, Encoding = Encoding }],
     };
 
     public byte[] Serialize()
@@ -220,7 +259,7 @@ public sealed record ShardFooter
             : null;
     }
 
-    public override string ToString() => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this));
+    public override string ToString() => System.Text.Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this));
 }
 
 /// <summary>A shard written in a footer format newer than this build reads: run a newer objstore.</summary>

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using ObjStore.Access.Secrets;
+using ObjStore.Core;
+using ObjStore.Metadata;
+
+namespace ObjStore.Kms;
+
+/// <summary>
+/// The key provider built in: named 256-bit keys in the catalogue (kms_keys), each sealed under the master key and
+/// bound to its id. A data key is sealed under a named key with the encryption context as associated data, so a data
+/// key opens only with the key and the context it was sealed with. Opened keys are cached for the process's life
+/// (their material never changes; a rotation re-seals it under a new master key).
+/// </summary>
+public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKeyRing master, TimeProvider clock) : IKeyProvider
+{
+    public const string BuiltInDefaultKeyId = "aws/s3";
+
+    private readonly ConcurrentDictionary<string, MasterKey> _open = new(StringComparer.Ordinal);
+
+    public string DefaultKeyId => BuiltInDefaultKeyId;
+
+    /// <summary>Key ids: letters, digits and / _ - . (aliases like aws/s3 included), at most 256 characters.</summary>
+    public static bool IsValidKeyId(string keyId) => KeyIdPattern().IsMatch(keyId);
+
+    /// <summary>Creates a named key; false when one with this id exists.</summary>
+    public async Task<bool> AddAsync(string keyId)
+    {
+        if (!IsValidKeyId(keyId))
+        {
+            throw new ArgumentException("A key id is 1 to 256 letters, digits and / _ - . characters.", nameof(keyId));
+        }
+        var material = RandomNumberGenerator.GetBytes(MasterKey.KeyBytes);
+        return await catalogue.AddKmsKeyAsync(new KmsKeyRecord(keyId, master.Current.Seal(material, Binding(keyId)), clock.GetUtcNow()));
+    }
+
+    public async Task<string?> ResolveAsync(string keyId, CancellationToken cancellationToken)
+    {
+        string id = IdOf(keyId);
+        if (_open.ContainsKey(id))
+        {
+            return id;
+        }
+        if (await catalogue.GetKmsKeyAsync(id) is not null)
+        {
+            return id;
+        }
+        // The default key is made on first use, as AWS makes aws/s3.
+        return id == DefaultKeyId && (await AddAsync(id) || await catalogue.GetKmsKeyAsync(id) is not null) ? id : null;
+    }
+
+    public async Task<byte[]> EncryptAsync(string keyId, ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> context, CancellationToken cancellationToken) =>
+        (await OpenAsync(keyId)).Seal(plaintext.Span, context.Span);
+
+    public async Task<byte[]> DecryptAsync(string keyId, byte[] ciphertext, ReadOnlyMemory<byte> context, CancellationToken cancellationToken) =>
+        (await OpenAsync(keyId)).Unseal(ciphertext, context.Span);
+
+    /// <summary>
+    /// Re-seals every named key sealed under a previous master key under the current one; returns how many.
+    /// </summary>
+    public async Task<int> ResealAsync()
+    {
+        int resealed = 0;
+        foreach (var key in await catalogue.ListKmsKeysAsync())
+        {
+            if (MasterKey.SealedBy(key.Sealed) is not { } by || by == master.Current.Id || master.Find(by) is not { } old)
+            {
+                continue;
+            }
+            var material = old.Unseal(key.Sealed, Binding(key.KeyId));
+            if (await catalogue.ResealKmsKeyAsync(key.KeyId, key.Sealed, master.Current.Seal(material, Binding(key.KeyId))))
+            {
+                resealed++;
+            }
+        }
+        return resealed;
+    }
+
+    private async Task<MasterKey> OpenAsync(string keyId)
+    {
+        if (_open.TryGetValue(keyId, out var open))
+        {
+            return open;
+        }
+        var record = await catalogue.GetKmsKeyAsync(keyId)
+            ?? throw new ObjectStoreException(ErrorKind.KmsKeyNotFound, $"Invalid keyId {keyId}");
+        var sealer = MasterKey.SealedBy(record.Sealed) is { } by ? master.Find(by) : null;
+        if (sealer is null)
+        {
+            throw new ObjectStoreException(ErrorKind.KeyUnavailable,
+                $"KMS key {keyId} is sealed under master key {MasterKey.SealedBy(record.Sealed):x8}, which is not configured.");
+        }
+        return _open.GetOrAdd(keyId, new MasterKey(sealer.Unseal(record.Sealed, Binding(keyId))));
+    }
+
+    /// <summary>An ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) names the key by its last part.</summary>
+    private static string IdOf(string keyId) =>
+        keyId.StartsWith("arn:", StringComparison.Ordinal) && keyId.IndexOf(":key/", StringComparison.Ordinal) is var at and >= 0
+            ? keyId[(at + 5)..]
+            : keyId;
+
+    private static byte[] Binding(string keyId) => Encoding.UTF8.GetBytes("kms-key:" + keyId);
+
+    [GeneratedRegex("^[A-Za-z0-9/_.-]{1,256}$")]
+    private static partial Regex KeyIdPattern();
+}

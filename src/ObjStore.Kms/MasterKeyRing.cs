@@ -1,0 +1,32 @@
+using ObjStore.Access.Secrets;
+
+namespace ObjStore.Kms;
+
+/// <summary>
+/// The master key that seals new secrets and data keys, and the previous ones (kept after a rotation) that still
+/// open what they sealed: data keys in shard footers are never re-sealed, so a catalogue rebuilt from the nodes needs them.
+/// </summary>
+public sealed class MasterKeyRing(MasterKey current, IReadOnlyList<MasterKey> previous)
+{
+    private volatile State _state = new(current, previous);
+
+    public MasterKey Current => _state.Current;
+
+    public IReadOnlyList<MasterKey> Previous => _state.Previous;
+
+    /// <summary>The key with this id (<see cref="MasterKey.SealedBy"/>), current or previous; null when not configured.</summary>
+    public MasterKey? Find(uint id)
+    {
+        var state = _state;
+        return state.Current.Id == id ? state.Current : state.Previous.FirstOrDefault(k => k.Id == id);
+    }
+
+    /// <summary>Makes <paramref name="next"/> the current key; the current one becomes the newest previous one.</summary>
+    public void Rotate(MasterKey next)
+    {
+        var state = _state;
+        _state = new State(next, [state.Current, .. state.Previous.Where(k => k.Id != next.Id)]);
+    }
+
+    private sealed record State(MasterKey Current, IReadOnlyList<MasterKey> Previous);
+}
