@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace ObjStore.Payload;
+
+/// <summary>
+/// Write-only stream: takes the stored bytes of whole packages starting at package <c>firstPackage</c> of a payload
+/// of <c>storedTotal</c> stored bytes (which tells it the last package, sealed with the final flag), opens and
+/// verifies each package, and writes to <c>destination</c> the plaintext after the first <c>skip</c> bytes, exactly
+/// <c>take</c> bytes. A package that fails its tag throws <see cref="PayloadTamperedException"/> and none of its
+/// bytes reach the destination. <see cref="CompleteAsync"/> must be called at the end: only it can tell a range cut
+/// short. Leaves <c>destination</c> open.
+/// </summary>
+public sealed class DecryptingStream : Stream
+{
+    private readonly Stream _destination;
+    private readonly AesGcm _aes;
+    private readonly byte[] _associatedData;
+    private readonly long _lastPackage;
+    private readonly int _lastPackageStoredSize;
+    private readonly long _endPackage;
+    private long _nextPackage;
+    private long _skip;
+    private long _take;
+    private readonly byte[] _stored;
+    private int _storedCount;
+    private readonly byte[] _plain;
+    private bool _failed;
+    private bool _disposed;
+
+    /// <exception cref="InvalidDataException"><c>storedTotal</c> is no payload's stored length.</exception>
+    public DecryptingStream(Stream destination, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> associatedData,
+        long firstPackage, long storedTotal, int skip, long take)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        Packages.ValidateKey(key);
+        long plainTotal = Packages.PlainLength(storedTotal);
+        long packageCount = (storedTotal + Packages.StoredSize - 1) / Packages.StoredSize;
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPackage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstPackage, packageCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(skip, Packages.PlainSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(take);
+        if (take > 0)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(take, plainTotal - (firstPackage * Packages.PlainSize) - skip);
+        }
+        _destination = destination;
+        _aes = new AesGcm(key.Span, Packages.TagSize);
+        _associatedData = associatedData.ToArray();
+        _lastPackage = packageCount - 1;
+        _lastPackageStoredSize = (int)(storedTotal - (_lastPackage * Packages.StoredSize));
+        _nextPackage = firstPackage;
+        _endPackage = take == 0 ? firstPackage : firstPackage + ((skip + take - 1) / Packages.PlainSize) + 1;
+        _skip = skip;
+        _take = take;
+        _stored = ArrayPool<byte>.Shared.Rent(Packages.StoredSize);
+        _plain = ArrayPool<byte>.Shared.Rent(Packages.PlainSize);
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => !_disposed;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failed)
+        {
+            throw new InvalidOperationException("A package of this range already failed its tag check.");
+        }
+        while (!buffer.IsEmpty)
+        {
+            if (_nextPackage == _endPackage)
+            {
+                throw new InvalidOperationException(
+                    $"More stored bytes than the range's packages (up to package {_endPackage - 1}) were written.");
+            }
+            int size = _nextPackage == _lastPackage ? _lastPackageStoredSize : Packages.StoredSize;
+            // A writer that hands whole packages has them opened where they are, without the copy through _stored.
+            if (_storedCount == 0 && buffer.Length >= size)
+            {
+                await OpenAndWriteAsync(buffer[..size], cancellationToken).ConfigureAwait(false);
+                buffer = buffer[size..];
+                continue;
+            }
+            int count = Math.Min(size - _storedCount, buffer.Length);
+            buffer.Span[..count].CopyTo(_stored.AsSpan(_storedCount));
+            _storedCount += count;
+            buffer = buffer[count..];
+            if (_storedCount == size)
+            {
+                _storedCount = 0;
+                await OpenAndWriteAsync(_stored.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask OpenAndWriteAsync(ReadOnlyMemory<byte> package, CancellationToken cancellationToken)
+    {
+        int plainCount = package.Length - Packages.TagSize;
+        Open(package.Span, plainCount);
+        int from = (int)Math.Min(_skip, plainCount);
+        _skip -= from;
+        int count = (int)Math.Min(_take, plainCount - from);
+        _take -= count;
+        if (count > 0)
+        {
+            await _destination.WriteAsync(_plain.AsMemory(from, count), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Open(ReadOnlySpan<byte> package, int plainCount)
+    {
+        long index = _nextPackage++;
+        Span<byte> nonce = stackalloc byte[Packages.NonceSize];
+        Packages.WriteNonce(nonce, index, index == _lastPackage);
+        try
+        {
+            // On a mismatch AesGcm clears the plaintext it wrote, and nothing of _plain is written on.
+            _aes.Decrypt(nonce, package[..plainCount], package[plainCount..], _plain.AsSpan(0, plainCount),
+                _associatedData);
+        }
+        catch (AuthenticationTagMismatchException e)
+        {
+            _failed = true;
+            throw new PayloadTamperedException(
+                $"Package {index} failed its tag check: the stored bytes, their order, the key or the associated " +
+                "data are not the ones it was sealed with.", e);
+        }
+    }
+
+    /// <summary>Throws <see cref="PayloadTamperedException"/> when fewer stored bytes arrived than the range needs.</summary>
+    public Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_failed || _nextPackage < _endPackage)
+        {
+            return Task.FromException(new PayloadTamperedException(
+                $"The range ended before its packages did: {_endPackage - _nextPackage} of them missing or cut short."));
+        }
+        return Task.CompletedTask;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) =>
+        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>Nothing to flush: a partial package cannot be opened before the rest of it arrives.</summary>
+    public override void Flush()
+    {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _aes.Dispose();
+            ArrayPool<byte>.Shared.Return(_stored);
+            ArrayPool<byte>.Shared.Return(_plain, clearArray: true);
+        }
+        base.Dispose(disposing);
+    }
+}
