@@ -75,10 +75,10 @@ public interface IObjectLayer
 
     /// <summary>Stores one part (erasure-coded as it arrives); replaces an earlier part with the same number.</summary>
     /// <exception cref="ObjectStoreException">NoSuchUpload, InvalidArgument (part number), BadDigest, ...</exception>
-    Task<ObjectPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken);
+    Task<StoredPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken);
 
     /// <summary>Stores bytes [offset, offset+length) of a committed object as a part.</summary>
-    Task<ObjectPart> UploadPartCopyAsync(
+    Task<StoredPart> UploadPartCopyAsync(
         PutObjectRequest request, string uploadId, int partNumber, ObjectInfo source, CustomerKey? sourceKey, long offset, long length,
         CancellationToken cancellationToken);
 

@@ -202,6 +202,9 @@ public sealed record MultipartUpload
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
+/// <summary>A part as UploadPart stored it, with its upload's encryption (which the response reports).</summary>
+public sealed record StoredPart(ObjectPart Part, ObjectEncryption? Encryption);
+
 /// <summary>A part named in CompleteMultipartUpload: its number, the ETag the client got, and optionally a checksum.</summary>
 public sealed record CompletedPart(int Number, string ETag, string? Checksum = null);
 
@@ -263,9 +266,6 @@ public sealed record PutObjectRequest
 
     /// <summary>SSE-C: the client's key (the mode itself is <see cref="ObjectMetadata.Encryption"/>).</summary>
     public CustomerKey? CustomerKey { get; init; }
-
-    /// <summary>Compress the body (the bucket's settings matched it); null: store it as sent.</summary>
-    public CompressionRequest? Compression { get; init; }
 }
 
 /// <summary>One page of a listing: keys (with their objects) and common prefixes, in UTF-8 binary order.</summary>

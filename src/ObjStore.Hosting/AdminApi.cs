@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Access;
 using ObjStore.Core;
@@ -20,12 +22,14 @@ namespace ObjStore.Hosting;
 /// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain|rebalance[&amp;target=...]   queue a job; 201 with the job
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
 /// /users..., /keys...                               users, access keys and identity policies (<see cref="IdentityAdminApi"/>)
+/// /kms/...                                          SSE-KMS keys and master key rotation (<see cref="KeysAdminApi"/>)
+/// GET|PUT|DELETE /buckets/NAME/compression          a bucket's compression settings (JSON, <see cref="CompressionSettings"/>)
 /// </code>
 /// Only the root user may call it.
 /// </summary>
 public sealed class AdminApi(
     Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance, IEnumerable<IBackgroundJob> jobs,
-    IdentityAdminApi identities)
+    IdentityAdminApi identities, KeysAdminApi keys)
 {
     /// <summary>The kinds a job may be queued as: the ones this gateway's worker can run.</summary>
     private readonly string[] _kinds = [.. jobs.Select(j => j.Kind).Order(StringComparer.Ordinal)];
@@ -53,6 +57,16 @@ public sealed class AdminApi(
             if (IdentityAdminApi.Handles(route))
             {
                 await identities.HandleAsync(context, route, Query, auth.PayloadHash);
+                return;
+            }
+            if (KeysAdminApi.Handles(route))
+            {
+                await keys.HandleAsync(context, route, Query);
+                return;
+            }
+            if (route.Split('/') is ["", "buckets", var bucket, "compression"])
+            {
+                await CompressionAsync(context, bucket, auth.PayloadHash);
                 return;
             }
             switch (request.Method, route)
@@ -92,6 +106,52 @@ public sealed class AdminApi(
         catch (S3Exception e)
         {
             await ErrorAsync(context, e.Error.Status, e.Error.Code + ": " + e.Message);
+        }
+    }
+
+    /// <summary>A bucket's compression settings: GET (404 when off), PUT a JSON document, DELETE to turn compression off.</summary>
+    private async Task CompressionAsync(HttpContext context, string bucket, string payloadHash)
+    {
+        var info = await catalogue.Buckets.GetAsync(bucket);
+        if (info is null)
+        {
+            await ErrorAsync(context, 404, $"no bucket {bucket}");
+            return;
+        }
+        switch (context.Request.Method)
+        {
+            case "GET" when info.Configs.TryGetValue(BucketConfigKinds.Compression, out var document):
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(document);
+                return;
+            case "GET":
+                await ErrorAsync(context, 404, $"bucket {bucket} is not compressed");
+                return;
+            case "PUT":
+                if (await ReadSignedBodyAsync(context, payloadHash, 64 << 10, "compression settings are at most 64 KB") is not { } body)
+                {
+                    return;
+                }
+                CompressionSettings settings;
+                try
+                {
+                    settings = CompressionSettings.Parse(body);
+                }
+                catch (ArgumentException e)
+                {
+                    await ErrorAsync(context, 400, e.Message);
+                    return;
+                }
+                await catalogue.Buckets.PutConfigAsync(bucket, BucketConfigKinds.Compression, settings.ToJson());
+                await context.Response.WriteAsJsonAsync(settings);
+                return;
+            case "DELETE":
+                await catalogue.Buckets.DeleteConfigAsync(bucket, BucketConfigKinds.Compression);
+                context.Response.StatusCode = 204;
+                return;
+            default:
+                await ErrorAsync(context, 405, "GET, PUT or DELETE");
+                return;
         }
     }
 
@@ -150,6 +210,29 @@ public sealed class AdminApi(
     }
 
     /// <summary>The admin API's error answer: the status and {"error": message}.</summary>
+    /// <summary>
+    /// A small request body as text, checked against the SHA-256 the request signed (when it signed one); null when it
+    /// is too long or not the signed one (the error is written).
+    /// </summary>
+    internal static async Task<string?> ReadSignedBodyAsync(HttpContext context, string payloadHash, int maxBytes, string tooLong)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var buffer = new char[maxBytes + 1];
+        int read = await reader.ReadBlockAsync(buffer, context.RequestAborted);
+        if (read > maxBytes)
+        {
+            await ErrorAsync(context, 400, tooLong);
+            return null;
+        }
+        string text = new(buffer, 0, read);
+        if (payloadHash.Length == 64 && payloadHash != Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))))
+        {
+            await ErrorAsync(context, 400, "XAmzContentSHA256Mismatch: the body is not the one signed");
+            return null;
+        }
+        return text;
+    }
+
     internal static async Task ErrorAsync(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using ObjStore.Access.Policies;
 using ObjStore.Metadata;
@@ -107,32 +106,20 @@ public sealed class IdentityAdminApi(IIdentityCatalogue catalogue, IdentityDirec
                 await context.Response.WriteAsync(user.Policy);
                 return;
             case "PUT":
-                using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
+                if (await AdminApi.ReadSignedBodyAsync(context, payloadHash, MaxPolicyBytes, "MalformedPolicy: a policy is at most 20 KB") is not { } text)
                 {
-                    var buffer = new char[MaxPolicyBytes + 1];
-                    int read = await reader.ReadBlockAsync(buffer, context.RequestAborted);
-                    if (read > MaxPolicyBytes)
-                    {
-                        await AdminApi.ErrorAsync(context, 400, "MalformedPolicy: a policy is at most 20 KB");
-                        return;
-                    }
-                    string text = new(buffer, 0, read);
-                    if (payloadHash.Length == 64 && payloadHash != Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))))
-                    {
-                        await AdminApi.ErrorAsync(context, 400, "XAmzContentSHA256Mismatch: the policy is not the one signed");
-                        return;
-                    }
-                    try
-                    {
-                        PolicyDocument.Parse(text, PolicyKind.Identity);
-                    }
-                    catch (MalformedPolicyException e)
-                    {
-                        await AdminApi.ErrorAsync(context, 400, "MalformedPolicy: " + e.Message);
-                        return;
-                    }
-                    await ChangedAsync(context, await catalogue.SetPolicyAsync(userName, text), $"no user {userName}");
+                    return;
                 }
+                try
+                {
+                    PolicyDocument.Parse(text, PolicyKind.Identity);
+                }
+                catch (MalformedPolicyException e)
+                {
+                    await AdminApi.ErrorAsync(context, 400, "MalformedPolicy: " + e.Message);
+                    return;
+                }
+                await ChangedAsync(context, await catalogue.SetPolicyAsync(userName, text), $"no user {userName}");
                 return;
             case "DELETE":
                 await ChangedAsync(context, await catalogue.SetPolicyAsync(userName, null), $"no user {userName}");

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using ObjStore.Access;
 using ObjStore.Access.Policies;
 using ObjStore.Access.Secrets;
+using ObjStore.Kms;
 using ObjStore.Metadata;
 
 namespace ObjStore.Hosting;
@@ -19,7 +20,7 @@ namespace ObjStore.Hosting;
 public sealed partial class IdentityDirectory : ICredentialStore
 {
     private readonly IIdentityCatalogue _catalogue;
-    private readonly MasterKey _masterKey;
+    private readonly MasterKeyRing _masterKeys;
     private readonly IReadOnlyList<Credential> _rootKeys;
     private readonly string _rootName;
     private readonly ILogger _logger;
@@ -27,10 +28,10 @@ public sealed partial class IdentityDirectory : ICredentialStore
 
     /// <param name="rootAccessKey">The root user's key (ObjStore:AccessKey): its canonical id is derived from it.</param>
     /// <param name="rootKeys">Every configured key pair (ObjStore:AccessKey/SecretKey and ObjStore:S3:Credentials): all act as the root user.</param>
-    public IdentityDirectory(IIdentityCatalogue catalogue, MasterKey masterKey, string rootAccessKey, IReadOnlyDictionary<string, string> rootKeys, ILogger<IdentityDirectory> logger)
+    public IdentityDirectory(IIdentityCatalogue catalogue, MasterKeyRing masterKeys, string rootAccessKey, IReadOnlyDictionary<string, string> rootKeys, ILogger<IdentityDirectory> logger)
     {
         _catalogue = catalogue;
-        _masterKey = masterKey;
+        _masterKeys = masterKeys;
         _logger = logger;
         _rootName = "root"; // never the access key: Owner elements are shown to whoever may list a bucket
         RootCanonicalId = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootAccessKey)));
@@ -66,7 +67,7 @@ public sealed partial class IdentityDirectory : ICredentialStore
             }
             try
             {
-                string secret = Encoding.UTF8.GetString(_masterKey.Unseal(key.SealedSecret, Encoding.UTF8.GetBytes(key.AccessKey)));
+                string secret = Encoding.UTF8.GetString(Unseal(key.SealedSecret, Encoding.UTF8.GetBytes(key.AccessKey)));
                 keys[key.AccessKey] = new Credential(key.AccessKey, secret, Principal.User(user.Name, user.CanonicalId), policies[user.Name]);
             }
             catch (CryptographicException)
@@ -77,28 +78,29 @@ public sealed partial class IdentityDirectory : ICredentialStore
         _snapshot = new Snapshot(keys.ToFrozenDictionary(StringComparer.Ordinal), names.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
+    /// <summary>A secret sealed under the current or a previous master key (one not yet re-sealed after a rotation).</summary>
+    private byte[] Unseal(byte[] sealedSecret, byte[] associated) =>
+        (MasterKey.SealedBy(sealedSecret) is { } by ? _masterKeys.Find(by) : null)?.Unseal(sealedSecret, associated)
+        ?? throw new CryptographicException("The secret was sealed under a master key that is not configured.");
+
     /// <summary>
-    /// Re-seals every secret sealed under one of <paramref name="previous"/> keys under the current master key (the
-    /// second half of a rotation); returns how many were re-sealed.
+    /// Re-seals every secret sealed under a previous master key under the current one (the second half of a
+    /// rotation); returns how many were re-sealed.
     /// </summary>
-    public async Task<int> ResealAsync(IReadOnlyList<MasterKey> previous)
+    public async Task<int> ResealAsync()
     {
         var resealed = new List<(string, byte[])>();
+        var current = _masterKeys.Current;
         foreach (var key in await _catalogue.ListKeysAsync())
         {
-            if (MasterKey.SealedBy(key.SealedSecret) == _masterKey.Id)
+            if (MasterKey.SealedBy(key.SealedSecret) is not { } by || by == current.Id || _masterKeys.Find(by) is not { } old)
             {
                 continue;
             }
             byte[] associated = Encoding.UTF8.GetBytes(key.AccessKey);
-            var old = previous.FirstOrDefault(p => p.Id == MasterKey.SealedBy(key.SealedSecret));
-            if (old is null)
-            {
-                continue;
-            }
             try
             {
-                resealed.Add((key.AccessKey, _masterKey.Seal(old.Unseal(key.SealedSecret, associated), associated)));
+                resealed.Add((key.AccessKey, current.Seal(old.Unseal(key.SealedSecret, associated), associated)));
             }
             catch (CryptographicException)
             {
@@ -113,7 +115,7 @@ public sealed partial class IdentityDirectory : ICredentialStore
     }
 
     /// <summary>Seals a new key's secret for the catalogue.</summary>
-    public byte[] Seal(string accessKey, string secret) => _masterKey.Seal(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(accessKey));
+    public byte[] Seal(string accessKey, string secret) => _masterKeys.Current.Seal(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(accessKey));
 
     private PolicyDocument? ParsePolicy(UserRecord user)
     {
@@ -145,14 +147,11 @@ public sealed partial class IdentityDirectory : ICredentialStore
     private static partial void LogReloadFailed(ILogger logger, string reason);
 
     /// <summary>Loads the directory before requests are served (re-sealing secrets after a rotation), then keeps it fresh.</summary>
-    internal sealed class Refresher(IdentityDirectory directory, IReadOnlyList<MasterKey> previousKeys, TimeSpan interval, TimeProvider clock) : BackgroundService
+    internal sealed class Refresher(IdentityDirectory directory, TimeSpan interval, TimeProvider clock) : BackgroundService
     {
         public override async Task StartAsync(CancellationToken cancellationToken)
         {
-            if (previousKeys.Count > 0)
-            {
-                await directory.ResealAsync(previousKeys);
-            }
+            await directory.ResealAsync();
             await directory.ReloadAsync();
             await base.StartAsync(cancellationToken);
         }

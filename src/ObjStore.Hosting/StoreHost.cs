@@ -10,6 +10,7 @@ using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.Core.Jobs;
 using ObjStore.Jobs;
+using ObjStore.Kms;
 using ObjStore.Lifecycle;
 using ObjStore.Metadata;
 using ObjStore.Metadata.Sqlite;
@@ -110,23 +111,32 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new ShardCluster(
                 sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions, sp.GetRequiredService<ILogger<ShardCluster>>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+            var masterKeys = MasterKeys.Load(options, dataDir);
+            builder.Services.AddSingleton(masterKeys);
+            builder.Services.AddSingleton(sp => new BuiltInKeyProvider(sp.GetRequiredService<ICatalogue>().Keys, masterKeys, sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<IKeyProvider>(sp => sp.GetRequiredService<BuiltInKeyProvider>());
+            builder.Services.AddSingleton(sp => new DataKeys(masterKeys, sp.GetRequiredService<IKeyProvider>()));
+            builder.Services.AddSingleton<IDataKeys>(sp => sp.GetRequiredService<DataKeys>());
             builder.Services.AddSingleton<ErasureObjectLayer>();
             builder.Services.AddSingleton<IObjectLayer>(sp => sp.GetRequiredService<ErasureObjectLayer>());
             AddBackgroundWork(builder.Services, options, mode);
             builder.Services.AddSingleton(s3Options);
-            var (masterKey, previousKeys) = MasterKeys.Load(options, dataDir);
-            builder.Services.AddSingleton(sp => new IdentityDirectory(sp.GetRequiredService<ICatalogue>().Identities, masterKey, options.AccessKey,
+            builder.Services.AddSingleton(sp => new IdentityDirectory(sp.GetRequiredService<ICatalogue>().Identities, masterKeys, options.AccessKey,
                 s3Options.Credentials, sp.GetRequiredService<ILogger<IdentityDirectory>>()));
             builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<IdentityDirectory>());
-            builder.Services.AddHostedService(sp => new IdentityDirectory.Refresher(sp.GetRequiredService<IdentityDirectory>(), previousKeys,
+            builder.Services.AddHostedService(sp => new IdentityDirectory.Refresher(sp.GetRequiredService<IdentityDirectory>(),
                 options.IdentityRefreshInterval, sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<IBackgroundJob>(sp => new KeyRotationJob(sp.GetRequiredService<ICatalogue>().Keys, sp.GetRequiredService<DataKeys>(),
+                sp.GetRequiredService<BuiltInKeyProvider>(), () => sp.GetRequiredService<IdentityDirectory>().ResealAsync()));
+            builder.Services.AddSingleton(sp => new KeysAdminApi(sp.GetRequiredService<BuiltInKeyProvider>(), masterKeys, MasterKeys.KeyFile(options, dataDir),
+                sp.GetRequiredService<ICatalogue>().Jobs));
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
-                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>()));
+                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>()));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);
@@ -168,6 +178,7 @@ public static partial class StoreHost
             services.AddHostedService(sp => new NodeMonitors(sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>()));
         }
         services.AddHostedService<StoreStateLoader>();
+        services.AddHostedService<MasterKeyCheck>();
         services.AddSingleton(options.Maintenance);
         services.AddSingleton(new LifecycleClock(options.Maintenance.LifecycleDayLength));
         services.AddSingleton(sp => sp.GetRequiredService<ICatalogue>().Jobs);
@@ -195,6 +206,14 @@ public static partial class StoreHost
     private sealed class StoreStateLoader(ShardCluster cluster, ICatalogue catalogue) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => cluster.RefreshStoreStatesAsync(catalogue.Stores);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Refuses to serve with a master key that did not seal the catalogue's keys (<see cref="BuiltInKeyProvider.VerifyMasterKeyAsync"/>).</summary>
+    private sealed class MasterKeyCheck(BuiltInKeyProvider provider) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => provider.VerifyMasterKeyAsync();
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

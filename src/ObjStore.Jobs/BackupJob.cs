@@ -64,7 +64,7 @@ public sealed class CatalogueBackups(ShardCluster cluster, ICatalogue catalogue,
         var info = scan.SingleObjectOf(newest);
         await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write))
         {
-            await objects.ReadObjectAsync(info, 0, info.Size, file, cancellationToken);
+            await objects.ReadObjectAsync(info, 0, info.Size, file, null, cancellationToken);
             await file.FlushAsync(cancellationToken);
             file.Flush(flushToDisk: true);
         }

@@ -18,6 +18,12 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
 {
     public const string BuiltInDefaultKeyId = "aws/s3";
 
+    /// <summary>Ids under this prefix are the store's own, never a client's key.</summary>
+    private const string ReservedPrefix = "objstore/";
+
+    /// <summary>A key no data is sealed under, kept so a start with the wrong master key is refused before anything is written.</summary>
+    private const string MasterKeyCheckId = ReservedPrefix + "master-key-check";
+
     private readonly ConcurrentDictionary<string, MasterKey> _open = new(StringComparer.Ordinal);
 
     public string DefaultKeyId => BuiltInDefaultKeyId;
@@ -26,12 +32,52 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
     public static bool IsValidKeyId(string keyId) => KeyIdPattern().IsMatch(keyId);
 
     /// <summary>Creates a named key; false when one with this id exists.</summary>
-    public async Task<bool> AddAsync(string keyId)
+    public Task<bool> AddAsync(string keyId)
     {
-        if (!IsValidKeyId(keyId))
+        if (!IsValidKeyId(keyId) || keyId.StartsWith(ReservedPrefix, StringComparison.Ordinal))
         {
-            throw new ArgumentException("A key id is 1 to 256 letters, digits and / _ - . characters.", nameof(keyId));
+            throw new ArgumentException($"A key id is 1 to 256 letters, digits and / _ - . characters, not starting with {ReservedPrefix}.", nameof(keyId));
         }
+        return CreateAsync(keyId);
+    }
+
+    /// <summary>The named keys clients can use.</summary>
+    public async Task<IReadOnlyList<KmsKeyRecord>> ListAsync() =>
+        [.. (await catalogue.ListKmsKeysAsync()).Where(k => !k.KeyId.StartsWith(ReservedPrefix, StringComparison.Ordinal))];
+
+    /// <summary>
+    /// Refuses to start with a master key that did not seal the catalogue's keys (a lost or replaced key file would
+    /// otherwise leave every SSE-S3 and SSE-KMS object unreadable while new ones are sealed under a new key). The
+    /// first start records the check.
+    /// </summary>
+    public async Task VerifyMasterKeyAsync()
+    {
+        var check = await catalogue.GetKmsKeyAsync(MasterKeyCheckId);
+        if (check is null)
+        {
+            await CreateAsync(MasterKeyCheckId);
+            return;
+        }
+        uint? by = MasterKey.SealedBy(check.Sealed);
+        if (by is null || master.Find(by.Value) is not { } sealer)
+        {
+            throw new InvalidOperationException(
+                $"The catalogue's keys are sealed under master key {by:x8}, which is not configured (the current master key is " +
+                $"{master.Current.Id:x8}). Restore that key (ObjStore:MasterKeyFile, ObjStore:MasterKey or {MasterKeyRingNames.EnvironmentVariable}), " +
+                "or list it in ObjStore:PreviousMasterKeys; nothing was written.");
+        }
+        try
+        {
+            sealer.Unseal(check.Sealed, Binding(MasterKeyCheckId));
+        }
+        catch (CryptographicException e)
+        {
+            throw new InvalidOperationException($"The catalogue's master key check does not open under master key {by:x8}: the catalogue or the key is damaged.", e);
+        }
+    }
+
+    private async Task<bool> CreateAsync(string keyId)
+    {
         var material = RandomNumberGenerator.GetBytes(MasterKey.KeyBytes);
         return await catalogue.AddKmsKeyAsync(new KmsKeyRecord(keyId, master.Current.Seal(material, Binding(keyId)), clock.GetUtcNow()));
     }
@@ -39,6 +85,10 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
     public async Task<string?> ResolveAsync(string keyId, CancellationToken cancellationToken)
     {
         string id = IdOf(keyId);
+        if (id.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
         if (_open.ContainsKey(id))
         {
             return id;
@@ -48,7 +98,7 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
             return id;
         }
         // The default key is made on first use, as AWS makes aws/s3.
-        return id == DefaultKeyId && (await AddAsync(id) || await catalogue.GetKmsKeyAsync(id) is not null) ? id : null;
+        return id == DefaultKeyId && (await CreateAsync(id) || await catalogue.GetKmsKeyAsync(id) is not null) ? id : null;
     }
 
     public async Task<byte[]> EncryptAsync(string keyId, ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> context, CancellationToken cancellationToken) =>

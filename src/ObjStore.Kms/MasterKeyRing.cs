@@ -30,3 +30,9 @@ public sealed class MasterKeyRing(MasterKey current, IReadOnlyList<MasterKey> pr
 
     private sealed record State(MasterKey Current, IReadOnlyList<MasterKey> Previous);
 }
+
+/// <summary>Where operators put master keys, for messages that tell them.</summary>
+public static class MasterKeyRingNames
+{
+    public const string EnvironmentVariable = "OBJSTORE_MASTER_KEY";
+}

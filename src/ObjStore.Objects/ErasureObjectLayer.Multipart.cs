@@ -39,9 +39,10 @@ public sealed partial class ErasureObjectLayer
         return upload;
     }
 
-    public async Task<ObjectPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken)
+    public async Task<StoredPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken)
     {
         ValidatePartNumber(partNumber);
+        var bucket = await RequireBucketAsync(request.Bucket);
         var upload = await RequireUploadAsync(request.Bucket, request.Key, uploadId);
         var uploadAlgorithm = upload.Metadata.ChecksumAlgorithm;
         var partAlgorithm = request.Metadata.ChecksumAlgorithm;
@@ -56,7 +57,8 @@ public sealed partial class ErasureObjectLayer
         CheckPartKey(upload, request.CustomerKey);
         var now = _clock.GetUtcNow();
         // Each part has its own data key: a part uploaded again never reuses a key with the same nonces.
-        var plan = await PlanAsync(upload.Metadata.Encryption, request.CustomerKey, request.Compression, cancellationToken);
+        var compression = CompressionFor(bucket, request.Key, upload.Metadata.ContentType);
+        var plan = await PlanAsync(upload.Metadata.Encryption, request.CustomerKey, compression, cancellationToken);
         var stored = await _writer.StoreAsync(request with { Metadata = request.Metadata with { ChecksumAlgorithm = algorithm } }, body, _options.MaxPartSize, plan,
             data => ShardFooter.Describe(upload, partNumber, data.Layout, data.Size, data.Encoding, data.ETag, data.Checksum, now), cancellationToken);
         string? checksum = uploadAlgorithm != ChecksumAlgorithm.None ? stored.Checksum : null;
@@ -76,10 +78,10 @@ public sealed partial class ErasureObjectLayer
             await _garbage.FreeAsync(replaced);
         }
         await RecordMissingAsync(stored);
-        return part;
+        return new StoredPart(part, upload.Metadata.Encryption);
     }
 
-    public async Task<ObjectPart> UploadPartCopyAsync(
+    public async Task<StoredPart> UploadPartCopyAsync(
         PutObjectRequest request, string uploadId, int partNumber, ObjectInfo source, CustomerKey? sourceKey, long offset, long length,
         CancellationToken cancellationToken)
     {

@@ -131,7 +131,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         // Decided before the shards are written, so their footers name the version they belong to.
         string versionId = bucket.NewVersionId(now);
         request = request with { Metadata = request.Metadata with { Encryption = await ResolveEncryptionAsync(request.Metadata.Encryption, cancellationToken) } };
-        var plan = await PlanAsync(request.Metadata.Encryption, request.CustomerKey, request.Compression, cancellationToken);
+        var plan = await PlanAsync(request.Metadata.Encryption, request.CustomerKey, CompressionFor(bucket, request.Key, request.Metadata.ContentType), cancellationToken);
         ObjectInfo? info = null;
         var stored = await _writer.StoreAsync(request, body, _options.MaxObjectSize, plan, data =>
         {
@@ -185,6 +185,13 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
         var key = await RequireDataKeys().CreateAsync(encryption, customerKey, cancellationToken);
         return new PayloadPlan(compression, key, encryption.Mode);
     }
+
+    /// <summary>Compression when the bucket's settings (an admin setting, off unless set) match the object.</summary>
+    private static CompressionRequest? CompressionFor(BucketInfo bucket, string key, string? contentType) =>
+        bucket.Configs.TryGetValue(BucketConfigKinds.Compression, out var document) && CompressionSettings.Parse(document) is var settings
+        && settings.Matches(key, contentType)
+            ? new CompressionRequest(settings.Level)
+            : null;
 
     private IDataKeys RequireDataKeys() =>
         _dataKeys ?? throw new ObjectStoreException(ErrorKind.InvalidRequest, "Server-side encryption is not configured on this store.");

@@ -55,10 +55,10 @@ public sealed class ObjectWriter(ShardCluster cluster)
                 // The plaintext is hashed and counted as the encoders pull it; the stripes hold what they make.
                 var plaintext = new PlaintextMeter(body, hasher, request.DeclaredLength, maxSize, () => TooLarge(maxSize));
                 await using var encoded = plan.Encode(plaintext, out var compressor);
-                long stored = await StreamStripesAsync(encoded, null, layout, long.MaxValue, null, shards, cancellationToken);
+                long storedSize = await StreamStripesAsync(encoded, null, layout, long.MaxValue, null, shards, cancellationToken);
                 size = plaintext.BytesRead;
                 CheckDeclaredLength(request.DeclaredLength, size);
-                encoding = new PartEncoding(stored) { SealedKey = plan.Key?.Sealed, Frames = compressor?.Index!.ToBytes() };
+                encoding = new PartEncoding(storedSize) { SealedKey = plan.Key?.Sealed, Frames = compressor?.Index!.ToBytes() };
             }
 
             byte[] md5 = hasher.Md5();

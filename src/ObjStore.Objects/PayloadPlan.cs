@@ -9,7 +9,7 @@ namespace ObjStore.Objects;
 /// under a fresh data key), both, or neither. The shards only ever see the result, so scrub, heal, drain and rebuild
 /// need no key.
 /// </summary>
-internal sealed record PayloadPlan(CompressionRequest? Compression, DataKey? Key, EncryptionMode Mode)
+public sealed record PayloadPlan(CompressionRequest? Compression, DataKey? Key, EncryptionMode Mode)
 {
     public static readonly PayloadPlan Plain = new(null, null, EncryptionMode.None);
 

@@ -50,9 +50,10 @@ public sealed partial class S3Handler
         _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock, logger);
         _buckets = new BucketHandler(objects, options, bodies, settings, _authorizer);
         var lifecycleHeaders = new LifecycleHeaders(settings, lifecycleClock ?? LifecycleClock.Standard);
-        _objects = new ObjectHandler(objects, bodies, settings, _authorizer, lifecycleHeaders);
+        var payloads = new WritePayloads(settings, options);
+        _objects = new ObjectHandler(objects, bodies, settings, _authorizer, lifecycleHeaders, payloads);
         var owners = new BucketOwners(settings, _authorizer, identities);
-        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer, owners, lifecycleHeaders);
+        _multipart = new MultipartHandler(objects, bodies, settings, _authorizer, owners, lifecycleHeaders, payloads);
         _listing = new ListingHandler(objects, owners);
         _locks = new ObjectLockHandler(objects, bodies);
         _access = new AccessHandler(objects, settings, _authorizer, identities, bodies);
@@ -60,8 +61,8 @@ public sealed partial class S3Handler
         _cors = new CorsResponder(settings);
         _tagging = new TaggingHandler(objects, settings, bodies);
         _lifecycle = new LifecycleHandler(settings, bodies);
-        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock, options);
-        _encryption = new BucketEncryptionHandler(objects);
+        _post = new PostObjectHandler(objects, authenticator, _authorizer, settings, bodies, clock, options, payloads);
+        _encryption = new BucketEncryptionHandler(settings, bodies);
         _probes = new ConfigurationProbeHandler(objects);
     }
 
@@ -153,6 +154,8 @@ public sealed partial class S3Handler
         S3Operation.PutPublicAccessBlock => _access.PutPublicAccessBlockAsync(call, ct),
         S3Operation.DeletePublicAccessBlock => _access.DeletePublicAccessBlockAsync(call, ct),
         S3Operation.GetBucketEncryption => _encryption.GetBucketEncryptionAsync(call, ct),
+        S3Operation.PutBucketEncryption => _encryption.PutBucketEncryptionAsync(call, ct),
+        S3Operation.DeleteBucketEncryption => _encryption.DeleteBucketEncryptionAsync(call, ct),
         _ when ConfigurationProbeHandler.Answers(operation) => _probes.AnswerAsync(operation, call, ct),
         S3Operation.ListObjectVersions => _listing.ListObjectVersionsAsync(call, ct),
         S3Operation.ListObjects => _listing.ListObjectsAsync(call, v2: false, ct),

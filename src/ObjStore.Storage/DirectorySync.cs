@@ -6,7 +6,7 @@ namespace ObjStore.Storage;
 /// fsync of a directory, so a rename that committed a shard is itself durable. .NET has no API for it; on Linux and
 /// macOS it is open(O_RDONLY) + fsync + close. Elsewhere it is skipped (NTFS journals the rename).
 /// </summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     public static void Fsync(string directory)
     {

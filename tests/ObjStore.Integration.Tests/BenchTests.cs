@@ -136,7 +136,7 @@ public class BenchTests
     [Fact]
     public async Task PayloadsVerifyOnlyTheirOwnBytes()
     {
-        var payload = new Payload(20 << 20, seed: 5);
+        var payload = new Bench.Payload(20 << 20, seed: 5);
         foreach (long size in new long[] { 0, 1, 70_000, 20 << 20 })
         {
             using var content = payload.ContentFor(7, size);

@@ -68,7 +68,7 @@ public sealed class HedgedReadTests
 
         using var cancel = new CancellationTokenSource();
         using var destination = new MemoryStream();
-        var get = cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, cancel.Token);
+        var get = cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, null, cancel.Token);
         await Task.WhenAll(stalled.Select(s => s.Stalled)).WaitAsync(Guard); // every stalled store was asked: the hedges ran
         Assert.False(get.IsCompleted);
         await cancel.CancelAsync();

@@ -89,7 +89,7 @@ public sealed class ReadReconstructionTests
 
         using var destination = new MemoryStream();
         var lost = await Assert.ThrowsAsync<ReadQuorumException>(
-            () => cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, CancellationToken.None));
+            () => cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, null, CancellationToken.None));
 
         Assert.Equal(4, lost.Need);
         Assert.InRange(lost.Have, 0, 3);
@@ -110,7 +110,7 @@ public sealed class ReadReconstructionTests
         }
 
         using var destination = new MemoryStream();
-        await Assert.ThrowsAsync<ReadQuorumException>(() => cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, CancellationToken.None));
+        await Assert.ThrowsAsync<ReadQuorumException>(() => cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, null, CancellationToken.None));
 
         // Six stripes were read whole; what reached the client before the failure is exactly the object's start.
         byte[] written = destination.ToArray();

@@ -148,7 +148,7 @@ public sealed class ReplicatedLayoutTests
 
         using var destination = new MemoryStream();
         var lost = await Assert.ThrowsAsync<ReadQuorumException>(
-            () => cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, None));
+            () => cluster.Layer.ReadObjectAsync(info, 0, info.Size, destination, null, None));
 
         // The same error a striped object gives (503 over S3), with the counts of this layout: one copy needed.
         Assert.Equal((0, 1), (lost.Have, lost.Need));
@@ -293,7 +293,7 @@ public sealed class ReplicatedLayoutTests
                 var info = await layer.GetObjectInfoAsync(TestCluster.Bucket, key, null, None);
                 Assert.Equal(kind, info.Parts[0].Layout.Kind);
                 using var destination = new MemoryStream();
-                await layer.ReadObjectAsync(info, 0, info.Size, destination, None);
+                await layer.ReadObjectAsync(info, 0, info.Size, destination, null, None);
                 Assert.Equal(data, destination.ToArray());
             }
         }
@@ -309,9 +309,9 @@ public sealed class ReplicatedLayoutTests
         await cluster.CreateBucketAsync();
         byte[] one = TestData.Bytes(10_000, 1), two = TestData.Bytes(3000, 2);
         var upload = await cluster.Layer.CreateMultipartUploadAsync(new PutObjectRequest { Bucket = TestCluster.Bucket, Key = "mp" }, None);
-        var p1 = await cluster.Layer.UploadPartAsync(
+        var (p1, _) = await cluster.Layer.UploadPartAsync(
             new PutObjectRequest { Bucket = TestCluster.Bucket, Key = "mp", DeclaredLength = one.Length }, upload.UploadId, 1, new MemoryStream(one), None);
-        var p2 = await cluster.Layer.UploadPartAsync(
+        var (p2, _) = await cluster.Layer.UploadPartAsync(
             new PutObjectRequest { Bucket = TestCluster.Bucket, Key = "mp", DeclaredLength = two.Length }, upload.UploadId, 2, new MemoryStream(two), None);
         Assert.Equal((LayoutKind.Striped, LayoutKind.Replicated), (p1.Layout.Kind, p2.Layout.Kind));
 

@@ -77,7 +77,7 @@ public sealed class TestCluster<TFault> : IAsyncDisposable where TFault : ShardS
     public async Task<byte[]> GetAsync(ObjectInfo info, long offset = 0, long? length = null)
     {
         using var destination = new MemoryStream();
-        await Layer.ReadObjectAsync(info, offset, length ?? info.Size - offset, destination, None);
+        await Layer.ReadObjectAsync(info, offset, length ?? info.Size - offset, destination, null, None);
         return destination.ToArray();
     }
 

@@ -192,12 +192,12 @@ public class IncompleteBodyTests
         public Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ObjectInfo> GetObjectInfoAsync(string bucket, string key, string? versionId, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, PutObjectRequest destination, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CustomerKey? customerKey, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ObjectInfo> CopyObjectAsync(ObjectInfo source, CustomerKey? sourceKey, PutObjectRequest destination, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ListPage> ListObjectsAsync(ListRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<MultipartUpload> CreateMultipartUploadAsync(PutObjectRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<ObjectPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<ObjectPart> UploadPartCopyAsync(string bucket, string key, string uploadId, int partNumber, ObjectInfo source, long offset, long length, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<StoredPart> UploadPartAsync(PutObjectRequest request, string uploadId, int partNumber, Stream body, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<StoredPart> UploadPartCopyAsync(PutObjectRequest request, string uploadId, int partNumber, ObjectInfo source, CustomerKey? sourceKey, long offset, long length, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ObjectInfo> CompleteMultipartUploadAsync(string bucket, string key, string uploadId, IReadOnlyList<CompletedPart> parts, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task AbortMultipartUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<PartsPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -52,6 +52,9 @@ public static class JobKinds
     /// <summary>A pass of a bucket's lifecycle rules; the target is <c>bucket:NAME</c> (<see cref="JobPlacement.BucketTarget"/>).</summary>
     public const string Lifecycle = "lifecycle";
 
+    /// <summary>Re-seals every data key, KMS key and secret sealed under a previous master key under the current one.</summary>
+    public const string KeyRotation = "kms-rotate";
+
     /// <summary>The heal target that means "every shard recorded as degraded".</summary>
     public const string Degraded = "degraded";
 }

@@ -76,14 +76,14 @@ internal sealed class BucketEncryptionHandler(BucketSettingsCache settings, Requ
 }
 
 /// <summary>
-/// How a write's body is stored: the encryption its headers ask for (else the bucket's default) with the SSE-C key
-/// it brought, and compression when the bucket's compression settings match the object.
+/// How a write's body is encrypted: as its headers ask (else as the bucket's default says), with the SSE-C key it
+/// brought. (Compression is the object layer's to decide, from the bucket's settings.)
 /// </summary>
 internal sealed class WritePayloads(BucketSettingsCache settings, S3Options options)
 {
     public bool AllowCustomerKeysOverHttp => options.AllowCustomerKeysOverHttp;
 
-    /// <summary><paramref name="request"/> with its encryption, SSE-C key and compression decided from <paramref name="headers"/> (a PUT's, a form's, a copy's).</summary>
+    /// <summary><paramref name="request"/> with its encryption and SSE-C key decided from <paramref name="headers"/> (a PUT's, a form's, a copy's).</summary>
     public async Task<PutObjectRequest> ApplyAsync(PutObjectRequest request, HttpRequest http, IHeaderDictionary headers, CancellationToken ct)
     {
         var bucket = await settings.GetAsync(request.Bucket, ct);
@@ -92,19 +92,9 @@ internal sealed class WritePayloads(BucketSettingsCache settings, S3Options opti
         {
             Metadata = request.Metadata with { Encryption = encryption },
             CustomerKey = key,
-            Compression = CompressionFor(bucket, request.Key, request.Metadata.ContentType),
         };
     }
 
-    /// <summary>A part's compression (the upload's key and content type against the bucket's settings now).</summary>
-    public async Task<CompressionRequest?> CompressionForAsync(string bucket, string key, string? contentType, CancellationToken ct) =>
-        CompressionFor(await settings.GetAsync(bucket, ct), key, contentType);
-
     public static ObjectEncryption? DefaultEncryption(BucketSettings bucket) =>
         bucket.Parsed(BucketConfigKinds.Encryption, json => JsonSerializer.Deserialize<ObjectEncryption>(json)!);
-
-    private static CompressionRequest? CompressionFor(BucketSettings? bucket, string key, string? contentType) =>
-        bucket?.Parsed(BucketConfigKinds.Compression, CompressionSettings.Parse) is { } compression && compression.Matches(key, contentType)
-            ? new CompressionRequest(compression.Level)
-            : null;
 }

@@ -14,18 +14,22 @@ namespace ObjStore.S3.Handlers;
 /// AbortMultipartUpload, ListParts, ListMultipartUploads.
 /// </summary>
 internal sealed class MultipartHandler(
-    IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, BucketOwners owners, LifecycleHeaders lifecycle)
+    IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, BucketOwners owners, LifecycleHeaders lifecycle,
+    WritePayloads payloads)
 {
     public async Task CreateMultipartUploadAsync(Call call, CancellationToken ct)
     {
         Naming.ValidateKey(call.Key);
         var (algorithm, _) = Checksums.Requested(call.Http.Headers, Stream.Null);
         var request = ObjectAttributes.FromHeaders(call);
-        var upload = await objects.CreateMultipartUploadAsync(await AccessHandler.WithAclAsync(request with
+        request = await AccessHandler.WithAclAsync(request with
         {
             Metadata = request.Metadata with { ChecksumAlgorithm = algorithm },
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
-        }, call, settings, authorizer, ct), ct);
+        }, call, settings, authorizer, ct);
+        request = await payloads.ApplyAsync(request, call.Http, call.Http.Headers, ct);
+        var upload = await objects.CreateMultipartUploadAsync(request, ct);
+        ServerSideEncryption.WriteHeaders(call.Response, upload.Metadata.Encryption, request.CustomerKey, withContext: true);
         if (algorithm != ChecksumAlgorithm.None)
         {
             call.Response.Headers["x-amz-checksum-algorithm"] = Checksums.Name(algorithm);
@@ -49,9 +53,11 @@ internal sealed class MultipartHandler(
             ExpectedMd5 = RequestBodies.ContentMd5(call.Http),
             Metadata = new ObjectMetadata { ChecksumAlgorithm = algorithm },
             ExpectedChecksum = expected,
+            CustomerKey = ServerSideEncryption.ForPart(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp),
         };
-        var part = await objects.UploadPartAsync(request, uploadId, partNumber, body, ct);
+        var (part, encryption) = await objects.UploadPartAsync(request, uploadId, partNumber, body, ct);
         call.Response.Headers.ETag = Quote(part.ETag);
+        ServerSideEncryption.WriteHeaders(call.Response, encryption, request.CustomerKey);
         if (algorithm != ChecksumAlgorithm.None && expected?.Invoke() is { } verified)
         {
             call.Response.Headers[Checksums.HeaderName(algorithm)] = verified;
@@ -68,7 +74,15 @@ internal sealed class MultipartHandler(
         {
             (offset, length) = Ranges.ParseCopySource(range, source.Size);
         }
-        var part = await objects.UploadPartCopyAsync(call.Bucket, call.Key, uploadId, partNumber, source, offset, length, ct);
+        var sourceKey = ServerSideEncryption.ForCopySource(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp, source);
+        var request = new PutObjectRequest
+        {
+            Bucket = call.Bucket,
+            Key = call.Key,
+            CustomerKey = ServerSideEncryption.ForPart(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp),
+        };
+        var (part, encryption) = await objects.UploadPartCopyAsync(request, uploadId, partNumber, source, sourceKey, offset, length, ct);
+        ServerSideEncryption.WriteHeaders(call.Response, encryption, request.CustomerKey);
         Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
         await WriteXmlAsync(call.Response, El("CopyPartResult",
             El("LastModified", Timestamp(part.LastModified)), El("ETag", Quote(part.ETag))));
@@ -95,6 +109,7 @@ internal sealed class MultipartHandler(
             parts.Add(new CompletedPart(number, etag, checksum));
         }
         var info = await objects.CompleteMultipartUploadAsync(call.Bucket, call.Key, uploadId, parts, ct);
+        ServerSideEncryption.WriteHeaders(call.Response, info.Metadata.Encryption, null);
         Versions.WriteWriteHeader(call.Response, info);
         await lifecycle.WriteExpirationAsync(call.Response, info, ct);
         string checksumName = Checksums.Name(info.Metadata.ChecksumAlgorithm);
@@ -189,7 +204,7 @@ internal sealed class MultipartHandler(
     private static (string UploadId, int PartNumber) PartAddress(Call call)
     {
         Naming.ValidateKey(call.Key);
-        UnimplementedHeaders.Reject(call.Http.Headers); // SSE-C keys of the part (or of its copy source)
+        UnimplementedHeaders.Reject(call.Http.Headers);
         if (call.Request.QueryValue("versionId") is not null)
         {
             throw new S3Exception(S3Error.InvalidArgument, "This operation does not accept a version-id.");

@@ -10,7 +10,8 @@ using static ObjStore.S3.Protocol.Xml;
 namespace ObjStore.S3.Handlers;
 
 /// <summary>The object operations: PutObject, GetObject and HeadObject, CopyObject, DeleteObject, DeleteObjects.</summary>
-internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, LifecycleHeaders lifecycle)
+internal sealed class ObjectHandler(
+    IObjectLayer objects, RequestBodies bodies, BucketSettingsCache settings, S3Authorizer authorizer, LifecycleHeaders lifecycle, WritePayloads payloads)
 {
     private static readonly (string Query, string Header)[] ResponseOverrides =
     [
@@ -39,12 +40,14 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             Lock = ObjectLockProtocol.FromHeaders(call.Http.Headers),
         };
         request = await AccessHandler.WithAclAsync(request, call, settings, authorizer, ct);
+        request = await payloads.ApplyAsync(request, call.Http, call.Http.Headers, ct);
         if (call.Http.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && inm.Trim() != "*")
         {
             throw new S3Exception(S3Error.NotImplemented, "If-None-Match on PUT supports only '*'.");
         }
         var info = await objects.PutObjectAsync(request, body, ct);
         call.Response.Headers.ETag = Quote(info.ETag);
+        ServerSideEncryption.WriteHeaders(call.Response, info.Metadata.Encryption, request.CustomerKey, withContext: true);
         Checksums.WriteHeaders(call.Response, info);
         Versions.WriteWriteHeader(call.Response, info);
         await lifecycle.WriteExpirationAsync(call.Response, info, ct);
@@ -67,6 +70,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         int maxParts = IntHeader(headers, "x-amz-max-parts", 1000);
         int marker = IntHeader(headers, "x-amz-part-number-marker", 0);
         var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
+        ServerSideEncryption.ForRead(headers, call.Http, payloads.AllowCustomerKeysOverHttp, info);
         call.Response.Headers.LastModified = HttpDates.Format(info.LastModified);
         Versions.WriteReadHeader(call.Response, info);
         string? checksumName = info.Metadata.ChecksumAlgorithm != ChecksumAlgorithm.None ? "Checksum" + Checksums.Name(info.Metadata.ChecksumAlgorithm) : null;
@@ -106,14 +110,16 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             // Else anyone could have a public object served as, say, text/html inline from the store's origin.
             throw new S3Exception(S3Error.InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests.");
         }
-        UnimplementedHeaders.Reject(call.Http.Headers); // SSE-C keys to decrypt with
+        UnimplementedHeaders.Reject(call.Http.Headers);
         var info = await objects.ReadableVersionAsync(call.Bucket, call.Key, Versions.Parse(call.Request.QueryValue("versionId")), ct);
+        var customerKey = ServerSideEncryption.ForRead(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp, info);
         bool partRequested = call.Request.QueryValue("partNumber") is not null;
         var range = partRequested ? PartRange(call, info) : Ranges.Parse(call.Http.Headers.Range.ToString(), info.Size);
         Conditions.CheckRead(call.Http.Headers, info);
 
         var response = call.Response;
         WriteObjectHeaders(response, info);
+        ServerSideEncryption.WriteHeaders(response, info.Metadata.Encryption, customerKey);
         await lifecycle.WriteExpirationAsync(response, info, ct);
         foreach (var (query, header) in ResponseOverrides)
         {
@@ -145,7 +151,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         {
             return;
         }
-        await objects.ReadObjectAsync(info, offset, length, response.Body, ct);
+        await objects.ReadObjectAsync(info, offset, length, response.Body, customerKey, ct);
     }
 
     /// <summary>
@@ -208,6 +214,7 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         Naming.ValidateKey(call.Key);
         var source = await CopySource.ReadAsync(objects, call.Http.Headers, copyObject: true, ct);
         Conditions.CheckCopySource(call.Http.Headers, source);
+        var sourceKey = ServerSideEncryption.ForCopySource(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp, source);
 
         string directive = call.Http.Headers["x-amz-metadata-directive"].ToString() is { Length: > 0 } d ? d.ToUpperInvariant() : "COPY";
         if (directive is not ("COPY" or "REPLACE"))
@@ -223,7 +230,9 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
         bool storageClassChanged = call.Http.Headers.ContainsKey("x-amz-storage-class") && fresh.Metadata.StorageClass != source.Metadata.StorageClass;
         // Copying an older version over its key is how a version is restored; only the latest copied onto itself
         // unchanged is refused.
-        if (source.Bucket == call.Bucket && source.Key == call.Key && source.IsLatest && directive == "COPY" && !storageClassChanged)
+        bool encryptionNamed = call.Http.Headers.ContainsKey(ServerSideEncryption.AlgorithmHeader)
+            || call.Http.Headers.ContainsKey(ServerSideEncryption.CustomerPrefix + "algorithm");
+        if (source.Bucket == call.Bucket && source.Key == call.Key && source.IsLatest && directive == "COPY" && !storageClassChanged && !encryptionNamed)
         {
             throw new S3Exception(S3Error.InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
@@ -243,7 +252,10 @@ internal sealed class ObjectHandler(IObjectLayer objects, RequestBodies bodies, 
             Tags = tagging == "REPLACE" ? fresh.Tags : source.Tags,
         };
         destination = await AccessHandler.WithAclAsync(destination, call, settings, authorizer, ct); // an ACL is never copied
-        var info = await objects.CopyObjectAsync(source, destination, ct);
+        // Encryption is never copied either: the destination is encrypted as the request (else its bucket) says.
+        destination = await payloads.ApplyAsync(destination, call.Http, call.Http.Headers, ct);
+        var info = await objects.CopyObjectAsync(source, sourceKey, destination, ct);
+        ServerSideEncryption.WriteHeaders(call.Response, info.Metadata.Encryption, destination.CustomerKey, withContext: true);
         Versions.WriteReadHeader(call.Response, source, "x-amz-copy-source-version-id");
         Versions.WriteWriteHeader(call.Response, info);
         await lifecycle.WriteExpirationAsync(call.Response, info, ct);

@@ -17,7 +17,7 @@ namespace ObjStore.S3.Handlers;
 /// </summary>
 internal sealed class PostObjectHandler(
     IObjectLayer objects, Authenticator authenticator, S3Authorizer authorizer, BucketSettingsCache settings, RequestBodies bodies, TimeProvider clock,
-    S3Options options)
+    S3Options options, WritePayloads payloads)
 {
     /// <summary>S3 names the first missing one in this order (algorithm before credential, as recorded).</summary>
     private static readonly string[] SignatureFields = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Signature"];
@@ -84,7 +84,9 @@ internal sealed class PostObjectHandler(
             Lock = ObjectLockProtocol.FromHeaders(headers),
         };
         request = await AccessHandler.WithAclAsync(request, signed, headers, settings, authorizer, ct);
+        request = await payloads.ApplyAsync(request, call.Http, headers, ct);
         var info = await objects.PutObjectAsync(request, file, ct);
+        ServerSideEncryption.WriteHeaders(call.Response, info.Metadata.Encryption, request.CustomerKey);
         await AnswerAsync(call, fields, key, info);
     }
 

@@ -5,8 +5,8 @@ namespace ObjStore.S3.Protocol;
 /// <summary>
 /// Request headers (and the POST form fields standing for them) that ask for a feature the store does not have yet.
 /// Each is refused with 501 NotImplemented naming the feature rather than ignored: ignoring one would answer success
-/// for something not done, an object stored unencrypted that its writer asked to be encrypted, held by nothing, or
-/// overwritten where it asked for an append. Headers that change nothing here are not listed (x-amz-request-payer:
+/// for something not done, an object held by nothing that its writer asked to be held, or overwritten where it asked
+/// for an append. Headers that change nothing here are not listed (x-amz-request-payer:
 /// no one is billed).
 /// </summary>
 internal static class UnimplementedHeaders
@@ -17,10 +17,6 @@ internal static class UnimplementedHeaders
     /// <summary>What a request on an object (a write, a copy, a part, a read) may ask for that the store lacks.</summary>
     private static readonly Feature[] ObjectFeatures =
     [
-        // SSE-S3 and SSE-KMS (x-amz-server-side-encryption, -aws-kms-key-id, -context, -bucket-key-enabled) and
-        // SSE-C (x-amz-server-side-encryption-customer-algorithm, -key, -key-MD5), and SSE-C keys of a copy source.
-        new("x-amz-server-side-encryption", "Server-side encryption"),
-        new("x-amz-copy-source-server-side-encryption-", "Server-side encryption"),
         new("x-amz-website-redirect-location", "Website redirection"),
         // Appends to an existing object (S3 Express One Zone).
         new("x-amz-write-offset-bytes", "Appending to an object"),

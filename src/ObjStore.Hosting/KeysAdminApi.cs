@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Http;
+using ObjStore.Core.Jobs;
+using ObjStore.Kms;
+using ObjStore.Metadata;
+
+namespace ObjStore.Hosting;
+
+/// <summary>
+/// The admin API's keys (root only, signed like every admin request):
+/// <code>
+/// GET  /kms/keys               the built-in key provider's keys (ids and creation times; never key material)
+/// POST /kms/keys?id=ID         a new key for SSE-KMS; 201
+/// POST /kms/rotate             a new master key (kept beside the old one), then a kms-rotate job re-sealing
+///                              everything under it; 201 with the job. With the master key in configuration, the
+///                              operator sets the new key (and the old as previous) and this queues the job only.
+/// </code>
+/// </summary>
+public sealed class KeysAdminApi(BuiltInKeyProvider provider, MasterKeyRing ring, string? keyFile, IJobCatalogue jobs)
+{
+    public static bool Handles(string route) => route.StartsWith("/kms/", StringComparison.Ordinal);
+
+    public async Task HandleAsync(HttpContext context, string route, Func<string, string> query)
+    {
+        switch (context.Request.Method, route)
+        {
+            case ("GET", "/kms/keys"):
+                await context.Response.WriteAsJsonAsync((await provider.ListAsync()).Select(k => new { id = k.KeyId, created = k.Created }));
+                return;
+            case ("POST", "/kms/keys"):
+                string id = query("id");
+                if (!BuiltInKeyProvider.IsValidKeyId(id) || id.StartsWith("objstore/", StringComparison.Ordinal))
+                {
+                    await AdminApi.ErrorAsync(context, 400, "a key id is 1 to 256 of A-Z a-z 0-9 / _ - . and does not start with objstore/");
+                    return;
+                }
+                if (!await provider.AddAsync(id))
+                {
+                    await AdminApi.ErrorAsync(context, 409, $"key {id} exists");
+                    return;
+                }
+                context.Response.StatusCode = 201;
+                await context.Response.WriteAsJsonAsync(new { id });
+                return;
+            case ("POST", "/kms/rotate"):
+                string? previous = null;
+                if (keyFile is not null)
+                {
+                    previous = $"{ring.Current.Id:x8}";
+                    ring.Rotate(MasterKeys.Rotate(keyFile));
+                }
+                else if (ring.Previous.Count == 0)
+                {
+                    await AdminApi.ErrorAsync(context, 400,
+                        "the master key comes from configuration: set the new key in ObjStore:MasterKey (or OBJSTORE_MASTER_KEY) and the old one " +
+                        "in ObjStore:PreviousMasterKeys, restart, then run this again to re-seal everything under the new key");
+                    return;
+                }
+                long jobId = await jobs.EnqueueAsync(JobKinds.KeyRotation, "*", priority: 20);
+                context.Response.StatusCode = 201;
+                await context.Response.WriteAsJsonAsync(new { masterKey = $"{ring.Current.Id:x8}", previousMasterKey = previous, job = await jobs.GetAsync(jobId) });
+                return;
+            default:
+                await AdminApi.ErrorAsync(context, 404, "no such admin resource");
+                return;
+        }
+    }
+}
