@@ -61,7 +61,7 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
         uint? by = MasterKey.SealedBy(check.Sealed);
         if (by is null || master.Find(by.Value) is not { } sealer)
         {
-            throw new InvalidOperationException(
+            throw new MasterKeyMismatchException(
                 $"The catalogue's keys are sealed under master key {by:x8}, which is not configured (the current master key is " +
                 $"{master.Current.Id:x8}). Restore that key (ObjStore:MasterKeyFile, ObjStore:MasterKey or {MasterKeyRingNames.EnvironmentVariable}), " +
                 "or list it in ObjStore:PreviousMasterKeys; nothing was written.");
@@ -72,7 +72,7 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
         }
         catch (CryptographicException e)
         {
-            throw new InvalidOperationException($"The catalogue's master key check does not open under master key {by:x8}: the catalogue or the key is damaged.", e);
+            throw new MasterKeyMismatchException($"The catalogue's master key check does not open under master key {by:x8}: the catalogue or the key is damaged.", e);
         }
     }
 
@@ -156,3 +156,6 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
     [GeneratedRegex("^[A-Za-z0-9/_.-]{1,256}$")]
     private static partial Regex KeyIdPattern();
 }
+
+/// <summary>The store was started with a master key that did not seal its catalogue's keys: it refuses to serve.</summary>
+public sealed class MasterKeyMismatchException(string message, Exception? inner = null) : InvalidOperationException(message, inner);

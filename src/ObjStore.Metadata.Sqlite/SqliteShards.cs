@@ -86,10 +86,10 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
         var rows = await connection.QueryAsync<(string DataId, long Size, long K, long M, long Stripe, string Placement, string Bucket, byte[] Key, long Kind)>(
             $"""
             SELECT data_id, size, data_shards, parity_shards, stripe_size, placement, bucket, key, layout_kind FROM (
-                SELECT o.data_id, COALESCE(o.stored_size, o.size), o.data_shards, o.parity_shards, o.stripe_size, o.placement, o.bucket, o.key, o.layout_kind
+                SELECT o.data_id, COALESCE(o.stored_size, o.size) AS size, o.data_shards, o.parity_shards, o.stripe_size, o.placement, o.bucket, o.key, o.layout_kind
                 FROM objects o WHERE o.parts_count = 0 AND o.delete_marker = 0{filter}
                 UNION ALL
-                SELECT p.data_id, COALESCE(p.stored_size, p.size), p.data_shards, p.parity_shards, p.stripe_size, p.placement, o.bucket, o.key, p.layout_kind
+                SELECT p.data_id, COALESCE(p.stored_size, p.size) AS size, p.data_shards, p.parity_shards, p.stripe_size, p.placement, o.bucket, o.key, p.layout_kind
                 FROM parts p JOIN objects o ON o.data_id = p.upload_id AND o.parts_count > 0 WHERE 1 = 1{filter})
             WHERE data_id > @after ORDER BY data_id LIMIT @limit
             """, new { after = afterDataId ?? "", limit, bucket, from, end });

@@ -71,7 +71,7 @@ public sealed record S3Error(string Code, int Status, string Message)
     public static readonly S3Error NoSuchPublicAccessBlockConfiguration = new("NoSuchPublicAccessBlockConfiguration", 404, "The public access block configuration was not found");
     public static readonly S3Error ReplicationConfigurationNotFoundError = new("ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found");
     public static readonly S3Error InvalidEncryptionAlgorithmError = new("InvalidEncryptionAlgorithmError", 400, "The encryption request you specified is not valid. The valid value is AES256.");
-    public static readonly S3Error KmsNotFound = new("KMS.NotFoundException", 400, "Invalid keyId");
+    public static readonly S3Error KMSNotFoundException = new("KMS.NotFoundException", 400, "Invalid keyId");
     public static readonly S3Error ServerSideEncryptionConfigurationNotFoundError = new("ServerSideEncryptionConfigurationNotFoundError", 404, "The server side encryption configuration was not found");
     public static readonly S3Error OwnershipControlsNotFoundError = new("OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found");
     public static readonly S3Error UnresolvableGrantByEmailAddress = new("UnresolvableGrantByEmailAddress", 400, "The email address you provided does not match any account on record.");
@@ -128,7 +128,7 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.ObjectLockConfigurationNotFound => ObjectLockConfigurationNotFoundError,
         ErrorKind.NoSuchObjectLockConfiguration => NoSuchObjectLockConfiguration,
         ErrorKind.MethodNotAllowed => MethodNotAllowed,
-        ErrorKind.KmsKeyNotFound => KmsNotFound,
+        ErrorKind.KmsKeyNotFound => KMSNotFoundException,
         ErrorKind.KeyUnavailable => InternalError with { Message = "The object's key cannot be opened: the master key that sealed it is not configured." },
         ErrorKind.ConcurrentChange => ServiceUnavailable, // retried by every SDK
         _ => InternalError,

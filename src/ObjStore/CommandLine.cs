@@ -24,6 +24,10 @@ internal static class CommandLine
           objstore admin user add|list|disable|enable|remove NAME | key add USER | key list [USER] | key remove [USER] ACCESSKEY
                  | policy set USER (FILE.json | --readwrite BUCKET[/PREFIX] | --readonly BUCKET[/PREFIX]) | policy show|remove USER
                                                            users, their access keys and identity policies (root key only)
+          objstore admin kms key add ID | kms key list | kms rotate [--wait]
+                                                           SSE-KMS keys; a new master key, every key re-sealed under it
+          objstore admin compression set BUCKET [--level 1] [--include .log,text/*] [--exclude PATTERNS] | compression show|off BUCKET
+                                                           zstd compression of a bucket's new objects (off by default)
           objstore restore-catalogue (--data DIR [--ec K+M] | --config cluster.json) [--to PATH] [--force]
                                                            put the newest catalogue backup back (server stopped)
           objstore bench codec [--format json|table] [--seconds S]   erasure codec throughput, one thread
@@ -66,6 +70,11 @@ internal static class CommandLine
         catch (OptionException e)
         {
             return Fail(e.Message);
+        }
+        catch (Kms.MasterKeyMismatchException e)
+        {
+            await Console.Error.WriteLineAsync($"objstore: {e.Message}");
+            return 1;
         }
         finally
         {

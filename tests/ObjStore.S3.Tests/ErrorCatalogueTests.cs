@@ -15,7 +15,7 @@ public class ErrorCatalogueTests
     {
         foreach (var (name, error) in Entries())
         {
-            Assert.Equal(name, error.Code);
+            Assert.Equal(name, error.Code.Replace(".", "", StringComparison.Ordinal)); // KMS.NotFoundException is KMSNotFoundException
         }
     }
 
@@ -40,9 +40,15 @@ public class ErrorCatalogueTests
         Assert.Equal((code, status), (error.Code, error.Status));
     }
 
+    /// <summary>
+    /// Every kind has its own entry, but a data key sealed under a master key the store was not given: that is the
+    /// store's fault (its configuration), an internal error with a message saying which key is missing.
+    /// </summary>
     [Fact]
     public void EveryErrorKindHasItsOwnEntry()
     {
-        Assert.All(Enum.GetValues<ErrorKind>(), kind => Assert.NotEqual(S3Error.InternalError.Code, S3Error.From(kind).Code));
+        Assert.All(Enum.GetValues<ErrorKind>().Where(k => k != ErrorKind.KeyUnavailable),
+            kind => Assert.NotEqual(S3Error.InternalError.Code, S3Error.From(kind).Code));
+        Assert.Equal((500, "InternalError"), (S3Error.From(ErrorKind.KeyUnavailable).Status, S3Error.From(ErrorKind.KeyUnavailable).Code));
     }
 }

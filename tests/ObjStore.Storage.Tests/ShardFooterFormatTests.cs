@@ -155,9 +155,9 @@ public sealed class ShardFooterFormatTests
     [Fact]
     public void AFooterOfANewerFormatIsRefusedNotTakenForCorrupt()
     {
-        string newer = GoldenJson.Replace("\"FormatVersion\":2", "\"FormatVersion\":4", StringComparison.Ordinal);
+        string newer = GoldenJson.Replace("\"FormatVersion\":2", "\"FormatVersion\":5", StringComparison.Ordinal);
         var refused = Assert.Throws<ShardFormatException>(() => ShardFooter.Parse(Frame(newer)));
-        Assert.Equal(4, refused.Format);
+        Assert.Equal(5, refused.Format);
         Assert.Contains("upgrade objstore", refused.Message, StringComparison.Ordinal);
     }
 

@@ -7,7 +7,8 @@ using ObjStore.S3.Auth;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance|lifecycle BUCKET` against a running gateway or dev server, over its
+/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance|lifecycle BUCKET`
+/// (and users, keys, policies: <see cref="IdentityCommands"/>; SSE-KMS keys and compression: <see cref="StorageCommands"/>) against a running gateway or dev server, over its
 /// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
 /// </summary>
 internal static class AdminCommand
@@ -23,8 +24,8 @@ internal static class AdminCommand
         string region = options.Get("region") ?? Environment.GetEnvironmentVariable("OBJSTORE_REGION") ?? "us-east-1";
         bool json = options.Flag("json");
         bool wait = options.Flag("wait");
-        _ = options.Get("readwrite");
-        _ = options.Get("readonly");
+        string? readWrite = options.Get("readwrite"), readOnly = options.Get("readonly");
+        var compression = new StorageCommands.CompressionOptions(options.Get("level"), options.Get("include"), options.Get("exclude"));
         options.RejectUnknown();
         using var admin = new AdminClient(endpoint, accessKey, secretKey, region);
         try
@@ -58,9 +59,12 @@ internal static class AdminCommand
                     Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : "\r" + FormatJob(job));
                     return !wait || job.State == JobStates.Succeeded ? 0 : 1;
                 case "user" or "key" or "policy":
-                    return await IdentityCommands.RunAsync(verb, options.Positional, options.Get("readwrite"), options.Get("readonly"), admin, json);
+                    return await IdentityCommands.RunAsync(verb, options.Positional, readWrite, readOnly, admin, json);
+                case "kms" or "compression":
+                    return await StorageCommands.RunAsync(verb, options.Positional, compression, wait, admin, json);
                 default:
-                    throw new OptionException($"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy)");
+                    throw new OptionException(
+                        $"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy, kms, compression)");
             }
         }
         catch (HttpRequestException e)
