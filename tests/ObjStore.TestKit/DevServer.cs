@@ -47,7 +47,15 @@ public sealed class DevServer : IAsyncDisposable
             configuration["ObjStore:" + key] = value;
         }
         var app = StoreHost.Build([], configuration);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync(); // a start that failed (a refused master key) frees the data folder for the next
+            throw;
+        }
         return new DevServer(app, dataDir);
     }
 
