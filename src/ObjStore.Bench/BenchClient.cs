@@ -21,6 +21,7 @@ public sealed partial class BenchClient : IDisposable
     private readonly SigV4Signer? _signer;
     private readonly string _base;
     private readonly string _bucket;
+    private readonly string? _encryption;
 
     public BenchClient(BenchOptions options)
     {
@@ -39,6 +40,7 @@ public sealed partial class BenchClient : IDisposable
         _signer = options.NoSign ? null : new SigV4Signer(options.AccessKey, options.SecretKey, options.Region);
         _base = options.Endpoint.ToString().TrimEnd('/');
         _bucket = options.Bucket;
+        _encryption = options.Encryption;
     }
 
     public void Dispose() => _http.Dispose();
@@ -48,6 +50,10 @@ public sealed partial class BenchClient : IDisposable
     public async Task<OpResult> PutAsync(string key, HttpContent content, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, ObjectUri(key)) { Content = content };
+        if (_encryption is not null)
+        {
+            request.Headers.Add("x-amz-server-side-encryption", _encryption);
+        }
         long size = content.Headers.ContentLength ?? 0;
         return await SendAsync(request, _ => Task.FromResult(size), ct);
     }

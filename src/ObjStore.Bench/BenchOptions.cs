@@ -12,6 +12,12 @@ public enum BenchOperation
     Mixed,
 }
 
+public enum PayloadKind
+{
+    Random,
+    Text,
+}
+
 /// <summary>Object sizes: one size, or a range from which each object draws its size uniformly (seeded).</summary>
 public sealed record SizeRange(long Min, long Max)
 {
@@ -105,6 +111,12 @@ public sealed record BenchOptions
     };
 
     public int Seed { get; init; } = 1;
+
+    /// <summary>x-amz-server-side-encryption on every PUT (AES256 or aws:kms); null: none.</summary>
+    public string? Encryption { get; init; }
+
+    /// <summary>What objects hold: random bytes (incompressible), or log-like text (compresses about 4 to 1).</summary>
+    public PayloadKind Content { get; init; } = PayloadKind.Random;
 
     /// <summary>Live progress on standard error (a terminal only).</summary>
     public bool Live { get; init; }

@@ -23,7 +23,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter? live = null)
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken = default)
     {
         using var client = new BenchClient(options);
-        var payload = new Payload(options.Size.Max, options.Seed);
+        var payload = new Payload(options.Size.Max, options.Seed, options.Content);
         if (!options.NoSign)
         {
             var created = await client.CreateBucketAsync(cancellationToken);

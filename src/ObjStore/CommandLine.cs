@@ -34,6 +34,7 @@ internal static class CommandLine
           objstore bench s3 --endpoint URL --access-key K --secret-key S [--bucket B]
                  --op put|get|stat|delete|list|mixed --size 4KiB|1KiB-1MiB --concurrency N (--duration 30s | --objects N)
                  [--mix get=45,stat=30,put=15,delete=10] [--verify] [--keep] [--versioning] [--no-sign] [--seed N] [--json FILE]
+                 [--sse AES256|aws:kms] [--content random|text]
                                                            load generator for any S3 endpoint (or plain HTTP with --no-sign)
           objstore bench compare A.json B.json             ratios of report B to report A
           objstore bench catalogue [--scale N]             listing cost as a bucket's versions grow (10^4 to 10^6)

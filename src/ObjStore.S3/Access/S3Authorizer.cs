@@ -338,7 +338,7 @@ internal sealed partial class S3Authorizer(BucketSettingsCache settings, IObject
     private static readonly HashSet<string> ConditionHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption",
-        "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-storage-class", "x-amz-grant-read", "x-amz-grant-write",
+        "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-server-side-encryption-customer-algorithm", "x-amz-storage-class", "x-amz-grant-read", "x-amz-grant-write",
         "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-object-ownership",
     };
 }

@@ -47,6 +47,11 @@ internal static class S3BenchCommand
                 NoSign = noSign,
                 Mix = options.Get("mix") is { } mix ? BenchOptions.ParseMix(mix) : new BenchOptions { Endpoint = uri }.Mix,
                 Seed = options.GetInt("seed") ?? 1,
+                Encryption = options.Get("sse") is { } sse
+                    ? sse is "AES256" or "aws:kms" ? sse : throw new OptionException("--sse is AES256 or aws:kms")
+                    : null,
+                Content = Enum.TryParse(options.Get("content", "random"), ignoreCase: true, out PayloadKind content)
+                    ? content : throw new OptionException("--content is random or text"),
                 Live = !Console.IsErrorRedirected,
             };
             jsonPath = options.Get("json");
