@@ -250,6 +250,73 @@ public sealed class ShardFooterFormatTests
         AssertSame(GoldenReplicated(), parsed);
     }
 
+    /// <summary>The shards of a compressed and SSE-S3 encrypted payload (<see cref="AnEncodedFooterSerializesToThePinnedFormat4Bytes"/>).</summary>
+    internal static ShardFooter GoldenEncoded()
+    {
+        var layout = new ObjectLayout(4, 2, 1 << 20, "0123456789abcdef0123456789abcdef", ["s0", "s1", "s2", "s3", "s4", "s5"]);
+        var created = new DateTimeOffset(2026, 12, 2, 1, 2, 3, 4, TimeSpan.Zero);
+        var encoding = new PartEncoding(70_048)
+        {
+            SealedKey = [.. Enumerable.Range(0, 65).Select(i => (byte)i)],
+            Frames = Convert.FromHexString("00001000e093040000000000a0110100"),
+        };
+        var info = new ObjectInfo
+        {
+            Bucket = "logs",
+            Key = "2026/12/02/app.log",
+            Size = 300_000,
+            ETag = "9e107d9d372bb6826bd81d3542a419d6",
+            LastModified = created,
+            Metadata = new ObjectMetadata { ContentType = "text/plain", Encryption = new ObjectEncryption(EncryptionMode.S3) },
+            Parts = [new ObjectPart(1, 0, 300_000, "9e107d9d372bb6826bd81d3542a419d6", null, layout) { Encoding = encoding }],
+        };
+        return ShardFooter.Describe(info) with { Index = 1, Digest = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" };
+    }
+
+    /// <summary>
+    /// Format 4: format 2's fields in format 2's order, then the object's encryption, the payload's plain size, its
+    /// sealed data key and its frame index; <c>Size</c> is the payload's stored size. FormatVersion 4 so that a build
+    /// from before encryption refuses the shard instead of serving ciphertext or compressed frames as the object.
+    /// </summary>
+    private const string GoldenEncodedJson =
+        "{\"FormatVersion\":4,\"Bucket\":\"logs\",\"Key\":\"2026/12/02/app.log\","
+        + "\"DataId\":\"0123456789abcdef0123456789abcdef\",\"Index\":1,\"DataShards\":4,\"ParityShards\":2,"
+        + "\"StripeSize\":1048576,\"Size\":70048,\"ETag\":\"9e107d9d372bb6826bd81d3542a419d6\",\"ContentType\":\"text/plain\","
+        + "\"Headers\":{},\"UserMetadata\":{},\"ChecksumAlgorithm\":0,\"StorageClass\":\"STANDARD\",\"Checksum\":null,"
+        + "\"Created\":\"2026-12-02T01:02:03.004+00:00\",\"UploadId\":null,\"PartNumber\":null,"
+        + "\"digest\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\",\"Encryption\":{\"Mode\":1,"
+        + "\"KmsKeyId\":null,\"KmsContext\":null,\"BucketKeyEnabled\":false,\"CustomerKeyFingerprint\":null},"
+        + "\"PlainSize\":300000,"
+        + "\"SealedKey\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=\","
+        + "\"Frames\":\"AAAQAOCTBAAAAAAAoBEBAA==\"}";
+
+    /// <summary>Length, XxHash64 (computed by an independent XXH64) and "OBJSHRD1".</summary>
+    private const string GoldenEncodedTrailerHex = "01030000" + "0464c2082a65870f" + "4f424a5348524431";
+
+    [Fact]
+    public void AnEncodedFooterSerializesToThePinnedFormat4Bytes()
+    {
+        byte[] expected = [.. Encoding.UTF8.GetBytes(GoldenEncodedJson), .. Convert.FromHexString(GoldenEncodedTrailerHex)];
+        Assert.Equal(Convert.ToHexStringLower(expected), Convert.ToHexStringLower(GoldenEncoded().Serialize()));
+
+        var parsed = ShardFooter.Parse(expected);
+        Assert.NotNull(parsed);
+        Assert.Equal((ShardFooter.EncodedFormat, 70_048L, 300_000L), (parsed.FormatVersion, parsed.Size, parsed.ObjectSize));
+        Assert.Equal(EncryptionMode.S3, parsed.Metadata.Encryption?.Mode);
+        var restored = parsed.ToObject(GoldenEncoded().ToObject(new ObjectLayout(4, 2, 1 << 20, parsed.DataId, ["s0", "s1", "s2", "s3", "s4", "s5"])).Parts[0].Layout);
+        Assert.Equal(300_000, restored.Size);
+        Assert.Equal(70_048, restored.Parts[0].StoredSize);
+        Assert.Equal(GoldenEncoded().SealedKey, restored.Parts[0].Encoding!.SealedKey);
+        Assert.Equal(GoldenEncoded().Frames, restored.Parts[0].Encoding!.Frames);
+    }
+
+    [Fact]
+    public void EncryptionModeNumbersAreFixed()
+    {
+        // Stored in format 4 footers and in the catalogue's encryption column: never renumber.
+        Assert.Equal((0, 1, 2, 3), ((int)EncryptionMode.None, (int)EncryptionMode.S3, (int)EncryptionMode.Kms, (int)EncryptionMode.Customer));
+    }
+
     [Fact]
     public void AStripedLayoutStillWritesFormat2WithoutALayoutField()
     {

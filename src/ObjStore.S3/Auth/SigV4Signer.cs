@@ -5,15 +5,16 @@ namespace ObjStore.S3.Auth;
 
 /// <summary>
 /// Signs outgoing S3 requests (the bench client, tests) with the same canonicalisation the server's verifier uses, so
-/// both directions are checked against the same AWS test vectors. Header signing covers host, x-amz-content-sha256
-/// and x-amz-date; presigned URLs sign host only.
+/// both directions are checked against the same AWS test vectors. Header signing covers host, x-amz-content-sha256,
+/// x-amz-date and every x-amz-* header the request already has (the server refuses unsigned ones); presigned URLs
+/// sign host only.
 /// </summary>
 public sealed class SigV4Signer(string accessKey, string secretKey, string region = "us-east-1")
 {
     private const string Service = "s3";
     private (string Date, byte[] Key) _signingKey = ("", []);
 
-    /// <summary>Adds x-amz-date, x-amz-content-sha256 and Authorization to <paramref name="request"/>.</summary>
+    /// <summary>Adds x-amz-date, x-amz-content-sha256 and Authorization to <paramref name="request"/>, signing its x-amz-* headers too.</summary>
     public void Sign(HttpRequestMessage request, string payloadHash = SigV4.UnsignedPayload, DateTimeOffset? now = null)
     {
         var uri = request.RequestUri ?? throw new ArgumentException("The request has no URI.", nameof(request));
@@ -25,12 +26,16 @@ public sealed class SigV4Signer(string accessKey, string secretKey, string regio
             new("x-amz-content-sha256", payloadHash),
             new("x-amz-date", amzDate),
         };
+        headers.AddRange(request.Headers
+            .Where(h => h.Key.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase))
+            .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), SigV4.CanonicalHeaderValue(string.Join(',', h.Value)))));
+        headers.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         string canonical = SigV4.CanonicalRequest(request.Method.Method, DecodedPath(uri), S3Request.ParseQuery(uri.Query.TrimStart('?')), headers, payloadHash);
         string signature = SigV4.Sign(Key(amzDate), SigV4.StringToSign(amzDate, scope, canonical));
         request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
         request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
         request.Headers.TryAddWithoutValidation("Authorization",
-            $"{SigV4.Algorithm} Credential={accessKey}/{scope},SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature={signature}");
+            $"{SigV4.Algorithm} Credential={accessKey}/{scope},SignedHeaders={string.Join(';', headers.Select(h => h.Key))},Signature={signature}");
     }
 
     /// <summary>A presigned URL for <paramref name="method"/> on <paramref name="uri"/>, valid for <paramref name="expires"/>.</summary>
