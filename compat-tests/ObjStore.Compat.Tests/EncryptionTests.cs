@@ -260,6 +260,9 @@ public class EncryptionTests(CustomerKeysOverHttpEndpoint endpoint) : AccessTest
                 r.ServerSideEncryptionKeyManagementServiceEncryptionContext = context;
             }));
         }
+        var unsupported = await FailsAsync(HttpStatusCode.BadRequest, "InvalidArgument", () => PutBytesAsync(bucket, "aes512", data,
+            r => r.ServerSideEncryptionMethod = new ServerSideEncryptionMethod("AES512")));
+        Assert.Contains("not supported", unsupported.Message, StringComparison.Ordinal);
         // Nothing was written by the refused requests.
         var listed = await Root.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });
         Assert.Empty(listed.S3Objects ?? []);
@@ -367,6 +370,11 @@ public class EncryptionTests(CustomerKeysOverHttpEndpoint endpoint) : AccessTest
         byte[] longKey = RandomNumberGenerator.GetBytes(48);
         await FailsAsync(HttpStatusCode.BadRequest, "InvalidArgument", () => PutBytesAsync(bucket, "long-key", data,
             r => WithCustomerKey(r, new SseCustomerKey(Convert.ToBase64String(longKey), Convert.ToBase64String(MD5.HashData(longKey))))));
+        await FailsAsync(HttpStatusCode.BadRequest, "InvalidEncryptionAlgorithmError", () => PutBytesAsync(bucket, "aes512", data, r =>
+        {
+            WithCustomerKey(r, key);
+            r.ServerSideEncryptionCustomerMethod = new ServerSideEncryptionCustomerMethod("AES512");
+        }));
         // SSE-C and x-amz-server-side-encryption together.
         await FailsAsync(HttpStatusCode.BadRequest, "InvalidArgument", () => PutBytesAsync(bucket, "both", data, r =>
         {
@@ -448,6 +456,9 @@ public class EncryptionTests(CustomerKeysOverHttpEndpoint endpoint) : AccessTest
             BucketName = bucket, Key = "mp", ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256,
         });
         Assert.Equal(ServerSideEncryptionMethod.AES256, create.ServerSideEncryptionMethod);
+        // Only the parts of an SSE-C upload take a key.
+        await FailsAsync(HttpStatusCode.BadRequest, "InvalidRequest",
+            () => Root.UploadPartAsync(Part(bucket, "mp", create.UploadId, 1, data, 0, 1000, SseCustomerKey.New())));
         var etags = new List<PartETag>();
         foreach (var (number, offset, size) in Parts())
         {
