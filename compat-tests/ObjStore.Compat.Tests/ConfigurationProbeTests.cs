@@ -1,13 +1,12 @@
 using System.Net;
-using Amazon.S3;
 using Amazon.S3.Model;
 
 namespace ObjStore.Compat.Tests;
 
 /// <summary>
-/// The read-only configuration requests tools make first, about features the store does not have, answer as S3
-/// answers for a bucket never given that configuration (an empty document or the documented 404), not 501; a
-/// missing bucket is NoSuchBucket; setting one stays 501.
+/// The read-only configuration requests tools make first answer as S3 answers for a bucket never given that
+/// configuration (an empty document or the documented 404), not 501; a missing bucket is NoSuchBucket; setting one
+/// the store does not have (website, request payment) stays 501. (Default encryption is settable: EncryptionTests.)
 /// </summary>
 [Collection(SharedEndpoint.Name)]
 public class ConfigurationProbeTests(S3Endpoint endpoint) : AccessTestBase(endpoint)
@@ -130,14 +129,6 @@ public class ConfigurationProbeTests(S3Endpoint endpoint) : AccessTestBase(endpo
         await FailsAsync(HttpStatusCode.NotImplemented, "NotImplemented", () => Root.PutBucketWebsiteAsync(new PutBucketWebsiteRequest
         {
             BucketName = bucket, WebsiteConfiguration = new WebsiteConfiguration { IndexDocumentSuffix = "index.html" },
-        }));
-        await FailsAsync(HttpStatusCode.NotImplemented, "NotImplemented", () => Root.PutBucketEncryptionAsync(new PutBucketEncryptionRequest
-        {
-            BucketName = bucket,
-            ServerSideEncryptionConfiguration = new ServerSideEncryptionConfiguration
-            {
-                ServerSideEncryptionRules = [new ServerSideEncryptionRule { ServerSideEncryptionByDefault = new ServerSideEncryptionByDefault { ServerSideEncryptionAlgorithm = ServerSideEncryptionMethod.AES256 } }],
-            },
         }));
         await FailsAsync(HttpStatusCode.NotImplemented, "NotImplemented", () => Root.PutBucketRequestPaymentAsync(new PutBucketRequestPaymentRequest
         {

@@ -63,6 +63,15 @@ public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoin
         ["GetBucketTagging"] = (s3, t) => s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = t.Bucket }), // NoSuchTagSet when allowed
         ["PutBucketTagging"] = (s3, t) => s3.PutBucketTaggingAsync(new PutBucketTaggingRequest { BucketName = t.Bucket, TagSet = [new Tag { Key = "a", Value = "b" }] }),
         ["AbortMultipartUpload"] = (s3, t) => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = t.Bucket, Key = "mp", UploadId = t.UploadId }),
+        ["PutBucketEncryption"] = (s3, t) => s3.PutBucketEncryptionAsync(new PutBucketEncryptionRequest
+        {
+            BucketName = t.Bucket,
+            ServerSideEncryptionConfiguration = new ServerSideEncryptionConfiguration
+            {
+                ServerSideEncryptionRules = [new ServerSideEncryptionRule { ServerSideEncryptionByDefault = new ServerSideEncryptionByDefault { ServerSideEncryptionAlgorithm = ServerSideEncryptionMethod.AES256 } }],
+            },
+        }),
+        ["DeleteBucketEncryption"] = (s3, t) => s3.DeleteBucketEncryptionAsync(new DeleteBucketEncryptionRequest { BucketName = t.Bucket }),
         // The configuration probes (answered as for a bucket without the configuration: 404 or an empty document).
         ["GetBucketEncryption"] = (s3, t) => s3.GetBucketEncryptionAsync(new GetBucketEncryptionRequest { BucketName = t.Bucket }),
         ["GetBucketWebsite"] = (s3, t) => s3.GetBucketWebsiteAsync(t.Bucket),
@@ -112,6 +121,8 @@ public class PermissionMatrixTests(S3Endpoint endpoint) : AccessTestBase(endpoin
         { "ListParts", "s3:ListMultipartUploadParts" },
         { "AbortMultipartUpload", "s3:AbortMultipartUpload" },
         { "GetBucketEncryption", "s3:GetEncryptionConfiguration" },
+        { "PutBucketEncryption", "s3:PutEncryptionConfiguration" },
+        { "DeleteBucketEncryption", "s3:PutEncryptionConfiguration" },
         { "GetBucketWebsite", "s3:GetBucketWebsite" },
         { "GetBucketNotification", "s3:GetBucketNotification" },
         { "GetBucketLogging", "s3:GetBucketLogging" },
