@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
 using ObjStore.Core;
 using ObjStore.Metadata;
 using ObjStore.Storage.Format;
@@ -272,6 +273,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? sourceFailure = null;
         var produce = Task.Run(async () =>
         {
             try
@@ -282,6 +284,7 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             }
             catch (Exception e)
             {
+                sourceFailure = e;
                 await pipe.Writer.CompleteAsync(e);
             }
         }, CancellationToken.None);
@@ -290,10 +293,25 @@ public sealed partial class ErasureObjectLayer : IObjectLayer
             await using var body = pipe.Reader.AsStream();
             return await consume(body);
         }
+        catch
+        {
+            // The source failed (a lost quorum, a wrong key, damage): that is the error, not the body it cut short.
+            if (await StoppedAsync() is { } failure)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+            throw;
+        }
         finally
+        {
+            await StoppedAsync();
+        }
+
+        async Task<Exception?> StoppedAsync()
         {
             await cancel.CancelAsync();
             await produce;
+            return sourceFailure is OperationCanceledException ? null : sourceFailure;
         }
     }
 

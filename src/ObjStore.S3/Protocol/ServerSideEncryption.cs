@@ -80,7 +80,7 @@ internal static class ServerSideEncryption
     /// <summary>
     /// The SSE-C key a read of <paramref name="info"/> brings (GET, HEAD, GetObjectAttributes), checked as S3 checks
     /// it: an SSE-C object needs its key, and only an SSE-C object takes one; SSE-S3 and SSE-KMS headers belong to
-    /// writes. A wrong key is found when the key is opened (AccessDenied).
+    /// writes. A wrong key is AccessDenied.
     /// </summary>
     public static CustomerKey? ForRead(IHeaderDictionary headers, HttpRequest http, bool allowCustomerKeysOverHttp, ObjectInfo info) =>
         Check(CustomerKeyOf(headers, CustomerPrefix, http, allowCustomerKeysOverHttp), info, headers);
@@ -115,6 +115,12 @@ internal static class ServerSideEncryption
         if (!customer && key is not null)
         {
             throw new S3Exception(S3Error.InvalidRequest, "The encryption parameters are not applicable to this object.");
+        }
+        // Checked here, not only when a data key is opened: a HEAD, GetObjectAttributes, an empty object or a copy
+        // opens none before it answers.
+        if (customer && !key!.Matches(info.Metadata.Encryption!.CustomerKeyFingerprint ?? ""))
+        {
+            throw new S3Exception(S3Error.AccessDenied);
         }
         return key;
     }
