@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Buffers.Binary;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
@@ -29,12 +30,20 @@ public sealed class DecompressingStream : Stream
     private int _nextFrame;
     private long _skip;
     private long _take;
-    private readonly Decompressor? _decompressor;
     private readonly byte[] _stored;
     private int _storedCount;
-    private readonly byte[] _plain;
     private bool _failed;
     private bool _disposed;
+
+    /// <summary>
+    /// Frames being decompressed, oldest first: each on its own core while the next arrive and the oldest is written,
+    /// so a large GET decompresses at the speed of every core rather than one. At most <see cref="_depth"/>.
+    /// </summary>
+    private readonly Queue<Decoding> _inFlight = new();
+    private readonly int _depth = Math.Max(2, Environment.ProcessorCount);
+    private readonly ConcurrentBag<Decompressor> _decompressors = [];
+
+    private sealed record Decoding(int Frame, byte[] Stored, int StoredLength, byte[]? Plain, Task Done);
 
     public DecompressingStream(Stream destination, FrameIndex index, int firstFrame, int skip, long take)
     {
@@ -57,22 +66,11 @@ public sealed class DecompressingStream : Stream
         _skip = skip;
         _take = take;
         int largestStored = 0;
-        bool anyCompressed = false;
         for (int frame = firstFrame; frame < _endFrame; frame++)
         {
             largestStored = Math.Max(largestStored, index.StoredLengthOf(frame));
-            anyCompressed |= !index.IsRaw(frame);
         }
         _stored = ArrayPool<byte>.Shared.Rent(largestStored);
-        // Only the last frame is shorter, so the first frame of the range is its longest plaintext.
-        _plain = ArrayPool<byte>.Shared.Rent(take == 0 ? 0 : index.PlainLengthOf(firstFrame));
-        if (anyCompressed)
-        {
-            _decompressor = new Decompressor();
-            // A frame's window is at most its content (one segment); frames go up to MaxFrameSize, above zstd's
-            // default limit, and one-shot decompression into _plain allocates no window however large.
-            _decompressor.SetParameter(ZSTD_dParameter.ZSTD_d_windowLogMax, 30);
-        }
     }
 
     public override bool CanRead => false;
@@ -96,10 +94,10 @@ public sealed class DecompressingStream : Stream
                     $"More stored bytes than the range's frames (up to frame {_endFrame - 1}) were written.");
             }
             int size = _index.StoredLengthOf(_nextFrame);
-            // A writer that hands whole frames has them decompressed where they are, without the copy through _stored.
+            // A writer that hands whole frames has them taken where they are, without the copy through _stored.
             if (_storedCount == 0 && buffer.Length >= size)
             {
-                await DecodeAndWriteAsync(buffer[..size], cancellationToken).ConfigureAwait(false);
+                await StartAsync(buffer[..size], cancellationToken).ConfigureAwait(false);
                 buffer = buffer[size..];
                 continue;
             }
@@ -110,21 +108,64 @@ public sealed class DecompressingStream : Stream
             if (_storedCount == size)
             {
                 _storedCount = 0;
-                await DecodeAndWriteAsync(_stored.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+                await StartAsync(_stored.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async ValueTask DecodeAndWriteAsync(ReadOnlyMemory<byte> stored, CancellationToken cancellationToken)
+    /// <summary>Starts decoding the next whole frame (its bytes copied: the caller's buffer is theirs again on return).</summary>
+    private async ValueTask StartAsync(ReadOnlyMemory<byte> stored, CancellationToken cancellationToken)
     {
         int frame = _nextFrame++;
-        int plainCount = _index.PlainLengthOf(frame);
-        ReadOnlyMemory<byte> plain = stored;
+        if (_index.IsRaw(frame) && _inFlight.Count == 0)
+        {
+            await WriteInRangeAsync(stored, _index.PlainLengthOf(frame), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        byte[] copy = ArrayPool<byte>.Shared.Rent(stored.Length);
+        stored.CopyTo(copy);
+        byte[]? plain = null;
+        Task done = Task.CompletedTask;
         if (!_index.IsRaw(frame))
         {
-            Decompress(stored.Span, frame, plainCount);
-            plain = _plain.AsMemory(0, plainCount);
+            plain = ArrayPool<byte>.Shared.Rent(_index.PlainLengthOf(frame));
+            int storedLength = stored.Length;
+            done = Task.Run(() => Decompress(copy.AsSpan(0, storedLength), frame, plain), CancellationToken.None);
         }
+        _inFlight.Enqueue(new Decoding(frame, copy, stored.Length, plain, done));
+        while (_inFlight.Count >= _depth)
+        {
+            await WriteOldestAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the oldest frame in flight and writes what the range wants of it.</summary>
+    private async ValueTask WriteOldestAsync(CancellationToken cancellationToken)
+    {
+        var decoding = _inFlight.Dequeue();
+        try
+        {
+            try
+            {
+                await decoding.Done.ConfigureAwait(false);
+            }
+            catch
+            {
+                _failed = true;
+                throw;
+            }
+            int plainCount = _index.PlainLengthOf(decoding.Frame);
+            var plain = decoding.Plain is { } decoded ? decoded.AsMemory(0, plainCount) : decoding.Stored.AsMemory(0, decoding.StoredLength);
+            await WriteInRangeAsync(plain, plainCount, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Return(decoding);
+        }
+    }
+
+    private async ValueTask WriteInRangeAsync(ReadOnlyMemory<byte> plain, int plainCount, CancellationToken cancellationToken)
+    {
         int from = (int)Math.Min(_skip, plainCount);
         _skip -= from;
         int count = (int)Math.Min(_take, plainCount - from);
@@ -135,41 +176,57 @@ public sealed class DecompressingStream : Stream
         }
     }
 
-    private void Decompress(ReadOnlySpan<byte> stored, int frame, int plainCount)
+    private void Decompress(ReadOnlySpan<byte> stored, int frame, byte[] plain)
     {
-        _failed = true;
+        int plainCount = _index.PlainLengthOf(frame);
         if (stored.Length < 5 || BinaryPrimitives.ReadUInt32LittleEndian(stored) != ZstdMagic ||
             (stored[4] & ContentChecksumFlag) == 0)
         {
             throw new InvalidDataException($"Frame {frame} is no zstd frame with a content checksum.");
         }
+        if (!_decompressors.TryTake(out var decompressor))
+        {
+            decompressor = new Decompressor();
+            // A frame's window is at most its content (one segment); frames go up to MaxFrameSize, above zstd's
+            // default limit, and one-shot decompression into the plain buffer allocates no window however large.
+            decompressor.SetParameter(ZSTD_dParameter.ZSTD_d_windowLogMax, 30);
+        }
         int written;
         try
         {
-            written = _decompressor!.Unwrap(stored, _plain.AsSpan(0, plainCount));
+            written = decompressor.Unwrap(stored, plain.AsSpan(0, plainCount));
         }
         catch (ZstdException e)
         {
             throw new InvalidDataException($"Frame {frame} does not decompress: {e.Message}", e);
         }
+        finally
+        {
+            _decompressors.Add(decompressor);
+        }
         if (written != plainCount)
         {
             throw new InvalidDataException($"Frame {frame} decompresses to {written} bytes, not {plainCount}.");
         }
-        _failed = false;
     }
 
-    /// <summary>Throws <see cref="InvalidDataException"/> when fewer stored bytes arrived than the range needs.</summary>
-    public Task CompleteAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes the frames still in flight; throws <see cref="InvalidDataException"/> when one does not decompress or
+    /// fewer stored bytes arrived than the range needs.
+    /// </summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
+        while (_inFlight.Count > 0)
+        {
+            await WriteOldestAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (_failed || _nextFrame < _endFrame)
         {
-            return Task.FromException(new InvalidDataException(
-                $"The range ended before its frames did: {_endFrame - _nextFrame} of them missing or cut short."));
+            throw new InvalidDataException(
+                $"The range ended before its frames did: {_endFrame - _nextFrame} of them missing or cut short.");
         }
-        return Task.CompletedTask;
     }
 
     public override void Write(byte[] buffer, int offset, int count) =>
@@ -187,14 +244,39 @@ public sealed class DecompressingStream : Stream
     {
     }
 
+    private static void Return(Decoding decoding)
+    {
+        ArrayPool<byte>.Shared.Return(decoding.Stored, clearArray: true);
+        if (decoding.Plain is { } plain)
+        {
+            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_disposed)
         {
             _disposed = true;
-            _decompressor?.Dispose();
+            // Frames still in flight (the read failed or was abandoned) finish before their buffers go back.
+            foreach (var decoding in _inFlight)
+            {
+                try
+                {
+                    decoding.Done.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // the read has failed already; this frame's error adds nothing
+                }
+                Return(decoding);
+            }
+            _inFlight.Clear();
+            while (_decompressors.TryTake(out var decompressor))
+            {
+                decompressor.Dispose();
+            }
             ArrayPool<byte>.Shared.Return(_stored, clearArray: true);
-            ArrayPool<byte>.Shared.Return(_plain, clearArray: true);
         }
         base.Dispose(disposing);
     }

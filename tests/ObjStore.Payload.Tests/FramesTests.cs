@@ -232,3 +232,37 @@ public sealed class FramesTests
         return destination.ToArray();
     }
 }
+
+/// <summary>Frames decompressed on every core at once: still in order, and a bad one stops the range at itself.</summary>
+public class PipelinedFramesTests
+{
+    private const int FrameSize = 4096;
+
+    [Fact]
+    public async Task ManyFramesWrittenAtOnceComeOutInOrderAndABadOneStopsTheRangeBeforeItsBytes()
+    {
+        byte[] text = Data.Text(40 * FrameSize, 21);
+        var (stored, index) = await FramesTests.CompressAsync(text, FrameSize, seed: 21);
+        var destination = new MemoryStream();
+        using (var decompressing = new DecompressingStream(destination, index, 0, 0, text.Length))
+        {
+            await decompressing.WriteAsync(stored);
+            await decompressing.CompleteAsync();
+        }
+        Assert.Equal(text, destination.ToArray());
+
+        const int bad = 23;
+        stored[(int)index.StoredOffsetOf(bad) + 10] ^= 0xff;
+        destination = new MemoryStream();
+        using (var decompressing = new DecompressingStream(destination, index, 0, 0, text.Length))
+        {
+            await Assert.ThrowsAsync<InvalidDataException>(async () =>
+            {
+                await decompressing.WriteAsync(stored);
+                await decompressing.CompleteAsync();
+            });
+        }
+        Assert.True(destination.Length <= (long)bad * FrameSize, $"{destination.Length} bytes passed, frame {bad} starts at {bad * FrameSize}");
+        Assert.Equal(text[..(int)destination.Length], destination.ToArray());
+    }
+}

@@ -268,3 +268,54 @@ public sealed class PackagesTests
         return destination.ToArray();
     }
 }
+
+/// <summary>Many whole packages handed over at once are opened in parallel: the same bytes, and a bad one still fails them.</summary>
+public class ParallelPackagesTests
+{
+    private static readonly byte[] Key = Data.Random(Packages.KeySize, 7);
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(13)]
+    [InlineData(19)]
+    public async Task AStripeOfPackagesWrittenAtOnceOpensInParallelAndABadOneFailsItWithoutABytePassed(int tampered)
+    {
+        byte[] plaintext = Data.Random((19 * Packages.PlainSize) + 999, 8);
+        byte[] stored = await PackagesTests.EncryptAsync(plaintext, Key, ReadOnlyMemory<byte>.Empty, seed: 9);
+        if (tampered >= 0)
+        {
+            stored[(tampered * Packages.StoredSize) + 77] ^= 0x01;
+        }
+        var destination = new MemoryStream();
+        using var decrypting = new DecryptingStream(destination, Key, ReadOnlyMemory<byte>.Empty, 0, stored.Length, 0, plaintext.Length);
+        var thrown = await Record.ExceptionAsync(async () =>
+        {
+            await decrypting.WriteAsync(stored); // one write: all 20 packages at once
+            await decrypting.CompleteAsync();
+        });
+        if (tampered < 0)
+        {
+            Assert.Null(thrown);
+            Assert.Equal(plaintext, destination.ToArray());
+        }
+        else
+        {
+            Assert.IsType<PayloadTamperedException>(thrown);
+            Assert.Equal(0, destination.Length);
+        }
+    }
+
+    [Fact]
+    public async Task ARangeOfAStripeWrittenAtOnceSkipsAndTakesExactly()
+    {
+        byte[] plaintext = Data.Random(10 * Packages.PlainSize, 10);
+        byte[] stored = await PackagesTests.EncryptAsync(plaintext, Key, ReadOnlyMemory<byte>.Empty, seed: 11);
+        var range = Packages.StoredRange(70_000, 400_000, plaintext.Length);
+        var destination = new MemoryStream();
+        using var decrypting = new DecryptingStream(destination, Key, ReadOnlyMemory<byte>.Empty, range.FirstPackage, stored.Length, range.Skip, 400_000);
+        await decrypting.WriteAsync(stored.AsMemory((int)range.StoredOffset, (int)range.StoredLength));
+        await decrypting.CompleteAsync();
+        Assert.Equal(plaintext[70_000..470_000], destination.ToArray());
+    }
+}
