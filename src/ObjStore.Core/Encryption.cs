@@ -86,6 +86,15 @@ public sealed class CustomerKey
         return CryptographicOperations.FixedTimeEquals(expected, stored);
     }
 
+    /// <summary>The random salt of a fingerprint (also the salt of the object's SSE-C sealing key).</summary>
+    public static byte[] SaltOf(string fingerprint)
+    {
+        var bytes = Convert.FromBase64String(fingerprint);
+        return bytes.Length == SaltBytes + HMACSHA256.HashSizeInBytes
+            ? bytes[..SaltBytes]
+            : throw new FormatException("Not a customer key fingerprint.");
+    }
+
     private string Fingerprint(byte[] salt)
     {
         var result = new byte[SaltBytes + HMACSHA256.HashSizeInBytes];

@@ -209,7 +209,6 @@ public sealed class AdminApi(
         });
     }
 
-    /// <summary>The admin API's error answer: the status and {"error": message}.</summary>
     /// <summary>
     /// A small request body as text, checked against the SHA-256 the request signed (when it signed one); null when it
     /// is too long or not the signed one (the error is written).
@@ -233,6 +232,7 @@ public sealed class AdminApi(
         return text;
     }
 
+    /// <summary>The admin API's error answer: the status and {"error": message}.</summary>
     internal static async Task ErrorAsync(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;

@@ -15,8 +15,13 @@ namespace ObjStore.Hosting;
 ///                              operator sets the new key (and the old as previous) and this queues the job only.
 /// </code>
 /// </summary>
-public sealed class KeysAdminApi(BuiltInKeyProvider provider, MasterKeyRing ring, string? keyFile, IJobCatalogue jobs)
+public sealed class KeysAdminApi(BuiltInKeyProvider provider, MasterKeyRing ring, string? keyFile, IJobCatalogue jobs) : IDisposable
 {
+    /// <summary>One rotation at a time: two at once would each archive the key they read and lose the one between.</summary>
+    private readonly SemaphoreSlim _rotation = new(1, 1);
+
+    public void Dispose() => _rotation.Dispose();
+
     public static bool Handles(string route) => route.StartsWith("/kms/", StringComparison.Ordinal);
 
     public async Task HandleAsync(HttpContext context, string route, Func<string, string> query)
@@ -43,17 +48,30 @@ public sealed class KeysAdminApi(BuiltInKeyProvider provider, MasterKeyRing ring
                 return;
             case ("POST", "/kms/rotate"):
                 string? previous = null;
-                if (keyFile is not null)
+                await _rotation.WaitAsync(context.RequestAborted);
+                try
                 {
-                    previous = $"{ring.Current.Id:x8}";
-                    ring.Rotate(MasterKeys.Rotate(keyFile));
+                    if (keyFile is not null)
+                    {
+                        previous = $"{ring.Current.Id:x8}";
+                        ring.Rotate(MasterKeys.Rotate(keyFile, ring.Current));
+                    }
+                    else if (ring.Previous.Count == 0)
+                    {
+                        await AdminApi.ErrorAsync(context, 400,
+                            "the master key comes from configuration: set the new key in ObjStore:MasterKey (or OBJSTORE_MASTER_KEY) and the old one " +
+                            "in ObjStore:PreviousMasterKeys, restart, then run this again to re-seal everything under the new key");
+                        return;
+                    }
                 }
-                else if (ring.Previous.Count == 0)
+                catch (InvalidOperationException e)
                 {
-                    await AdminApi.ErrorAsync(context, 400,
-                        "the master key comes from configuration: set the new key in ObjStore:MasterKey (or OBJSTORE_MASTER_KEY) and the old one " +
-                        "in ObjStore:PreviousMasterKeys, restart, then run this again to re-seal everything under the new key");
+                    await AdminApi.ErrorAsync(context, 409, e.Message);
                     return;
+                }
+                finally
+                {
+                    _rotation.Release();
                 }
                 long jobId = await jobs.EnqueueAsync(JobKinds.KeyRotation, "*", priority: 20);
                 context.Response.StatusCode = 201;

@@ -46,10 +46,16 @@ internal static class MasterKeys
     /// (KEYFILE.previous-ID, mode 0600): data keys sealed in shard footers stay sealed under it. Both files are
     /// durable before the new key is used.
     /// </summary>
-    public static MasterKey Rotate(string keyFile)
+    /// <exception cref="InvalidOperationException">The file no longer holds <paramref name="current"/> (changed by hand?).</exception>
+    public static MasterKey Rotate(string keyFile, MasterKey current)
     {
         byte[] old = ShardDigest.LoadOrCreateKeyFile(keyFile, "the master key");
         var oldKey = new MasterKey(old);
+        if (oldKey.Id != current.Id)
+        {
+            throw new InvalidOperationException(
+                $"{keyFile} holds master key {oldKey.Id:x8}, not the current {current.Id:x8}: it was changed since the start; restart first.");
+        }
         string archive = $"{keyFile}{PreviousSuffix}{oldKey.Id:x8}";
         if (!File.Exists(archive))
         {

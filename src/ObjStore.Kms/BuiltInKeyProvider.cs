@@ -64,7 +64,7 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
             throw new MasterKeyMismatchException(
                 $"The catalogue's keys are sealed under master key {by:x8}, which is not configured (the current master key is " +
                 $"{master.Current.Id:x8}). Restore that key (ObjStore:MasterKeyFile, ObjStore:MasterKey or {MasterKeyRingNames.EnvironmentVariable}), " +
-                "or list it in ObjStore:PreviousMasterKeys; nothing was written.");
+                "or list it in ObjStore:PreviousMasterKeys; no object was written.");
         }
         try
         {

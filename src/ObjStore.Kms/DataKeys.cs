@@ -40,7 +40,7 @@ public sealed class DataKeys(MasterKeyRing master, IKeyProvider provider) : IDat
         {
             EncryptionMode.S3 => master.Current.Seal(key, SseS3Binding),
             EncryptionMode.Kms => await provider.EncryptAsync(encryption.KmsKeyId!, key, Context(encryption), cancellationToken),
-            EncryptionMode.Customer => CustomerSealer(customerKey).Seal(key, SseCBinding),
+            EncryptionMode.Customer => CustomerSealer(customerKey, encryption).Seal(key, SseCBinding),
             _ => throw new ArgumentOutOfRangeException(nameof(encryption), encryption.Mode, "No data key for an unencrypted payload."),
         };
         return new DataKey(key, sealedKey);
@@ -66,7 +66,7 @@ public sealed class DataKeys(MasterKeyRing master, IKeyProvider provider) : IDat
                     {
                         throw new ObjectStoreException(ErrorKind.AccessDenied, "Access Denied");
                     }
-                    return CustomerSealer(customerKey).Unseal(sealedKey, SseCBinding);
+                    return CustomerSealer(customerKey, encryption).Unseal(sealedKey, SseCBinding);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(encryption), encryption.Mode, "An unencrypted payload has no data key.");
             }
@@ -88,10 +88,24 @@ public sealed class DataKeys(MasterKeyRing master, IKeyProvider provider) : IDat
         return master.Current.Seal(old.Unseal(sealedKey, SseS3Binding), SseS3Binding);
     }
 
-    private static MasterKey CustomerSealer(CustomerKey? customerKey)
+    /// <summary>
+    /// The key an SSE-C payload's data key is sealed under: HKDF of the client's key, salted with the object's (or
+    /// upload's) fingerprint salt, so two objects under one client key share no sealing key (nor its id in the blob).
+    /// </summary>
+    private static MasterKey CustomerSealer(CustomerKey? customerKey, ObjectEncryption encryption)
     {
         ArgumentNullException.ThrowIfNull(customerKey);
-        return new MasterKey(HKDF.DeriveKey(HashAlgorithmName.SHA256, customerKey.Bytes.ToArray(), 32, [], SseCBinding));
+        byte[] salt = CustomerKey.SaltOf(encryption.CustomerKeyFingerprint
+            ?? throw new InvalidDataException("An SSE-C object without a key fingerprint."));
+        byte[] ikm = customerKey.Bytes.ToArray();
+        try
+        {
+            return new MasterKey(HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm, 32, salt, SseCBinding));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(ikm);
+        }
     }
 
     private static byte[] Context(ObjectEncryption encryption) => Encoding.UTF8.GetBytes(encryption.KmsContext ?? "");

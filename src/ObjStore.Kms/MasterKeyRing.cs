@@ -8,6 +8,7 @@ namespace ObjStore.Kms;
 /// </summary>
 public sealed class MasterKeyRing(MasterKey current, IReadOnlyList<MasterKey> previous)
 {
+    private readonly Lock _rotating = new();
     private volatile State _state = new(current, previous);
 
     public MasterKey Current => _state.Current;
@@ -24,8 +25,11 @@ public sealed class MasterKeyRing(MasterKey current, IReadOnlyList<MasterKey> pr
     /// <summary>Makes <paramref name="next"/> the current key; the current one becomes the newest previous one.</summary>
     public void Rotate(MasterKey next)
     {
-        var state = _state;
-        _state = new State(next, [state.Current, .. state.Previous.Where(k => k.Id != next.Id)]);
+        lock (_rotating)
+        {
+            var state = _state;
+            _state = new State(next, [state.Current, .. state.Previous.Where(k => k.Id != next.Id)]);
+        }
     }
 
     private sealed record State(MasterKey Current, IReadOnlyList<MasterKey> Previous);

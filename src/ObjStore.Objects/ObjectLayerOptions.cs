@@ -67,6 +67,12 @@ public sealed class ObjectLayerOptions
         {
             throw new ArgumentException("Part sizes must satisfy 0 <= MinPartSize <= MaxPartSize, and UploadExpiry must be positive.");
         }
+        // A compressed payload's frame index (4 bytes a MiB, base64 in every shard's footer) must fit the 64 KiB a
+        // footer may take: 8 GiB is 11 KiB of it, with room for metadata.
+        if (Math.Max(MaxObjectSize, MaxPartSize) > 8L << 30)
+        {
+            throw new ArgumentException("MaxObjectSize and MaxPartSize are at most 8 GiB: a compressed payload's frame index lives in its footers.");
+        }
         if (ReserveBytes < 0)
         {
             throw new ArgumentException($"ReserveBytes {ReserveBytes} must not be negative.");

@@ -19,6 +19,11 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, I
     /// <param name="customerKey">The client's key of an SSE-C object (checked against the object's fingerprint).</param>
     public async Task ReadObjectAsync(ObjectInfo info, long offset, long length, Stream destination, CustomerKey? customerKey, CancellationToken cancellationToken)
     {
+        if (info.Metadata.Encryption is { Mode: EncryptionMode.Customer } customer
+            && (customerKey is null || !customerKey.Matches(customer.CustomerKeyFingerprint ?? "")))
+        {
+            throw new ObjectStoreException(ErrorKind.AccessDenied, "Access Denied"); // even for no bytes: an SSE-C object reads only with its key
+        }
         if (length == 0)
         {
             return;
@@ -107,8 +112,14 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, I
         }
         finally
         {
-            decryptor?.Dispose();
-            decompressor?.Dispose();
+            if (decryptor is not null)
+            {
+                await decryptor.DisposeAsync();
+            }
+            if (decompressor is not null)
+            {
+                await decompressor.DisposeAsync();
+            }
         }
     }
 

@@ -55,6 +55,7 @@ public sealed class ObjectWriter(ShardCluster cluster)
                 // The plaintext is hashed and counted as the encoders pull it; the stripes hold what they make.
                 var plaintext = new PlaintextMeter(body, hasher, request.DeclaredLength, maxSize, () => TooLarge(maxSize));
                 await using var encoded = plan.Encode(plaintext, out var compressor);
+                using var compression = compressor; // the encryption stream leaves its source open
                 long storedSize = await StreamStripesAsync(encoded, null, layout, long.MaxValue, null, shards, cancellationToken);
                 size = plaintext.BytesRead;
                 CheckDeclaredLength(request.DeclaredLength, size);

@@ -42,9 +42,17 @@ public sealed record PayloadPlan(CompressionRequest? Compression, DataKey? Key, 
     /// AWS's ETag is not the MD5 of the data (which would tell who knows the plaintext that they guessed right), so it
     /// is an HMAC of the MD5 under the data key, the same length and as stable.
     /// </summary>
-    public string ETag(byte[] md5) => Mode is EncryptionMode.Kms or EncryptionMode.Customer && Key is { } key
-        ? Convert.ToHexStringLower(HMACSHA256.HashData(key.Key.Span, md5).AsSpan(0, 16))
-        : Convert.ToHexStringLower(md5);
+    public string ETag(byte[] md5)
+    {
+        if (Mode is not (EncryptionMode.Kms or EncryptionMode.Customer) || Key is not { } key)
+        {
+            return Convert.ToHexStringLower(md5);
+        }
+        // A key of its own, derived from the data key: the data key itself only ever encrypts.
+        Span<byte> etagKey = stackalloc byte[32];
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, key.Key.Span, etagKey, [], "objstore etag"u8);
+        return Convert.ToHexStringLower(HMACSHA256.HashData(etagKey, md5).AsSpan(0, 16));
+    }
 }
 
 /// <summary>

@@ -253,6 +253,25 @@ public sealed class DecompressingStream : Stream
         }
     }
 
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_disposed)
+        {
+            foreach (var decoding in _inFlight)
+            {
+                try
+                {
+                    await decoding.Done.ConfigureAwait(false);
+                }
+                catch (InvalidDataException)
+                {
+                    // the read has failed already; waiting was for the buffers' sake
+                }
+            }
+        }
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_disposed)

@@ -35,6 +35,13 @@ public sealed class DecryptingStream : Stream
     private bool _failed;
     private bool _disposed;
 
+    /// <summary>
+    /// The write of the last batch of packages, still in flight: the next batch is opened while it goes out, since a
+    /// response body's write returns only once most of it has left through the socket. Its buffer is returned after.
+    /// </summary>
+    private Task _pendingWrite = Task.CompletedTask;
+    private byte[]? _pendingBuffer;
+
     /// <exception cref="InvalidDataException"><c>storedTotal</c> is no payload's stored length.</exception>
     public DecryptingStream(Stream destination, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> associatedData,
         long firstPackage, long storedTotal, int skip, long take)
@@ -130,26 +137,39 @@ public sealed class DecryptingStream : Stream
     }
 
     /// <summary>
-    /// Opens <paramref name="count"/> whole packages on every core (one AesGcm per worker), then writes their
+    /// Opens <paramref name="count"/> whole packages on every core (one AesGcm per share), then writes their
     /// plaintext in range with one write. A package that fails its tag fails them all: none of their bytes is written.
     /// </summary>
     private async ValueTask OpenManyAndWriteAsync(ReadOnlyMemory<byte> packages, int count, CancellationToken cancellationToken)
     {
         int plainBytes = packages.Length - (count * Packages.TagSize);
-        byte[] plain = ArrayPool<byte>.Shared.Rent(plainBytes);
+        byte[]? plain = ArrayPool<byte>.Shared.Rent(plainBytes);
         try
         {
             long first = _nextPackage;
             long failedAt = -1;
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-                () => new AesGcm(_key, Packages.TagSize),
-                (i, loop, aes) =>
+            // The calling thread opens its share while the others run on the pool: nothing blocks waiting for them.
+            int workers = Math.Min(Environment.ProcessorCount, count);
+            int share = (count + workers - 1) / workers;
+            var others = new Task[workers - 1];
+            for (int w = 1; w < workers; w++)
+            {
+                int begin = w * share, end = Math.Min(count, begin + share);
+                others[w - 1] = Task.Run(() => OpenRange(begin, end), CancellationToken.None);
+            }
+            OpenRange(0, Math.Min(share, count));
+            await Task.WhenAll(others).ConfigureAwait(false);
+
+            void OpenRange(int begin, int end)
+            {
+                using var aes = new AesGcm(_key, Packages.TagSize);
+                Span<byte> nonce = stackalloc byte[Packages.NonceSize];
+                for (int i = begin; i < end && Interlocked.Read(ref failedAt) < 0; i++)
                 {
                     long index = first + i;
                     int size = index == _lastPackage ? _lastPackageStoredSize : Packages.StoredSize;
                     var package = packages.Span.Slice(i * Packages.StoredSize, size);
                     int plainCount = size - Packages.TagSize;
-                    Span<byte> nonce = stackalloc byte[Packages.NonceSize];
                     Packages.WriteNonce(nonce, index, index == _lastPackage);
                     try
                     {
@@ -158,11 +178,9 @@ public sealed class DecryptingStream : Stream
                     catch (AuthenticationTagMismatchException)
                     {
                         Interlocked.CompareExchange(ref failedAt, index, -1);
-                        loop.Stop();
                     }
-                    return aes;
-                },
-                aes => aes.Dispose());
+                }
+            }
             if (failedAt >= 0)
             {
                 _failed = true;
@@ -177,12 +195,35 @@ public sealed class DecryptingStream : Stream
             _take -= taken;
             if (taken > 0)
             {
-                await _destination.WriteAsync(plain.AsMemory(from, taken), cancellationToken).ConfigureAwait(false);
+                await AwaitPendingWriteAsync().ConfigureAwait(false);
+                _pendingWrite = _destination.WriteAsync(plain.AsMemory(from, taken), cancellationToken).AsTask();
+                (_pendingBuffer, plain) = (plain, null); // returned once its write is done
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+            if (plain is not null)
+            {
+                ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+            }
+        }
+    }
+
+    /// <summary>Waits for the write in flight (in order: nothing is written before it) and returns its buffer.</summary>
+    private async ValueTask AwaitPendingWriteAsync()
+    {
+        try
+        {
+            await _pendingWrite.ConfigureAwait(false);
+        }
+        finally
+        {
+            _pendingWrite = Task.CompletedTask;
+            if (_pendingBuffer is { } buffer)
+            {
+                _pendingBuffer = null;
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            }
         }
     }
 
@@ -196,6 +237,7 @@ public sealed class DecryptingStream : Stream
         _take -= count;
         if (count > 0)
         {
+            await AwaitPendingWriteAsync().ConfigureAwait(false);
             await _destination.WriteAsync(_plain.AsMemory(from, count), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -221,16 +263,16 @@ public sealed class DecryptingStream : Stream
     }
 
     /// <summary>Throws <see cref="PayloadTamperedException"/> when fewer stored bytes arrived than the range needs.</summary>
-    public Task CompleteAsync(CancellationToken cancellationToken = default)
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
+        await AwaitPendingWriteAsync().ConfigureAwait(false);
         if (_failed || _nextPackage < _endPackage)
         {
-            return Task.FromException(new PayloadTamperedException(
-                $"The range ended before its packages did: {_endPackage - _nextPackage} of them missing or cut short."));
+            throw new PayloadTamperedException(
+                $"The range ended before its packages did: {_endPackage - _nextPackage} of them missing or cut short.");
         }
-        return Task.CompletedTask;
     }
 
     public override void Write(byte[] buffer, int offset, int count) =>
@@ -248,11 +290,40 @@ public sealed class DecryptingStream : Stream
     {
     }
 
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_disposed)
+        {
+            try
+            {
+                await _pendingWrite.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // the read has failed already; waiting was for the buffer's sake
+            }
+        }
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_disposed)
         {
             _disposed = true;
+            // A write still in flight (the read failed or was abandoned) ends before its buffer goes back.
+            try
+            {
+                _pendingWrite.Wait();
+            }
+            catch (AggregateException)
+            {
+                // the read has failed already
+            }
+            if (_pendingBuffer is { } pending)
+            {
+                ArrayPool<byte>.Shared.Return(pending, clearArray: true);
+            }
             _aes.Dispose();
             CryptographicOperations.ZeroMemory(_key);
             ArrayPool<byte>.Shared.Return(_stored);

@@ -129,7 +129,7 @@ public sealed record S3Error(string Code, int Status, string Message)
         ErrorKind.NoSuchObjectLockConfiguration => NoSuchObjectLockConfiguration,
         ErrorKind.MethodNotAllowed => MethodNotAllowed,
         ErrorKind.KmsKeyNotFound => KMSNotFoundException,
-        ErrorKind.KeyUnavailable => InternalError with { Message = "The object's key cannot be opened: the master key that sealed it is not configured." },
+        ErrorKind.KeyUnavailable => InternalError,
         ErrorKind.ConcurrentChange => ServiceUnavailable, // retried by every SDK
         _ => InternalError,
     };
@@ -153,6 +153,9 @@ internal sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<Ke
 {
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>What the log says when it says more than the client is told (which key a store is missing).</summary>
+    public string? LogDetail { get; init; }
+
     /// <summary>
     /// The answer to a failure the S3 layer knows: its own (a client's body failing among them, see
     /// <c>ClientBodyStream</c>), the object layer's typed ones, a full store. Null for anything else, which is the
@@ -161,6 +164,8 @@ internal sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<Ke
     public static S3Failure? From(Exception e) => e switch
     {
         S3Exception s3 => new(s3.Error, s3.Message, s3.Details) { Headers = s3.Headers },
+        ObjectStoreException { Kind: ErrorKind.KeyUnavailable } store =>
+            new(S3Error.From(store.Kind), S3Error.From(store.Kind).Message, []) { LogDetail = store.Message },
         ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
         StoreFullException full => new(S3Error.InsufficientStorage, full.Message, []),
         _ => null,

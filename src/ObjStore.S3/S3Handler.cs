@@ -185,7 +185,7 @@ public sealed partial class S3Handler
         var error = failure.Error;
         if (error.Status >= 500)
         {
-            LogServerError(_logger, error.Code, failure.Message, context.Request.Method, resource);
+            LogServerError(_logger, error.Code, failure.LogDetail ?? failure.Message, context.Request.Method, resource);
         }
         if (context.Response.HasStarted)
         {

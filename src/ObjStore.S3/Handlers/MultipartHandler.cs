@@ -68,13 +68,13 @@ internal sealed class MultipartHandler(
     {
         var (uploadId, partNumber) = PartAddress(call);
         var source = await CopySource.ReadAsync(objects, call.Http.Headers, copyObject: false, ct);
+        var sourceKey = ServerSideEncryption.ForCopySource(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp, source);
         Conditions.CheckCopySource(call.Http.Headers, source);
         long offset = 0, length = source.Size;
         if (call.Http.Headers["x-amz-copy-source-range"].ToString() is { Length: > 0 } range)
         {
             (offset, length) = Ranges.ParseCopySource(range, source.Size);
         }
-        var sourceKey = ServerSideEncryption.ForCopySource(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp, source);
         var request = new PutObjectRequest
         {
             Bucket = call.Bucket,

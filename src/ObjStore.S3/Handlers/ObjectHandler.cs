@@ -213,8 +213,9 @@ internal sealed class ObjectHandler(
     {
         Naming.ValidateKey(call.Key);
         var source = await CopySource.ReadAsync(objects, call.Http.Headers, copyObject: true, ct);
-        Conditions.CheckCopySource(call.Http.Headers, source);
+        // The key first: conditions answered before it would tell someone without the key the source's ETag and date.
         var sourceKey = ServerSideEncryption.ForCopySource(call.Http.Headers, call.Http, payloads.AllowCustomerKeysOverHttp, source);
+        Conditions.CheckCopySource(call.Http.Headers, source);
 
         string directive = call.Http.Headers["x-amz-metadata-directive"].ToString() is { Length: > 0 } d ? d.ToUpperInvariant() : "COPY";
         if (directive is not ("COPY" or "REPLACE"))

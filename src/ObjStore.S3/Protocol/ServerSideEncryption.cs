@@ -103,7 +103,7 @@ internal static class ServerSideEncryption
     private static CustomerKey? Check(CustomerKey? key, ObjectInfo info, IHeaderDictionary? readHeaders)
     {
         bool customer = info.Metadata.Encryption?.Mode == EncryptionMode.Customer;
-        if (readHeaders is not null && Value(readHeaders, AlgorithmHeader) is not null)
+        if (readHeaders is not null && (Value(readHeaders, AlgorithmHeader) ?? Value(readHeaders, KmsKeyIdHeader) ?? Value(readHeaders, ContextHeader)) is not null)
         {
             throw new S3Exception(S3Error.InvalidArgument, "x-amz-server-side-encryption header is not supported for this operation.");
         }
