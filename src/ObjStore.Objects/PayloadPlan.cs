@@ -59,17 +59,9 @@ public sealed record PayloadPlan(CompressionRequest? Compression, DataKey? Key, 
 /// The plaintext end of an encoded write: counts and hashes the body as the encoders pull it, and refuses a body
 /// longer than declared or than the size limit as soon as it is (the shards' bytes are no measure of the body's).
 /// </summary>
-internal sealed class PlaintextMeter(Stream body, ContentHasher hasher, long? declaredLength, long maxSize, Func<Exception> tooLarge) : Stream
+internal sealed class PlaintextMeter(Stream body, ContentHasher hasher, long? declaredLength, long maxSize, Func<Exception> tooLarge) : ReadOnlyPayloadStream
 {
     public long BytesRead { get; private set; }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -94,12 +86,4 @@ internal sealed class PlaintextMeter(Stream body, ContentHasher hasher, long? de
         hasher.Append(buffer.Span[..read]);
         return read;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -9,7 +9,7 @@ namespace ObjStore.Payload;
 /// the stored frames back to back; a frame that does not shrink is stored raw. <see cref="Index"/> is complete once
 /// a read returned 0. Holds two frames: the plaintext and its compressed form. Leaves <c>source</c> open.
 /// </summary>
-public sealed class CompressingStream : Stream
+public sealed class CompressingStream : ReadOnlyPayloadStream
 {
     private readonly Stream _source;
     private readonly Compressor _compressor;
@@ -41,10 +41,6 @@ public sealed class CompressingStream : Stream
     public FrameIndex? Index { get; private set; }
 
     public override bool CanRead => !_disposed;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -102,20 +98,6 @@ public sealed class CompressingStream : Stream
         }
         _entries.Add((uint)plainCount | 0x8000_0000);
         return _plain.AsMemory(0, plainCount);
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Flush()
-    {
     }
 
     protected override void Dispose(bool disposing)

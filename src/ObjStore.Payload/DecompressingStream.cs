@@ -19,7 +19,7 @@ namespace ObjStore.Payload;
 /// wrong bytes. A raw frame has no checksum of its own: the layers outside (the encryption's tags, the shards'
 /// checksums) are what catch its corruption.
 /// </remarks>
-public sealed class DecompressingStream : Stream
+public sealed class DecompressingStream : WriteOnlyPayloadStream
 {
     private const uint ZstdMagic = 0xFD2FB528;
     private const byte ContentChecksumFlag = 0x04;
@@ -73,11 +73,7 @@ public sealed class DecompressingStream : Stream
         _stored = ArrayPool<byte>.Shared.Rent(largestStored);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_disposed;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -229,20 +225,7 @@ public sealed class DecompressingStream : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count) =>
-        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <summary>Nothing to flush: a partial frame cannot be decompressed before the rest of it arrives.</summary>
-    public override void Flush()
-    {
-    }
 
     private static void Return(Decoding decoding)
     {

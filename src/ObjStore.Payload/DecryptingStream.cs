@@ -11,7 +11,7 @@ namespace ObjStore.Payload;
 /// bytes reach the destination. <see cref="CompleteAsync"/> must be called at the end: only it can tell a range cut
 /// short. Leaves <c>destination</c> open.
 /// </summary>
-public sealed class DecryptingStream : Stream
+public sealed class DecryptingStream : WriteOnlyPayloadStream
 {
     /// <summary>
     /// Whole packages handed over together from this many on are opened in parallel: a stripe of a large GET holds
@@ -73,11 +73,7 @@ public sealed class DecryptingStream : Stream
         _plain = ArrayPool<byte>.Shared.Rent(Packages.PlainSize);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_disposed;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -275,20 +271,7 @@ public sealed class DecryptingStream : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count) =>
-        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <summary>Nothing to flush: a partial package cannot be opened before the rest of it arrives.</summary>
-    public override void Flush()
-    {
-    }
 
     public override async ValueTask DisposeAsync()
     {

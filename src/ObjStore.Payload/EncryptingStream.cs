@@ -8,7 +8,7 @@ namespace ObjStore.Payload;
 /// each, see <see cref="Packages"/>). It reads one package ahead: only the read after a package tells whether that
 /// package is the last, whose nonce carries the final flag. Leaves <c>source</c> open.
 /// </summary>
-public sealed class EncryptingStream : Stream
+public sealed class EncryptingStream : ReadOnlyPayloadStream
 {
     private readonly Stream _source;
     private readonly AesGcm _aes;
@@ -42,10 +42,6 @@ public sealed class EncryptingStream : Stream
     public long PlainBytesRead { get; private set; }
 
     public override bool CanRead => !_disposed;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -125,20 +121,6 @@ public sealed class EncryptingStream : Stream
         Span<byte> nonce = stackalloc byte[Packages.NonceSize];
         Packages.WriteNonce(nonce, _nextPackage++, last);
         _aes.Encrypt(nonce, plaintext, package[..plaintext.Length], package[plaintext.Length..], _associatedData);
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Flush()
-    {
     }
 
     protected override void Dispose(bool disposing)
