@@ -22,7 +22,6 @@ public sealed class KeyRotationJob(IKeyCatalogue catalogue, DataKeys dataKeys, B
 
     public async Task<object> RunAsync(string target, IJobProgress progress, CancellationToken cancellationToken)
     {
-        int kmsKeys = await provider.ResealAsync();
         int secrets = await resealSecrets();
         progress.SetTotal(await catalogue.CountDataKeysAsync(), 0);
         var (resealed, unopened) = await PassAsync(progress.ResumePoint, progress, cancellationToken);
@@ -37,6 +36,8 @@ public sealed class KeyRotationJob(IKeyCatalogue catalogue, DataKeys dataKeys, B
                 break;
             }
         }
+        // Last, with the master key check among them: a start without the old key is accepted from now on.
+        int kmsKeys = await provider.ResealAsync();
         return new { dataKeysResealed = resealed, kmsKeysResealed = kmsKeys, secretsResealed = secrets, dataKeysNotOpened = unopened };
     }
 

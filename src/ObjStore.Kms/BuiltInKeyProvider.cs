@@ -74,6 +74,13 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
         {
             throw new MasterKeyMismatchException($"The catalogue's master key check does not open under master key {by:x8}: the catalogue or the key is damaged.", e);
         }
+        if (sealer != master.Current)
+        {
+            // A rotation by configuration: the named keys are few, re-sealed now. The check follows them only once
+            // no data key is left under the old key (the kms-rotate job moves those), so until then a start without
+            // the old key is still refused.
+            await ResealAsync(keepCheckUnder: await catalogue.AnyDataKeySealedByAsync(sealer.Id) ? sealer.Id : null);
+        }
     }
 
     private async Task<bool> CreateAsync(string keyId)
@@ -110,12 +117,14 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
     /// <summary>
     /// Re-seals every named key sealed under a previous master key under the current one; returns how many.
     /// </summary>
-    public async Task<int> ResealAsync()
+    /// <param name="keepCheckUnder">Leave the master key check under this key (data keys still need it).</param>
+    public async Task<int> ResealAsync(uint? keepCheckUnder = null)
     {
         int resealed = 0;
         foreach (var key in await catalogue.ListKmsKeysAsync())
         {
-            if (MasterKey.SealedBy(key.Sealed) is not { } by || by == master.Current.Id || master.Find(by) is not { } old)
+            if (MasterKey.SealedBy(key.Sealed) is not { } by || by == master.Current.Id || master.Find(by) is not { } old
+                || (key.KeyId == MasterKeyCheckId && by == keepCheckUnder))
             {
                 continue;
             }

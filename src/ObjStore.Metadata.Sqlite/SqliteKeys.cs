@@ -50,6 +50,18 @@ internal sealed class SqliteKeys(SqliteDatabase database) : IKeyCatalogue
         return [.. rows.Select(r => new SealedDataKey(r.DataId, r.Sealed))];
     }
 
+    public async Task<bool> AnyDataKeySealedByAsync(uint sealerId)
+    {
+        // A sealed blob is [1: format][4: sealer id, big-endian][...]: bytes 2 to 5 in SQLite's counting.
+        byte[] id = [(byte)(sealerId >> 24), (byte)(sealerId >> 16), (byte)(sealerId >> 8), (byte)sealerId];
+        await using var connection = await database.OpenReaderAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            """
+            SELECT EXISTS(SELECT 1 FROM objects WHERE parts_count = 0 AND sealed_key IS NOT NULL AND substr(sealed_key, 2, 4) = @id)
+                OR EXISTS(SELECT 1 FROM parts WHERE sealed_key IS NOT NULL AND substr(sealed_key, 2, 4) = @id)
+            """, new { id }) != 0;
+    }
+
     public Task<int> ResealDataKeysAsync(IReadOnlyList<(string DataId, byte[] Old, byte[] Resealed)> keys) => database.TransactAsync((connection, tx) =>
     {
         int replaced = 0;

@@ -209,6 +209,9 @@ public interface IKeyCatalogue
     /// <summary>Sealed data keys of committed objects, parts and uploads' parts, by data id after <paramref name="afterDataId"/>.</summary>
     Task<IReadOnlyList<SealedDataKey>> ListDataKeysAsync(string? afterDataId, int limit);
 
+    /// <summary>Whether any payload's data key is sealed by the key with this id (<c>MasterKey.SealedBy</c>).</summary>
+    Task<bool> AnyDataKeySealedByAsync(uint sealerId);
+
     /// <summary>
     /// Replaces sealed data keys in one transaction, each only if it is still the old one (master key rotation);
     /// returns how many were replaced.
