@@ -50,13 +50,15 @@ for aws in "${clients[@]}"; do
 
   check "$v put-object" "${A[@]}" s3api put-object --bucket "$b" --key small.txt --body "$WORK/small.txt"
   check "$v put-object --storage-class STANDARD" "${A[@]}" s3api put-object --bucket "$b" --key standard.txt --body "$WORK/small.txt" --storage-class STANDARD
-  check "$v put-object --server-side-encryption AES256: NotImplemented" fails_with NotImplemented \
-    "${A[@]}" s3api put-object --bucket "$b" --key sse.txt --body "$WORK/small.txt" --server-side-encryption AES256
+  sse_put() { "${A[@]}" s3api put-object --bucket "$b" --key sse.txt --body "$WORK/small.txt" --server-side-encryption AES256 |
+    has '"ServerSideEncryption": "AES256"' &&
+    [ "$("${A[@]}" s3api head-object --bucket "$b" --key sse.txt --query ServerSideEncryption --output text)" = AES256 ]; }
+  check "$v put-object --server-side-encryption AES256: stored encrypted, head-object says AES256" sse_put
   check "$v put-object --storage-class GLACIER: NotImplemented" fails_with NotImplemented \
     "${A[@]}" s3api put-object --bucket "$b" --key cold.txt --body "$WORK/small.txt" --storage-class GLACIER
   check "$v put-object --website-redirect-location: NotImplemented" fails_with NotImplemented \
     "${A[@]}" s3api put-object --bucket "$b" --key redirect.txt --body "$WORK/small.txt" --website-redirect-location /elsewhere
-  refused_not_stored() { [ "$("${A[@]}" s3 ls "s3://$b/" | grep -c .)" -eq 2 ]; }
+  refused_not_stored() { [ "$("${A[@]}" s3 ls "s3://$b/" | grep -c .)" -eq 3 ]; } # small, standard and sse
   check "$v refused uploads stored nothing" refused_not_stored
   part_one() { "${A[@]}" s3api get-object --bucket "$b" --key small.txt --part-number 1 "$WORK/part.out" | has '"ContentRange": "bytes 0-15/16"' &&
     cmp "$WORK/small.txt" "$WORK/part.out"; }
