@@ -41,6 +41,41 @@ public class PolicyConditionTests(S3Endpoint endpoint) : AccessTestBase(endpoint
         await DeniedAsync(() => s3.GetObjectAsync(bucket, "other/k"));
     }
 
+    /// <summary>
+    /// AWS's example bucket policy that refuses uploads not asking for SSE-KMS (and the SSE-S3 variant with Null):
+    /// the condition sees the request's x-amz-server-side-encryption header, not the bucket's default.
+    /// </summary>
+    [Fact]
+    public async Task DenyUnencryptedObjectUploadsAsAwsDocumentsIt()
+    {
+        var (bucket, user, s3) = await SetUpAsync();
+        await Access.SetPolicyAsync(user.Name, AccessFixture.Policy(
+            $$"""{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{{bucket}}/*"}"""));
+        await SetBucketPolicyAsync(bucket, AccessFixture.Policy(
+            $$"""{"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{{bucket}}/*", "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"} } }"""));
+        await DeniedAsync(() => PutAsync(s3, bucket, "plain"));
+        await DeniedAsync(() => s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket, Key = "sse-s3", ContentBody = "v", ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256,
+        }));
+        var kms = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket, Key = "kms", ContentBody = "v", ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
+        });
+        Assert.Equal(ServerSideEncryptionMethod.AWSKMS, kms.ServerSideEncryptionMethod);
+
+        // The older SSE-S3 form: a missing header is denied by the Null test, a header other than AES256 by the other.
+        await SetBucketPolicyAsync(bucket, AccessFixture.Policy(
+            $$"""{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{{bucket}}/*", "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"} } }""",
+            $$"""{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{{bucket}}/*", "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"} } }"""));
+        await DeniedAsync(() => PutAsync(s3, bucket, "plain"));
+        var sse = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket, Key = "sse-s3", ContentBody = "v", ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256,
+        });
+        Assert.Equal(ServerSideEncryptionMethod.AES256, sse.ServerSideEncryptionMethod);
+    }
+
     [Fact]
     public async Task DenyingInsecureTransportDeniesEverythingOverHttp()
     {
