@@ -27,6 +27,8 @@ public sealed class DrainJob(ShardCluster cluster, ICatalogue catalogue, Mainten
         await catalogue.Stores.SetStateAsync(storeId, StoreStates.Draining);
         await cluster.RefreshStoreStatesAsync(catalogue.Stores);
         int moved = 0;
+        var totals = await catalogue.Shards.MeasureDataAsync(); // every layout is looked at; those on the store move
+        progress.SetTotal(totals.Layouts, totals.Bytes);
         await foreach (var data in catalogue.Shards.EnumerateDataAsync(cancellationToken: cancellationToken))
         {
             int index = data.Layout.Placement.ToList().IndexOf(storeId);

@@ -65,6 +65,8 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
         }
         string? store = JobPlacement.StoreOf(target);
         var (bucket, prefix) = store is null ? JobScope.Parse(target) : (null, "");
+        var totals = await catalogue.Shards.MeasureDataAsync(bucket, prefix, store);
+        progress.SetTotal(totals.Layouts, totals.Bytes);
         await foreach (var data in catalogue.Shards.EnumerateDataAsync(bucket, prefix, cancellationToken))
         {
             if (store is null || data.Layout.Placement.Contains(store))

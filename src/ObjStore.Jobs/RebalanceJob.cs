@@ -23,6 +23,8 @@ public sealed partial class RebalanceJob(ShardCluster cluster, ICatalogue catalo
     {
         var budget = options.HealBudget(cluster.Clock);
         int moved = 0, skipped = 0;
+        var totals = await catalogue.Shards.MeasureDataAsync();
+        progress.SetTotal(totals.Layouts, totals.Bytes);
         await foreach (var data in catalogue.Shards.EnumerateDataAsync(cancellationToken: cancellationToken))
         {
             var placement = data.Layout.Placement;

@@ -20,6 +20,8 @@ public sealed class ScrubJob(ShardCluster cluster, ICatalogue catalogue, Mainten
         var budget = options.ScrubBudget(cluster.Clock);
         string? store = JobPlacement.StoreOf(target);
         int layouts = 0, shards = 0, bad = 0;
+        var totals = await catalogue.Shards.MeasureDataAsync(store: store);
+        progress.SetTotal(totals.Layouts, totals.Bytes);
         await foreach (var data in catalogue.Shards.EnumerateDataAsync(cancellationToken: cancellationToken))
         {
             var only = store is null ? null

@@ -97,6 +97,27 @@ internal sealed class SqliteShards(SqliteDatabase database) : IShardCatalogue
             r.Bucket, KeyOrder.Text(r.Key))).ToList();
     }
 
+    public async Task<DataTotals> MeasureDataAsync(string? bucket = null, string prefix = "", string? store = null)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        byte[] from = KeyOrder.Bytes(prefix);
+        byte[]? end = KeyOrder.PrefixEnd(prefix);
+        string filter = bucket is null ? "" : " AND o.bucket = @bucket AND o.key >= @from" + (end is null ? "" : " AND o.key < @end");
+        // Placement is a comma-separated list of store ids: a store is in it when ",id," is in ",list,".
+        string onStore = store is null ? "" : " AND instr(',' || placement || ',', ',' || @store || ',') > 0";
+        var totals = await connection.QuerySingleAsync<(long Layouts, long? Bytes)>(
+            $"""
+            SELECT COUNT(*), SUM(size) FROM (
+                SELECT COALESCE(o.stored_size, o.size) AS size, o.placement AS placement
+                FROM objects o WHERE o.parts_count = 0 AND o.delete_marker = 0{filter}
+                UNION ALL
+                SELECT COALESCE(p.stored_size, p.size), p.placement
+                FROM parts p JOIN objects o ON o.data_id = p.upload_id AND o.parts_count > 0 WHERE 1 = 1{filter})
+            WHERE 1 = 1{onStore}
+            """, new { bucket, from, end, store });
+        return new DataTotals(totals.Layouts, totals.Bytes ?? 0);
+    }
+
     public Task ClearDegradedAsync(string dataId) => database.WriteAsync(connection =>
         connection.Execute("DELETE FROM degraded_shards WHERE data_id = @dataId", new { dataId }));
 

@@ -287,6 +287,12 @@ public interface IShardCatalogue
     /// </summary>
     Task<IReadOnlyList<DataRef>> ListDataAsync(string? afterDataId, int limit, string? bucket = null, string prefix = "");
 
+    /// <summary>
+    /// How many layouts <see cref="ListDataAsync"/> would list, and the bytes their shards encode, optionally only
+    /// those with a shard on <paramref name="store"/>: a job's totals, known before it starts.
+    /// </summary>
+    Task<DataTotals> MeasureDataAsync(string? bucket = null, string prefix = "", string? store = null);
+
     /// <summary>Records that shard <paramref name="index"/> of a data id now lives on <paramref name="storeId"/>.</summary>
     Task<bool> MoveShardAsync(string dataId, int index, string storeId);
 }
@@ -339,6 +345,9 @@ public interface IStoreStateCatalogue
     /// <summary>Records the instance a store reports and returns the one recorded before (null the first time).</summary>
     Task<string?> SwapInstanceAsync(string storeId, string instance);
 }
+
+/// <summary>A count of layouts and the bytes their shards encode.</summary>
+public readonly record struct DataTotals(long Layouts, long Bytes);
 
 /// <summary>One data id's place in the catalogue: the layout its shards follow and how many object bytes they hold.</summary>
 public sealed record DataRef(ObjectLayout Layout, long Size, string Bucket, string Key);

@@ -148,3 +148,36 @@ public abstract partial class CatalogueContract
         Assert.Equal((LayoutKind.Replicated, "s4"), (moved.Kind, moved.Placement[1]));
     }
 }
+
+public abstract partial class CatalogueContract
+{
+    [Fact]
+    public async Task DataTotalsCountWhatTheListingListsWithTheirStoredBytesAndTheirStore()
+    {
+        string bucket = await BucketAsync();
+        string other = await BucketAsync("other");
+        ObjectInfo At(string b, string key, long size, string[] placement, long? stored = null)
+        {
+            var info = ObjectAt(b, key, size);
+            var layout = new ObjectLayout(2, 1, 1 << 20, $"{b}-{key}", placement);
+            return info with { Parts = [info.Parts[0] with { Layout = layout, Encoding = stored is { } s ? new PartEncoding(s) : null }] };
+        }
+        await Catalogue.Objects.CommitAsync(At(bucket, "logs/a", 100, ["s0", "s1", "s2"]), null, false);
+        await Catalogue.Objects.CommitAsync(At(bucket, "logs/b", 1000, ["s1", "s2", "s3"], stored: 300), null, false);
+        await Catalogue.Objects.CommitAsync(At(bucket, "img/c", 10, ["s3", "s4", "s5"]), null, false);
+        await Catalogue.Objects.CommitAsync(At(other, "d", 5, ["s10", "s4", "s5"]), null, false);
+
+        Assert.Equal(new DataTotals(4, 100 + 300 + 10 + 5), await Catalogue.Shards.MeasureDataAsync());
+        Assert.Equal(new DataTotals(2, 400), await Catalogue.Shards.MeasureDataAsync(bucket, "logs/"));
+        Assert.Equal(new DataTotals(2, 310), await Catalogue.Shards.MeasureDataAsync(store: "s3"));
+        Assert.Equal(new DataTotals(1, 5), await Catalogue.Shards.MeasureDataAsync(store: "s10")); // not s1's
+        Assert.Equal(new DataTotals(0, 0), await Catalogue.Shards.MeasureDataAsync(store: "s9"));
+        var listed = new List<DataRef>();
+        await foreach (var data in Catalogue.Shards.EnumerateDataAsync())
+        {
+            listed.Add(data);
+        }
+        Assert.Equal(listed.Count, (await Catalogue.Shards.MeasureDataAsync()).Layouts);
+        Assert.Equal(listed.Sum(d => d.Size), (await Catalogue.Shards.MeasureDataAsync()).Bytes);
+    }
+}
