@@ -23,10 +23,14 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
     {
         var budget = options.HealBudget(cluster.Clock);
         int checkedLayouts = 0, healed = 0;
+        string? store = JobPlacement.StoreOf(target);
         await foreach (var data in LayoutsAsync(target, progress, cancellationToken))
         {
             checkedLayouts++;
-            healed += await HealOneAsync(data, budget, cancellationToken) ? 1 : 0;
+            // A store that came back empty: only its shards are in question (the others' health is scrub's), so
+            // only they are checked, not every shard of every layout read whole first.
+            var only = store is null ? null : Enumerable.Range(0, data.Layout.Placement.Count).Where(i => data.Layout.Placement[i] == store).ToList();
+            healed += await HealOneAsync(data, budget, only, cancellationToken) ? 1 : 0;
             await catalogue.Shards.ClearDegradedAsync(data.Layout.DataId);
             progress.Advance(1, data.Size);
         }
@@ -76,9 +80,9 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
         }
     }
 
-    private async Task<bool> HealOneAsync(DataRef data, IoBudget budget, CancellationToken cancellationToken)
+    private async Task<bool> HealOneAsync(DataRef data, IoBudget budget, IReadOnlyCollection<int>? only, CancellationToken cancellationToken)
     {
-        var problems = await _inspector.VerifyAsync(data, IoBudget.Unlimited, cancellationToken);
+        var problems = await _inspector.VerifyAsync(data, IoBudget.Unlimited, cancellationToken, only);
         if (problems.Count == 0)
         {
             return false;

@@ -61,20 +61,34 @@ public sealed class ShardRewriter(ShardCluster cluster, IShardCatalogue shards)
                 writers[index] = await cluster.Stores[storeId].CreateAsync(ShardId.For(layout.DataId, index), cancellationToken);
             }
             await using var readers = new ShardReadSet(cluster, layout, avoid);
-            using var stripe = new StripeBuffer(codec, stripes);
+            // Two buffers: stripe s+1 is read while stripe s is encoded and written, so the reads of the good shards
+            // and the writes of the new ones overlap instead of taking turns.
+            using var first = new StripeBuffer(codec, stripes);
+            using var second = new StripeBuffer(codec, stripes);
             var checksum = new byte[StripeLayout.ChecksumSize];
             long stripeCount = stripes.StripeCount(data.Size);
-            for (long s = 0; s < stripeCount; s++)
+            var (stripe, spare) = (first, second);
+            Task reading = stripeCount > 0 ? readers.ReadStripeAsync(stripe, stripes, data.Size, 0, cancellationToken) : Task.CompletedTask;
+            try
             {
-                await readers.ReadStripeAsync(stripe, stripes, data.Size, s, cancellationToken);
-                stripe.Seal(stripe.DataLength);
-                foreach (var (index, writer) in writers)
+                for (long s = 0; s < stripeCount; s++)
                 {
-                    await budget.SpendAsync(stripe.BlockLength, cancellationToken);
-                    stripe.WriteChecksum(index, checksum);
-                    digests[index].AppendStripe(stripe.Block(index).Span, checksum);
-                    await writer.WriteBlockAsync(stripe.Block(index), checksum, cancellationToken);
+                    await reading;
+                    reading = s + 1 < stripeCount ? readers.ReadStripeAsync(spare, stripes, data.Size, s + 1, cancellationToken) : Task.CompletedTask;
+                    stripe.Seal(stripe.DataLength);
+                    foreach (var (index, writer) in writers)
+                    {
+                        await budget.SpendAsync(stripe.BlockLength, cancellationToken);
+                        stripe.WriteChecksum(index, checksum);
+                        digests[index].AppendStripe(stripe.Block(index).Span, checksum);
+                        await writer.WriteBlockAsync(stripe.Block(index), checksum, cancellationToken);
+                    }
+                    (stripe, spare) = (spare, stripe);
                 }
+            }
+            finally
+            {
+                await Task.WhenAny(reading); // never leave a read in flight on a buffer about to go back to the pool
             }
             foreach (var (index, writer) in writers)
             {
