@@ -20,14 +20,13 @@ internal static class GatewayCommand
         {
             overrides[$"{StoreOptions.Section}:{nameof(StoreOptions.Listen)}"] = listen;
         }
-        options.RejectUnknown();
 
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
             app = StoreHost.Build([], overrides, StoreMode.Gateway);
         }
-        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
+        catch (ArgumentException e)
         {
             throw new OptionException(e.Message);
         }
