@@ -18,6 +18,12 @@ internal static class CommandLine
     /// <summary>Exit status of a command line or configuration the program cannot use.</summary>
     public const int UsageError = 2;
 
+    /// <summary>
+    /// The host logs a start that failed with the exception's stack trace before rethrowing it; the command line
+    /// tells a start-up mistake in one line itself, and a bug's exception still reaches the runtime with its trace.
+    /// </summary>
+    public const string HostFailureLogLevel = "Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host";
+
     public static async Task<int> RunAsync(string[] args)
     {
         var root = Build();

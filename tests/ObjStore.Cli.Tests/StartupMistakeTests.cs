@@ -154,4 +154,30 @@ public sealed class StartupMistakeTests : IDisposable
         var (exit, _, error) = await CliRun.RunAsync("gateway", "--config", config);
         AssertOneLineMistake(exit, error, "cannot read --config");
     }
+
+    [Fact]
+    public async Task AMasterKeyThatDoesNotOpenTheCatalogueIsOneLine()
+    {
+        // A store made under one master key (the key file it creates), started again under another.
+        var first = Hosting.StoreHost.Build([], new Dictionary<string, string?>
+        {
+            ["ObjStore:DataDir"] = Data,
+            ["ObjStore:Listen"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        await first.StartAsync();
+        await first.StopAsync();
+        await first.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Environment.SetEnvironmentVariable("ObjStore__MasterKey", Convert.ToBase64String(new byte[32]));
+        try
+        {
+            var (exit, _, error) = await CliRun.RunAsync("dev", "--data", Data, "--listen", "http://127.0.0.1:0");
+            AssertOneLineMistake(exit, error, "which is not configured");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ObjStore__MasterKey", null);
+        }
+    }
 }

@@ -38,6 +38,7 @@ internal static class DevCommand
                 : throw new OptionException($"--stripe-size must be from 1 byte to 2 GiB, not {options.Get("stripe-size")}");
         }
         MapInt("write-quorum", nameof(StoreOptions.WriteQuorum));
+        overrides[CommandLine.HostFailureLogLevel] = "None";
 
         Microsoft.AspNetCore.Builder.WebApplication app;
         try

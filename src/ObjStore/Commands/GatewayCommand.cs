@@ -16,6 +16,7 @@ internal static class GatewayCommand
     public static async Task<int> RunAsync(Options options)
     {
         var overrides = options.Get("config") is { } path ? ReadConfig(path) : [];
+        overrides[CommandLine.HostFailureLogLevel] = "None";
         if (options.Get("listen") is { } listen)
         {
             overrides[$"{StoreOptions.Section}:{nameof(StoreOptions.Listen)}"] = listen;
