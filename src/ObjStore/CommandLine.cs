@@ -95,13 +95,17 @@ internal static class CommandLine
     private static string UnknownWord(string word, Command command)
     {
         var names = word.StartsWith('-')
-            ? command.Options.Concat(command.Parents.OfType<Command>().SelectMany(p => p.Options.Where(o => o.Recursive))).Select(o => o.Name)
+            ? command.Options.Concat(Ancestors(command).SelectMany(p => p.Options.Where(o => o.Recursive))).Select(o => o.Name)
             : command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
         string? nearest = names.Select(n => (Name: n, Distance: Distance(word, n))).Where(c => c.Distance <= Math.Max(2, word.Length / 3))
             .OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
         string kind = word.StartsWith('-') ? "option" : "command or argument";
         return $"unknown {kind} '{word}'" + (nearest is null ? "" : $"; did you mean {nearest}?");
     }
+
+    /// <summary>Every command above this one: admin's recursive options also count under `admin kms key add`.</summary>
+    private static IEnumerable<Command> Ancestors(Command command) =>
+        command.Parents.OfType<Command>().SelectMany(parent => Ancestors(parent).Prepend(parent));
 
     private static string CommandPath(CommandResult? result)
     {

@@ -60,6 +60,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "dev", "--write-qourum", "5" }, "objstore: unknown option '--write-qourum'; did you mean --write-quorum? (see objstore dev --help)")]
     [InlineData(new[] { "dve" }, "objstore: unknown command or argument 'dve'; did you mean dev? (see objstore --help)")]
     [InlineData(new[] { "admin", "scrub", "--wiat" }, "objstore: unknown option '--wiat'; did you mean --wait? (see objstore admin scrub --help)")]
+    [InlineData(new[] { "admin", "kms", "key", "list", "--endpont", "http://h:1" }, "objstore: unknown option '--endpont'; did you mean --endpoint? (see objstore admin kms key list --help)")]
     [InlineData(new[] { "admin", "status", "--jsn" }, "objstore: unknown option '--jsn'; did you mean --json? (see objstore admin status --help)")]
     public async Task ATypoIsRefusedWithTheNearestName(string[] args, string message)
     {
