@@ -4,8 +4,8 @@ using Spectre.Console;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `--wait` on a job: polls it until it ends. On a terminal, a progress bar with percentage, rate and time left
-/// (bytes when the job knows its byte total, else items; a spinner while it knows neither); redirected or with
+/// `--wait` on a job: polls it until it ends. On a terminal, a progress bar with percentage and time left (and rate
+/// for bytes): bytes when the job knows its byte total, else items; a spinner while it knows neither. Redirected or with
 /// --json, nothing but the final answer, so scripts read the same output as before.
 /// </summary>
 internal static class JobProgress
@@ -23,11 +23,14 @@ internal static class JobProgress
             }
             return job;
         }
+        // Spectre's rate column counts bytes: shown only for a job that measures itself in bytes.
+        ProgressColumn[] columns = job.BytesTotal > 0
+            ? [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn(), new SpinnerColumn()]
+            : [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn()];
         await AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(),
-                new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(columns)
             .StartAsync(async context =>
             {
                 var bar = context.AddTask(Markup.Escape($"#{job.Id} {job.Kind} {job.Target}"), maxValue: 1);
