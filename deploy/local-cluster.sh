@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # A loopback cluster for development and failure drills: N storage nodes and a gateway on free ports.
-#   deploy/local-cluster.sh start DIR [--nodes 6] [--ec 4+2]   start, wait until ready, write DIR/cluster.env
+#   deploy/local-cluster.sh start DIR [--nodes 6] [--ec 4+2] [--base-port P]
+#                                                               start, wait until ready, write DIR/cluster.env; ports are
+#                                                               free ones, or with --base-port the gateway on P and node I
+#                                                               on P+2I-1 (its read port P+2I)
 #   deploy/local-cluster.sh stop DIR                            stop the gateway and every node (by PID)
 #   deploy/local-cluster.sh node-stop DIR I                     kill node I (1-based) with SIGKILL, as a crash would
 #   deploy/local-cluster.sh node-start DIR I                    start node I again, same port and data
-# Node I keeps its shards in DIR/node-I; the gateway's catalogue is DIR/gateway/catalogue.db. DIR/cluster.env holds
-# OBJSTORE_ENDPOINT, OBJSTORE_ACCESS_KEY, OBJSTORE_SECRET_KEY, GATEWAY_PID and NODE_PIDS (space-separated, node order).
+# Node I keeps its shards in DIR/node-I; the gateway's catalogue is DIR/gateway/catalogue.db. `source DIR/cluster.env`
+# exports what aws-cli and the SDKs read (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL)
+# and what `objstore admin` reads (OBJSTORE_ENDPOINT, OBJSTORE_ACCESS_KEY, OBJSTORE_SECRET_KEY), then GATEWAY_PID and
+# NODE_PIDS (space-separated, node order).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 objstore="$root/src/ObjStore/bin/Release/net10.0/objstore.dll"
@@ -13,15 +18,20 @@ objstore="$root/src/ObjStore/bin/Release/net10.0/objstore.dll"
 # other (measured: 4 KiB PUTs at 32 clients went from 296 to 427 ops/s without the spin).
 export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 load() { [ -f "$1/cluster.env" ] || { echo "no cluster in $1"; exit 1; }; set -a; source "$1/cluster.env"; set +a; }
 save_env() {
   local dir=$1
+  # Exported, so a plain `source` hands them to aws-cli (which reads AWS_ENDPOINT_URL from 2.13 and 1.29 on).
   cat >"$dir/cluster.env" <<ENV
-OBJSTORE_ENDPOINT=$OBJSTORE_ENDPOINT
-OBJSTORE_ACCESS_KEY=$OBJSTORE_ACCESS_KEY
-OBJSTORE_SECRET_KEY=$OBJSTORE_SECRET_KEY
+export OBJSTORE_ENDPOINT=$OBJSTORE_ENDPOINT
+export OBJSTORE_ACCESS_KEY=$OBJSTORE_ACCESS_KEY
+export OBJSTORE_SECRET_KEY=$OBJSTORE_SECRET_KEY
+export AWS_ENDPOINT_URL=$OBJSTORE_ENDPOINT
+export AWS_ACCESS_KEY_ID=$OBJSTORE_ACCESS_KEY
+export AWS_SECRET_ACCESS_KEY=$OBJSTORE_SECRET_KEY
+export AWS_DEFAULT_REGION=us-east-1
 GATEWAY_PID=$GATEWAY_PID
 NODE_PIDS="$NODE_PIDS"
 NODE_PORTS="$NODE_PORTS"
@@ -46,11 +56,12 @@ cmd=${1:-}; dir=${2:-}
 case $cmd in
   start)
     shift 2
-    nodes=6; ec=4+2
+    nodes=6; ec=4+2; base_port=""
     while [ $# -gt 0 ]; do
       case $1 in
         --nodes) nodes=$2; shift 2 ;;
         --ec) ec=$2; shift 2 ;;
+        --base-port) base_port=$2; shift 2 ;;
         *) usage ;;
       esac
     done
@@ -60,11 +71,17 @@ case $cmd in
     CLUSTER_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     OBJSTORE_ACCESS_KEY=cluster
     OBJSTORE_SECRET_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    gateway_port=$(free_port)
+    if [ -n "$base_port" ]; then
+      [[ $base_port =~ ^[0-9]+$ ]] && [ "$base_port" -ge 1024 ] && [ $((base_port + 2 * nodes)) -le 65535 ] \
+        || { echo "--base-port must be a number from 1024 leaving room for $((2 * nodes + 1)) ports"; exit 2; }
+      gateway_port=$base_port
+    else
+      gateway_port=$(free_port)
+    fi
     OBJSTORE_ENDPOINT="http://127.0.0.1:$gateway_port"
     NODE_PIDS=""; NODE_PORTS=""; NODE_READ_PORTS=""; entries=""
     for i in $(seq "$nodes"); do
-      port=$(free_port); read_port=$(free_port)
+      if [ -n "$base_port" ]; then port=$((base_port + 2 * i - 1)); read_port=$((base_port + 2 * i)); else port=$(free_port); read_port=$(free_port); fi
       pid=$(start_node "$dir" "$i" "$port" "$read_port" "$CLUSTER_SECRET" "$OBJSTORE_ENDPOINT")
       NODE_PIDS="${NODE_PIDS:+$NODE_PIDS }$pid"; NODE_PORTS="${NODE_PORTS:+$NODE_PORTS }$port"
       NODE_READ_PORTS="${NODE_READ_PORTS:+$NODE_READ_PORTS }$read_port"

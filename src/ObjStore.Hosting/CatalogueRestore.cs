@@ -19,7 +19,7 @@ public static class CatalogueRestore
         {
             var overrides = settings.ToList();
             // Resolve the real target before pointing the host's catalogue at the scratch one.
-            var probe = StoreHost.Build([], overrides.Append(new($"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}", Path.Combine(scratch, "probe.db"))), mode);
+            var probe = StoreHost.Build([], overrides.Append(new($"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}", Path.Combine(scratch, "probe.db"))), mode, listens: false);
             var options = probe.Services.GetRequiredService<StoreOptions>();
             var settingsTarget = overrides.LastOrDefault(p => p.Key == $"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}").Value;
             target ??= settingsTarget ?? Path.Combine(Path.GetFullPath(options.DataDir), "catalogue.db");

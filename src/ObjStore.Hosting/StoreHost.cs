@@ -40,7 +40,8 @@ public enum StoreMode
 /// </summary>
 public static partial class StoreHost
 {
-    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null, StoreMode mode = StoreMode.Dev)
+    /// <param name="listens">false for a host that is never started (an offline restore's): its address is not checked.</param>
+    public static WebApplication Build(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null, StoreMode mode = StoreMode.Dev, bool listens = true)
     {
         // No reload-on-change: its FileSystemWatcher watches the content root recursively, and when the data folder
         // is under it (./data, the default) every shard written costs inotify events, which once ate a core.
@@ -60,6 +61,7 @@ public static partial class StoreHost
             throw new ArgumentException(e.Message, e);
         }
         options.Validate(mode);
+        options.CheckSurroundings(listens);
         var layerOptions = options.ToObjectLayerOptions();
 
         builder.WebHost.UseUrls(options.Listen);

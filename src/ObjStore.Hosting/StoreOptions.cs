@@ -1,6 +1,7 @@
 using ObjStore.Objects;
 using ObjStore.Jobs;
 using ObjStore.S3;
+using ObjStore.Storage;
 
 namespace ObjStore.Hosting;
 
@@ -159,6 +160,29 @@ public sealed class StoreOptions
         {
             throw new ArgumentException($"ObjStore:Listen must be an absolute URL, not '{Listen}'.");
         }
+    }
+
+    /// <summary>
+    /// What <see cref="Validate"/> cannot see in the values alone, checked before anything is written: the data folder
+    /// can be used and, for a host that will listen (not an offline restore's), the S3 address can be listened on.
+    /// </summary>
+    public void CheckSurroundings(bool listens)
+    {
+        StartupChecks.DataFolderIsUsable(DataDir, "ObjStore:DataDir (--data)");
+        if (MetadataPath is { } catalogue && Path.GetDirectoryName(Path.GetFullPath(catalogue)) is { } catalogueFolder)
+        {
+            StartupChecks.DataFolderIsUsable(catalogueFolder, "the folder of ObjStore:MetadataPath");
+        }
+        if (!listens)
+        {
+            return;
+        }
+        if (Listen.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            // The S3 port has no certificate settings yet; Kestrel would fail later with a stack trace.
+            throw new StartupException($"ObjStore:Listen (--listen) {Listen}: the S3 endpoint has no TLS certificate settings yet; listen on http:// (behind a TLS proxy for HTTPS).");
+        }
+        StartupChecks.PortIsFree(Listen, "ObjStore:Listen (--listen)");
     }
 }
 

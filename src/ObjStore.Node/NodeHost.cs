@@ -86,6 +86,31 @@ public sealed class NodeOptions
         {
             throw new ArgumentException($"--gateway must be an absolute URL, not '{Gateway}'.");
         }
+        if (!Tls && ReadPort != 0 && new Uri(Listen).Port == ReadPort)
+        {
+            throw new ArgumentException($"--read-port {ReadPort} is the port of --listen {Listen}: the shard read port needs a port of its own.");
+        }
+        if (ReadPort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"--read-port must be from 0 (any free port) to 65535, not {ReadPort}.");
+        }
+    }
+
+    /// <summary>
+    /// What the values alone do not show, checked before the node writes anything: its folder can be used and its
+    /// ports are free.
+    /// </summary>
+    public void CheckSurroundings()
+    {
+        StartupChecks.DataFolderIsUsable(DataDir, "--data");
+        StartupChecks.PortIsFree(ListenUrl, "--listen");
+        if (!Tls && ReadPort != 0)
+        {
+            string host = new Uri(Listen).DnsSafeHost;
+            var address = host == "localhost" ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(host, out var parsed) ? parsed : System.Net.IPAddress.Any;
+            StartupChecks.PortIsFree(address, ReadPort, "--read-port", ReadPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 }
 
@@ -111,6 +136,7 @@ public static partial class NodeHost
     public static WebApplication Build(NodeOptions options)
     {
         options.Validate();
+        options.CheckSurroundings();
         var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
         builder.WebHost.UseUrls(options.ListenUrl);
         var certificate = options.Tls ? X509Certificate2.CreateFromPemFile(options.TlsCertFile!, options.TlsKeyFile) : null;

@@ -1,77 +1,85 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
 namespace ObjStore.Cli;
 
-/// <summary>A bad command line; the message is printed with the usage.</summary>
+/// <summary>A value the command cannot use; printed as one line, exit status 2.</summary>
 internal sealed class OptionException(string message) : Exception(message);
 
-/// <summary>"--name value" and "--flag" pairs of a sub-command.</summary>
+/// <summary>
+/// The options and arguments System.CommandLine parsed for one command, as the commands read them: by the option's
+/// name without its dashes, as text. The parser has already refused unknown options, missing values and values its
+/// validators reject, so what is read here is what the user typed.
+/// </summary>
 internal sealed class Options
 {
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
     public List<string> Positional { get; } = [];
 
-    public static Options Parse(IReadOnlyList<string> args)
+    /// <summary>
+    /// The options given on the command line for the invoked command and its parents (admin's --endpoint is one of
+    /// admin's, given after `admin status`), and the arguments of the invoked command after <paramref name="words"/>.
+    /// </summary>
+    public static Options From(ParseResult parsed, IEnumerable<string>? words = null)
     {
         var options = new Options();
-        for (int i = 0; i < args.Count; i++)
+        options.Positional.AddRange(words ?? []);
+        for (SymbolResult? result = parsed.CommandResult; result is not null; result = result.Parent)
         {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            if (result is not CommandResult command)
             {
-                options.Positional.Add(arg);
                 continue;
             }
-            string name = arg[2..];
-            int eq = name.IndexOf('=');
-            if (eq >= 0)
+            foreach (var option in command.Command.Options)
             {
-                options._values[name[..eq]] = name[(eq + 1)..];
+                if (parsed.GetResult(option) is { Implicit: false } given && !options._values.ContainsKey(option.Name.TrimStart('-')))
+                {
+                    options._values[option.Name.TrimStart('-')] = option.Arity.MaximumNumberOfValues == 0 ? null : given.Tokens is [.., var last] ? last.Value : null;
+                }
             }
-            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        }
+        foreach (var argument in parsed.CommandResult.Command.Arguments)
+        {
+            if (parsed.GetResult(argument) is { } given)
             {
-                options._values[name] = args[++i];
-            }
-            else
-            {
-                options._values[name] = null;
+                options.Positional.AddRange(given.Tokens.Select(t => t.Value));
             }
         }
         return options;
     }
 
-    /// <summary>The value of "--name VALUE"; null when the option is absent, an error when it is given without one.</summary>
-    public string? Get(string name)
-    {
-        _read.Add(name);
-        if (!_values.TryGetValue(name, out var value))
-        {
-            return null;
-        }
-        return value ?? throw new OptionException($"--{name} needs a value");
-    }
+    /// <summary>The value of "--name VALUE"; null when the option is absent.</summary>
+    public string? Get(string name) => _values.TryGetValue(name, out var value) ? value : null;
 
     public string Get(string name, string fallback) => Get(name) ?? fallback;
 
-    /// <summary>A whole number option, absent as null; anything else than digits (and a sign) is an error.</summary>
+    /// <summary>A whole number option, absent as null (the parser checked it is one: <see cref="CommandLine"/>).</summary>
     public int? GetInt(string name) =>
         Get(name) is not { } text ? null
-        : int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int value) ? value
+        : int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) ? value
         : throw new OptionException($"--{name} expects a whole number, got '{text}'");
 
-    /// <summary>
-    /// Whether "--name" is given. A flag takes no value, so a word after it is an error rather than silently taken
-    /// for the flag's value (in "admin scrub --wait node-3" the node would be lost and every store scrubbed).
-    /// </summary>
-    public bool Flag(string name)
+    /// <summary>A size option ("1MiB", "64KiB", "1048576"), in bytes; absent as null.</summary>
+    public long? GetBytes(string name)
     {
-        _read.Add(name);
-        if (!_values.TryGetValue(name, out var value))
+        if (Get(name) is not { } text)
         {
-            return false;
+            return null;
         }
-        return value is null ? true : throw new OptionException($"--{name} takes no value, but '{value}' follows it (put arguments before options)");
+        try
+        {
+            return Bench.SizeRange.ParseBytes(text);
+        }
+        catch (FormatException e)
+        {
+            throw new OptionException($"--{name}: {e.Message}");
+        }
     }
+
+    /// <summary>Whether "--name" is given (flags take no value: a word after one is an argument).</summary>
+    public bool Flag(string name) => _values.ContainsKey(name);
 
     public double GetDouble(string name, double fallback)
     {
@@ -80,18 +88,8 @@ internal sealed class Options
         {
             return fallback;
         }
-        return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value)
+        return double.TryParse(text, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new OptionException($"--{name} expects a number, got '{text}'");
-    }
-
-    /// <summary>Rejects options nobody asked for, so a typo is an error rather than a silent default.</summary>
-    public void RejectUnknown()
-    {
-        var unknown = _values.Keys.Where(k => !_read.Contains(k)).ToList();
-        if (unknown.Count > 0)
-        {
-            throw new OptionException($"unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}");
-        }
     }
 }

@@ -65,16 +65,8 @@ public sealed class DevCommandLineTests : IDisposable
     {
         var (exit, error) = await RunDevAsync(arguments);
         Assert.Equal(2, exit);
-        Assert.StartsWith("objstore: --ec needs a value" + Environment.NewLine, error, StringComparison.Ordinal);
+        Assert.StartsWith("objstore: --ec needs a value", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_data));
-    }
-
-    [Fact]
-    public async Task AStripeSizeThatIsNoNumberIsRefused()
-    {
-        var (exit, error) = await RunDevAsync("--stripe-size", "1MiB");
-        Assert.Equal(2, exit);
-        Assert.StartsWith("objstore: --stripe-size expects a whole number, got '1MiB'", error, StringComparison.Ordinal);
     }
 }
 

@@ -29,7 +29,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     {
         await ScriptAsync("start", _dir, "--nodes", "6", "--ec", "4+2");
         _env = File.ReadAllLines(Path.Combine(_dir, "cluster.env"))
-            .Select(line => line.Split('=', 2))
+            .Select(line => (line.StartsWith("export ", StringComparison.Ordinal) ? line["export ".Length..] : line).Split('=', 2))
             .ToDictionary(p => p[0], p => p[1].Trim('"'));
         _s3 = new AmazonS3Client(new BasicAWSCredentials(_env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"]), new AmazonS3Config
         {

@@ -26,7 +26,6 @@ internal static class AdminCommand
         bool wait = options.Flag("wait");
         string? readWrite = options.Get("readwrite"), readOnly = options.Get("readonly");
         var compression = new StorageCommands.CompressionOptions(options.Get("level"), options.Get("include"), options.Get("exclude"));
-        options.RejectUnknown();
         using var admin = new AdminClient(endpoint, accessKey, secretKey, region);
         try
         {
@@ -47,16 +46,11 @@ internal static class AdminCommand
                         : given
                         : "*";
                     var job = await admin.PostAsync<JobInfo>($"/jobs?kind={verb}&target={Uri.EscapeDataString(target)}");
-                    while (wait && !job.IsFinished)
+                    if (wait)
                     {
-                        if (!json && !Console.IsOutputRedirected)
-                        {
-                            Console.Write("\r" + FormatJob(job));
-                        }
-                        await Task.Delay(500);
-                        job = await admin.GetAsync<JobInfo>($"/jobs/{job.Id}");
+                        job = await JobProgress.WaitAsync(admin, job, live: !json && !Console.IsOutputRedirected);
                     }
-                    Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : "\r" + FormatJob(job));
+                    Console.WriteLine(json ? JsonSerializer.Serialize(job, Json) : FormatJob(job));
                     return !wait || job.State == JobStates.Succeeded ? 0 : 1;
                 case "user" or "key" or "policy":
                     return await IdentityCommands.RunAsync(verb, options.Positional, readWrite, readOnly, admin, json);

@@ -23,7 +23,6 @@ internal static class CatalogueBench
         {
             throw new OptionException($"--scale must be at least 1, not {scale}");
         }
-        options.RejectUnknown();
         (string Name, int Keys, int Versions)[] datasets =
         [
             ("10^4 keys x 1 version", 10_000, 1),

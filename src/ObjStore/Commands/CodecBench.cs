@@ -20,7 +20,6 @@ internal static class CodecBench
         string simdName = options.Get("simd", SimdSupport.Best.ToString());
         var simd = Enum.TryParse(simdName, ignoreCase: true, out SimdLevel level) && Enum.IsDefined(level)
             ? level : throw new OptionException($"--simd is one of {string.Join(", ", Enum.GetNames<SimdLevel>())}, not '{simdName}'");
-        options.RejectUnknown();
         if (format is not ("json" or "table"))
         {
             throw new OptionException("--format is json or table");

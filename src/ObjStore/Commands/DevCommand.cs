@@ -31,16 +31,21 @@ internal static class DevCommand
                 overrides[$"{StoreOptions.Section}:{key}"] = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
         }
-        MapInt("stripe-size", nameof(StoreOptions.StripeSize));
+        if (options.GetBytes("stripe-size") is { } stripe)
+        {
+            overrides[$"{StoreOptions.Section}:{nameof(StoreOptions.StripeSize)}"] = stripe is > 0 and <= int.MaxValue
+                ? stripe.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : throw new OptionException($"--stripe-size must be from 1 byte to 2 GiB, not {options.Get("stripe-size")}");
+        }
         MapInt("write-quorum", nameof(StoreOptions.WriteQuorum));
-        options.RejectUnknown();
+        overrides[CommandLine.HostFailureLogLevel] = "None";
 
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
             app = StoreHost.Build([], overrides);
         }
-        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
+        catch (ArgumentException e)
         {
             throw new OptionException(e.Message);
         }
@@ -51,8 +56,20 @@ internal static class DevCommand
         Console.WriteLine(store.SecretKey == StoreOptions.DefaultSecretKey
             ? $"  secret key: {store.SecretKey} (the development default: set --secret-key for anything else)"
             : "  secret key: (as configured)");
-        Console.WriteLine($"  try: AWS_ACCESS_KEY_ID={store.AccessKey} AWS_SECRET_ACCESS_KEY=... aws --endpoint-url {store.Listen} s3 ls");
+        Console.WriteLine($"  try: {TryLine(store, options.Get("secret-key") is not null)}");
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// A line to paste into a shell: the development secret itself, the environment variable it came from (which the
+    /// same shell still has), or, for a secret given some other way, where to find it.
+    /// </summary>
+    internal static string TryLine(StoreOptions store, bool secretOnCommandLine)
+    {
+        string? fromEnvironment = Environment.GetEnvironmentVariable("ObjStore__SecretKey") == store.SecretKey ? "\"$ObjStore__SecretKey\"" : null;
+        string secret = store.SecretKey == StoreOptions.DefaultSecretKey ? store.SecretKey
+            : fromEnvironment ?? (secretOnCommandLine ? "<the --secret-key given>" : "<ObjStore:SecretKey of appsettings.json>");
+        return $"AWS_ACCESS_KEY_ID={store.AccessKey} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION={store.S3.Region} aws --endpoint-url {store.Listen} s3 ls";
     }
 }

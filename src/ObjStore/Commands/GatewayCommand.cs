@@ -16,18 +16,18 @@ internal static class GatewayCommand
     public static async Task<int> RunAsync(Options options)
     {
         var overrides = options.Get("config") is { } path ? ReadConfig(path) : [];
+        overrides[CommandLine.HostFailureLogLevel] = "None";
         if (options.Get("listen") is { } listen)
         {
             overrides[$"{StoreOptions.Section}:{nameof(StoreOptions.Listen)}"] = listen;
         }
-        options.RejectUnknown();
 
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
             app = StoreHost.Build([], overrides, StoreMode.Gateway);
         }
-        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
+        catch (ArgumentException e)
         {
             throw new OptionException(e.Message);
         }

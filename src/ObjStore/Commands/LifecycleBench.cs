@@ -23,7 +23,6 @@ internal static class LifecycleBench
         {
             throw new OptionException("--objects must be at least 100 (1% of them are due)");
         }
-        options.RejectUnknown();
         await using var store = BenchStore.InNewFolder("lifecycle");
         var staging = Stopwatch.StartNew();
         await StageAsync(store.CataloguePath, objects);

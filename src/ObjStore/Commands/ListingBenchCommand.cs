@@ -28,7 +28,6 @@ internal static class ListingBenchCommand
         }
         int seed = options.GetInt("seed") ?? 1;
         string? json = options.Get("json");
-        options.RejectUnknown();
 
         var stores = new List<BenchStore>();
         var clients = new List<BenchClient>();

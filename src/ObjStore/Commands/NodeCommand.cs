@@ -19,16 +19,15 @@ internal static class NodeCommand
             TlsCertFile = options.Get("tls-cert"),
             TlsKeyFile = options.Get("tls-key"),
             Gateway = options.Get("gateway") ?? Environment.GetEnvironmentVariable("OBJSTORE_GATEWAY"),
-            ScrubBytesPerSecond = options.Get("scrub-rate") is { } rate ? ObjStore.Bench.SizeRange.ParseBytes(rate) : 64L << 20,
+            ScrubBytesPerSecond = options.GetBytes("scrub-rate") ?? 64L << 20,
             ScrubOpsPerSecond = options.GetInt("scrub-ops") ?? 1000,
         };
-        options.RejectUnknown();
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
             app = NodeHost.Build(node);
         }
-        catch (Exception e) when (e is ArgumentException or ObjStore.Storage.DataFolderInUseException)
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
         {
             throw new OptionException(e.Message);
         }

@@ -31,7 +31,6 @@ internal static class RestoreCommand
         }
         string? target = options.Get("to");
         bool force = options.Flag("force");
-        options.RejectUnknown();
         try
         {
             string? key = await CatalogueRestore.RunAsync(settings, mode, target, force);

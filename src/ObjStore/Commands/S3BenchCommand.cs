@@ -55,7 +55,6 @@ internal static class S3BenchCommand
                 Live = !Console.IsErrorRedirected,
             };
             jsonPath = options.Get("json");
-            options.RejectUnknown();
         }
         catch (FormatException e)
         {
@@ -87,7 +86,6 @@ internal static class S3BenchCommand
 
     public static int Compare(Options options)
     {
-        options.RejectUnknown();
         if (options.Positional.Count != 2)
         {
             throw new OptionException("bench compare takes two JSON reports: A.json B.json");

@@ -40,13 +40,9 @@ internal static class StorageCommands
                 var rotated = await admin.PostAsync<JsonElement>("/kms/rotate");
                 var job = rotated.GetProperty("job").Deserialize<JobInfo>(Web)!;
                 Console.WriteLine($"master key {rotated.GetProperty("masterKey").GetString()} is current; re-sealing in job #{job.Id}");
-                while (wait && !job.IsFinished)
-                {
-                    await Task.Delay(500);
-                    job = await admin.GetAsync<JobInfo>($"/jobs/{job.Id}");
-                }
                 if (wait)
                 {
+                    job = await JobProgress.WaitAsync(admin, job, live: !json && !Console.IsOutputRedirected);
                     Console.WriteLine($"job #{job.Id} {job.State}: {job.ItemsDone} of {job.ItemsTotal} data keys {job.Result}");
                 }
                 return !wait || job.State == JobStates.Succeeded ? 0 : 1;
