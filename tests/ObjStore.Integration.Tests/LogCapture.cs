@@ -23,6 +23,20 @@ internal sealed class LogCapture : ILoggerProvider
 
     public IReadOnlyList<Entry> In(string category) => [.. _entries.Where(e => e.Category == category)];
 
+    /// <summary>
+    /// The entries of <paramref name="category"/> once there are at least <paramref name="count"/> (or after 5 s): a
+    /// request's access log line is written when its handler returns, which can be a moment after the client has its
+    /// whole answer.
+    /// </summary>
+    public async Task<IReadOnlyList<Entry>> InAsync(string category, int count)
+    {
+        for (int i = 0; i < 250 && In(category).Count < count; i++)
+        {
+            await Task.Delay(20);
+        }
+        return In(category);
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

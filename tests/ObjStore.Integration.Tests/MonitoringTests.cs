@@ -176,7 +176,7 @@ public sealed class MonitoringTests
         Assert.Equal("0123456789", await Http.GetStringAsync(url));
         string signature = System.Web.HttpUtility.ParseQueryString(new Uri(url).Query)["X-Amz-Signature"]!;
 
-        var lines = log.In("ObjStore.Access").Select(e => e.Message).ToList();
+        var lines = (await log.InAsync("ObjStore.Access", 4)).Select(e => e.Message).ToList();
         Assert.Equal(4, lines.Count);
         Assert.All(lines, l => Assert.DoesNotContain('\n', l));
         var fields = lines.Select(l => l.Split(' ')).ToList();
@@ -210,7 +210,7 @@ public sealed class MonitoringTests
             using var s3 = json.Client();
             await s3.PutBucketAsync("json-logged");
             await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.GetObjectAsync("json-logged", "line\nbreak"));
-            var entries = log.In("ObjStore.Access").Select(e => JsonDocument.Parse(e.Message).RootElement).ToList();
+            var entries = (await log.InAsync("ObjStore.Access", 2)).Select(e => JsonDocument.Parse(e.Message).RootElement).ToList();
             Assert.Equal(2, entries.Count);
             var missing = entries[1];
             Assert.Equal("GetObject", missing.GetProperty("operation").GetString());
