@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using ObjStore.Access;
 using ObjStore.Core;
 using ObjStore.Core.Jobs;
+using ObjStore.Hosting.Monitoring;
 using ObjStore.Jobs;
 using ObjStore.Kms;
 using ObjStore.Lifecycle;
@@ -17,10 +18,12 @@ using ObjStore.Metadata.Sqlite;
 using ObjStore.Objects;
 using ObjStore.S3;
 using ObjStore.S3.Auth;
+using ObjStore.S3.Telemetry;
 using ObjStore.Storage;
 using ObjStore.Storage.Format;
 using ObjStore.Storage.Http;
 using ObjStore.Storage.Remote;
+using OpenTelemetry.Metrics;
 
 namespace ObjStore.Hosting;
 
@@ -64,7 +67,7 @@ public static partial class StoreHost
         options.CheckSurroundings(listens);
         var layerOptions = options.ToObjectLayerOptions();
 
-        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.UseUrls(options.Metrics.Listen is { } metricsListen ? [options.Listen, metricsListen] : [options.Listen]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null; // bounded per operation: 5 GiB per PUT, 2 MiB per XML body
@@ -133,6 +136,7 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new KeysAdminApi(sp.GetRequiredService<BuiltInKeyProvider>(), masterKeys, MasterKeys.KeyFile(options, dataDir),
                 sp.GetRequiredService<ICatalogue>().Jobs));
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
+            AddTelemetry(builder.Services, options, options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
                 sp.GetRequiredService<TimeProvider>()));
@@ -145,16 +149,20 @@ public static partial class StoreHost
             var app = builder.Build();
             _ = app.Services.GetRequiredService<DataFolderLock>();
             app.Lifetime.ApplicationStopped.Register(folderLock.Dispose);
+            var metrics = app.Services.GetRequiredService<MetricsEndpoint>();
+            metrics.Map(app);
+            var health = app.Services.GetRequiredService<HealthEndpoints>();
             var handler = app.Services.GetRequiredService<S3Handler>();
-            var objects = app.Services.GetRequiredService<IObjectLayer>();
             var admin = app.Services.GetRequiredService<AdminApi>();
             var clusterJobs = mode == StoreMode.Gateway
                 ? new ClusterJobsApi(app.Services.GetRequiredService<ICatalogue>(), options.Maintenance, options.ClusterSecret!,
                     app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
                 : null;
-            // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket.
+            // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket (/minio/health/*:
+            // HealthEndpoints). The metrics listener serves its scrape path (above) and nothing else.
             app.Run(context =>
-                context.Request.Path.StartsWithSegments("/_objstore/health", StringComparison.Ordinal) ? HealthAsync(context, objects)
+                metrics.OnListener(context) ? NotFoundAsync(context)
+                : HealthEndpoints.Handles(context) ? health.HandleAsync(context)
                 : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
                 : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
                 : handler.HandleAsync(context));
@@ -166,6 +174,42 @@ public static partial class StoreHost
             folderLock.Dispose(); // a start that fails leaves the folder free for the next attempt
             throw;
         }
+    }
+
+    /// <summary>
+    /// Metrics through OpenTelemetry, read by its Prometheus exporter (<see cref="MetricsEndpoint"/>), and the access
+    /// log. Only this host's meters are exported: meters come from the host's own <see cref="System.Diagnostics.Metrics.IMeterFactory"/>
+    /// (their scope), so a second host in the process (the tests run many) never shows in this one's scrape. Meters
+    /// without a scope are process-wide (the catalogue's commit latency) and are exported by every host.
+    /// </summary>
+    private static void AddTelemetry(IServiceCollection services, StoreOptions options, string cataloguePath)
+    {
+        services.AddMetrics();
+        services.AddSingleton(options.AccessLog);
+        services.AddSingleton(options.Metrics);
+        services.AddSingleton<AccessLog>();
+        services.AddSingleton<S3Metrics>();
+        services.AddSingleton(sp => new ClusterMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IObjectLayer>(),
+            sp.GetRequiredService<ICatalogue>(), cataloguePath));
+        services.AddSingleton<MetricsEndpoint>();
+        services.AddSingleton<HealthEndpoints>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName)
+            // Every scrape sees the counts of the moment (the exporter would otherwise answer from a cache for 300 ms).
+            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        services.ConfigureOpenTelemetryMeterProvider((sp, provider) =>
+        {
+            var ours = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            provider.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, ours)
+                ? null
+                : MetricStreamConfiguration.Drop);
+        });
+    }
+
+    private static Task NotFoundAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -225,33 +269,4 @@ public static partial class StoreHost
     {
         protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(nodes.Select(n => n.MonitorAsync(stoppingToken)));
     }
-
-    /// <summary>
-    /// /_objstore/health/live (the process answers), /_objstore/health/ready (enough stores up for a write quorum: reads
-    /// and deletes work) and /_objstore/health/writable (and with room above the reserve: new objects can be written);
-    /// 200, else 503, with JSON of every store's state and free space.
-    /// Underscores are not allowed in bucket names, so these paths never shadow a bucket.
-    /// </summary>
-    private static async Task HealthAsync(HttpContext context, IObjectLayer objects)
-    {
-        string path = context.Request.Path.Value!;
-        switch (path)
-        {
-            case "/_objstore/health/live":
-                await context.Response.WriteAsync("ok\n");
-                break;
-            case "/_objstore/health/ready" or "/_objstore/health/writable":
-                // Each store's state and free space, so a full disk shows here rather than as failing PUTs only.
-                var readiness = await objects.GetReadinessAsync(context.RequestAborted);
-                bool ok = path.EndsWith("/ready", StringComparison.Ordinal) ? readiness.Ready : readiness.Writable;
-                context.Response.StatusCode = ok ? 200 : 503;
-                await context.Response.WriteAsJsonAsync(readiness, HealthJson, context.RequestAborted);
-                break;
-            default:
-                context.Response.StatusCode = 404;
-                break;
-        }
-    }
-
-    private static readonly System.Text.Json.JsonSerializerOptions HealthJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 }

@@ -1,6 +1,8 @@
 using ObjStore.Objects;
 using ObjStore.Jobs;
+using ObjStore.Hosting.Monitoring;
 using ObjStore.S3;
+using ObjStore.S3.Telemetry;
 using ObjStore.Storage;
 
 namespace ObjStore.Hosting;
@@ -89,6 +91,12 @@ public sealed class StoreOptions
     /// <summary>Scrub, heal and GC: rates, job lease, cadence.</summary>
     public MaintenanceOptions Maintenance { get; set; } = new();
 
+    /// <summary>Prometheus scrapes: on the S3 port, signed or not, and on a listener of their own (ObjStore:Metrics:*).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>One line per S3 request (ObjStore:AccessLog:*), logged under the category "ObjStore.Access".</summary>
+    public AccessLogOptions AccessLog { get; set; } = new();
+
     /// <summary>Gateway: how often each node's health is probed.</summary>
     public TimeSpan NodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -160,6 +168,8 @@ public sealed class StoreOptions
         {
             throw new ArgumentException($"ObjStore:Listen must be an absolute URL, not '{Listen}'.");
         }
+        Metrics.Validate(Listen);
+        AccessLog.Validate();
     }
 
     /// <summary>

@@ -5,6 +5,9 @@ namespace ObjStore.Metadata.Sqlite;
 /// <summary>The catalogue in one SQLite file: every aggregate over the same database, so a commit spans them.</summary>
 public sealed class SqliteCatalogue : ICatalogue
 {
+    /// <summary>The meter of the catalogue's commit latency and writes.</summary>
+    public const string MeterName = "ObjStore.Catalogue";
+
     private readonly SqliteDatabase _database;
 
     public SqliteCatalogue(string path, TimeProvider? clock = null, bool synchronousFull = true)

@@ -94,6 +94,15 @@ public sealed class ShardCluster
     /// <see cref="ShardNotFoundException"/>, <see cref="StoreFullException"/>, ...); a local disk may also refuse access.
     /// </summary>
     public static bool IsShardFailure(Exception e) => e is IOException or TimeoutException or UnauthorizedAccessException;
+
+    /// <summary>
+    /// How loudly a store's failure is logged: a store already known to be down (<see cref="StoreUnavailableException"/>)
+    /// was reported once by its monitor, so each operation it misses is a debug line; any other failure a warning.
+    /// </summary>
+    public static LogLevel ExpectedFailureLevel(Exception e) => e is StoreUnavailableException ? LogLevel.Debug : LogLevel.Warning;
+
+    /// <summary>A failure as one line for the log: its type and message, without the stack (the failure is expected).</summary>
+    public static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
 }
 
 /// <summary>The one rule for how many shards a layout needs: k to read, the configured write quorum to commit.</summary>

@@ -68,6 +68,17 @@ public sealed partial class ShardGarbage(ShardCluster cluster, IShardCatalogue s
         }
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Could not delete shard {DataId}.{Index} on {StoreId}; left for GC")]
-    public static partial void LogShardDeleteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
+    /// <summary>One line, no stack trace: the delete stays queued and GC retries it (see <see cref="ShardCluster.ExpectedFailureLevel"/>).</summary>
+    public static void LogShardDeleteFailed(ILogger logger, string dataId, int index, string storeId, Exception e)
+    {
+        var level = ShardCluster.ExpectedFailureLevel(e);
+        if (logger.IsEnabled(level))
+        {
+            string reason = ShardCluster.Describe(e);
+            LogShardDeleteFailed(logger, level, dataId, index, storeId, reason);
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Message = "Could not delete shard {DataId}.{Index} on {StoreId} ({Reason}); left for GC")]
+    private static partial void LogShardDeleteFailed(ILogger logger, LogLevel level, string dataId, int index, string storeId, string reason);
 }

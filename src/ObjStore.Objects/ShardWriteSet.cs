@@ -193,6 +193,21 @@ public sealed partial class ShardWriteSet(ShardCluster cluster, ObjectLayout lay
             }
         }));
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Shard {Index} of {DataId} on {StoreId} failed during write; needs healing")]
-    private static partial void LogShardWriteFailed(ILogger logger, string dataId, int index, string storeId, Exception e);
+    /// <summary>
+    /// One line, no stack trace: a store failing a write is expected (a node down, a disk full), and the shard is
+    /// recorded for healing. A store known to be down is its monitor's to report (once), so each shard it misses is
+    /// only a debug line.
+    /// </summary>
+    private static void LogShardWriteFailed(ILogger logger, string dataId, int index, string storeId, Exception e)
+    {
+        var level = ShardCluster.ExpectedFailureLevel(e);
+        if (logger.IsEnabled(level))
+        {
+            string reason = ShardCluster.Describe(e);
+            LogShardWriteFailed(logger, level, dataId, index, storeId, reason);
+        }
+    }
+
+    [LoggerMessage(EventId = 1002, Message = "Shard {Index} of {DataId} on {StoreId} failed during write ({Reason}); needs healing")]
+    private static partial void LogShardWriteFailed(ILogger logger, LogLevel level, string dataId, int index, string storeId, string reason);
 }

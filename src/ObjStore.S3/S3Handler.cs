@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Xml.Linq;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -10,6 +12,7 @@ using ObjStore.S3.Auth;
 using ObjStore.S3.Cors;
 using ObjStore.S3.Handlers;
 using ObjStore.S3.Protocol;
+using ObjStore.S3.Telemetry;
 using static ObjStore.S3.Protocol.Xml;
 
 namespace ObjStore.S3;
@@ -38,11 +41,17 @@ public sealed partial class S3Handler
     private readonly LifecycleHandler _lifecycle;
     private readonly BucketEncryptionHandler _encryption;
     private readonly ConfigurationProbeHandler _probes;
+    private readonly TimeProvider _clock;
+    private readonly S3Metrics? _metrics;
+    private readonly AccessLog? _accessLog;
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger,
-        LifecycleClock? lifecycleClock = null)
+        LifecycleClock? lifecycleClock = null, S3Metrics? metrics = null, AccessLog? accessLog = null)
     {
         _authenticator = authenticator;
+        _clock = clock;
+        _metrics = metrics;
+        _accessLog = accessLog;
         _options = options;
         _logger = logger;
         var bodies = new RequestBodies(new UploadRateGuard(options.Uploads, clock));
@@ -69,6 +78,40 @@ public sealed partial class S3Handler
     public async Task HandleAsync(HttpContext context)
     {
         string requestId = Guid.NewGuid().ToString("N")[..16].ToUpperInvariant();
+        if (_metrics is null && _accessLog is null)
+        {
+            await ServeAsync(context, new S3Exchange(requestId, default, 0));
+            return;
+        }
+        var exchange = new S3Exchange(requestId, _clock.GetUtcNow(), Stopwatch.GetTimestamp());
+        // The body feature is swapped for this request only, to count what the handlers write; Kestrel's own is back
+        // before Kestrel finishes the response.
+        var serverBody = context.Features.Get<IHttpResponseBodyFeature>();
+        if (serverBody is not null)
+        {
+            context.Features.Set<IHttpResponseBodyFeature>(new CountingResponseBody(serverBody, exchange));
+        }
+        _metrics?.RequestStarted();
+        try
+        {
+            await ServeAsync(context, exchange);
+        }
+        finally
+        {
+            if (serverBody is not null)
+            {
+                context.Features.Set(serverBody);
+            }
+            exchange.Status = context.Response.StatusCode;
+            double seconds = Stopwatch.GetElapsedTime(exchange.StartTimestamp).TotalSeconds;
+            _metrics?.RequestEnded(exchange, seconds);
+            _accessLog?.Write(exchange, seconds);
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context, S3Exchange exchange)
+    {
+        string requestId = exchange.RequestId;
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.Headers["x-amz-id-2"] = requestId;
         context.Response.Headers.Server = "ObjStore";
@@ -81,6 +124,13 @@ public sealed partial class S3Handler
         {
             var request = S3Request.Parse(context, _options.Domains);
             resource = request.Path;
+            exchange.Bucket = request.Bucket;
+            exchange.Key = request.Key;
+            // Routing reads only the method, the path and the query's names: named before authentication, so a
+            // refused request is counted and logged under the operation it asked for.
+            var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
+                context.Request.Headers.ContainsKey("x-amz-copy-source"));
+            exchange.Operation = operation;
             // CORS: a preflight is answered here, unauthenticated; any other request gets its rule's headers.
             if (HttpMethods.IsOptions(context.Request.Method) && request.Bucket is { } preflightBucket)
             {
@@ -89,9 +139,9 @@ public sealed partial class S3Handler
             }
             await _cors.ApplyAsync(context, request.Bucket, context.RequestAborted);
             var auth = _authenticator.Authenticate(context.Request, request.Path, request.Query, _options);
-            var operation = S3Router.Route(context.Request.Method, request.Bucket, request.Key, request.QueryNames,
-                context.Request.Headers.ContainsKey("x-amz-copy-source"));
-            var call = new Call(context, request, auth);
+            exchange.User = auth.Principal.Name;
+            exchange.AccessKey = auth.AccessKey;
+            var call = new Call(context, request, auth) { Exchange = exchange };
             await _authorizer.AuthorizeAsync(operation, call, context.RequestAborted);
             try
             {
@@ -105,8 +155,9 @@ public sealed partial class S3Handler
                 throw;
             }
         }
-        catch (Exception e) when (ToS3Error(e, context.RequestAborted) is { } error)
+        catch (Exception e) when (ToS3Error(e, context, exchange, resource) is { } error)
         {
+            exchange.ErrorCode = error.Error.Code;
             await WriteErrorAsync(context, error, resource, requestId);
         }
     }
@@ -264,14 +315,24 @@ public sealed partial class S3Handler
     }
 
     /// <summary>
-    /// Every exception to an S3 error. A cancellation once the client has gone is its IncompleteBody (no one reads the
-    /// answer); anything else the S3 layer does not know is the server's, logged and answered 500.
+    /// Every exception to an S3 error. The client hanging up (a cancellation or an I/O error once it has gone, or the
+    /// connection reset) is its IncompleteBody, which no one reads, and one line of warning: it is expected, so no stack
+    /// trace. Anything else the S3 layer does not know is the server's, logged with its stack and answered 500.
     /// </summary>
-    private S3Failure? ToS3Error(Exception e, CancellationToken requestAborted) =>
-        S3Failure.From(e)
-        ?? (e is OperationCanceledException && requestAborted.IsCancellationRequested
-            ? new(S3Error.IncompleteBody, ClientBodyStream.AbortedMessage, [])
-            : LogAndWrap(e));
+    private S3Failure? ToS3Error(Exception e, HttpContext context, S3Exchange exchange, string resource)
+    {
+        if (S3Failure.From(e) is { } failure)
+        {
+            return failure;
+        }
+        if (e is ConnectionResetException or ConnectionAbortedException
+            || (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested))
+        {
+            LogClientGone(_logger, S3Metrics.OperationName(exchange.Operation), resource, e.GetType().Name, e.Message);
+            return new(S3Error.IncompleteBody, ClientBodyStream.AbortedMessage, []);
+        }
+        return LogAndWrap(e);
+    }
 
     private S3Failure LogAndWrap(Exception e)
     {
@@ -281,6 +342,9 @@ public sealed partial class S3Handler
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "{Code}: {Message} ({Method} {Resource})")]
     private static partial void LogServerError(ILogger logger, string code, string message, string method, string resource);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "The client went away during {Operation} {Resource}: {ExceptionType}: {Reason}")]
+    private static partial void LogClientGone(ILogger logger, string operation, string resource, string exceptionType, string reason);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Unhandled error serving an S3 request")]
     private static partial void LogUnhandled(ILogger logger, Exception e);

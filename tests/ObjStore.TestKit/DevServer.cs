@@ -24,6 +24,9 @@ public sealed class DevServer : IAsyncDisposable
     public string DataDir { get; }
     public IReadOnlyList<LocalShardStore> Stores => _app.Services.GetRequiredService<IReadOnlyList<LocalShardStore>>();
 
+    /// <summary>The host's services, for tests that listen to its logs or read its options.</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The catalogue behind the server, for tests that stage metadata no client could afford to upload.</summary>
     public ICatalogue Catalogue => _app.Services.GetRequiredService<ICatalogue>();
 

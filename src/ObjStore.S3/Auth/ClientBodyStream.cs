@@ -6,7 +6,7 @@ namespace ObjStore.S3.Auth;
 /// the request was aborted. Only failures from here are the client's; the same exception from anywhere else is the
 /// server's (500).
 /// </summary>
-internal sealed class ClientBodyStream(Stream inner, CancellationToken requestAborted) : ReadOnlyBodyStream
+internal sealed class ClientBodyStream(Stream inner, CancellationToken requestAborted, Telemetry.S3Exchange? exchange = null) : ReadOnlyBodyStream
 {
     public const string AbortedMessage = "The request was cancelled.";
 
@@ -14,7 +14,9 @@ internal sealed class ClientBodyStream(Stream inner, CancellationToken requestAb
     {
         try
         {
-            return await inner.ReadAsync(buffer, cancellationToken);
+            int read = await inner.ReadAsync(buffer, cancellationToken);
+            exchange?.CountReceived(read);
+            return read;
         }
         catch (IOException e)
         {

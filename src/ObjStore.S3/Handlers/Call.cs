@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using ObjStore.S3.Auth;
 using ObjStore.S3.Protocol;
+using ObjStore.S3.Telemetry;
 
 namespace ObjStore.S3.Handlers;
 
@@ -9,6 +10,9 @@ internal sealed record Call(HttpContext Context, S3Request Request, AuthContext 
 {
     /// <summary>A POST Object form's fields as the headers of the PUT it stands for; null for every other request.</summary>
     public IHeaderDictionary? FormFields { get; init; }
+
+    /// <summary>Where the request's byte counts go, for the metrics and the access log.</summary>
+    public S3Exchange? Exchange { get; init; }
 
     public HttpRequest Http => Context.Request;
     public HttpResponse Response => Context.Response;

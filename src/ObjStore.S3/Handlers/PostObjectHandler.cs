@@ -75,6 +75,13 @@ internal sealed class PostObjectHandler(
         // The form is the request: it is authorized as the PUT it stands for, by its signer's permissions, its fields
         // read as that PUT's headers (ACL grants, storage class, lock) by both the checks and the condition keys.
         var signed = call with { Auth = auth, FormFields = headers };
+        if (call.Exchange is { } exchange)
+        {
+            // The form, not the request's headers, says who uploads, and which key.
+            exchange.Key = key;
+            exchange.User = auth.Principal.Name;
+            exchange.AccessKey = auth.AccessKey;
+        }
         await authorizer.AuthorizeFormAsync(signed, headers, call.Bucket, key, tagged: attributes.Tags.Count > 0, ct);
         var request = attributes with
         {

@@ -17,7 +17,7 @@ internal sealed class RequestBodies(UploadRateGuard uploads)
     public Stream Open(Call call)
     {
         string mode = call.Auth.PayloadHash;
-        var client = new ClientBodyStream(call.Http.Body, call.Context.RequestAborted);
+        var client = new ClientBodyStream(call.Http.Body, call.Context.RequestAborted, call.Exchange);
         var raw = uploads.Wrap(client, call.Context.Connection.RemoteIpAddress?.ToString() ?? "");
         if (!ReferenceEquals(raw, client))
         {

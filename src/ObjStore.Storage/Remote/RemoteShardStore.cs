@@ -208,7 +208,9 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
                 }
                 if (wasDown != _down)
                 {
-                    LogNodeState(_logger, Id, _down ? "down" : "up");
+                    // A node going down is worth a warning (one line: the reason was logged when it was marked down,
+                    // or it simply stopped answering its probe); coming back is news.
+                    LogNodeState(_logger, _down ? LogLevel.Warning : LogLevel.Information, Id, _down ? "down" : "up");
                 }
             }
             while (await timer.WaitForNextTickAsync(stopping));
@@ -382,6 +384,6 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Storage node {NodeId} marked down: {Reason}")]
     private static partial void LogNodeDown(ILogger logger, string nodeId, string reason);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Storage node {NodeId} is {State}")]
-    private static partial void LogNodeState(ILogger logger, string nodeId, string state);
+    [LoggerMessage(EventId = 4002, Message = "Storage node {NodeId} is {State}")]
+    private static partial void LogNodeState(ILogger logger, LogLevel level, string nodeId, string state);
 }
