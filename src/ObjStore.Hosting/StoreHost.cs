@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -67,9 +69,18 @@ public static partial class StoreHost
         options.CheckSurroundings(listens);
         var layerOptions = options.ToObjectLayerOptions();
 
+        var certificate = options.TlsCertFile is { } certificateFile ? LoadCertificate(certificateFile, options.TlsKeyFile) : null;
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
+        }
         builder.WebHost.UseUrls(options.Metrics.Listen is { } metricsListen ? [options.Listen, metricsListen] : [options.Listen]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
             kestrel.Limits.MaxRequestBodySize = null; // bounded per operation: 5 GiB per PUT, 2 MiB per XML body
             kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             kestrel.AddServerHeader = false;
@@ -210,6 +221,19 @@ public static partial class StoreHost
     {
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         return Task.CompletedTask;
+    }
+
+    /// <summary>The S3 endpoint's certificate; a file that is missing or not PEM is one line naming it.</summary>
+    private static X509Certificate2 LoadCertificate(string certificateFile, string? keyFile)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or ArgumentException)
+        {
+            throw new ArgumentException($"--tls-cert {certificateFile}{(keyFile is null ? "" : $" / --tls-key {keyFile}")}: {e.Message}", e);
+        }
     }
 
     /// <summary>

@@ -82,6 +82,15 @@ public sealed class StoreOptions
     /// <summary>Gateway and nodes: the shared secret node requests are signed with (at least 16 characters).</summary>
     public string? ClusterSecret { get; set; }
 
+    /// <summary>
+    /// PEM certificate (and chain) the S3 endpoint serves HTTPS with; <see cref="Listen"/> is then https://. With
+    /// <see cref="TlsKeyFile"/>, or alone when the file holds the key too.
+    /// </summary>
+    public string? TlsCertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/>.</summary>
+    public string? TlsKeyFile { get; set; }
+
     /// <summary>Gateway: PEM bundle of the CAs that sign node TLS certificates (for https:// node URLs); only these are trusted.</summary>
     public string? NodeCaFile { get; set; }
 
@@ -132,6 +141,17 @@ public sealed class StoreOptions
     public void Validate(StoreMode mode = StoreMode.Dev)
     {
         var layout = ToObjectLayerOptions();
+        bool https = Listen.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        if (https != (TlsCertFile is not null))
+        {
+            throw new ArgumentException(https
+                ? $"ObjStore:Listen (--listen) {Listen} is https://: give its certificate with --tls-cert FILE.pem (and --tls-key FILE.pem)."
+                : $"--tls-cert serves HTTPS: listen on https://, not {Listen}.");
+        }
+        if (TlsKeyFile is not null && TlsCertFile is null)
+        {
+            throw new ArgumentException("--tls-key goes with --tls-cert.");
+        }
         if (Stores is { } count && count < layout.DataShards + layout.ParityShards)
         {
             throw new ArgumentException($"ObjStore:Stores must be at least K+M ({layout.DataShards + layout.ParityShards}).");
@@ -186,11 +206,6 @@ public sealed class StoreOptions
         if (!listens)
         {
             return;
-        }
-        if (Listen.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            // The S3 port has no certificate settings yet; Kestrel would fail later with a stack trace.
-            throw new StartupException($"ObjStore:Listen (--listen) {Listen}: the S3 endpoint has no TLS certificate settings yet; listen on http:// (behind a TLS proxy for HTTPS).");
         }
         StartupChecks.PortIsFree(Listen, "ObjStore:Listen (--listen)");
     }

@@ -179,6 +179,8 @@ internal static class CommandLine
             Text("--secret-key", "Root secret key, at least 8 characters [default: objstore-dev-secret]", "SECRET"),
             Size("--stripe-size", "Bytes of object data per stripe, split into K shards: 1MiB, 256KiB, 1048576 [default: 1MiB]"),
             WholeNumber("--write-quorum", "Shards a write must commit, from K to K+M [default: K+1 when M > 0]"),
+            Text("--tls-cert", "PEM certificate: the S3 endpoint serves HTTPS (--listen https://...)", "FILE"),
+            Text("--tls-key", "PEM private key of --tls-cert (when the certificate file does not hold it)", "FILE"),
         };
         dev.SetAction((parsed, _) => DevCommand.RunAsync(Options.From(parsed)));
         return dev;
@@ -209,6 +211,8 @@ internal static class CommandLine
         {
             Text("--config", "Cluster file: the ObjStore settings, Nodes included", "FILE.json"),
             Text("--listen", "S3 endpoint address, over the file's Listen", "URL"),
+            Text("--tls-cert", "PEM certificate: the S3 endpoint serves HTTPS (--listen https://...)", "FILE"),
+            Text("--tls-key", "PEM private key of --tls-cert (when the certificate file does not hold it)", "FILE"),
         };
         gateway.SetAction((parsed, _) => GatewayCommand.RunAsync(Options.From(parsed)));
         return gateway;

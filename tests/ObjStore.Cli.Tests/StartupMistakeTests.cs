@@ -67,7 +67,17 @@ public sealed class StartupMistakeTests : IDisposable
     public async Task HttpsWithoutCertificatesIsRefused()
     {
         var (exit, _, error) = await CliRun.RunAsync("dev", "--data", Data, "--listen", "https://127.0.0.1:0");
-        AssertOneLineMistake(exit, error, "no TLS certificate settings");
+        AssertOneLineMistake(exit, error, "give its certificate with --tls-cert");
+        Assert.False(Directory.Exists(Data));
+    }
+
+    [Fact]
+    public async Task ACertificateForAnHttpEndpointOrOneThatIsNotThereIsRefused()
+    {
+        var (exit, _, error) = await CliRun.RunAsync("dev", "--data", Data, "--listen", "http://127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem");
+        AssertOneLineMistake(exit, error, "--tls-cert serves HTTPS: listen on https://");
+        (exit, _, error) = await CliRun.RunAsync("dev", "--data", Data, "--listen", "https://127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem");
+        AssertOneLineMistake(exit, error, "--tls-cert /nonexistent/cert.pem");
         Assert.False(Directory.Exists(Data));
     }
 

@@ -22,6 +22,8 @@ internal static class DevCommand
         Map("ec", nameof(StoreOptions.Erasure));
         Map("access-key", nameof(StoreOptions.AccessKey));
         Map("secret-key", nameof(StoreOptions.SecretKey));
+        Map("tls-cert", nameof(StoreOptions.TlsCertFile));
+        Map("tls-key", nameof(StoreOptions.TlsKeyFile));
         // Numbers are checked here so a typo is named as the option the user typed; their ranges, which depend on
         // each other (a write quorum on the layout), are checked with the rest of the options.
         void MapInt(string option, string key)

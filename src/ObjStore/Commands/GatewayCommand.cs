@@ -17,9 +17,12 @@ internal static class GatewayCommand
     {
         var overrides = options.Get("config") is { } path ? ReadConfig(path) : [];
         overrides[CommandLine.HostFailureLogLevel] = "None";
-        if (options.Get("listen") is { } listen)
+        foreach (var (option, key) in new[] { ("listen", nameof(StoreOptions.Listen)), ("tls-cert", nameof(StoreOptions.TlsCertFile)), ("tls-key", nameof(StoreOptions.TlsKeyFile)) })
         {
-            overrides[$"{StoreOptions.Section}:{nameof(StoreOptions.Listen)}"] = listen;
+            if (options.Get(option) is { } value)
+            {
+                overrides[$"{StoreOptions.Section}:{key}"] = value;
+            }
         }
 
         Microsoft.AspNetCore.Builder.WebApplication app;
