@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ObjStore.Access;
 using ObjStore.Access.Policies;
-using ObjStore.Access.Secrets;
 using ObjStore.Kms;
 using ObjStore.Metadata;
 
@@ -80,7 +79,7 @@ public sealed partial class IdentityDirectory : ICredentialStore
 
     /// <summary>A secret sealed under the current or a previous master key (one not yet re-sealed after a rotation).</summary>
     private byte[] Unseal(byte[] sealedSecret, byte[] associated) =>
-        (MasterKey.SealedBy(sealedSecret) is { } by ? _masterKeys.Find(by) : null)?.Unseal(sealedSecret, associated)
+        _masterKeys.SealerOf(sealedSecret)?.Unseal(sealedSecret, associated)
         ?? throw new CryptographicException("The secret was sealed under a master key that is not configured.");
 
     /// <summary>
@@ -90,17 +89,14 @@ public sealed partial class IdentityDirectory : ICredentialStore
     public async Task<int> ResealAsync()
     {
         var resealed = new List<(string, byte[])>();
-        var current = _masterKeys.Current;
         foreach (var key in await _catalogue.ListKeysAsync())
         {
-            if (MasterKey.SealedBy(key.SealedSecret) is not { } by || by == current.Id || _masterKeys.Find(by) is not { } old)
-            {
-                continue;
-            }
-            byte[] associated = Encoding.UTF8.GetBytes(key.AccessKey);
             try
             {
-                resealed.Add((key.AccessKey, current.Seal(old.Unseal(key.SealedSecret, associated), associated)));
+                if (_masterKeys.ResealUnderCurrent(key.SealedSecret, Encoding.UTF8.GetBytes(key.AccessKey)) is { } fresh)
+                {
+                    resealed.Add((key.AccessKey, fresh));
+                }
             }
             catch (CryptographicException)
             {

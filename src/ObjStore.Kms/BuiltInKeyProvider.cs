@@ -59,7 +59,7 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
             return;
         }
         uint? by = MasterKey.SealedBy(check.Sealed);
-        if (by is null || master.Find(by.Value) is not { } sealer)
+        if (master.SealerOf(check.Sealed) is not { } sealer)
         {
             throw new MasterKeyMismatchException(
                 $"The catalogue's keys are sealed under master key {by:x8}, which is not configured (the current master key is " +
@@ -123,13 +123,11 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
         int resealed = 0;
         foreach (var key in await catalogue.ListKmsKeysAsync())
         {
-            if (MasterKey.SealedBy(key.Sealed) is not { } by || by == master.Current.Id || master.Find(by) is not { } old
-                || (key.KeyId == MasterKeyCheckId && by == keepCheckUnder))
+            if (key.KeyId == MasterKeyCheckId && MasterKey.SealedBy(key.Sealed) == keepCheckUnder)
             {
                 continue;
             }
-            var material = old.Unseal(key.Sealed, Binding(key.KeyId));
-            if (await catalogue.ResealKmsKeyAsync(key.KeyId, key.Sealed, master.Current.Seal(material, Binding(key.KeyId))))
+            if (master.ResealUnderCurrent(key.Sealed, Binding(key.KeyId)) is { } fresh && await catalogue.ResealKmsKeyAsync(key.KeyId, key.Sealed, fresh))
             {
                 resealed++;
             }
@@ -145,8 +143,7 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
         }
         var record = await catalogue.GetKmsKeyAsync(keyId)
             ?? throw new ObjectStoreException(ErrorKind.KmsKeyNotFound, $"Invalid keyId {keyId}");
-        var sealer = MasterKey.SealedBy(record.Sealed) is { } by ? master.Find(by) : null;
-        if (sealer is null)
+        if (master.SealerOf(record.Sealed) is not { } sealer)
         {
             throw new ObjectStoreException(ErrorKind.KeyUnavailable,
                 $"KMS key {keyId} is sealed under master key {MasterKey.SealedBy(record.Sealed):x8}, which is not configured.");

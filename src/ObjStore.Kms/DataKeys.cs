@@ -53,12 +53,10 @@ public sealed class DataKeys(MasterKeyRing master, IKeyProvider provider) : IDat
             switch (encryption.Mode)
             {
                 case EncryptionMode.S3:
-                    uint? by = MasterKey.SealedBy(sealedKey);
-                    var sealer = by is null ? null : master.Find(by.Value);
-                    return sealer is null
-                        ? throw new ObjectStoreException(ErrorKind.KeyUnavailable,
-                            $"The object's data key is sealed under master key {by:x8}, which is not configured (ObjStore:MasterKey, ObjStore:PreviousMasterKeys).")
-                        : sealer.Unseal(sealedKey, SseS3Binding);
+                    return master.SealerOf(sealedKey) is { } sealer
+                        ? sealer.Unseal(sealedKey, SseS3Binding)
+                        : throw new ObjectStoreException(ErrorKind.KeyUnavailable,
+                            $"The object's data key is sealed under master key {MasterKey.SealedBy(sealedKey):x8}, which is not configured (ObjStore:MasterKey, ObjStore:PreviousMasterKeys).");
                 case EncryptionMode.Kms:
                     return await provider.DecryptAsync(encryption.KmsKeyId!, sealedKey, Context(encryption), cancellationToken);
                 case EncryptionMode.Customer:
@@ -79,14 +77,7 @@ public sealed class DataKeys(MasterKeyRing master, IKeyProvider provider) : IDat
     }
 
     /// <summary>Opens a data key sealed under a previous master key and seals it under the current one; null when it need not or cannot be.</summary>
-    public byte[]? ResealUnderCurrent(byte[] sealedKey)
-    {
-        if (MasterKey.SealedBy(sealedKey) is not { } by || by == master.Current.Id || master.Find(by) is not { } old)
-        {
-            return null;
-        }
-        return master.Current.Seal(old.Unseal(sealedKey, SseS3Binding), SseS3Binding);
-    }
+    public byte[]? ResealUnderCurrent(byte[] sealedKey) => master.ResealUnderCurrent(sealedKey, SseS3Binding);
 
     /// <summary>
     /// The key an SSE-C payload's data key is sealed under: HKDF of the client's key, salted with the object's (or

@@ -22,6 +22,22 @@ public sealed class MasterKeyRing(MasterKey current, IReadOnlyList<MasterKey> pr
         return state.Current.Id == id ? state.Current : state.Previous.FirstOrDefault(k => k.Id == id);
     }
 
+    /// <summary>The configured key that sealed <paramref name="blob"/>; null when none did.</summary>
+    public MasterKey? SealerOf(ReadOnlySpan<byte> blob) => MasterKey.SealedBy(blob) is { } id ? Find(id) : null;
+
+    /// <summary>
+    /// <paramref name="blob"/> opened with the previous key that sealed it and sealed again under the current one;
+    /// null when the current key sealed it, or no configured key did.
+    /// </summary>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">It does not open: damaged, or bound to other data.</exception>
+    public byte[]? ResealUnderCurrent(byte[] blob, ReadOnlySpan<byte> associatedData)
+    {
+        var current = Current;
+        return SealerOf(blob) is { } sealer && sealer.Id != current.Id
+            ? current.Seal(sealer.Unseal(blob, associatedData), associatedData)
+            : null;
+    }
+
     /// <summary>Makes <paramref name="next"/> the current key; the current one becomes the newest previous one.</summary>
     public void Rotate(MasterKey next)
     {
