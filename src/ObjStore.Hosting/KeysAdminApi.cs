@@ -33,12 +33,17 @@ public sealed class KeysAdminApi(BuiltInKeyProvider provider, MasterKeyRing ring
                 return;
             case ("POST", "/kms/keys"):
                 string id = query("id");
-                if (!BuiltInKeyProvider.IsValidKeyId(id) || id.StartsWith("objstore/", StringComparison.Ordinal))
+                bool added;
+                try
                 {
-                    await AdminApi.ErrorAsync(context, 400, "a key id is 1 to 256 of A-Z a-z 0-9 / _ - . and does not start with objstore/");
+                    added = await provider.AddAsync(id); // the provider alone says what a valid id is
+                }
+                catch (ArgumentException e)
+                {
+                    await AdminApi.ErrorAsync(context, 400, e.Message);
                     return;
                 }
-                if (!await provider.AddAsync(id))
+                if (!added)
                 {
                     await AdminApi.ErrorAsync(context, 409, $"key {id} exists");
                     return;

@@ -29,14 +29,14 @@ public sealed partial class BuiltInKeyProvider(IKeyCatalogue catalogue, MasterKe
     public string DefaultKeyId => BuiltInDefaultKeyId;
 
     /// <summary>Key ids: letters, digits and / _ - . (aliases like aws/s3 included), at most 256 characters.</summary>
-    public static bool IsValidKeyId(string keyId) => KeyIdPattern().IsMatch(keyId);
+    private static bool IsValidKeyId(string keyId) => KeyIdPattern().IsMatch(keyId);
 
     /// <summary>Creates a named key; false when one with this id exists.</summary>
     public Task<bool> AddAsync(string keyId)
     {
         if (!IsValidKeyId(keyId) || keyId.StartsWith(ReservedPrefix, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"A key id is 1 to 256 letters, digits and / _ - . characters, not starting with {ReservedPrefix}.", nameof(keyId));
+            throw new ArgumentException($"A key id is 1 to 256 letters, digits and / _ - . characters, not starting with {ReservedPrefix}.");
         }
         return CreateAsync(keyId);
     }
