@@ -250,6 +250,7 @@ public static partial class StoreHost
         services.AddHostedService<StoreStateLoader>();
         services.AddHostedService<MasterKeyCheck>();
         services.AddSingleton(options.Maintenance);
+        services.AddSingleton(sp => new ForegroundActivity(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new LifecycleClock(options.Maintenance.LifecycleDayLength));
         services.AddSingleton(sp => sp.GetRequiredService<ICatalogue>().Jobs);
         services.AddSingleton<UploadExpiry>();

@@ -10,7 +10,7 @@ namespace ObjStore.Jobs;
 /// the object does not use yet (by placement rank), the catalogue updated, and the old shard deleted. The store takes
 /// no new shards from the start and is marked drained (removable) at the end.
 /// </summary>
-public sealed class DrainJob(ShardCluster cluster, ICatalogue catalogue, MaintenanceOptions options) : IBackgroundJob
+public sealed class DrainJob(ShardCluster cluster, ICatalogue catalogue, MaintenanceOptions options, ForegroundActivity requests) : IBackgroundJob
 {
     private readonly ShardRewriter _rewriter = new(cluster, catalogue.Shards);
 
@@ -23,7 +23,7 @@ public sealed class DrainJob(ShardCluster cluster, ICatalogue catalogue, Mainten
         {
             throw new ArgumentException($"No store '{storeId}'.", nameof(target));
         }
-        var budget = options.HealBudget(cluster.Clock);
+        var budget = options.HealBudget(cluster.Clock, requests);
         await catalogue.Stores.SetStateAsync(storeId, StoreStates.Draining);
         await cluster.RefreshStoreStatesAsync(catalogue.Stores);
         int moved = 0;

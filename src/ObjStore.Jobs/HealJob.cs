@@ -12,7 +12,7 @@ namespace ObjStore.Jobs;
 /// after a node came back empty), "*" (everything) or "bucket[/prefix]". Each layout's shards are read whole; the bad
 /// ones are rebuilt from k good ones in their place. A layout that cannot be rebuilt now is logged and skipped.
 /// </summary>
-public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, MaintenanceOptions options, ILogger<HealJob> logger) : IBackgroundJob
+public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, MaintenanceOptions options, ForegroundActivity requests, ILogger<HealJob> logger) : IBackgroundJob
 {
     private readonly ShardInspector _inspector = new(cluster);
     private readonly ShardRewriter _rewriter = new(cluster, catalogue.Shards);
@@ -21,7 +21,7 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
 
     public async Task<object> RunAsync(string target, IJobProgress progress, CancellationToken cancellationToken)
     {
-        var budget = options.HealBudget(cluster.Clock);
+        var budget = options.HealBudget(cluster.Clock, requests);
         int checkedLayouts = 0, healed = 0;
         string? store = JobPlacement.StoreOf(target);
         await foreach (var data in LayoutsAsync(target, progress, cancellationToken))

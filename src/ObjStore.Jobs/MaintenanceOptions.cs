@@ -11,11 +11,24 @@ public sealed class MaintenanceOptions
     /// <summary>Scrub reads at most this many blocks a second (0: unlimited): small objects' blocks are tiny.</summary>
     public long ScrubOpsPerSecond { get; set; } = 1000;
 
-    /// <summary>Heal writes at most this many bytes a second (0: unlimited).</summary>
-    public long HealBytesPerSecond { get; set; } = 128L << 20;
+    /// <summary>Heal, drain and rebalance write at most this many bytes a second (0: unlimited): a ceiling over the adaptive pace.</summary>
+    public long HealBytesPerSecond { get; set; }
 
-    /// <summary>Heal (and drain) read and write at most this many blocks a second (0: unlimited).</summary>
-    public long HealOpsPerSecond { get; set; } = 2000;
+    /// <summary>Heal, drain and rebalance read and write at most this many blocks a second (0: unlimited): a ceiling.</summary>
+    public long HealOpsPerSecond { get; set; }
+
+    /// <summary>
+    /// Heal, drain and rebalance pace themselves by the clients' requests: each block waits until no request has been
+    /// in flight for <see cref="HealQuietPeriod"/>, at most <see cref="HealMaxYield"/>; full speed while the store is
+    /// idle. Off: only the fixed ceilings above apply.
+    /// </summary>
+    public bool HealYieldsToRequests { get; set; } = true;
+
+    /// <summary>How long the clients' requests must have paused before a heal block runs.</summary>
+    public TimeSpan HealQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The longest a heal block waits for the requests to pause: under constant load, one block per this long (per heal worker).</summary>
+    public TimeSpan HealMaxYield { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>A claimed job's lease; renewed while it runs, so a dead worker's job is free again after this long.</summary>
     public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
@@ -66,6 +79,7 @@ public sealed class MaintenanceOptions
     /// <summary>The rate limit of a lifecycle pass's page reads and expiries.</summary>
     public IoBudget LifecycleBudget(TimeProvider clock) => new(0, LifecycleOpsPerSecond, clock);
 
-    /// <summary>The rate limit of a heal's, drain's or rebalance's reads and writes.</summary>
-    public IoBudget HealBudget(TimeProvider clock) => new(HealBytesPerSecond, HealOpsPerSecond, clock);
+    /// <summary>The pace of a heal's, drain's or rebalance's reads and writes: yielding to <paramref name="requests"/>, under the fixed ceilings.</summary>
+    public IoBudget HealBudget(TimeProvider clock, ForegroundActivity requests) =>
+        new(HealBytesPerSecond, HealOpsPerSecond, clock, HealYieldsToRequests ? new ForegroundYield(requests, HealQuietPeriod, HealMaxYield) : null);
 }

@@ -13,7 +13,7 @@ namespace ObjStore.Jobs;
 /// misplaced shards re-encoded onto the stores it lacks; one that cannot be moved now (a store down) is skipped and
 /// counted.
 /// </summary>
-public sealed partial class RebalanceJob(ShardCluster cluster, ICatalogue catalogue, MaintenanceOptions options, ILogger<RebalanceJob> logger) : IBackgroundJob
+public sealed partial class RebalanceJob(ShardCluster cluster, ICatalogue catalogue, MaintenanceOptions options, ForegroundActivity requests, ILogger<RebalanceJob> logger) : IBackgroundJob
 {
     private readonly ShardRewriter _rewriter = new(cluster, catalogue.Shards);
 
@@ -21,7 +21,7 @@ public sealed partial class RebalanceJob(ShardCluster cluster, ICatalogue catalo
 
     public async Task<object> RunAsync(string target, IJobProgress progress, CancellationToken cancellationToken)
     {
-        var budget = options.HealBudget(cluster.Clock);
+        var budget = options.HealBudget(cluster.Clock, requests);
         int moved = 0, skipped = 0;
         var totals = await catalogue.Shards.MeasureDataAsync();
         progress.SetTotal(totals.Layouts, totals.Bytes);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ObjStore.Access;
 using ObjStore.Core;
+using ObjStore.Core.Jobs;
 using ObjStore.Lifecycle;
 using ObjStore.S3.Access;
 using ObjStore.S3.Auth;
@@ -44,10 +45,12 @@ public sealed partial class S3Handler
     private readonly TimeProvider _clock;
     private readonly S3Metrics? _metrics;
     private readonly AccessLog? _accessLog;
+    private readonly ForegroundActivity? _requests; // what heal and drain yield to
 
     public S3Handler(IObjectLayer objects, Authenticator authenticator, ICredentialStore identities, S3Options options, TimeProvider clock, ILogger<S3Handler> logger,
-        LifecycleClock? lifecycleClock = null, S3Metrics? metrics = null, AccessLog? accessLog = null)
+        LifecycleClock? lifecycleClock = null, S3Metrics? metrics = null, AccessLog? accessLog = null, ForegroundActivity? requests = null)
     {
+        _requests = requests;
         _authenticator = authenticator;
         _clock = clock;
         _metrics = metrics;
@@ -76,6 +79,19 @@ public sealed partial class S3Handler
     }
 
     public async Task HandleAsync(HttpContext context)
+    {
+        _requests?.Begin();
+        try
+        {
+            await MeasuredAsync(context);
+        }
+        finally
+        {
+            _requests?.End();
+        }
+    }
+
+    private async Task MeasuredAsync(HttpContext context)
     {
         string requestId = Guid.NewGuid().ToString("N")[..16].ToUpperInvariant();
         if (_metrics is null && _accessLog is null)

@@ -4,8 +4,10 @@ namespace ObjStore.Core.Jobs;
 /// The rate limit of background I/O (scrub, heal, drain): bytes a second and operations (block reads or writes) a
 /// second, 0 for no limit. Each operation is scheduled after the previous ones at the slower of the two rates; at most
 /// a second of unused budget carries over, so a pause is not followed by a burst that foreground reads would feel.
+/// With a <see cref="ForegroundYield"/>, each operation first waits for the clients' requests to pause (bounded): the
+/// rates are then ceilings over an adaptive pace, full speed while the store is idle.
 /// </summary>
-public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimeProvider? clock = null)
+public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimeProvider? clock = null, ForegroundYield? yieldTo = null)
 {
     private static readonly TimeSpan Carry = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -16,6 +18,10 @@ public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimePro
 
     public async ValueTask SpendAsync(long bytes, CancellationToken cancellationToken)
     {
+        if (yieldTo is { } y)
+        {
+            await y.Activity.YieldAsync(y.Quiet, y.MaxWait, cancellationToken).ConfigureAwait(false);
+        }
         var wait = Reserve(bytes);
         if (wait > TimeSpan.Zero)
         {
@@ -42,3 +48,6 @@ public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimePro
         }
     }
 }
+
+/// <summary>What background I/O yields to: the clients' requests, until they pause for <paramref name="Quiet"/> or at most <paramref name="MaxWait"/> an operation.</summary>
+public sealed record ForegroundYield(ForegroundActivity Activity, TimeSpan Quiet, TimeSpan MaxWait);
