@@ -24,16 +24,22 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
         var budget = options.HealBudget(cluster.Clock, requests);
         int checkedLayouts = 0, healed = 0;
         string? store = JobPlacement.StoreOf(target);
-        await foreach (var data in LayoutsAsync(target, progress, cancellationToken))
+        // Layouts are healed several at once: one layout's rewrite is a single stream (read k, rebuild, write), so
+        // one at a time leaves cores and disks idle between its steps.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.HealParallelism), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(LayoutsAsync(target, progress, cancellationToken), parallel, async (data, cancel) =>
         {
-            checkedLayouts++;
+            Interlocked.Increment(ref checkedLayouts);
             // A store that came back empty: only its shards are in question (the others' health is scrub's), so
             // only they are checked, not every shard of every layout read whole first.
             var only = store is null ? null : Enumerable.Range(0, data.Layout.Placement.Count).Where(i => data.Layout.Placement[i] == store).ToList();
-            healed += await HealOneAsync(data, budget, only, cancellationToken) ? 1 : 0;
+            if (await HealOneAsync(data, budget, only, cancel))
+            {
+                Interlocked.Increment(ref healed);
+            }
             await catalogue.Shards.ClearDegradedAsync(data.Layout.DataId);
             progress.Advance(1, data.Size);
-        }
+        });
         return new { target, checkedLayouts, healed };
     }
 
@@ -42,16 +48,18 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
     {
         if (target == JobKinds.Degraded)
         {
+            // Every id taken is cleared once visited (or the job fails), and the ones still being healed are not
+            // taken twice: the loop ends when no new ids appear.
+            var taken = new HashSet<string>(StringComparer.Ordinal);
             while (true)
             {
-                // Every id taken is cleared once visited (or the job fails): the loop ends when no new rows appear.
                 var rows = await catalogue.Shards.DegradedAsync(1000);
-                if (rows.Count == 0)
+                var ids = rows.Select(r => r.DataId).Where(taken.Add).ToList();
+                if (ids.Count == 0)
                 {
                     yield break;
                 }
-                var ids = rows.Select(r => r.DataId).Distinct(StringComparer.Ordinal).ToList();
-                progress.SetTotal(progress.ItemsDone + ids.Count, 0);
+                progress.SetTotal(taken.Count, 0);
                 foreach (var dataId in ids)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

@@ -24,10 +24,13 @@ public sealed class MaintenanceOptions
     /// </summary>
     public bool HealYieldsToRequests { get; set; } = true;
 
+    /// <summary>Layouts a heal rebuilds at once.</summary>
+    public int HealParallelism { get; set; } = 2;
+
     /// <summary>How long the clients' requests must have paused before a heal block runs.</summary>
     public TimeSpan HealQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>The longest a heal block waits for the requests to pause: under constant load, one block per this long (per heal worker).</summary>
+    /// <summary>The longest a heal block waits for the requests to pause: under constant load, one block per this long (waiting blocks take turns).</summary>
     public TimeSpan HealMaxYield { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>A claimed job's lease; renewed while it runs, so a dead worker's job is free again after this long.</summary>

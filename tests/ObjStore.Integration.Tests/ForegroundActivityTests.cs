@@ -30,7 +30,7 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task AnIdleStoreLetsABlockRunAtOnce()
     {
-        var requests = new ForegroundActivity(_clock);
+        using var requests = new ForegroundActivity(_clock);
         var wait = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None);
         Assert.True(wait.IsCompletedSuccessfully);
         Assert.Equal(TimeSpan.Zero, await wait);
@@ -39,7 +39,7 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task ABlockWaitsForTheRequestsToEndAndThenForTheQuietPeriod()
     {
-        var requests = new ForegroundActivity(_clock);
+        using var requests = new ForegroundActivity(_clock);
         requests.Begin();
         requests.Begin();
         var wait = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
@@ -56,7 +56,7 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task UnderConstantLoadABlockWaitsOnlyTheBoundedTime()
     {
-        var requests = new ForegroundActivity(_clock);
+        using var requests = new ForegroundActivity(_clock);
         requests.Begin();
         var wait = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
         await RunClockUntilAsync(wait);
@@ -64,9 +64,23 @@ public sealed class ForegroundActivityTests
     }
 
     [Fact]
+    public async Task UnderConstantLoadWaitingBlocksTakeTurns()
+    {
+        using var requests = new ForegroundActivity(_clock);
+        requests.Begin();
+        var first = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
+        var second = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
+        await RunClockUntilAsync(first);
+        Assert.False(second.IsCompleted); // released one at a time, not together
+        await RunClockUntilAsync(second);
+        Assert.Equal(MaxWait, await first);
+        Assert.InRange(await second, 2 * MaxWait, 2 * MaxWait + TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public async Task ABudgetYieldsFirstAndKeepsItsCeilingAfter()
     {
-        var requests = new ForegroundActivity(_clock);
+        using var requests = new ForegroundActivity(_clock);
         var budget = new IoBudget(0, opsPerSecond: 10, _clock, new ForegroundYield(requests, Quiet, MaxWait));
         Assert.True(budget.SpendAsync(1, CancellationToken.None).AsTask().IsCompletedSuccessfully); // idle: no wait at all
         requests.Begin();
@@ -85,7 +99,7 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task CancellingAHealStopsItsWait()
     {
-        var requests = new ForegroundActivity(_clock);
+        using var requests = new ForegroundActivity(_clock);
         requests.Begin();
         using var cancel = new CancellationTokenSource();
         var wait = requests.YieldAsync(Quiet, MaxWait, cancel.Token).AsTask();

@@ -3,7 +3,9 @@ namespace ObjStore.Core.Jobs;
 /// <summary>
 /// The clients' requests this process is serving, for background I/O (heal, drain, rebalance) to yield to: a
 /// background operation waits while any request is in flight, and until none has been for a short quiet period, but
-/// never longer than a bounded time, so a store under constant load still heals, one operation per wait.
+/// never longer than a bounded time, so a store under constant load still heals, one operation per wait. Waiting
+/// operations take turns: under constant load the whole process runs one background operation per bounded wait,
+/// however many heal workers there are, rather than all of them at once when their waits end together.
 /// </summary>
 /// <remarks>
 /// Why occupancy and not latency: on a store whose every request competes for the same cores and disks, a heal block
@@ -12,12 +14,13 @@ namespace ObjStore.Core.Jobs;
 /// The request path pays one interlocked increment and one decrement; the clock is read only when the last request in
 /// flight ends.
 /// </remarks>
-public sealed class ForegroundActivity
+public sealed class ForegroundActivity : IDisposable
 {
     private readonly TimeProvider _clock;
     private int _inFlight;
     private long _lastEnded;
     private TaskCompletionSource? _idle; // completed (and cleared) when the count of requests in flight falls to zero
+    private readonly SemaphoreSlim _turn = new(1, 1);
 
     public ForegroundActivity(TimeProvider? clock = null)
     {
@@ -45,21 +48,42 @@ public sealed class ForegroundActivity
     /// </summary>
     public async ValueTask<TimeSpan> YieldAsync(TimeSpan quiet, TimeSpan maxWait, CancellationToken cancellationToken)
     {
+        if (InFlight == 0 && _clock.GetElapsedTime(Volatile.Read(ref _lastEnded)) >= quiet)
+        {
+            return TimeSpan.Zero; // idle: no turn to take
+        }
+        long start = _clock.GetTimestamp();
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WaitForPauseAsync(quiet, maxWait, cancellationToken).ConfigureAwait(false);
+            return _clock.GetElapsedTime(start);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    public void Dispose() => _turn.Dispose();
+
+    /// <summary>The wait of the operation whose turn it is.</summary>
+    private async ValueTask WaitForPauseAsync(TimeSpan quiet, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
         long start = _clock.GetTimestamp();
         while (true)
         {
-            var waited = _clock.GetElapsedTime(start);
-            var left = maxWait - waited;
+            var left = maxWait - _clock.GetElapsedTime(start);
             if (left <= TimeSpan.Zero)
             {
-                return waited;
+                return;
             }
             if (InFlight == 0)
             {
                 var stillQuiet = quiet - _clock.GetElapsedTime(Volatile.Read(ref _lastEnded));
                 if (stillQuiet <= TimeSpan.Zero)
                 {
-                    return waited;
+                    return;
                 }
                 await Task.Delay(stillQuiet < left ? stillQuiet : left, _clock, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -76,7 +100,7 @@ public sealed class ForegroundActivity
             }
             catch (TimeoutException)
             {
-                return _clock.GetElapsedTime(start);
+                return;
             }
         }
     }
