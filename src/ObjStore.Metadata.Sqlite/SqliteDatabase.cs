@@ -75,12 +75,16 @@ internal sealed class SqliteDatabase : IDisposable
             $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
             commandType: CommandType.Text);
         Migrate();
+        PointReads = new PointReaders(_connectionString);
         _savepoint = Command("SAVEPOINT unit");
         _release = Command("RELEASE unit");
         _rollbackTo = Command("ROLLBACK TO unit");
     }
 
     public TimeProvider Clock { get; }
+
+    /// <summary>The hottest reads, on connections of their own with prepared statements.</summary>
+    public PointReaders PointReads { get; }
 
     /// <summary>Now, as the catalogue stores times: Unix milliseconds.</summary>
     public long Now() => Clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -303,6 +307,7 @@ internal sealed class SqliteDatabase : IDisposable
         _savepoint.Dispose();
         _release.Dispose();
         _rollbackTo.Dispose();
+        PointReads.Dispose();
         _writer.Dispose();
         SqliteConnection.ClearAllPools();
     }

@@ -14,16 +14,22 @@ internal sealed class SqliteObjects(SqliteDatabase database) : IObjectCatalogue
     /// <summary>The rows ListObjects sees: the terms of the partial index objects_current (SQLite uses it only for a WHERE that implies them).</summary>
     private const string Current = "is_latest = 1 AND delete_marker = 0";
 
+    private static readonly string[] LatestParameters = ["@bucket", "@key"];
+    private static readonly string[] VersionParameters = ["@bucket", "@key", "@versionId"];
+
     public async Task<ObjectInfo?> GetAsync(string bucket, string key, string? versionId = null)
     {
-        await using var connection = await database.OpenReaderAsync();
-        var parameters = new { bucket, key = KeyOrder.Bytes(key), versionId };
-        var row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(versionId is null ? Statements.ReadLatest : Statements.ReadVersion, parameters);
+        byte[] keyBytes = KeyOrder.Bytes(key);
+        var row = versionId is null
+            ? database.PointReads.Row<ObjectRow>(Statements.ReadLatest, LatestParameters, [bucket, keyBytes])
+            : database.PointReads.Row<ObjectRow>(Statements.ReadVersion, VersionParameters, [bucket, keyBytes, versionId]);
         if (row is null || row.parts_count == 0)
         {
             return row?.ToInfo(null); // one row is its own snapshot
         }
         // A multipart version's row and parts come from one read transaction: never the parts of a version removed meanwhile.
+        await using var connection = await database.OpenReaderAsync();
+        var parameters = new { bucket, key = keyBytes, versionId };
         using var tx = connection.BeginTransaction(deferred: true);
         row = await connection.QuerySingleOrDefaultAsync<ObjectRow>(Statements.ReadVersion, parameters with { versionId = row.version_id }, tx);
         return row is null ? null : Statements.Load(connection, tx, row);
