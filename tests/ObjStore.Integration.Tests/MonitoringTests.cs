@@ -233,6 +233,31 @@ public sealed class MonitoringTests
     }
 
     [Fact]
+    public async Task TheAccessLogWrittenByItsOwnWriterHasTheSameLines()
+    {
+        using var folder = new TempFolder("objstore-access-");
+        string file = Path.Combine(folder.Path, "access.log");
+        await using (var server = await DevServer.StartAsync("2+1", settings: new Dictionary<string, string?> { ["AccessLog:Output"] = file }))
+        {
+            var log = LogCapture.On(server);
+            using var s3 = server.Client();
+            await s3.PutBucketAsync("file-logged");
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "file-logged", Key = "k 1", ContentBody = "0123456789" });
+            for (int i = 0; i < 300; i++)
+            {
+                await s3.GetObjectMetadataAsync("file-logged", "k 1");
+            }
+            Assert.Empty(log.In("ObjStore.Access")); // written to the file instead
+        }
+        // Stopping the server writes out what was queued: every request is a line, in order, nothing torn.
+        var lines = File.ReadAllLines(file);
+        Assert.Equal(302, lines.Length);
+        Assert.All(lines, l => Assert.Equal(11, l.Split(' ').Length));
+        Assert.Equal(["CreateBucket", "PutObject"], lines.Take(2).Select(l => l.Split(' ')[4]));
+        Assert.All(lines.Skip(2), l => Assert.Equal(["HeadObject", "file-logged", "k%201", "200"], l.Split(' ')[4..8]));
+    }
+
+    [Fact]
     public async Task AClientThatHangsUpMidDownloadIsOneWarningLine()
     {
         await using var server = await DevServer.StartAsync("4+2");

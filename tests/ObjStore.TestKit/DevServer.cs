@@ -44,6 +44,8 @@ public sealed class DevServer : IAsyncDisposable
             ["ObjStore:ReplicateUpTo"] = "0",
             ["ObjStore:AccessKey"] = "it",
             ["ObjStore:SecretKey"] = "integration-secret",
+            // Through ILogger, where the tests' log capture sees it (and not onto the test runner's standard output).
+            ["ObjStore:AccessLog:Output"] = "logger",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace ObjStore.S3.Telemetry;
@@ -14,14 +15,28 @@ public sealed class AccessLogOptions
     /// <summary>One line per S3 request, on by default: who did what to which object, how it ended, how long it took.</summary>
     public bool Enabled { get; set; } = true;
 
+    public const string StandardOutput = "stdout";
+    public const string LoggerOutput = "logger";
+
     /// <summary><c>text</c> (space-separated fields, one line) or <c>json</c> (one JSON object per line).</summary>
     public string Format { get; set; } = TextFormat;
+
+    /// <summary>
+    /// Where entries go: <c>stdout</c> (default: bare lines, written in batches by a writer of their own), a file path
+    /// (appended to), or <c>logger</c> (through <c>ILogger</c> under the category "ObjStore.Access", like any log
+    /// message, at several times the cost per request).
+    /// </summary>
+    public string Output { get; set; } = StandardOutput;
 
     public void Validate()
     {
         if (Format is not (TextFormat or JsonFormat))
         {
             throw new ArgumentException($"ObjStore:AccessLog:Format must be '{TextFormat}' or '{JsonFormat}', not '{Format}'.");
+        }
+        if (string.IsNullOrWhiteSpace(Output))
+        {
+            throw new ArgumentException($"ObjStore:AccessLog:Output must be '{StandardOutput}', '{LoggerOutput}' or a file path.");
         }
     }
 }
@@ -36,43 +51,69 @@ public sealed class AccessLogOptions
 /// id, user, access key, operation, bucket, key (percent-encoded, so it is one field), status, bytes in, bytes out,
 /// duration in milliseconds.
 /// </remarks>
-public sealed partial class AccessLog
+public sealed partial class AccessLog : IDisposable
 {
     public const string Category = "ObjStore.Access";
 
     private readonly ILogger _logger;
+    private readonly AccessLogWriter? _writer;
     private readonly bool _json;
 
     public AccessLog(ILoggerFactory loggers, AccessLogOptions options)
     {
         options.Validate();
-        _logger = options.Enabled ? loggers.CreateLogger(Category) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _json = options.Format == AccessLogOptions.JsonFormat;
+        _logger = options.Enabled && options.Output == AccessLogOptions.LoggerOutput
+            ? loggers.CreateLogger(Category)
+            : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        if (options.Enabled && options.Output != AccessLogOptions.LoggerOutput)
+        {
+            _writer = new AccessLogWriter(options.Output == AccessLogOptions.StandardOutput
+                ? Console.OpenStandardOutput()
+                : new FileStream(options.Output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete));
+        }
     }
 
     internal void Write(S3Exchange exchange, double seconds)
     {
-        if (_logger.IsEnabled(LogLevel.Information))
+        if (_writer is null && !_logger.IsEnabled(LogLevel.Information))
         {
-            string time = exchange.Arrived.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            double milliseconds = Math.Round(seconds * 1000, 2);
-            string operation = S3Metrics.OperationName(exchange.Operation);
-            if (_json)
+            return;
+        }
+        string time = exchange.Arrived.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        double milliseconds = Math.Round(seconds * 1000, 2);
+        string operation = S3Metrics.OperationName(exchange.Operation);
+        if (_json)
+        {
+            string entry = Json(exchange, time, operation, milliseconds);
+            if (_writer is not null)
             {
-                string entry = Json(exchange, time, operation, milliseconds);
-                LogJson(_logger, entry);
+                _writer.Write(entry);
             }
             else
             {
-                string accessKey = Dash(exchange.AccessKey);
-                string bucket = Dash(exchange.Bucket);
-                string key = exchange.Key is { Length: > 0 } k ? EscapeKey(k) : "-";
-                string duration = milliseconds.ToString("0.00", CultureInfo.InvariantCulture);
-                LogText(_logger, time, exchange.RequestId, exchange.User ?? "-", accessKey, operation, bucket, key, exchange.Status,
-                    exchange.BytesReceived, exchange.BytesSent, duration);
+                LogJson(_logger, entry);
             }
+            return;
+        }
+        string accessKey = Dash(exchange.AccessKey);
+        string bucket = Dash(exchange.Bucket);
+        string key = exchange.Key is { Length: > 0 } k ? EscapeKey(k) : "-";
+        string duration = milliseconds.ToString("0.00", CultureInfo.InvariantCulture);
+        if (_writer is not null)
+        {
+            _writer.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{time} {exchange.RequestId} {exchange.User ?? "-"} {accessKey} {operation} {bucket} {key} {exchange.Status} {exchange.BytesReceived} {exchange.BytesSent} {duration}"));
+        }
+        else
+        {
+            LogText(_logger, time, exchange.RequestId, exchange.User ?? "-", accessKey, operation, bucket, key, exchange.Status,
+                exchange.BytesReceived, exchange.BytesSent, duration);
         }
     }
+
+    /// <summary>Writes out what is queued (bounded) and closes the output.</summary>
+    public void Dispose() => _writer?.Dispose();
 
     private static string Dash(string? value) => string.IsNullOrEmpty(value) ? "-" : value;
 
@@ -112,4 +153,94 @@ public sealed partial class AccessLog
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "{AccessEntry}")]
     private static partial void LogJson(ILogger logger, string accessEntry);
+}
+
+/// <summary>
+/// Access entries as bare lines on a stream, written by one task of their own: a request only queues its line, and the
+/// writer takes every line queued since its last write in one go, in writes of at most 4 KiB (PIPE_BUF: on a pipe,
+/// shared with the server's own log, a write that size is never interleaved with another), flushing when the queue
+/// runs dry. The queue is bounded: when the output cannot keep up, requests wait, as with any synchronous log.
+/// </summary>
+internal sealed class AccessLogWriter : IDisposable
+{
+    private const int WriteSize = 4096;
+    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(64 * 1024)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Stream _output;
+    private readonly Task _drain;
+
+    public AccessLogWriter(Stream output)
+    {
+        _output = output;
+        _drain = Task.Run(DrainAsync);
+    }
+
+    public void Write(string line)
+    {
+        if (_lines.Writer.TryWrite(line))
+        {
+            return;
+        }
+        try
+        {
+            _lines.Writer.WriteAsync(line).AsTask().GetAwaiter().GetResult();
+        }
+        catch (ChannelClosedException)
+        {
+            // disposed, or its output is gone
+        }
+    }
+
+    public void Dispose()
+    {
+        _lines.Writer.TryComplete();
+        _drain.Wait(TimeSpan.FromSeconds(5));
+        _output.Dispose();
+    }
+
+    private async Task DrainAsync()
+    {
+        var buffer = new byte[WriteSize];
+        var reader = _lines.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                int used = 0;
+                while (reader.TryRead(out var line))
+                {
+                    int length = Encoding.UTF8.GetByteCount(line) + 1;
+                    if (used + length > WriteSize && used > 0)
+                    {
+                        await _output.WriteAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
+                        used = 0;
+                    }
+                    if (length > WriteSize)
+                    {
+                        await _output.WriteAsync(Encoding.UTF8.GetBytes(line + "\n")).ConfigureAwait(false);
+                        continue;
+                    }
+                    used += Encoding.UTF8.GetBytes(line, buffer.AsSpan(used));
+                    buffer[used++] = (byte)'\n';
+                }
+                if (used > 0)
+                {
+                    await _output.WriteAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
+                }
+                await _output.FlushAsync().ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The output is gone (a closed pipe): the entries have nowhere to go; requests must not wait on them.
+            _lines.Writer.TryComplete();
+            while (reader.TryRead(out _))
+            {
+            }
+        }
+    }
 }
