@@ -190,7 +190,7 @@ internal sealed class SqliteJobs(SqliteDatabase database) : IJobCatalogue
         connection.Execute(
             """
             UPDATE jobs SET state = 'queued', finished = NULL, attempts = 0, not_before = @now, assigned_to = NULL, lease_owner = NULL,
-                lease_expiry = NULL
+                lease_expiry = NULL, last_error = NULL
             WHERE id = @id AND state = 'failed'
             """,
             new { id, now = database.Now() }) == 1);

@@ -331,7 +331,7 @@ public interface IJobCatalogue
     /// </summary>
     Task<bool> CancelAsync(long id, string reason);
 
-    /// <summary>Queues a failed job again, with its attempts reset and its checkpoint kept; false when it is not failed.</summary>
+    /// <summary>Queues a failed job again, its attempts reset, its error cleared, its checkpoint kept; false when it is not failed.</summary>
     Task<bool> RetryAsync(long id);
 
     /// <summary>The newest jobs first.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -61,6 +62,22 @@ public sealed class ClusterConsoleTests(BrowserFixture fixture) : IClassFixture<
             Assert.Equal("rgb(198, 40, 40)", await node4.Locator(".state").EvaluateAsync<string>("e => getComputedStyle(e).color")); // red
             await Expect(page.Locator("#stores tr.store.up")).ToHaveCountAsync(3);
 
+            // A scrub of the dead node's store waits for that node's worker: cancelled, it fails at once; retried, it
+            // is queued again.
+            await page.Locator("#job-kind").SelectOptionAsync("scrub");
+            await page.Locator("#job-target").FillAsync("store:node-4");
+            await page.Locator("#start-job").ClickAsync();
+            var scrub = page.Locator("#jobs tr.job[data-kind='scrub']").First;
+            await Expect(scrub.Locator(".job-state")).ToHaveTextAsync(new Regex("queued|running"));
+            await scrub.Locator("button.cancel-job").ClickAsync();
+            await Expect(scrub.Locator(".job-state")).ToHaveTextAsync("failed");
+            await Expect(scrub.Locator(".job-error")).ToHaveTextAsync("cancelled through the admin API");
+            await ConsolePage.ScreenshotAsync(page, "cluster-02-job-cancelled");
+            await scrub.Locator("button.retry-job").ClickAsync();
+            await Expect(page.Locator("#notice")).ToContainTextAsync("queued again");
+            await Expect(scrub.Locator(".job-state")).ToHaveTextAsync(new Regex("queued|running|succeeded"));
+            await Expect(scrub.Locator(".job-error")).ToHaveTextAsync("");
+
             // Writes with node-4 down meet the quorum (3 of 4) and leave its shards to heal.
             for (int i = 0; i < 8; i++)
             {
@@ -70,7 +87,7 @@ public sealed class ClusterConsoleTests(BrowserFixture fixture) : IClassFixture<
                 });
             }
             await Expect(page.Locator("#degraded")).Not.ToHaveTextAsync("0");
-            await ConsolePage.ScreenshotAsync(page, "cluster-02-node-down");
+            await ConsolePage.ScreenshotAsync(page, "cluster-03-node-down");
 
             await ScriptAsync("node-start", _dir.Path, "4");
             await Expect(page.Locator("#stores tr.store.up")).ToHaveCountAsync(4);
@@ -83,7 +100,7 @@ public sealed class ClusterConsoleTests(BrowserFixture fixture) : IClassFixture<
             await Expect(heal.Locator(".job-percent")).ToHaveTextAsync("100%");
             await Expect(heal.Locator("progress")).ToHaveJSPropertyAsync("value", 100);
             await Expect(page.Locator("#degraded")).ToHaveTextAsync("0");
-            await ConsolePage.ScreenshotAsync(page, "cluster-03-healed");
+            await ConsolePage.ScreenshotAsync(page, "cluster-04-healed");
         }
         finally
         {

@@ -148,7 +148,7 @@ public abstract partial class CatalogueContract
 
         Assert.True(await Jobs.RetryAsync(running));
         var retried = await Jobs.GetAsync(running);
-        Assert.Equal((JobStates.Queued, 0, (DateTimeOffset?)null), (retried!.State, retried.Attempts, retried.Finished));
+        Assert.Equal((JobStates.Queued, 0, (DateTimeOffset?)null, (string?)null), (retried!.State, retried.Attempts, retried.Finished, retried.LastError));
         Assert.False(await Jobs.RetryAsync(running)); // only a failed job
         var claimed = await Jobs.ClaimAsync(gateway, Lease, Alive);
         Assert.Equal((running, 1), (claimed!.Id, claimed.Attempts));
