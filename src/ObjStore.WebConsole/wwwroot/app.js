@@ -390,7 +390,7 @@ async function refreshCluster() {
     return h("tr", { className: s.ready ? "store up" : "store down", "data-store": s.id },
       h("td", {}, s.id),
       h("td", {}, h("span", { className: s.ready ? "state up" : "state down" }, s.ready ? "up" : "down")),
-      h("td", {}, s.latencyMs === undefined ? "–" : `${s.latencyMs.toFixed(1)} ms`),
+      h("td", {}, !s.ready || s.latencyMs === undefined ? "–" : `${s.latencyMs.toFixed(1)} ms`), // a down store answers nothing
       h("td", {}, s.totalBytes > 0 ? [usage, ` ${Math.round(used * 100)}%`] : "–"),
       h("td", {}, s.totalBytes > 0 ? `${formatBytes(s.freeBytes)} / ${formatBytes(s.totalBytes)}` : "–"));
   }), "No stores.", 5);
