@@ -369,8 +369,11 @@ async function uploadFiles(files) {
 
 const jobSamples = new Map(); // job id -> { at, bytes, items } of the first sample seen while running
 
+let refreshing = false;
+
 async function refreshCluster() {
-  if (!admin || $("view-cluster").hidden) return;
+  if (!admin || $("view-cluster").hidden || refreshing) return; // one round at a time, however slow a store answers
+  refreshing = true;
   let status, jobs;
   try {
     [status, jobs] = await Promise.all([admin.status(), admin.jobs()]);
@@ -379,6 +382,8 @@ async function refreshCluster() {
     clearInterval(pollTimer);
     pollTimer = null;
     return;
+  } finally {
+    refreshing = false;
   }
   $("degraded").textContent = String(status.degradedShards);
   $("jobs-queued").textContent = String(status.jobs.queued);
@@ -425,7 +430,7 @@ function jobRow(job) {
   const actions = [];
   if (!finished) actions.push(h("button", { type: "button", className: "cancel-job", onclick: () => jobAction(() => admin.cancelJob(job.id), `Job ${job.id} cancelled.`) }, "Cancel"));
   if (job.state === "failed") actions.push(h("button", { type: "button", className: "retry-job", onclick: () => jobAction(() => admin.retryJob(job.id), `Job ${job.id} queued again.`) }, "Retry"));
-  return h("tr", { className: `job ${job.state}`, "data-job": String(job.id), "data-kind": job.kind },
+  return h("tr", { className: `job ${job.state}`, "data-job": String(job.id), "data-kind": job.kind, "data-target": job.target },
     h("td", {}, String(job.id)), h("td", {}, job.kind), h("td", {}, job.target),
     h("td", { className: "job-state" }, h("span", { className: `state ${job.state}` }, job.state)),
     h("td", { className: "job-progress" }, h("progress", { max: "100", value: String(Math.floor(fraction * 100)) }),
