@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
+using ObjStore.S3.Auth;
 using static Microsoft.Playwright.Assertions;
 
 namespace ObjStore.Browser.Tests;
@@ -144,6 +146,65 @@ public sealed class ConsoleTests(BrowserFixture fixture) : IClassFixture<Browser
             await bucketRow.Locator("button.delete-bucket").ClickAsync();
             await Expect(page.Locator("#error-text")).ToContainTextAsync("BucketNotEmpty");
             await ConsolePage.ScreenshotAsync(page, "console-08-error");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    /// <summary>
+    /// sigv4.js against AWS's documented examples (sigv4-header-based-auth, sigv4-query-string-auth: examplebucket,
+    /// 24 May 2013) and against the server's own canonical request for a key and query full of characters to encode.
+    /// </summary>
+    [Fact]
+    public async Task ThePagesSignaturesAreTheOnesAwsDocumentsAndTheServerChecks()
+    {
+        var page = await ConsolePage.OpenAsync(fixture.Browser, fixture.Endpoint);
+        try
+        {
+            const string Example = """{ accessKey: "AKIAIOSFODNN7EXAMPLE", secretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region: "us-east-1" }""";
+            string presigned = await page.EvaluateAsync<string>($$"""
+                async () => {
+                  const { presign } = await import("./sigv4.js");
+                  return presign({{Example}}, { path: "/test.txt", host: "examplebucket.s3.amazonaws.com",
+                    now: new Date("2013-05-24T00:00:00Z"), expiresSeconds: 86400 });
+                }
+                """);
+            Assert.EndsWith("/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+                + "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+                + "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404", presigned, StringComparison.Ordinal);
+
+            string headerSigned = await page.EvaluateAsync<string>($$"""
+                async () => {
+                  const { signRequest } = await import("./sigv4.js");
+                  const signed = await signRequest({{Example}}, { method: "GET", path: "/test.txt", headers: { Range: "bytes=0-9" },
+                    host: "examplebucket.s3.amazonaws.com", now: new Date("2013-05-24T00:00:00Z") });
+                  return signed.headers.authorization;
+                }
+                """);
+            Assert.Equal("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+                + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+                headerSigned);
+
+            // A key and a query with spaces, reserved and non-ASCII characters: the server's canonical form.
+            const string Path = "/bucket/a b+c(1)!*'~é/ü 2.txt";
+            var query = new List<KeyValuePair<string, string>> { new("versionId", "x/y z+"), new("prefix", ""), new("list-type", "2") };
+            var js = await page.EvaluateAsync<JsonElement>("""
+                async ({ path, query }) => {
+                  const { signRequest } = await import("./sigv4.js");
+                  const signed = await signRequest({ accessKey: "k", secretKey: "s", region: "eu-west-1" },
+                    { method: "PUT", path, query, payloadHash: "UNSIGNED-PAYLOAD", host: "127.0.0.1:9000", now: new Date("2026-12-02T06:00:00Z") });
+                  return { url: signed.url, signature: signed.signature };
+                }
+                """, new { path = Path, query = query.Select(p => new[] { p.Key, p.Value }).ToArray() });
+            string canonical = SigV4.CanonicalRequest("PUT", Path, query,
+                [new("host", "127.0.0.1:9000"), new("x-amz-content-sha256", SigV4.UnsignedPayload), new("x-amz-date", "20261202T060000Z")], SigV4.UnsignedPayload);
+            string expected = SigV4.Sign(SigV4.SigningKey("s", "20261202", "eu-west-1", "s3"),
+                SigV4.StringToSign("20261202T060000Z", "20261202/eu-west-1/s3/aws4_request", canonical));
+            Assert.Equal(expected, js.GetProperty("signature").GetString());
+            Assert.EndsWith("/bucket/a%20b%2Bc%281%29%21%2A%27~%C3%A9/%C3%BC%202.txt?list-type=2&prefix=&versionId=x%2Fy%20z%2B",
+                js.GetProperty("url").GetString(), StringComparison.Ordinal);
         }
         finally
         {

@@ -72,12 +72,14 @@ async function signature(credentials, date, stamp, canonicalRequest) {
  * Signs a request in an Authorization header. path is the decoded path ("/bucket/a key"), query a list of
  * [name, value] pairs (decoded), headers the extra headers to sign (lower-case names). Returns the URL to send (the
  * path and query encoded exactly as signed) and the headers to set (browsers set Host themselves: it is signed as
- * location.host).
+ * location.host). host and now are there for tests against known signatures.
  */
-export async function signRequest(credentials, { method, path, query = [], headers = {}, payloadHash = EMPTY_SHA256 }) {
-  const stamp = amzDate();
+export async function signRequest(credentials, {
+  method, path, query = [], headers = {}, payloadHash = EMPTY_SHA256, host = location.host, now = new Date(),
+}) {
+  const stamp = amzDate(now);
   const date = stamp.slice(0, 8);
-  const all = { ...lower(headers), host: location.host, "x-amz-date": stamp, "x-amz-content-sha256": payloadHash };
+  const all = { ...lower(headers), host, "x-amz-date": stamp, "x-amz-content-sha256": payloadHash };
   const names = Object.keys(all).sort();
   const canonicalHeaders = names.map(n => `${n}:${String(all[n]).trim().replace(/ +/g, " ")}\n`).join("");
   const signedHeaders = names.join(";");
@@ -86,15 +88,17 @@ export async function signRequest(credentials, { method, path, query = [], heade
   const signed = await signature(credentials, date, stamp, canonicalRequest);
   delete all.host;
   all.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKey}/${signed.scope}, SignedHeaders=${signedHeaders}, Signature=${signed.signature}`;
-  return { url: location.origin + uriEncode(path, false) + (queryString ? "?" + queryString : ""), headers: all };
+  return { url: origin(host) + uriEncode(path, false) + (queryString ? "?" + queryString : ""), headers: all, signature: signed.signature };
 }
 
 /**
  * A presigned URL (query-string authentication, host the only signed header, UNSIGNED-PAYLOAD), valid for
  * expiresSeconds (1 to 604800).
  */
-export async function presign(credentials, { method = "GET", path, query = [], expiresSeconds = 3600 }) {
-  const stamp = amzDate();
+export async function presign(credentials, {
+  method = "GET", path, query = [], expiresSeconds = 3600, host = location.host, now = new Date(),
+}) {
+  const stamp = amzDate(now);
   const date = stamp.slice(0, 8);
   const auth = [
     ["X-Amz-Algorithm", "AWS4-HMAC-SHA256"],
@@ -104,9 +108,14 @@ export async function presign(credentials, { method = "GET", path, query = [], e
     ["X-Amz-SignedHeaders", "host"],
   ];
   const queryString = canonicalQuery([...query, ...auth]);
-  const canonicalRequest = [method, uriEncode(path, false), queryString, `host:${location.host}\n`, "host", UNSIGNED_PAYLOAD].join("\n");
+  const canonicalRequest = [method, uriEncode(path, false), queryString, `host:${host}\n`, "host", UNSIGNED_PAYLOAD].join("\n");
   const signed = await signature(credentials, date, stamp, canonicalRequest);
-  return `${location.origin}${uriEncode(path, false)}?${queryString}&X-Amz-Signature=${signed.signature}`;
+  return `${origin(host)}${uriEncode(path, false)}?${queryString}&X-Amz-Signature=${signed.signature}`;
+}
+
+/** The page's origin, or for another host (tests) that host over the page's scheme. */
+function origin(host) {
+  return host === location.host ? location.origin : `${location.protocol}//${host}`;
 }
 
 function lower(headers) {
