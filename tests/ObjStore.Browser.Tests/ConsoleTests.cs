@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Playwright;
 using ObjStore.S3.Auth;
 using static Microsoft.Playwright.Assertions;
 
@@ -222,6 +223,20 @@ public sealed class ConsoleTests(BrowserFixture fixture) : IClassFixture<Browser
         {
             await ConsolePage.SignInAsync(page, BrowserFixture.AccessKey, BrowserFixture.SecretKey);
             var row = page.Locator($"#buckets tr[data-bucket='{bucket}']");
+
+            // An upload that fails shows S3's error and a failed bar.
+            await fixture.S3.PutBucketAsync(bucket + "-gone");
+            await page.Locator("#open-bucket").FillAsync(bucket + "-gone");
+            await page.Locator("#open-bucket-button").ClickAsync();
+            await Expect(page.Locator("#objects tbody")).ToContainTextAsync("The bucket is empty.");
+            await fixture.S3.DeleteBucketAsync(bucket + "-gone");
+            await page.Locator("#upload-input").SetInputFilesAsync(new FilePayload { Name = "late.txt", MimeType = "text/plain", Buffer = "too late"u8.ToArray() });
+            await Expect(page.Locator("#error-text")).ToContainTextAsync("NoSuchBucket");
+            await Expect(page.Locator("#upload")).ToHaveClassAsync("failed");
+            await Expect(page.Locator("#upload-status")).ToContainTextAsync("late.txt failed: NoSuchBucket");
+            await page.Locator("#error-close").ClickAsync();
+            await page.Locator("#nav-buckets").ClickAsync();
+
             await row.Locator("button.delete-bucket").ClickAsync();
             await Expect(row).ToHaveCountAsync(0);
             Assert.DoesNotContain((await fixture.S3.ListBucketsAsync()).Buckets ?? [], b => b.BucketName == bucket);

@@ -189,6 +189,7 @@ async function openBucket(bucket, prefix) {
     Object.assign(browse, { bucket, prefix, tokens: [null], page: 0 });
     $("share").hidden = true;
     $("preview").hidden = true;
+    if (!uploading) $("upload").hidden = true;
   }
   renderBreadcrumbs();
   const status = await attempt(() => s3.versioning(bucket));
@@ -324,9 +325,21 @@ async function deleteObject(key, versionId) {
   await listPage();
 }
 
+let uploading = false;
+
 async function uploadFiles(files) {
   const list = Array.from(files);
   if (list.length === 0) return;
+  uploading = true;
+  try {
+    await uploadAll(list);
+  } finally {
+    uploading = false;
+  }
+}
+
+async function uploadAll(list) {
+  const { bucket, prefix } = browse; // where the files were chosen, even if the user browses on meanwhile
   const total = list.reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   const started = performance.now();
@@ -345,14 +358,14 @@ async function uploadFiles(files) {
   };
   report(0, list[0].name);
   for (const file of list) {
-    const key = browse.prefix + file.name;
+    const key = prefix + file.name;
     try {
-      await s3.upload(browse.bucket, key, file, sent => report(sent, file.name));
+      await s3.upload(bucket, key, file, sent => report(sent, file.name));
     } catch (e) {
       showError(e);
       $("upload").classList.add("failed");
       status.textContent = `${file.name} failed: ${e.message}`;
-      await listPage();
+      await relist();
       return;
     }
     done += file.size;
@@ -362,12 +375,16 @@ async function uploadFiles(files) {
   percent.textContent = "100%";
   status.textContent = `Uploaded ${list.length} file${list.length === 1 ? "" : "s"} (${formatBytes(total)})`;
   $("upload").classList.add("finished");
-  await listPage();
+  await relist();
+
+  async function relist() {
+    if (!$("view-objects").hidden && browse.bucket === bucket && browse.prefix === prefix) await listPage();
+  }
 }
 
 // ---- cluster ----
 
-const jobSamples = new Map(); // job id -> { at, bytes, items } of the first sample seen while running
+const jobSamples = new Map(); // job id -> { at, done }: when the page first saw it running, and how far it was
 
 let refreshing = false;
 
