@@ -2,9 +2,10 @@
 // Code and Message (the XML error document), or the HTTP status when the answer has none: nothing is swallowed.
 import { signRequest, presign, sha256Hex, EMPTY_SHA256, UNSIGNED_PAYLOAD } from "./sigv4.js";
 
-/** Objects at least this large go up in parts of PART_SIZE. */
+/** Objects at least this large go up in parts of PART_SIZE (larger parts for files past 10,000 of them: S3's limit). */
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 export const PART_SIZE = 8 * 1024 * 1024;
+const MAX_PARTS = 10000;
 
 export class S3Error extends Error {
   constructor(status, code, message, requestId) {
@@ -156,10 +157,11 @@ export class S3Client {
       query: [["uploads", ""]], headers: file.type ? { "content-type": file.type } : {},
     });
     const uploadId = child(created, "UploadId");
+    const partSize = Math.max(PART_SIZE, Math.ceil(file.size / MAX_PARTS / (1024 * 1024)) * 1024 * 1024);
     const parts = [];
     try {
-      for (let offset = 0, number = 1; offset < file.size; offset += PART_SIZE, number++) {
-        const blob = file.slice(offset, Math.min(offset + PART_SIZE, file.size));
+      for (let offset = 0, number = 1; offset < file.size; offset += partSize, number++) {
+        const blob = file.slice(offset, Math.min(offset + partSize, file.size));
         const etag = await this.put(path, [["partNumber", String(number)], ["uploadId", uploadId]], blob, null,
           sent => onProgress(offset + sent));
         parts.push(`<Part><PartNumber>${number}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`);
@@ -168,6 +170,7 @@ export class S3Client {
       const completed = await this.xml("POST", path, { query: [["uploadId", uploadId]], body, headers: { "content-type": "application/xml" } });
       if (completed.localName === "Error") throw errorFrom(200, "", new XMLSerializer().serializeToString(completed));
     } catch (e) {
+      // The part or completion error is the one to show; a failed abort leaves parts UploadExpiry removes later.
       await this.send("DELETE", path, { query: [["uploadId", uploadId]] }).catch(() => {});
       throw e;
     }
