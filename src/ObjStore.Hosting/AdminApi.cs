@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -21,6 +22,8 @@ namespace ObjStore.Hosting;
 /// GET  /_objstore/admin/jobs/{id}
 /// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain|rebalance[&amp;target=...]   queue a job; 201 with the job
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
+/// POST /_objstore/admin/jobs/{id}/cancel           a queued or running job fails at once ("cancelled"); its worker stops at its next renewal
+/// POST /_objstore/admin/jobs/{id}/retry            a failed job is queued again with its attempts reset, resuming at its checkpoint
 /// /users..., /keys...                               users, access keys and identity policies (<see cref="IdentityAdminApi"/>)
 /// /kms/...                                          SSE-KMS keys and master key rotation (<see cref="KeysAdminApi"/>)
 /// GET|PUT|DELETE /buckets/NAME/compression          a bucket's compression settings (JSON, <see cref="CompressionSettings"/>)
@@ -77,6 +80,9 @@ public sealed class AdminApi(
                 case ("GET", "/jobs"):
                     await context.Response.WriteAsJsonAsync(await catalogue.Jobs.ListAsync(100));
                     break;
+                case ("POST", var jobPath) when jobPath.Split('/') is ["", "jobs", var idText, "cancel" or "retry"]:
+                    await CancelOrRetryAsync(context, idText, cancel: jobPath.EndsWith("/cancel", StringComparison.Ordinal));
+                    break;
                 case ("GET", var jobPath) when jobPath.StartsWith("/jobs/", StringComparison.Ordinal):
                     var job = long.TryParse(jobPath[6..], NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? await catalogue.Jobs.GetAsync(id) : null;
                     await (job is null ? ErrorAsync(context, 404, "no such job") : context.Response.WriteAsJsonAsync(job));
@@ -107,6 +113,32 @@ public sealed class AdminApi(
         {
             await ErrorAsync(context, e.Error.Status, e.Error.Code + ": " + e.Message);
         }
+    }
+
+    /// <summary>The error a cancelled job records.</summary>
+    public const string CancelledMessage = "cancelled through the admin API";
+
+    /// <summary>
+    /// Cancels a queued or running job, or queues a failed one again: 200 with the job, 404 for no such job, 409 when
+    /// its state does not allow it (a finished job cannot be cancelled, only a failed one retried).
+    /// </summary>
+    private async Task CancelOrRetryAsync(HttpContext context, string idText, bool cancel)
+    {
+        if (!long.TryParse(idText, NumberStyles.None, CultureInfo.InvariantCulture, out long id) || await catalogue.Jobs.GetAsync(id) is not { } job)
+        {
+            await ErrorAsync(context, 404, "no such job");
+            return;
+        }
+        bool changed = cancel ? await catalogue.Jobs.CancelAsync(id, CancelledMessage) : await catalogue.Jobs.RetryAsync(id);
+        if (!changed)
+        {
+            var now = await catalogue.Jobs.GetAsync(id) ?? job;
+            await ErrorAsync(context, 409, cancel
+                ? $"job {id} is {now.State}: only a queued or running job can be cancelled"
+                : $"job {id} is {now.State}: only a failed job can be retried");
+            return;
+        }
+        await context.Response.WriteAsJsonAsync(await catalogue.Jobs.GetAsync(id));
     }
 
     /// <summary>A bucket's compression settings: GET (404 when off), PUT a JSON document, DELETE to turn compression off.</summary>
@@ -173,14 +205,16 @@ public sealed class AdminApi(
     {
         var health = await Task.WhenAll(stores.Select(async store =>
         {
+            // latencyMs: how long this health probe took (the console shows it beside each store).
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 var h = await store.GetHealthAsync(context.RequestAborted);
-                return new { id = store.Id, ready = h.Ready, freeBytes = h.FreeBytes, totalBytes = h.TotalBytes };
+                return new { id = store.Id, ready = h.Ready, freeBytes = h.FreeBytes, totalBytes = h.TotalBytes, latencyMs = LatencyMs(started) };
             }
             catch (Exception e) when (e is IOException or TimeoutException)
             {
-                return new { id = store.Id, ready = false, freeBytes = 0L, totalBytes = 0L };
+                return new { id = store.Id, ready = false, freeBytes = 0L, totalBytes = 0L, latencyMs = LatencyMs(started) };
             }
         }));
         var jobs = await catalogue.Jobs.ListAsync(1000);
@@ -208,6 +242,8 @@ public sealed class AdminApi(
             },
         });
     }
+
+    private static double LatencyMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2);
 
     /// <summary>
     /// A small request body as text, checked against the SHA-256 the request signed (when it signed one); null when it

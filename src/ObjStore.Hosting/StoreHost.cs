@@ -25,6 +25,7 @@ using ObjStore.Storage;
 using ObjStore.Storage.Format;
 using ObjStore.Storage.Http;
 using ObjStore.Storage.Remote;
+using ObjStore.WebConsole;
 using OpenTelemetry.Metrics;
 
 namespace ObjStore.Hosting;
@@ -149,6 +150,7 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
             AddTelemetry(builder.Services, options, options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"));
             builder.Services.AddSingleton<S3Handler>();
+            builder.Services.AddSingleton(new ConsoleEndpoint(s3Options.Region));
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new AdminApi(
@@ -165,15 +167,19 @@ public static partial class StoreHost
             var health = app.Services.GetRequiredService<HealthEndpoints>();
             var handler = app.Services.GetRequiredService<S3Handler>();
             var admin = app.Services.GetRequiredService<AdminApi>();
+            var webConsole = app.Services.GetRequiredService<ConsoleEndpoint>();
             var clusterJobs = mode == StoreMode.Gateway
                 ? new ClusterJobsApi(app.Services.GetRequiredService<ICatalogue>(), options.Maintenance, options.ClusterSecret!,
                     app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
                 : null;
             // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket (/minio/health/*:
-            // HealthEndpoints). The metrics listener serves its scrape path (above) and nothing else.
+            // HealthEndpoints). The metrics listener serves its scrape path (above) and nothing else. A browser at /
+            // (an unsigned GET asking for HTML) is sent to the web console.
             app.Run(context =>
                 metrics.OnListener(context) ? NotFoundAsync(context)
                 : HealthEndpoints.Handles(context) ? health.HandleAsync(context)
+                : ConsoleEndpoint.Handles(context) ? webConsole.HandleAsync(context)
+                : ConsoleEndpoint.IsBrowserAtRoot(context) ? ConsoleEndpoint.RedirectAsync(context)
                 : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
                 : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
                 : handler.HandleAsync(context));

@@ -325,6 +325,15 @@ public interface IJobCatalogue
 
     Task<JobInfo?> GetAsync(long id);
 
+    /// <summary>
+    /// Fails a queued or running job at once with <paramref name="reason"/> and no attempts left; false when it is
+    /// not queued or running. Its lease is gone, so the worker running it loses its next renewal and stops.
+    /// </summary>
+    Task<bool> CancelAsync(long id, string reason);
+
+    /// <summary>Queues a failed job again, its attempts reset, its error cleared, its checkpoint kept; false when it is not failed.</summary>
+    Task<bool> RetryAsync(long id);
+
     /// <summary>The newest jobs first.</summary>
     Task<IReadOnlyList<JobInfo>> ListAsync(int limit);
 

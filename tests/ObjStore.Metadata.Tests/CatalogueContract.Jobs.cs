@@ -125,6 +125,38 @@ public abstract partial class CatalogueContract
     }
 
     [Fact]
+    public async Task ACancelledJobFailsAtOnceItsWorkerLosesTheLeaseAndARetryQueuesItAgain()
+    {
+        var gateway = Gateway();
+        long queued = await Jobs.EnqueueAsync("scrub", "*");
+        long running = await Jobs.EnqueueAsync("heal", "degraded", priority: 10);
+        Assert.Equal(running, (await Jobs.ClaimAsync(gateway, Lease, Alive))!.Id);
+
+        Assert.True(await Jobs.CancelAsync(queued, "cancelled"));
+        Assert.True(await Jobs.CancelAsync(running, "cancelled"));
+        foreach (long id in new[] { queued, running })
+        {
+            var job = await Jobs.GetAsync(id);
+            Assert.Equal((JobStates.Failed, "cancelled", Clock.GetUtcNow()), (job!.State, job.LastError, job.Finished));
+        }
+        Assert.False(await Jobs.RenewAsync(running, gateway.Id, Lease, new JobProgress(1, 10, 0, 0))); // the worker stops
+        await Jobs.FinishAsync(running, gateway.Id, succeeded: false, "operation cancelled", null, TimeSpan.Zero); // ignored
+        Assert.Equal("cancelled", (await Jobs.GetAsync(running))!.LastError);
+        Assert.False(await Jobs.CancelAsync(running, "again")); // already finished
+        Assert.False(await Jobs.CancelAsync(999_999, "no such job"));
+        Assert.Null(await Jobs.ClaimAsync(gateway, Lease, Alive)); // neither runs
+
+        Assert.True(await Jobs.RetryAsync(running));
+        var retried = await Jobs.GetAsync(running);
+        Assert.Equal((JobStates.Queued, 0, (DateTimeOffset?)null, (string?)null), (retried!.State, retried.Attempts, retried.Finished, retried.LastError));
+        Assert.False(await Jobs.RetryAsync(running)); // only a failed job
+        var claimed = await Jobs.ClaimAsync(gateway, Lease, Alive);
+        Assert.Equal((running, 1), (claimed!.Id, claimed.Attempts));
+        await Jobs.FinishAsync(running, gateway.Id, succeeded: true, null, "{}", TimeSpan.Zero);
+        Assert.False(await Jobs.RetryAsync(running)); // a succeeded job is not retried
+    }
+
+    [Fact]
     public async Task FinishedJobsArePrunedAfterTheHistoryAndOthersStay()
     {
         var gateway = Gateway();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ObjStore.Hosting;
+using ObjStore.WebConsole;
 
 namespace ObjStore.Cli.Commands;
 
@@ -59,6 +60,7 @@ internal static class DevCommand
             ? $"  secret key: {store.SecretKey} (the development default: set --secret-key for anything else)"
             : "  secret key: (as configured)");
         Console.WriteLine($"  try: {TryLine(store, options.Get("secret-key") is not null)}");
+        Console.WriteLine($"  console: {store.Listen.TrimEnd('/')}{ConsoleEndpoint.Prefix}/ (sign in with the access and secret key above)");
         await app.WaitForShutdownAsync();
         return 0;
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ObjStore.Hosting;
+using ObjStore.WebConsole;
 
 namespace ObjStore.Cli.Commands;
 
@@ -37,6 +38,7 @@ internal static class GatewayCommand
         var store = app.Services.GetRequiredService<StoreOptions>();
         await app.StartAsync();
         Console.WriteLine($"objstore gateway: S3 endpoint {store.Listen}  erasure {store.Erasure}  {store.Nodes.Count} nodes");
+        Console.WriteLine($"  console: {store.Listen.TrimEnd('/')}{ConsoleEndpoint.Prefix}/ (sign in with the root access key)");
         await app.WaitForShutdownAsync();
         return 0;
     }
