@@ -22,8 +22,11 @@ namespace ObjStore.Hosting;
 /// GET  /_objstore/admin/jobs/{id}
 /// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain|rebalance[&amp;target=...]   queue a job; 201 with the job
 ///      targets: heal "degraded", "*", "bucket[/prefix]" or "store:ID"; scrub "*" or "store:ID"; drain "ID"
-/// POST /_objstore/admin/jobs/{id}/cancel           a queued or running job fails at once ("cancelled"); its worker stops at its next renewal
-/// POST /_objstore/admin/jobs/{id}/retry            a failed job is queued again with its attempts reset, resuming at its checkpoint
+/// POST /_objstore/admin/jobs/{id}/cancel           a queued job fails at once ("cancelled"); a running one is "cancelling" until its worker,
+///                                                  told by its next renewal (about a second), stops, or its lease expires: then failed.
+///                                                  A drain cannot be cancelled (409): its store would stay draining.
+/// POST /_objstore/admin/jobs/{id}/retry            a failed job whose lease has ended is queued again with its attempts reset, resuming at
+///                                                  its checkpoint; 409 while a job of the same kind and target is queued, running or cancelling
 /// /users..., /keys...                               users, access keys and identity policies (<see cref="IdentityAdminApi"/>)
 /// /kms/...                                          SSE-KMS keys and master key rotation (<see cref="KeysAdminApi"/>)
 /// GET|PUT|DELETE /buckets/NAME/compression          a bucket's compression settings (JSON, <see cref="CompressionSettings"/>)
@@ -129,13 +132,22 @@ public sealed class AdminApi(
             await ErrorAsync(context, 404, "no such job");
             return;
         }
+        if (cancel && job.Kind == JobKinds.Drain)
+        {
+            // A drain marks its store draining (no new shards) as it starts; a cancelled one would leave it so.
+            await ErrorAsync(context, 409, $"job {id} is a drain: a drain cannot be cancelled (its store would stay draining)");
+            return;
+        }
         bool changed = cancel ? await catalogue.Jobs.CancelAsync(id, CancelledMessage) : await catalogue.Jobs.RetryAsync(id);
         if (!changed)
         {
             var now = await catalogue.Jobs.GetAsync(id) ?? job;
-            await ErrorAsync(context, 409, cancel
+            string message = cancel
                 ? $"job {id} is {now.State}: only a queued or running job can be cancelled"
-                : $"job {id} is {now.State}: only a failed job can be retried");
+                : now.State != JobStates.Failed
+                    ? $"job {id} is {now.State}: only a failed job can be retried"
+                    : $"job {id} cannot be retried while a {now.Kind} of {now.Target} is queued or running, or its last run's lease has not ended";
+            await ErrorAsync(context, 409, message);
             return;
         }
         await context.Response.WriteAsJsonAsync(await catalogue.Jobs.GetAsync(id));
@@ -238,6 +250,7 @@ public sealed class AdminApi(
             {
                 queued = jobs.Count(j => j.State == JobStates.Queued),
                 running = jobs.Count(j => j.State == JobStates.Running),
+                cancelling = jobs.Count(j => j.State == JobStates.Cancelling),
                 failed = jobs.Count(j => j.State == JobStates.Failed),
             },
         });

@@ -67,13 +67,18 @@ public sealed partial class ClusterJobsApi(ICatalogue catalogue, MaintenanceOpti
                     var renewal = JsonSerializer.Deserialize<JobRenewal>(body) ?? throw new JsonException("empty");
                     ok = await catalogue.Jobs.RenewAsync(current.Id, renewal.Worker, maintenance.JobLease,
                         new JobProgress(renewal.ItemsDone, renewal.ItemsTotal, renewal.BytesDone, renewal.BytesTotal));
+                    if (!ok && current.State == JobStates.Cancelling && current.LeaseOwner == renewal.Worker)
+                    {
+                        context.Response.StatusCode = StatusCodes.Status410Gone; // cancelled: stop, and finish it
+                        return;
+                    }
                     break;
                 case "finish":
                     var outcome = JsonSerializer.Deserialize<JobOutcome>(body) ?? throw new JsonException("empty");
-                    ok = current.LeaseOwner == outcome.Worker && current.State == JobStates.Running;
+                    ok = current.LeaseOwner == outcome.Worker && current.State is JobStates.Running or JobStates.Cancelling;
                     if (ok)
                     {
-                        if (JobPlacement.StoreOf(current.Target) is { } store && outcome.Corrupt.Count > 0)
+                        if (JobPlacement.StoreOf(current.Target) is { } store && outcome.Corrupt.Count > 0 && current.State == JobStates.Running)
                         {
                             await ScrubFindings.RecordAsync(catalogue, store, outcome.Corrupt);
                         }

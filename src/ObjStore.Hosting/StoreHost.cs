@@ -173,13 +173,13 @@ public static partial class StoreHost
                     app.Services.GetRequiredService<ILogger<ClusterJobsApi>>())
                 : null;
             // Underscores are not allowed in bucket names, so /_objstore/... never shadows a bucket (/minio/health/*:
-            // HealthEndpoints). The metrics listener serves its scrape path (above) and nothing else. A browser at /
-            // (an unsigned GET asking for HTML) is sent to the web console.
+            // HealthEndpoints). The metrics listener serves its scrape path (above) and nothing else. A browser navigating
+            // to / of the endpoint (not of a virtual-hosted bucket; ConsoleEndpoint.IsBrowserAtRoot) is sent to the web console.
             app.Run(context =>
                 metrics.OnListener(context) ? NotFoundAsync(context)
                 : HealthEndpoints.Handles(context) ? health.HandleAsync(context)
                 : ConsoleEndpoint.Handles(context) ? webConsole.HandleAsync(context)
-                : ConsoleEndpoint.IsBrowserAtRoot(context) ? ConsoleEndpoint.RedirectAsync(context)
+                : ConsoleEndpoint.IsBrowserAtRoot(context, host => ObjStore.S3.Protocol.S3Request.HostBucket(host, s3Options.Domains) is not null) ? ConsoleEndpoint.RedirectAsync(context)
                 : context.Request.Path.StartsWithSegments(AdminApi.Prefix, StringComparison.Ordinal) ? admin.HandleAsync(context)
                 : clusterJobs is not null && context.Request.Path.StartsWithSegments(WorkerProtocol.Prefix, StringComparison.Ordinal) ? clusterJobs.HandleAsync(context)
                 : handler.HandleAsync(context));

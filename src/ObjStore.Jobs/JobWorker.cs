@@ -10,7 +10,8 @@ namespace ObjStore.Jobs;
 /// The gateway's (or dev process's) job worker: it can run every kind of job (<see cref="IBackgroundJob"/>) on every
 /// store. It asks the catalogue for the jobs the scheduler gave it (each ask is also its heartbeat and load report),
 /// runs them under a lease, and writes progress back with every renewal; a worker that loses its lease (it stalled,
-/// and the job went to another worker) stops. Failures go back to the queue with exponential backoff until the job is
+/// and the job went to another worker) stops, and so does one whose job was cancelled (it finishes it, failed, and
+/// logs it as cancelled). Failures go back to the queue with exponential backoff until the job is
 /// out of attempts.
 /// </summary>
 public sealed partial class JobWorker(
@@ -72,7 +73,13 @@ public sealed partial class JobWorker(
             // Shutting down: the lease runs out and another worker (or this one, restarted) takes the job over.
             await progress.StopAsync(renewing, report: !stopping.IsCancellationRequested);
         }
-        if (failure is null)
+        if (progress.Cancelled)
+        {
+            // Cancelled through the admin API: the catalogue keeps the cancel's reason and makes the job failed.
+            await catalogue.FinishAsync(job.Id, WorkerId, succeeded: false, "cancelled", null, TimeSpan.Zero);
+            LogJobFinished(logger, job.Id, job.Kind, "cancelled");
+        }
+        else if (failure is null)
         {
             await catalogue.FinishAsync(job.Id, WorkerId, succeeded: true, null, JsonSerializer.Serialize(result), TimeSpan.Zero);
             LogJobFinished(logger, job.Id, job.Kind, "succeeded");
@@ -105,6 +112,9 @@ public sealed partial class JobWorker(
 
         private readonly CancellationTokenSource _stop = new();
 
+        /// <summary>True once a renewal found the job cancelled (rather than taken over by another worker).</summary>
+        public bool Cancelled { get; private set; }
+
         public async Task KeepAliveAsync()
         {
             var every = TimeSpan.FromMilliseconds(Math.Min((lease / 3).TotalMilliseconds, 1000));
@@ -115,6 +125,8 @@ public sealed partial class JobWorker(
                     await Task.Delay(every, clock, _stop.Token);
                     if (!await catalogue.RenewAsync(jobId, owner, lease, Snapshot))
                     {
+                        var now = await catalogue.GetAsync(jobId);
+                        Cancelled = now is { State: JobStates.Cancelling } && now.LeaseOwner == owner;
                         await lost.CancelAsync();
                         return;
                     }

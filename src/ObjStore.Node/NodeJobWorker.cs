@@ -21,6 +21,9 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
     private readonly byte[] _key = NodeAuth.Key(options.ClusterSecret);
     private readonly byte[] _shardKey = ShardDigest.KeyFromClusterSecret(options.ClusterSecret);
     private readonly IoMeter _io = new();
+
+    /// <summary>Jobs whose renewal answered 410: cancelled, to be finished (failed) rather than left to their lease.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, bool> _cancelled = new();
     private readonly TimeProvider _clock = TimeProvider.System;
     private DateTimeOffset _lastRefusal = DateTimeOffset.MinValue;
     private readonly Uri _gateway = new(options.Gateway ?? throw new ArgumentException("A node runs jobs only with a gateway URL."));
@@ -89,10 +92,21 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         {
             outcome = new JobOutcome(WorkerId, false, e.Message, null, []);
         }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested && _cancelled.ContainsKey(job.Id))
+        {
+            outcome = new JobOutcome(WorkerId, false, "cancelled", null, []);
+        }
         finally
         {
             await stopRenewing.CancelAsync();
             await renewing;
+        }
+        if (_cancelled.TryRemove(job.Id, out _))
+        {
+            // Cancelled through the admin API (the renewal answered 410): finishing it makes it failed at once.
+            using var finished = await PostAsync(WorkerProtocol.Finish(job.Id), outcome with { Succeeded = false, Error = "cancelled", Corrupt = [] }, stopping);
+            LogJobFinished(logger, job.Id, job.Kind, "cancelled", (int)finished.StatusCode);
+            return;
         }
         if (lost.IsCancellationRequested)
         {
@@ -153,7 +167,12 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
             while (true)
             {
                 await Task.Delay(options.RenewInterval, stop);
-                if (!await SendRenewalAsync(jobId, progress, stop))
+                var renewed = await SendRenewalAsync(jobId, progress, stop);
+                if (renewed == HttpStatusCode.Gone)
+                {
+                    _cancelled[jobId] = true;
+                }
+                if (renewed is HttpStatusCode.Conflict or HttpStatusCode.Gone)
                 {
                     await lost.CancelAsync();
                     return;
@@ -171,12 +190,12 @@ public sealed partial class NodeJobWorker(LocalShardStore store, NodeOptions opt
         }
     }
 
-    /// <summary>False when the gateway says the lease is no longer this worker's.</summary>
-    private async Task<bool> SendRenewalAsync(long jobId, JobCounters progress, CancellationToken ct)
+    /// <summary>The gateway's answer: 409 when the lease is no longer this worker's, 410 when the job was cancelled.</summary>
+    private async Task<HttpStatusCode> SendRenewalAsync(long jobId, JobCounters progress, CancellationToken ct)
     {
         using var response = await PostAsync(WorkerProtocol.Renew(jobId),
             new JobRenewal(WorkerId, progress.ItemsDone, progress.ItemsTotal, progress.BytesDone, progress.BytesTotal), ct);
-        return response.StatusCode != HttpStatusCode.Conflict;
+        return response.StatusCode;
     }
 
     private async Task<HttpResponseMessage> PostAsync<T>(string path, T body, CancellationToken ct)

@@ -50,6 +50,28 @@ public sealed class ConsoleEndpoint
         Add("config.json", Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["region"] = region })));
     }
 
+    /// <summary>
+    /// A one-line note for the start banner when the console would be opened over plain HTTP from a host that is not
+    /// loopback (<paramref name="listen"/> is the endpoint's URL): browsers give such a page no WebCrypto, so it
+    /// cannot sign. Null for https:// and for loopback (localhost, 127.x, [::1]), which are secure contexts.
+    /// </summary>
+    public static string? InsecureContextNote(string listen)
+    {
+        if (!listen.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        string authority = listen["http://".Length..].Split('/')[0];
+        string host = authority.StartsWith('[') ? authority[..(authority.IndexOf(']') + 1)] : authority.Split(':')[0];
+        bool loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+            || host == "[::1]"
+            || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
+        return loopback
+            ? null
+            : "  note: the console is plain http here: a browser on another host gets no WebCrypto and cannot sign in; serve HTTPS (--tls-cert) or open it on localhost/127.0.0.1";
+    }
+
     /// <summary>The names of the files served (relative to <see cref="Prefix"/>).</summary>
     public IEnumerable<string> Files => _assets.Keys;
 
@@ -57,22 +79,50 @@ public sealed class ConsoleEndpoint
     public static bool Handles(HttpContext context) => context.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal);
 
     /// <summary>
-    /// True for what a person typing the endpoint into a browser sends: a GET of <c>/</c> that asks for HTML and
-    /// carries no signature (S3 clients never ask for text/html, and an anonymous ListBuckets would only be denied).
+    /// True for what a person typing the endpoint into a browser sends: a navigation (<c>Sec-Fetch-Mode: navigate</c>;
+    /// from a browser too old to send Sec-Fetch headers, an Accept that starts <c>text/html,application/xhtml+xml</c>:
+    /// <see cref="AcceptsLikeABrowserNavigation"/>) to <c>GET /</c>
+    /// of the endpoint itself (not <c>bucket.domain</c>: <paramref name="isVirtualHosted"/> tells), without a query
+    /// and without a signature. Anything else is S3's: an HTTP library's default Accept may name text/html too (Java's
+    /// <c>HttpURLConnection</c> sends <c>text/html, image/gif, ...</c>), but it is not a navigation.
     /// </summary>
-    public static bool IsBrowserAtRoot(HttpContext context)
+    public static bool IsBrowserAtRoot(HttpContext context, Func<string, bool> isVirtualHosted)
     {
         var request = context.Request;
-        return HttpMethods.IsGet(request.Method) && request.Path.Value == "/" && !request.QueryString.HasValue
-            && !request.Headers.ContainsKey(HeaderNames.Authorization)
-            && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+        if (!HttpMethods.IsGet(request.Method) || request.Path.Value != "/" || request.QueryString.HasValue
+            || request.Headers.ContainsKey(HeaderNames.Authorization) || isVirtualHosted(request.Host.Host))
+        {
+            return false;
+        }
+        string? mode = request.Headers["Sec-Fetch-Mode"];
+        if (mode is not null)
+        {
+            return mode == "navigate" && request.Headers["Sec-Fetch-Dest"].ToString() is "" or "document";
+        }
+        return !request.Headers.ContainsKey("Sec-Fetch-Site") && !request.Headers.ContainsKey("Sec-Fetch-Dest")
+            && AcceptsLikeABrowserNavigation(request.Headers.Accept.ToString());
     }
 
-    /// <summary>Sends the browser at <c>/</c> to the console.</summary>
+    /// <summary>
+    /// A navigation's Accept: it starts with <c>text/html</c> and, next, <c>application/xhtml+xml</c>, as every browser
+    /// sends it for a page (<c>text/html,application/xhtml+xml,...</c>). Starting with text/html alone is not enough:
+    /// Java's <c>HttpURLConnection</c> sends <c>text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2</c> by default.
+    /// </summary>
+    public static bool AcceptsLikeABrowserNavigation(string accept)
+    {
+        var ranges = accept.Split(',', 3, StringSplitOptions.TrimEntries);
+        return ranges.Length >= 2
+            && ranges[0].Equals("text/html", StringComparison.OrdinalIgnoreCase)
+            && ranges[1].Split(';')[0].Trim().Equals("application/xhtml+xml", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Sends the browser at <c>/</c> to the console; the answer depends on the request's Accept (<c>Vary</c>).</summary>
     public static Task RedirectAsync(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = Prefix + "/";
+        context.Response.Headers.Vary = "Accept, Sec-Fetch-Mode";
+        context.Response.Headers.CacheControl = "no-store";
         return Task.CompletedTask;
     }
 

@@ -62,6 +62,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public string OtherOrigin { get; private set; } = "";
 
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Playwright itself, for a test that needs a browser launched with flags of its own.</summary>
+    public IPlaywright Driver => _playwright ?? throw new InvalidOperationException("not initialized");
     public AmazonS3Client S3 { get; private set; } = null!;
 
     public async Task InitializeAsync()

@@ -14,7 +14,7 @@ internal static class ConsolePage
         Assertions.SetDefaultExpectTimeout(30_000);
     }
 
-    /// <summary>A new page in its own context (its own sessionStorage) on the console of <paramref name="endpoint"/>.</summary>
+    /// <summary>A new page in its own context (its own storage and cookies) on the console of <paramref name="endpoint"/>.</summary>
     public static async Task<IPage> OpenAsync(IBrowser browser, string endpoint)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions

@@ -38,8 +38,8 @@ public sealed class ConsoleTests(BrowserFixture fixture) : IClassFixture<Browser
             await page.Locator("#error-close").ClickAsync();
             await ConsolePage.SignInAsync(page, BrowserFixture.AccessKey, BrowserFixture.SecretKey);
             Assert.Empty(await page.EvaluateAsync<string[]>("() => document.cookie ? [document.cookie] : []"));
-            string stored = await page.EvaluateAsync<string>("() => sessionStorage.getItem('objstore.console.credentials')");
-            Assert.Contains(BrowserFixture.SecretKey, stored, StringComparison.Ordinal);
+            // The keys are in the page's memory only: nothing another document of this origin could read.
+            Assert.Equal(0, await page.EvaluateAsync<int>("() => sessionStorage.length"));
             Assert.Equal(0, await page.EvaluateAsync<int>("() => localStorage.length"));
 
             await page.Locator("#new-bucket").FillAsync(bucket);
@@ -96,6 +96,32 @@ public sealed class ConsoleTests(BrowserFixture fixture) : IClassFixture<Browser
                 Assert.Equal("hello from the console test\n", await http.GetStringAsync(new Uri(link))); // no keys: the link alone
             }
             await ConsolePage.ScreenshotAsync(page, "console-05-share");
+            Assert.DoesNotContain("response-content-disposition", link, StringComparison.Ordinal); // plain text opens in the browser
+            await Expect(page.Locator("#share-download-note")).ToBeHiddenAsync();
+            await page.Locator("#share-close").ClickAsync();
+
+            // A shared link to a type that can run script (HTML, SVG, XML) downloads it instead of rendering it.
+            foreach (var (name, type) in new[] { ("page.html", "text/html; charset=utf-8"), ("art.svg", "image/svg+xml"), ("doc.xml", "application/xml") })
+            {
+                await fixture.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = name, ContentBody = "<x/>", ContentType = type });
+            }
+            await page.EvaluateAsync("() => { location.hash = location.hash + ''; window.dispatchEvent(new HashChangeEvent('hashchange')); }");
+            foreach (string name in new[] { "page.html", "art.svg", "doc.xml" })
+            {
+                var row = page.Locator($"#objects tr[data-key='{name}']");
+                await row.Locator("button.share").ClickAsync();
+                await Expect(page.Locator("#share-url")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("response-content-disposition=attachment.*X-Amz-Signature="));
+                await Expect(page.Locator("#share-download-note")).ToBeVisibleAsync();
+                string activeLink = await page.Locator("#share-url").InputValueAsync();
+                using (var http = new HttpClient())
+                {
+                    using var response = await http.GetAsync(new Uri(activeLink));
+                    Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+                    Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+                }
+                await page.Locator("#share-close").ClickAsync();
+                await fixture.S3.DeleteObjectAsync(bucket, name);
+            }
 
             await helloRow.Locator("button.delete").ClickAsync();
             await Expect(helloRow).ToHaveCountAsync(0);
@@ -206,6 +232,78 @@ public sealed class ConsoleTests(BrowserFixture fixture) : IClassFixture<Browser
             Assert.Equal(expected, js.GetProperty("signature").GetString());
             Assert.EndsWith("/bucket/a%20b%2Bc%281%29%21%2A%27~%C3%A9/%C3%BC%202.txt?list-type=2&prefix=&versionId=x%2Fy%20z%2B",
                 js.GetProperty("url").GetString(), StringComparison.Ordinal);
+
+            // A browser drops "." and ".." segments from a URL before sending it: such keys are refused, not signed
+            // as one path and sent as another. "//" and dots inside a segment are sent as they are, so they are signed.
+            var dots = await page.EvaluateAsync<JsonElement>("""
+                async () => {
+                  const { signRequest, presign } = await import("./sigv4.js");
+                  const c = { accessKey: "k", secretKey: "s", region: "us-east-1" };
+                  const outcome = async f => { try { return "ok " + await f(); } catch (e) { return "refused " + e.message; } };
+                  return {
+                    parent: await outcome(async () => (await signRequest(c, { method: "GET", path: "/b/a/../x" })).url),
+                    current: await outcome(() => presign(c, { path: "/b/./x" })),
+                    trailing: await outcome(async () => (await signRequest(c, { method: "GET", path: "/b/x/.." })).url),
+                    double: await outcome(async () => new URL((await signRequest(c, { method: "GET", path: "/b/a//x" })).url).pathname),
+                    inner: await outcome(async () => new URL((await signRequest(c, { method: "GET", path: "/b/a..b/.x" })).url).pathname),
+                  };
+                }
+                """);
+            foreach (string name in new[] { "parent", "current", "trailing" })
+            {
+                Assert.StartsWith("refused ", dots.GetProperty(name).GetString(), StringComparison.Ordinal);
+                Assert.Contains("segment", dots.GetProperty(name).GetString(), StringComparison.Ordinal);
+            }
+            Assert.Equal("ok /b/a//x", dots.GetProperty("double").GetString());
+            Assert.Equal("ok /b/a..b/.x", dots.GetProperty("inner").GetString());
+
+            // The admin API's path parts (user names, keys) stay one segment each, encoded.
+            var admin = await page.EvaluateAsync<JsonElement>("""
+                async () => {
+                  const { AdminClient } = await import("./admin.js");
+                  const seen = [];
+                  const realFetch = window.fetch;
+                  window.fetch = async url => { seen.push(String(url)); return new Response("{}", { status: 200 }); };
+                  try {
+                    const client = new AdminClient({ accessKey: "k", secretKey: "s", region: "us-east-1" });
+                    await client.deleteUser("a b?#é");
+                    let refused = "";
+                    try { await client.createKey("x/../y"); } catch (e) { refused = e.code; }
+                    return { url: seen[0], refused, calls: seen.length };
+                  } finally {
+                    window.fetch = realFetch;
+                  }
+                }
+                """);
+            Assert.EndsWith("/_objstore/admin/users/a%20b%3F%23%C3%A9", admin.GetProperty("url").GetString(), StringComparison.Ordinal);
+            Assert.Equal(("InvalidName", 1), (admin.GetProperty("refused").GetString(), admin.GetProperty("calls").GetInt32()));
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task OverPlainHttpFromAHostThatIsNotLoopbackThePageSaysToUseHttpsInsteadOfFailing()
+    {
+        // console.test resolves to the endpoint's loopback address, but a browser does not count it as loopback:
+        // the page is no secure context there, and has no crypto.subtle.
+        int port = new Uri(fixture.Endpoint).Port;
+        await using var browser = await fixture.Driver.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFixture.ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--host-resolver-rules=MAP console.test 127.0.0.1"],
+        });
+        var page = await ConsolePage.OpenAsync(browser, $"http://console.test:{port}");
+        try
+        {
+            Assert.False(await page.EvaluateAsync<bool>("() => window.isSecureContext"));
+            await Expect(page.Locator("#insecure")).ToBeVisibleAsync();
+            await Expect(page.Locator("#insecure")).ToContainTextAsync("open the console over HTTPS, or on localhost or 127.0.0.1");
+            await Expect(page.Locator("#signin")).ToBeDisabledAsync();
+            await ConsolePage.ScreenshotAsync(page, "console-insecure-context");
         }
         finally
         {
@@ -241,11 +339,21 @@ public sealed class ConsoleTests(BrowserFixture fixture) : IClassFixture<Browser
             await Expect(row).ToHaveCountAsync(0);
             Assert.DoesNotContain((await fixture.S3.ListBucketsAsync()).Buckets ?? [], b => b.BucketName == bucket);
 
-            await page.ReloadAsync(); // the session survives a reload of the tab
-            await Expect(page.Locator("#view-buckets")).ToBeVisibleAsync();
             await page.Locator("#signout").ClickAsync();
             await Expect(page.Locator("#view-signin")).ToBeVisibleAsync();
-            Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('objstore.console.credentials')"));
+            await ConsolePage.SignInAsync(page, BrowserFixture.AccessKey, BrowserFixture.SecretKey);
+            await Expect(page.Locator("#view-buckets")).ToBeVisibleAsync();
+            await Expect(page.Locator("#secret-key")).ToHaveValueAsync(""); // not left in the form either
+            await page.ReloadAsync(); // the keys were in the page's memory only: a reload asks again
+            await Expect(page.Locator("#view-signin")).ToBeVisibleAsync();
+            await Expect(page.Locator("#view-signin .hint").First).ToContainTextAsync("Reloading or closing the page asks you to sign in again");
+            Assert.Equal(0, await page.EvaluateAsync<int>("() => sessionStorage.length + localStorage.length"));
+
+            // A malformed %-escape in the address is an error shown, not an exception in route().
+            await ConsolePage.SignInAsync(page, BrowserFixture.AccessKey, BrowserFixture.SecretKey);
+            await page.EvaluateAsync("() => { location.hash = '#b/' + 'bad%E0%A4%A/x'; }");
+            await Expect(page.Locator("#error-text")).ToContainTextAsync("InvalidLocation");
+            await Expect(page.Locator("#view-buckets")).ToBeVisibleAsync();
         }
         finally
         {

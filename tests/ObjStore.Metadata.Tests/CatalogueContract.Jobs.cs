@@ -125,7 +125,7 @@ public abstract partial class CatalogueContract
     }
 
     [Fact]
-    public async Task ACancelledJobFailsAtOnceItsWorkerLosesTheLeaseAndARetryQueuesItAgain()
+    public async Task ACancelledQueuedJobFailsAtOnceARunningOneIsCancellingUntilItsWorkerStopsAndARetryQueuesItAgain()
     {
         var gateway = Gateway();
         long queued = await Jobs.EnqueueAsync("scrub", "*");
@@ -133,18 +133,29 @@ public abstract partial class CatalogueContract
         Assert.Equal(running, (await Jobs.ClaimAsync(gateway, Lease, Alive))!.Id);
 
         Assert.True(await Jobs.CancelAsync(queued, "cancelled"));
+        var cancelledQueued = await Jobs.GetAsync(queued);
+        Assert.Equal((JobStates.Failed, "cancelled", Clock.GetUtcNow()), (cancelledQueued!.State, cancelledQueued.LastError, cancelledQueued.Finished));
+
         Assert.True(await Jobs.CancelAsync(running, "cancelled"));
-        foreach (long id in new[] { queued, running })
-        {
-            var job = await Jobs.GetAsync(id);
-            Assert.Equal((JobStates.Failed, "cancelled", Clock.GetUtcNow()), (job!.State, job.LastError, job.Finished));
-        }
-        Assert.False(await Jobs.RenewAsync(running, gateway.Id, Lease, new JobProgress(1, 10, 0, 0))); // the worker stops
-        await Jobs.FinishAsync(running, gateway.Id, succeeded: false, "operation cancelled", null, TimeSpan.Zero); // ignored
-        Assert.Equal("cancelled", (await Jobs.GetAsync(running))!.LastError);
-        Assert.False(await Jobs.CancelAsync(running, "again")); // already finished
+        var cancelling = await Jobs.GetAsync(running);
+        // Still the worker's (its lease kept): nothing else may run it while the old run may still be going.
+        Assert.Equal((JobStates.Cancelling, "cancelled", (DateTimeOffset?)null, gateway.Id), (cancelling!.State, cancelling.LastError, cancelling.Finished, cancelling.LeaseOwner));
+        Assert.False(cancelling.IsFinished);
+        Assert.False(await Jobs.CancelAsync(running, "again")); // already cancelling
+        Assert.False(await Jobs.RetryAsync(running)); // not failed yet
+        await Jobs.EnsureQueuedAsync("heal", "degraded", 0); // counts as running: no second heal
+        Assert.Equal(2, (await Jobs.ListAsync(10)).Count);
+        Assert.Null(await Jobs.ClaimAsync(gateway, Lease, Alive)); // neither runs again
+
+        Assert.False(await Jobs.RenewAsync(running, gateway.Id, Lease, new JobProgress(1, 10, 0, 0))); // the worker stops at once
+        await Jobs.FinishAsync(running, "someone else", succeeded: false, "x", null, TimeSpan.Zero); // not the owner: ignored
+        Assert.Equal(JobStates.Cancelling, (await Jobs.GetAsync(running))!.State);
+        await Jobs.FinishAsync(running, gateway.Id, succeeded: false, "operation cancelled", null, TimeSpan.FromMinutes(5));
+        var failed = await Jobs.GetAsync(running);
+        Assert.Equal((JobStates.Failed, "cancelled", Clock.GetUtcNow(), (string?)null), (failed!.State, failed.LastError, failed.Finished, failed.LeaseOwner));
+        Assert.False(await Jobs.CancelAsync(running, "again")); // finished
         Assert.False(await Jobs.CancelAsync(999_999, "no such job"));
-        Assert.Null(await Jobs.ClaimAsync(gateway, Lease, Alive)); // neither runs
+        Assert.Null(await Jobs.ClaimAsync(gateway, Lease, Alive));
 
         Assert.True(await Jobs.RetryAsync(running));
         var retried = await Jobs.GetAsync(running);
@@ -154,6 +165,47 @@ public abstract partial class CatalogueContract
         Assert.Equal((running, 1), (claimed!.Id, claimed.Attempts));
         await Jobs.FinishAsync(running, gateway.Id, succeeded: true, null, "{}", TimeSpan.Zero);
         Assert.False(await Jobs.RetryAsync(running)); // a succeeded job is not retried
+    }
+
+    [Fact]
+    public async Task ACancelledJobWhoseWorkerSaysNothingFailsWhenItsLeaseExpiresAndEvenASuccessReportedLateIsAFailure()
+    {
+        var gateway = Gateway();
+        long silent = await Jobs.EnqueueAsync("heal", "degraded");
+        Assert.Equal(silent, (await Jobs.ClaimAsync(gateway, Lease, Alive))!.Id);
+        Assert.True(await Jobs.CancelAsync(silent, "cancelled"));
+        Clock.Advance(Lease / 2);
+        Assert.Null(await Jobs.ClaimAsync(Gateway("other"), Lease, Alive)); // the lease still runs: still cancelling
+        Assert.Equal(JobStates.Cancelling, (await Jobs.GetAsync(silent))!.State);
+        Clock.Advance(Lease);
+        Assert.Null(await Jobs.ClaimAsync(Gateway("other"), Lease, Alive)); // expired: failed, not queued again
+        var expired = await Jobs.GetAsync(silent);
+        Assert.Equal((JobStates.Failed, "cancelled", Clock.GetUtcNow(), (string?)null), (expired!.State, expired.LastError, expired.Finished, expired.LeaseOwner));
+
+        long late = await Jobs.EnqueueAsync("gc", "*");
+        Assert.Equal(late, (await Jobs.ClaimAsync(gateway, Lease, Alive))!.Id);
+        Assert.True(await Jobs.CancelAsync(late, "cancelled"));
+        await Jobs.FinishAsync(late, gateway.Id, succeeded: true, null, "{}", TimeSpan.Zero); // finished before it heard
+        Assert.Equal((JobStates.Failed, "cancelled"), ((await Jobs.GetAsync(late))!.State, (await Jobs.GetAsync(late))!.LastError));
+    }
+
+    [Fact]
+    public async Task AFailedJobIsNotRetriedWhileAnotherOfItsKindAndTargetIsQueuedOrRunning()
+    {
+        var gateway = Gateway();
+        long first = await Jobs.EnqueueAsync("scrub", "*");
+        Assert.True(await Jobs.CancelAsync(first, "cancelled"));
+        long second = await Jobs.EnqueueAsync("scrub", "*");
+        long otherTarget = await Jobs.EnqueueAsync("scrub", "store:s1");
+        Assert.False(await Jobs.RetryAsync(first)); // the second is queued
+        Assert.Equal(second, (await Jobs.ClaimAsync(gateway, Lease, Alive))!.Id);
+        Assert.False(await Jobs.RetryAsync(first)); // and now running
+        Assert.True(await Jobs.CancelAsync(second, "cancelled"));
+        Assert.False(await Jobs.RetryAsync(first)); // cancelling: its run may still be going
+        await Jobs.FinishAsync(second, gateway.Id, succeeded: false, "cancelled", null, TimeSpan.Zero);
+        Assert.True(await Jobs.RetryAsync(first)); // a job of another target does not count
+        Assert.Equal(JobStates.Queued, (await Jobs.GetAsync(otherTarget))!.State);
+        Assert.False(await Jobs.RetryAsync(second)); // the first is queued again
     }
 
     [Fact]

@@ -34,6 +34,9 @@ public static class JobStates
 {
     public const string Queued = "queued";
     public const string Running = "running";
+
+    /// <summary>Cancelled while running: its worker is told at its next renewal; failed once it stops or its lease expires.</summary>
+    public const string Cancelling = "cancelling";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
 }

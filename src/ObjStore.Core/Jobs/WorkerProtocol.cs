@@ -5,7 +5,8 @@ namespace ObjStore.Core.Jobs;
 /// HTTP (signed with the cluster secret, <c>NodeAuth</c>), renews its lease with progress, and reports the outcome.
 /// <code>
 /// POST /_objstore/cluster/jobs/claim         WorkerInfo          → 200 JobInfo, or 204 (nothing for this worker)
-/// POST /_objstore/cluster/jobs/{id}/renew    JobRenewal          → 204, or 409 (the lease is lost: stop)
+/// POST /_objstore/cluster/jobs/{id}/renew    JobRenewal          → 204, 409 (the lease is lost: stop), or 410 (cancelled: stop
+///                                                                   and finish it, which makes it failed)
 /// POST /_objstore/cluster/jobs/{id}/finish   JobOutcome          → 204, or 409
 /// </code>
 /// </summary>

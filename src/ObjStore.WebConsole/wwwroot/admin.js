@@ -5,6 +5,16 @@ import { S3Error } from "./s3.js";
 
 const PREFIX = "/_objstore/admin";
 
+/**
+ * One path segment (a user name, an access key, a job id). signRequest percent-encodes the decoded path it is
+ * given, segment by segment, so the name goes in as it is; one that would not stay one segment is refused.
+ */
+function segment(value) {
+  const text = String(value);
+  if (text === "" || text === "." || text === ".." || text.includes("/")) throw new S3Error(0, "InvalidName", `"${text}" cannot be a path segment`);
+  return text;
+}
+
 export class AdminClient {
   constructor(credentials) {
     this.credentials = credentials;
@@ -38,12 +48,12 @@ export class AdminClient {
   status() { return this.call("GET", "/status"); }
   jobs() { return this.call("GET", "/jobs"); }
   startJob(kind, target) { return this.call("POST", "/jobs", [["kind", kind], ["target", target]]); }
-  cancelJob(id) { return this.call("POST", `/jobs/${id}/cancel`); }
-  retryJob(id) { return this.call("POST", `/jobs/${id}/retry`); }
+  cancelJob(id) { return this.call("POST", `/jobs/${segment(id)}/cancel`); }
+  retryJob(id) { return this.call("POST", `/jobs/${segment(id)}/retry`); }
   users() { return this.call("GET", "/users"); }
   createUser(name) { return this.call("POST", "/users", [["name", name]]); }
-  setDisabled(name, disabled) { return this.call("POST", `/users/${name}/${disabled ? "disable" : "enable"}`); }
-  deleteUser(name) { return this.call("DELETE", `/users/${name}`); }
-  createKey(name) { return this.call("POST", `/users/${name}/keys`); }
-  deleteKey(accessKey) { return this.call("DELETE", `/keys/${accessKey}`); }
+  setDisabled(name, disabled) { return this.call("POST", `/users/${segment(name)}/${disabled ? "disable" : "enable"}`); }
+  deleteUser(name) { return this.call("DELETE", `/users/${segment(name)}`); }
+  createKey(name) { return this.call("POST", `/users/${segment(name)}/keys`); }
+  deleteKey(accessKey) { return this.call("DELETE", `/keys/${segment(accessKey)}`); }
 }

@@ -4,7 +4,8 @@ import { S3Client, S3Error } from "./s3.js";
 import { AdminClient } from "./admin.js";
 
 const $ = id => document.getElementById(id);
-const SESSION = "objstore.console.credentials";
+/** Where an older console kept the keys (sessionStorage); removed at start, never written again. */
+const LEGACY_SESSION = "objstore.console.credentials";
 const VIEWS = ["signin", "buckets", "objects", "cluster", "users"];
 
 let s3 = null;
@@ -82,8 +83,10 @@ function signIn(credentials) {
   $("nav").hidden = false;
 }
 
+// The keys live only in this module's memory (the clients below): never in sessionStorage or localStorage, which
+// any later document of this origin in the tab (an uploaded HTML object opened by a link) could read. A reload
+// therefore asks to sign in again.
 function signOut() {
-  sessionStorage.removeItem(SESSION);
   s3 = admin = null;
   $("nav").hidden = true;
   $("secret-key").value = "";
@@ -101,8 +104,8 @@ async function onSignIn(event) {
     throw e;
   }));
   if (ok === undefined) return;
-  sessionStorage.setItem(SESSION, JSON.stringify(credentials));
   $("error").hidden = true;
+  $("secret-key").value = "";
   signIn(credentials);
   location.hash = "#buckets";
   route();
@@ -130,8 +133,15 @@ function route() {
   if (hash.startsWith("b/")) {
     const rest = hash.slice(2);
     const slash = rest.indexOf("/");
-    const bucket = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
-    const prefix = slash < 0 ? "" : decodeURIComponent(rest.slice(slash + 1));
+    let bucket, prefix;
+    try {
+      bucket = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
+      prefix = slash < 0 ? "" : decodeURIComponent(rest.slice(slash + 1));
+    } catch {
+      showError(new S3Error(0, "InvalidLocation", `the address's #${hash} is not a valid bucket and prefix (malformed %-encoding)`));
+      location.hash = "#buckets";
+      return;
+    }
     openBucket(bucket, prefix);
   } else if (hash === "cluster") {
     show("cluster");
@@ -310,11 +320,22 @@ async function share(key, versionId) {
   await updateShareUrl();
 }
 
+/**
+ * Types a browser runs script in when opened at this origin (HTML, XHTML, SVG, XML): a shared link to one downloads
+ * it (Content-Disposition: attachment) instead of rendering it.
+ */
+const ACTIVE_TYPES = new Set(["text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"]);
+
 async function updateShareUrl() {
-  const url = await attempt(() => s3.presignGet(browse.bucket, sharing.key, {
-    versionId: sharing.versionId, expiresSeconds: Number($("share-expiry").value),
+  const { key, versionId } = sharing;
+  // Unknown (the HEAD failed): treated as active, the safe side.
+  const type = await s3.contentType(browse.bucket, key, versionId).catch(() => "text/html");
+  const attachment = ACTIVE_TYPES.has(type);
+  const url = await attempt(() => s3.presignGet(browse.bucket, key, {
+    versionId, expiresSeconds: Number($("share-expiry").value), attachment,
   }));
   if (url) $("share-url").value = url;
+  $("share-download-note").hidden = !attachment;
 }
 
 async function deleteObject(key, versionId) {
@@ -445,7 +466,11 @@ function jobRow(job) {
     ? (usesBytes ? `${formatBytes(done)} of ${formatBytes(total)}` : `${done} of ${total}`)
     : (job.itemsDone > 0 ? `${job.itemsDone} items` : "");
   const actions = [];
-  if (!finished) actions.push(h("button", { type: "button", className: "cancel-job", onclick: () => jobAction(() => admin.cancelJob(job.id), `Job ${job.id} cancelled.`) }, "Cancel"));
+  // A running job is "cancelling" until its worker stops (about a second); a drain cannot be cancelled (the server says why).
+  if (job.state === "queued" || job.state === "running") {
+    actions.push(h("button", { type: "button", className: "cancel-job", onclick: () => jobAction(() => admin.cancelJob(job.id),
+      job.state === "running" ? `Job ${job.id} is being cancelled.` : `Job ${job.id} cancelled.`) }, "Cancel"));
+  }
   if (job.state === "failed") actions.push(h("button", { type: "button", className: "retry-job", onclick: () => jobAction(() => admin.retryJob(job.id), `Job ${job.id} queued again.`) }, "Retry"));
   return h("tr", { className: `job ${job.state}`, "data-job": String(job.id), "data-kind": job.kind, "data-target": job.target },
     h("td", {}, String(job.id)), h("td", {}, job.kind), h("td", {}, job.target),
@@ -522,6 +547,14 @@ async function deleteKey(accessKey) {
 // ---- start ----
 
 async function start() {
+  // WebCrypto (crypto.subtle) exists only in a secure context: HTTPS, or http://localhost and http://127.0.0.1.
+  if (!window.isSecureContext || !globalThis.crypto?.subtle) {
+    $("insecure").hidden = false;
+    for (const input of document.querySelectorAll("#signin-form input, #signin-form button")) input.disabled = true;
+    show("signin");
+    document.body.dataset.ready = "true";
+    return;
+  }
   $("signin-form").addEventListener("submit", onSignIn);
   $("signout").addEventListener("click", signOut);
   $("error-close").addEventListener("click", () => { $("error").hidden = true; });
@@ -557,8 +590,11 @@ async function start() {
   } catch {
     $("region").value = "us-east-1";
   }
-  const saved = sessionStorage.getItem(SESSION);
-  if (saved) signIn(JSON.parse(saved));
+  try {
+    sessionStorage.removeItem(LEGACY_SESSION);
+  } catch {
+    // storage disabled: nothing was kept there either
+  }
   route();
   document.body.dataset.ready = "true";
 }

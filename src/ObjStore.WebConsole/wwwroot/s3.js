@@ -131,6 +131,12 @@ export class S3Client {
     return response.blob();
   }
 
+  /** The object's Content-Type (a HEAD), without parameters, lower-case; "" when it has none. */
+  async contentType(bucket, key, versionId) {
+    const response = await this.send("HEAD", `/${bucket}/${key}`, { query: versionId ? [["versionId", versionId]] : [] });
+    return (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  }
+
   /** A presigned GET URL; attachment makes the browser save it under the key's last segment. */
   presignGet(bucket, key, { expiresSeconds = 3600, versionId = null, attachment = false } = {}) {
     const query = [];

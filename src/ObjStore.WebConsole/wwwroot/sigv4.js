@@ -31,6 +31,21 @@ export function uriEncode(text, encodeSlash = true) {
   return encodeSlash ? encoded : encoded.replace(/%2F/g, "/");
 }
 
+/**
+ * The path as sent: each segment encoded, '/' kept. A browser's URL parser removes "." and ".." segments (encoded
+ * or not) before fetch sends the request, so the server would see, and check the signature of, another path: such
+ * a path is refused here rather than signed as one thing and sent as another.
+ */
+export function encodePath(path) {
+  const encoded = uriEncode(path, false);
+  if (path.split("/").some(segment => segment === "." || segment === "..")
+      || new URL(encoded, "http://host.invalid").pathname !== encoded) {
+    throw new Error(`"${path}" cannot be requested from a browser: it has a "." or ".." segment, which the browser `
+      + "would remove from the URL. Use the CLI or an S3 SDK for this key.");
+  }
+  return encoded;
+}
+
 /** The canonical query string: encoded names and values, sorted by name then value. */
 export function canonicalQuery(query) {
   return query
@@ -84,11 +99,12 @@ export async function signRequest(credentials, {
   const canonicalHeaders = names.map(n => `${n}:${String(all[n]).trim().replace(/ +/g, " ")}\n`).join("");
   const signedHeaders = names.join(";");
   const queryString = canonicalQuery(query);
-  const canonicalRequest = [method, uriEncode(path, false), queryString, canonicalHeaders, signedHeaders, payloadHash].join("\n");
+  const encodedPath = encodePath(path);
+  const canonicalRequest = [method, encodedPath, queryString, canonicalHeaders, signedHeaders, payloadHash].join("\n");
   const signed = await signature(credentials, date, stamp, canonicalRequest);
   delete all.host;
   all.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKey}/${signed.scope}, SignedHeaders=${signedHeaders}, Signature=${signed.signature}`;
-  return { url: origin(host) + uriEncode(path, false) + (queryString ? "?" + queryString : ""), headers: all, signature: signed.signature };
+  return { url: origin(host) + encodedPath + (queryString ? "?" + queryString : ""), headers: all, signature: signed.signature };
 }
 
 /**
@@ -108,9 +124,10 @@ export async function presign(credentials, {
     ["X-Amz-SignedHeaders", "host"],
   ];
   const queryString = canonicalQuery([...query, ...auth]);
-  const canonicalRequest = [method, uriEncode(path, false), queryString, `host:${host}\n`, "host", UNSIGNED_PAYLOAD].join("\n");
+  const encodedPath = encodePath(path);
+  const canonicalRequest = [method, encodedPath, queryString, `host:${host}\n`, "host", UNSIGNED_PAYLOAD].join("\n");
   const signed = await signature(credentials, date, stamp, canonicalRequest);
-  return `${origin(host)}${uriEncode(path, false)}?${queryString}&X-Amz-Signature=${signed.signature}`;
+  return `${origin(host)}${encodedPath}?${queryString}&X-Amz-Signature=${signed.signature}`;
 }
 
 /** The page's origin, or for another host (tests) that host over the page's scheme. */

@@ -61,6 +61,10 @@ internal static class DevCommand
             : "  secret key: (as configured)");
         Console.WriteLine($"  try: {TryLine(store, options.Get("secret-key") is not null)}");
         Console.WriteLine($"  console: {store.Listen.TrimEnd('/')}{ConsoleEndpoint.Prefix}/ (sign in with the access and secret key above)");
+        if (ConsoleEndpoint.InsecureContextNote(store.Listen) is { } note)
+        {
+            Console.WriteLine(note);
+        }
         await app.WaitForShutdownAsync();
         return 0;
     }

@@ -39,6 +39,10 @@ internal static class GatewayCommand
         await app.StartAsync();
         Console.WriteLine($"objstore gateway: S3 endpoint {store.Listen}  erasure {store.Erasure}  {store.Nodes.Count} nodes");
         Console.WriteLine($"  console: {store.Listen.TrimEnd('/')}{ConsoleEndpoint.Prefix}/ (sign in with the root access key)");
+        if (ConsoleEndpoint.InsecureContextNote(store.Listen) is { } note)
+        {
+            Console.WriteLine(note);
+        }
         await app.WaitForShutdownAsync();
         return 0;
     }
