@@ -10,7 +10,8 @@
 # Node I keeps its shards in DIR/node-I; the gateway's catalogue is DIR/gateway/catalogue.db. `source DIR/cluster.env`
 # exports what aws-cli and the SDKs read (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL)
 # and what `objstore admin` reads (OBJSTORE_ENDPOINT, OBJSTORE_ACCESS_KEY, OBJSTORE_SECRET_KEY), then GATEWAY_PID and
-# NODE_PIDS (space-separated, node order).
+# NODE_PIDS (space-separated, node order). OBJSTORE_NODE_ARGS, if set, is added to every node's command line (e.g.
+# "--scrub-ops 2", as the console's cluster test does to cancel a scrub midway).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 objstore="$root/src/ObjStore/bin/Release/net10.0/objstore.dll"
@@ -43,7 +44,7 @@ start_node() { # dir index port read-port secret gateway -> pid
   local dir=$1 i=$2 port=$3 read_port=$4 secret=$5 gateway=$6
   mkdir -p "$dir/node-$i"
   setsid nohup dotnet "$objstore" node --data "$dir/node-$i" --listen "http://127.0.0.1:$port" --read-port "$read_port" \
-    --node-id "node-$i" --cluster-secret "$secret" --gateway "$gateway" >>"$dir/node-$i.log" 2>&1 </dev/null &
+    --node-id "node-$i" --cluster-secret "$secret" --gateway "$gateway" ${OBJSTORE_NODE_ARGS:-} >>"$dir/node-$i.log" 2>&1 </dev/null &
   echo $!
 }
 wait_ready() { # url

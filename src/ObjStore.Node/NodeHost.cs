@@ -49,7 +49,9 @@ public sealed class NodeOptions
     public string? Gateway { get; init; }
 
     public TimeSpan JobPollInterval { get; init; } = TimeSpan.FromSeconds(1);
-    public TimeSpan RenewInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a running job's lease is renewed with its progress; the answer is also how a cancel reaches the node.</summary>
+    public TimeSpan RenewInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A scrub reads at most this many bytes a second from the node's disk (0: unlimited).</summary>
     public long ScrubBytesPerSecond { get; init; } = 64L << 20;

@@ -100,6 +100,34 @@ public sealed class ClusterConsoleTests(BrowserFixture fixture) : IClassFixture<
             await Expect(heal.Locator("progress")).ToHaveJSPropertyAsync("value", 100);
             await Expect(page.Locator("#degraded")).ToHaveTextAsync("0");
             await ConsolePage.ScreenshotAsync(page, "cluster-04-healed");
+
+            // A scrub running on a node (slowed to 2 blocks a second), cancelled: the node hears it at its next
+            // renewal (a second), stops and finishes it, so it is failed long before its 30 s lease would run out.
+            for (int i = 0; i < 16; i++)
+            {
+                await _s3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = "cluster-console", Key = $"more/{i}", InputStream = new MemoryStream(TestData.Bytes(256 << 10, 100 + i)),
+                });
+            }
+            await page.Locator("#job-kind").SelectOptionAsync("scrub");
+            await page.Locator("#job-target").FillAsync("store:node-1");
+            await page.Locator("#start-job").ClickAsync();
+            var nodeScrub = await QueuedJobAsync(page, "scrub store:node-1");
+            await Expect(nodeScrub.Locator(".job-state")).ToHaveTextAsync("running");
+            var cancelledAt = Stopwatch.StartNew();
+            await nodeScrub.Locator("button.cancel-job").ClickAsync();
+            await Expect(nodeScrub.Locator(".job-state")).ToHaveTextAsync("failed", new() { Timeout = 10_000 });
+            Assert.True(cancelledAt.Elapsed < TimeSpan.FromSeconds(10), $"{cancelledAt.Elapsed}");
+            await Expect(nodeScrub.Locator(".job-error")).ToHaveTextAsync("cancelled through the admin API");
+            await ConsolePage.ScreenshotAsync(page, "cluster-05-node-job-cancelled");
+            string assignedTo = await page.EvaluateAsync<string>("""
+                async ([id, accessKey, secretKey]) => {
+                  const { AdminClient } = await import("./admin.js");
+                  return (await new AdminClient({ accessKey, secretKey, region: "us-east-1" }).call("GET", "/jobs/" + id)).assignedTo;
+                }
+                """, new[] { await nodeScrub.GetAttributeAsync("data-job"), _env["OBJSTORE_ACCESS_KEY"], _env["OBJSTORE_SECRET_KEY"] });
+            Assert.Equal("node:node-1", assignedTo); // the node's worker, not the gateway's, heard the cancel
         }
         finally
         {
@@ -124,6 +152,7 @@ public sealed class ClusterConsoleTests(BrowserFixture fixture) : IClassFixture<
     private static async Task ScriptAsync(params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["OBJSTORE_NODE_ARGS"] = "--scrub-ops 2"; // node scrubs slow enough to be cancelled midway
         start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "deploy", "local-cluster.sh"));
         foreach (var arg in args)
         {
