@@ -27,9 +27,10 @@ public static class CatalogueRestore
                     "this command writes the store's newest catalogue backup as a SQLite file, so give it --target PATH; " +
                     "`objstore admin rebuild-metadata` rebuilds either catalogue from the shards.");
             }
+            string catalogueKey = $"{StoreOptions.Section}:{nameof(StoreOptions.Catalogue)}", pathKey = $"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}";
             var probe = StoreHost.Build([], overrides
-                .Append(new($"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}", null))
-                .Append(new($"{StoreOptions.Section}:{nameof(StoreOptions.Catalogue)}", CatalogueSetting.SqlitePrefix + Path.Combine(scratch, "probe.db"))), mode, listens: false);
+                .Where(p => p.Key != catalogueKey && p.Key != pathKey)
+                .Append(new(catalogueKey, CatalogueSetting.SqlitePrefix + Path.Combine(scratch, "probe.db"))), mode, listens: false);
             var options = probe.Services.GetRequiredService<StoreOptions>();
             var settingsTarget = named is not null && named.Trim().StartsWith(CatalogueSetting.SqlitePrefix, StringComparison.OrdinalIgnoreCase)
                 ? named.Trim()[CatalogueSetting.SqlitePrefix.Length..]

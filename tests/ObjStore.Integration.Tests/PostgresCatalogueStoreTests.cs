@@ -98,6 +98,59 @@ public sealed class PostgresCatalogueStoreTests
         Assert.Equal(["after", "before"], (await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "pg-bucket" })).S3Objects.Select(o => o.Key));
     }
 
+    /// <summary>
+    /// The catalogue's two ways back on PostgreSQL: a backup kept in the store (a SQLite catalogue file, restored with
+    /// a --target) and rebuild-metadata from the shards' footers into an empty PostgreSQL database.
+    /// </summary>
+    [Fact]
+    public async Task BackupsAndRebuildMetadataWorkOnPostgres()
+    {
+        await using var first = await PostgresServer.Shared.CreateDatabaseAsync();
+        string dataDir = Directory.CreateTempSubdirectory("objstore-pg-rebuild-").FullName;
+        var settings = new Dictionary<string, string?>(Maintenance.Fast) { ["Catalogue"] = first.ConnectionString };
+        var objects = new Dictionary<string, byte[]> { ["a"] = TestData.Bytes(10, 1), ["dir/é"] = TestData.Bytes(200_000, 2), ["empty"] = [] };
+        var writer = await DevServer.StartAsync("4+2", dataDir, settings);
+        using (var s3 = writer.Client())
+        {
+            await s3.PutBucketAsync("kept");
+            foreach (var (key, bytes) in objects)
+            {
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = "kept", Key = key, InputStream = new MemoryStream(bytes) });
+            }
+            var backup = await Maintenance.RunJobAsync(writer, "backup");
+            Assert.Contains("catalogue-backups/", backup.Result, StringComparison.Ordinal);
+        }
+        await writer.StopAsync();
+
+        // restore-catalogue on PostgreSQL writes the backup as a SQLite catalogue, only where it is told to.
+        var restoreSettings = new Dictionary<string, string?>
+        {
+            ["ObjStore:DataDir"] = dataDir, ["ObjStore:Erasure"] = "4+2", ["ObjStore:StripeSize"] = "65536", ["ObjStore:Catalogue"] = first.ConnectionString,
+        };
+        await Assert.ThrowsAsync<StartupException>(() => CatalogueRestore.RunAsync(restoreSettings, StoreMode.Dev, target: null, force: false));
+        using var restored = new TempFolder();
+        string target = restored.Combine("restored.db");
+        Assert.NotNull(await CatalogueRestore.RunAsync(restoreSettings, StoreMode.Dev, target, force: false));
+        using (var copy = new Metadata.Sqlite.SqliteCatalogue(target, synchronousFull: false))
+        {
+            var listed = await copy.Objects.ListAsync(new Core.ListRequest { Bucket = "kept" });
+            Assert.Equal(objects.Keys.Order(StringComparer.Ordinal), listed.Objects.Select(o => o.Key));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        // The database is lost: a new, empty one, and the shards' footers (the stopped server's data folder stays).
+        await using var second = await PostgresServer.Shared.CreateDatabaseAsync();
+        await using var rebuilt = await DevServer.StartAsync("4+2", dataDir, new Dictionary<string, string?>(settings) { ["Catalogue"] = second.ConnectionString });
+        using var again = rebuilt.Client();
+        var rebuild = await Maintenance.RunJobAsync(rebuilt, "rebuild-metadata");
+        // The catalogue backup is an object too (in the system bucket), found by its footers like the others.
+        Assert.True(rebuild.Result!.Contains($"\"objectsRestored\":{objects.Count + 1}", StringComparison.Ordinal), rebuild.Result);
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(bytes, await again.GetBytesAsync("kept", key));
+        }
+    }
+
     [Fact]
     public async Task AnUnreachableOrMisspelledCatalogueIsOneLineAtStart()
     {
