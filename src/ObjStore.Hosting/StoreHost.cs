@@ -149,8 +149,9 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new KeysAdminApi(sp.GetRequiredService<BuiltInKeyProvider>(), masterKeys, MasterKeys.KeyFile(options, dataDir),
                 sp.GetRequiredService<ICatalogue>().Jobs));
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
-            // The SQLite file's size is a metric; a PostgreSQL catalogue's is PostgreSQL's own (pg_database_size).
-            AddTelemetry(builder.Services, options, catalogue.SqlitePath ?? "");
+            // The SQLite file's size is a metric; a PostgreSQL catalogue's is PostgreSQL's own (pg_database_size), so
+            // the gauge is given a file that is never there and reads 0.
+            AddTelemetry(builder.Services, options, catalogue.SqlitePath ?? Path.Combine(dataDir, ".catalogue-in-postgresql"));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(new ConsoleEndpoint(s3Options.Region));
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
