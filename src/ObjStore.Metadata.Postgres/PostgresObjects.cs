@@ -7,12 +7,12 @@ namespace ObjStore.Metadata.Postgres;
 
 /// <summary>
 /// Every version of every key in one table, in (bucket, key, seq DESC) order: a key's latest version is its first row,
-/// ListObjectVersions is a range scan of the primary key, and ListObjects reads a partial index of the latest versions
+/// ListObjectVersions is a range scan of objects_by_seq, and ListObjects reads a partial index of the latest versions
 /// that are not delete markers, so neither grows with the number of old versions.
 /// </summary>
 internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalogue
 {
-    /// <summary>The rows ListObjects sees: the terms of the partial index objects_current (SQLite uses it only for a WHERE that implies them).</summary>
+    /// <summary>The rows ListObjects sees: the terms of the partial index objects_current (the planner uses it for a WHERE that implies them).</summary>
     private const string Current = "is_latest = 1 AND delete_marker = 0";
 
     public async Task<ObjectInfo?> GetAsync(string bucket, string key, string? versionId = null)
@@ -137,7 +137,7 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
     }
 
     /// <summary>
-    /// A walk of the primary key from a position: the versions of one key older than a sequence (after a
+    /// A walk of objects_by_seq from a position: the versions of one key older than a sequence (after a
     /// version-id marker, or where the last query stopped), then the keys after it. As in <see cref="ListAsync"/>, a
     /// common prefix is returned once and the walk seeks past it, so a page costs O(page).
     /// </summary>

@@ -8,7 +8,7 @@ namespace ObjStore.Metadata.Postgres;
 /// <summary>The statements several aggregates run inside their own transactions (a completion adds a version, which may remove another).</summary>
 internal static class Statements
 {
-    /// <summary>The key's latest version: the first row of the key in the primary key's (seq DESC) order.</summary>
+    /// <summary>The key's latest version: the first row of the key in objects_by_seq's (seq DESC) order.</summary>
     private const string LatestOfKey = "FROM objects WHERE bucket = @bucket AND key = @key ORDER BY seq DESC LIMIT 1";
     private const string NamedVersionOfKey = "FROM objects WHERE bucket = @bucket AND key = @key AND version_id = @versionId";
     private const string WithBucketVersioning = $"SELECT {ObjectRow.Columns}, (SELECT versioning FROM buckets WHERE name = @bucket) AS bucket_versioning";
