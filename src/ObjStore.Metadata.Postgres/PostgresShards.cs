@@ -133,7 +133,7 @@ internal sealed class PostgresShards(PostgresDatabase database) : IShardCatalogu
         bool moved = false;
         foreach (var (table, where) in new[] { ("objects", "data_id = @dataId AND parts_count = 0"), ("parts", "data_id = @dataId") })
         {
-            var placements = connection.Query<string>($"SELECT placement FROM {table} WHERE {where}", new { dataId }, tx).ToList();
+            var placements = connection.Query<string>($"SELECT placement FROM {table} WHERE {where} FOR UPDATE", new { dataId }, tx).ToList(); // two moves of one layout's shards: neither lost
             foreach (var placement in placements)
             {
                 var stores = placement.Split(',');

@@ -16,9 +16,10 @@ internal sealed class PostgresStoreStates(PostgresDatabase database) : IStoreSta
             .ToDictionary(r => r.Id, r => r.State, StringComparer.Ordinal);
     }
 
+    /// <summary>The row is locked while it is read and replaced: gateways reporting at once each see the one before theirs.</summary>
     public Task<string?> SwapInstanceAsync(string storeId, string instance) => database.TransactAsync((connection, tx) =>
     {
-        string? previous = connection.QuerySingleOrDefault<string>("SELECT instance FROM store_instances WHERE store_id = @storeId", new { storeId }, tx);
+        string? previous = connection.QuerySingleOrDefault<string>("SELECT instance FROM store_instances WHERE store_id = @storeId FOR UPDATE", new { storeId }, tx);
         connection.Execute(
             "INSERT INTO store_instances(store_id, instance, seen) VALUES (@storeId, @instance, @now) ON CONFLICT(store_id) DO UPDATE SET instance = excluded.instance, seen = excluded.seen",
             new { storeId, instance, now = database.Now() }, tx);
