@@ -29,13 +29,21 @@ public sealed class TwoGatewaysTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await PostgresServer.Shared.CreateDatabaseAsync();
-        for (int i = 1; i <= 3; i++)
+        try
         {
-            _nodes.Add(await TestNode.StartAsync($"n{i}"));
+            for (int i = 1; i <= 3; i++)
+            {
+                _nodes.Add(await TestNode.StartAsync($"n{i}"));
+            }
+            _a = await StartGatewayAsync();
+            _b = await StartGatewayAsync();
+            _urlA = TestHosts.Address(_gateways[0]).ToString().TrimEnd('/');
         }
-        _a = await StartGatewayAsync();
-        _b = await StartGatewayAsync();
-        _urlA = TestHosts.Address(_gateways[0]).ToString().TrimEnd('/');
+        catch
+        {
+            await DisposeAsync(); // xunit does not dispose what failed to initialise: nodes, folders and the database
+            throw;
+        }
     }
 
     private async Task<AmazonS3Client> StartGatewayAsync()
@@ -61,7 +69,15 @@ public sealed class TwoGatewaysTests : IAsyncLifetime
             settings[$"ObjStore:Nodes:{i}:Url"] = _nodes[i].Url.ToString();
         }
         var app = StoreHost.Build([], settings, StoreMode.Gateway);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         _gateways.Add(app);
         return new AmazonS3Client(new BasicAWSCredentials("it", "integration-secret"), new AmazonS3Config
         {
@@ -76,6 +92,7 @@ public sealed class TwoGatewaysTests : IAsyncLifetime
     {
         _a?.Dispose();
         _b?.Dispose();
+        _gateways.Reverse();
         foreach (var gateway in _gateways)
         {
             await gateway.StopAsync();
