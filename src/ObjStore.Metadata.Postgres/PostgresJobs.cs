@@ -193,6 +193,25 @@ internal sealed class PostgresJobs(PostgresDatabase database) : IJobCatalogue
                 new { id, owner, now, error = failure, result, notBefore = now + (long)backoff.TotalMilliseconds });
     });
 
+    /// <summary>One statement, on the job's row: a claim or renewal racing it waits for it and then finds the job failed.</summary>
+    public Task<bool> CancelAsync(long id, string reason) => database.WriteAsync(connection =>
+        connection.Execute(
+            """
+            UPDATE jobs SET state = 'failed', finished = @now, last_error = @reason, lease_owner = NULL, lease_expiry = NULL,
+                attempts = max_attempts
+            WHERE id = @id AND state IN ('queued', 'running')
+            """,
+            new { id, reason, now = database.Now() }) == 1);
+
+    public Task<bool> RetryAsync(long id) => database.WriteAsync(connection =>
+        connection.Execute(
+            """
+            UPDATE jobs SET state = 'queued', finished = NULL, attempts = 0, not_before = @now, assigned_to = NULL, lease_owner = NULL,
+                lease_expiry = NULL, last_error = NULL
+            WHERE id = @id AND state = 'failed'
+            """,
+            new { id, now = database.Now() }) == 1);
+
     public async Task<JobInfo?> GetAsync(long id)
     {
         await using var connection = await database.OpenReaderAsync();
