@@ -103,8 +103,9 @@ public static partial class StoreHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
             builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton<ICatalogue>(sp => new SqliteCatalogue(
-                options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"), sp.GetRequiredService<TimeProvider>()));
+            var catalogue = options.ResolveCatalogue();
+            builder.Services.AddSingleton(catalogue);
+            builder.Services.AddSingleton(sp => catalogue.Open(sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(layerOptions);
             if (mode == StoreMode.Dev)
             {
@@ -148,7 +149,9 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new KeysAdminApi(sp.GetRequiredService<BuiltInKeyProvider>(), masterKeys, MasterKeys.KeyFile(options, dataDir),
                 sp.GetRequiredService<ICatalogue>().Jobs));
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
-            AddTelemetry(builder.Services, options, options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"));
+            // The SQLite file's size is a metric; a PostgreSQL catalogue's is PostgreSQL's own (pg_database_size), so
+            // the gauge is given a file that is never there and reads 0.
+            AddTelemetry(builder.Services, options, catalogue.SqlitePath ?? Path.Combine(dataDir, ".catalogue-in-postgresql"));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(new ConsoleEndpoint(s3Options.Region));
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),

@@ -76,6 +76,16 @@ public sealed class StoreOptions
     /// <summary>The SQLite catalogue; default DATA/catalogue.db.</summary>
     public string? MetadataPath { get; set; }
 
+    /// <summary>
+    /// The catalogue: <c>sqlite:PATH</c>, or PostgreSQL as a <c>postgres://user@host:port/database</c> URL or an
+    /// Npgsql connection string, shared by every gateway of a cluster (<see cref="CatalogueSetting"/>). Default: the
+    /// SQLite file at <see cref="MetadataPath"/>.
+    /// </summary>
+    public string? Catalogue { get; set; }
+
+    /// <summary>The catalogue these options name (<see cref="Catalogue"/>, else <see cref="MetadataPath"/>, else DATA/catalogue.db).</summary>
+    public CatalogueSetting ResolveCatalogue() => CatalogueSetting.Parse(Catalogue, MetadataPath, Path.GetFullPath(DataDir));
+
     /// <summary>Gateway: the storage nodes (id, URL, failure domain, weight).</summary>
     public List<NodeEntry> Nodes { get; set; } = [];
 
@@ -152,6 +162,7 @@ public sealed class StoreOptions
         {
             throw new ArgumentException("--tls-key goes with --tls-cert.");
         }
+        ResolveCatalogue();
         if (Stores is { } count && count < layout.DataShards + layout.ParityShards)
         {
             throw new ArgumentException($"ObjStore:Stores must be at least K+M ({layout.DataShards + layout.ParityShards}).");
@@ -199,10 +210,7 @@ public sealed class StoreOptions
     public void CheckSurroundings(bool listens)
     {
         StartupChecks.DataFolderIsUsable(DataDir, "ObjStore:DataDir (--data)");
-        if (MetadataPath is { } catalogue && Path.GetDirectoryName(Path.GetFullPath(catalogue)) is { } catalogueFolder)
-        {
-            StartupChecks.DataFolderIsUsable(catalogueFolder, "the folder of ObjStore:MetadataPath");
-        }
+        ResolveCatalogue().CheckReachable();
         if (!listens)
         {
             return;
