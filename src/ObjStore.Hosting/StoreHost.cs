@@ -102,8 +102,9 @@ public static partial class StoreHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
             builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton<ICatalogue>(sp => new SqliteCatalogue(
-                options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"), sp.GetRequiredService<TimeProvider>()));
+            // With tracing on, every catalogue call inside a trace is a span (TracedCatalogue); off, the catalogue itself.
+            builder.Services.AddSingleton<ICatalogue>(sp => TracedCatalogue.Wrap(new SqliteCatalogue(
+                options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"), sp.GetRequiredService<TimeProvider>()), options.Tracing.On));
             builder.Services.AddSingleton(layerOptions);
             if (mode == StoreMode.Dev)
             {
@@ -126,7 +127,7 @@ public static partial class StoreHost
             }
             builder.Services.AddSingleton(sp => new ShardCluster(
                 sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions, sp.GetRequiredService<ILogger<ShardCluster>>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>(), sp.GetRequiredService<ObjectLayerMetrics>()));
             var masterKeys = MasterKeys.Load(options, dataDir);
             builder.Services.AddSingleton(masterKeys);
             builder.Services.AddSingleton(sp => new BuiltInKeyProvider(sp.GetRequiredService<ICatalogue>().Keys, masterKeys, sp.GetRequiredService<TimeProvider>()));
@@ -200,14 +201,16 @@ public static partial class StoreHost
         services.AddSingleton(options.Metrics);
         services.AddSingleton<AccessLog>();
         services.AddSingleton<S3Metrics>();
+        services.AddSingleton<ObjectLayerMetrics>();
         services.AddSingleton(sp => new ClusterMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IObjectLayer>(),
             sp.GetRequiredService<ICatalogue>(), cataloguePath));
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<HealthEndpoints>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName)
+            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName, ObjectLayerMetrics.MeterName)
             // Every scrape sees the counts of the moment (the exporter would otherwise answer from a cache for 300 ms).
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        TracingOptions.AddExporter(services, options.Tracing.Endpoint, options.Tracing.ServiceName);
         services.ConfigureOpenTelemetryMeterProvider((sp, provider) =>
         {
             var ours = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();

@@ -78,9 +78,18 @@ public sealed partial class S3Handler
     public async Task HandleAsync(HttpContext context)
     {
         string requestId = Guid.NewGuid().ToString("N")[..16].ToUpperInvariant();
+        using var span = S3Tracing.Start(context);
         if (_metrics is null && _accessLog is null)
         {
-            await ServeAsync(context, new S3Exchange(requestId, default, 0));
+            var untimed = new S3Exchange(requestId, default, 0);
+            try
+            {
+                await ServeAsync(context, untimed);
+            }
+            finally
+            {
+                S3Tracing.End(span, untimed, context.Response.StatusCode);
+            }
             return;
         }
         var exchange = new S3Exchange(requestId, _clock.GetUtcNow(), Stopwatch.GetTimestamp());
@@ -106,6 +115,7 @@ public sealed partial class S3Handler
             double seconds = Stopwatch.GetElapsedTime(exchange.StartTimestamp).TotalSeconds;
             _metrics?.RequestEnded(exchange, seconds);
             _accessLog?.Write(exchange, seconds);
+            S3Tracing.End(span, exchange, exchange.Status);
         }
     }
 
