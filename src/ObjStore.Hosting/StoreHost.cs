@@ -154,7 +154,9 @@ public static partial class StoreHost
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
-                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>()));
+                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>(),
+                new AdminInfo(sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), mode, options.Erasure,
+                    sp.GetRequiredService<TimeProvider>())));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);

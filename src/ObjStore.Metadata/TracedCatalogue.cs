@@ -44,6 +44,8 @@ public sealed class TracedCatalogue : ICatalogue
 
     public Task BackupToAsync(string path) => _inner.BackupToAsync(path);
 
+    public Task<CatalogueUsage> MeasureUsageAsync() => _inner.MeasureUsageAsync();
+
     public void Dispose() => _inner.Dispose();
 }
 
