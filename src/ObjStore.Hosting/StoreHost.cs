@@ -212,7 +212,7 @@ public static partial class StoreHost
             .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName, ObjectLayerMetrics.MeterName)
             // Every scrape sees the counts of the moment (the exporter would otherwise answer from a cache for 300 ms).
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
-        TracingOptions.AddExporter(services, options.Tracing.Endpoint, options.Tracing.ServiceName);
+        TracingOptions.AddExporter(services, options.Tracing.Endpoint, options.Tracing.ServiceName, options.Tracing.SampleRatio);
         services.ConfigureOpenTelemetryMeterProvider((sp, provider) =>
         {
             var ours = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();

@@ -25,6 +25,12 @@ public sealed class TracingOptions
 
     public string ServiceName { get; set; } = "objstore";
 
+    /// <summary>
+    /// The share of new traces recorded, 0 to 1 (default 1: every request); a request that arrives with a sampled
+    /// trace context is recorded whatever this says (parent-based), so a traced client is always seen.
+    /// </summary>
+    public double SampleRatio { get; set; } = 1.0;
+
     /// <summary><see cref="OtlpEndpoint"/>, else the standard variable's value.</summary>
     public string? Endpoint => OtlpEndpoint ?? (Environment.GetEnvironmentVariable(StandardEndpointVariable) is { Length: > 0 } standard ? standard : null);
 
@@ -36,6 +42,10 @@ public sealed class TracingOptions
         if (Endpoint is { } endpoint && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             throw new ArgumentException($"ObjStore:Tracing:OtlpEndpoint (or {StandardEndpointVariable}) must be an absolute http(s) URL, not '{Endpoint}'.");
+        }
+        if (SampleRatio is < 0 or > 1 || double.IsNaN(SampleRatio))
+        {
+            throw new ArgumentException($"ObjStore:Tracing:SampleRatio must be from 0 to 1, not {SampleRatio}.");
         }
         if (string.IsNullOrWhiteSpace(ServiceName))
         {
@@ -54,7 +64,7 @@ public sealed class TracingOptions
     /// A tracer provider for the store's source exporting to <paramref name="endpoint"/> over OTLP/HTTP protobuf, and
     /// nothing when there is no endpoint (no provider: no listener, so no span is ever made).
     /// </summary>
-    public static void AddExporter(IServiceCollection services, string? endpoint, string serviceName)
+    public static void AddExporter(IServiceCollection services, string? endpoint, string serviceName, double sampleRatio = 1.0)
     {
         if (endpoint is null)
         {
@@ -64,6 +74,7 @@ public sealed class TracingOptions
             .ConfigureResource(resource => resource.AddService(serviceName, serviceVersion: typeof(TracingOptions).Assembly.GetName().Version?.ToString()))
             .WithTracing(tracing => tracing
                 .AddSource(Core.Tracing.SourceName)
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)))
                 .AddOtlpExporter(otlp =>
                 {
                     otlp.Endpoint = TracesUri(endpoint);

@@ -13,7 +13,8 @@ namespace ObjStore.Cli.Commands;
 /// </summary>
 internal static class AdminCommand
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Relaxed escaping: "4+2" and versions stay readable ("+", not "\u002B"); the output is never embedded in HTML.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static async Task<int> RunAsync(string verb, Options options)
     {
