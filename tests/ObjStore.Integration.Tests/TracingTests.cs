@@ -17,6 +17,11 @@ namespace ObjStore.Integration.Tests;
 /// the read port), their shape and parents, the nodes' spans in the gateway's trace through W3C trace context, and
 /// OTLP export to a collector (a tiny Kestrel endpoint taking POST /v1/traces).
 /// </summary>
+/// <remarks>
+/// Alone (<see cref="RunsAlone"/>): its listener hears every host in the process, so it would turn tracing on for the
+/// tests running beside it.
+/// </remarks>
+[Collection(RunsAlone.Name)]
 public sealed class TracingTests
 {
     private const string Secret = "tracing-cluster-secret";
@@ -255,4 +260,11 @@ public sealed class TracingTests
             await _app.DisposeAsync();
         }
     }
+}
+
+/// <summary>Tests that listen to the store's ActivitySource process-wide: run after the parallel ones, alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsAlone
+{
+    public const string Name = "tracing";
 }
