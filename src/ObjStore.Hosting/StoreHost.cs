@@ -105,7 +105,8 @@ public static partial class StoreHost
             builder.Services.AddSingleton(TimeProvider.System);
             var catalogue = options.ResolveCatalogue();
             builder.Services.AddSingleton(catalogue);
-            builder.Services.AddSingleton(sp => catalogue.Open(sp.GetRequiredService<TimeProvider>()));
+            // With tracing on, every catalogue call inside a trace is a span (TracedCatalogue); off, the catalogue itself.
+            builder.Services.AddSingleton(sp => TracedCatalogue.Wrap(catalogue.Open(sp.GetRequiredService<TimeProvider>()), options.Tracing.On));
             builder.Services.AddSingleton(layerOptions);
             if (mode == StoreMode.Dev)
             {
@@ -128,7 +129,7 @@ public static partial class StoreHost
             }
             builder.Services.AddSingleton(sp => new ShardCluster(
                 sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions, sp.GetRequiredService<ILogger<ShardCluster>>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>(), sp.GetRequiredService<ObjectLayerMetrics>()));
             var masterKeys = MasterKeys.Load(options, dataDir);
             builder.Services.AddSingleton(masterKeys);
             builder.Services.AddSingleton(sp => new BuiltInKeyProvider(sp.GetRequiredService<ICatalogue>().Keys, masterKeys, sp.GetRequiredService<TimeProvider>()));
@@ -158,7 +159,9 @@ public static partial class StoreHost
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
-                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>()));
+                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>(),
+                new AdminInfo(sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), mode, options.Erasure,
+                    sp.GetRequiredService<TimeProvider>())));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);
@@ -209,14 +212,16 @@ public static partial class StoreHost
         services.AddSingleton(options.Metrics);
         services.AddSingleton<AccessLog>();
         services.AddSingleton<S3Metrics>();
+        services.AddSingleton<ObjectLayerMetrics>();
         services.AddSingleton(sp => new ClusterMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IObjectLayer>(),
             sp.GetRequiredService<ICatalogue>(), cataloguePath));
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<HealthEndpoints>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName)
+            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName, ObjectLayerMetrics.MeterName)
             // Every scrape sees the counts of the moment (the exporter would otherwise answer from a cache for 300 ms).
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        TracingOptions.AddExporter(services, options.Tracing.Endpoint, options.Tracing.ServiceName, options.Tracing.SampleRatio);
         services.ConfigureOpenTelemetryMeterProvider((sp, provider) =>
         {
             var ours = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();

@@ -116,6 +116,9 @@ public sealed class StoreOptions
     /// <summary>One line per S3 request (ObjStore:AccessLog:*), logged under the category "ObjStore.Access".</summary>
     public AccessLogOptions AccessLog { get; set; } = new();
 
+    /// <summary>OpenTelemetry traces (ObjStore:Tracing:*), exported over OTLP when an endpoint is set; off by default.</summary>
+    public TracingOptions Tracing { get; set; } = new();
+
     /// <summary>Gateway: how often each node's health is probed.</summary>
     public TimeSpan NodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -201,6 +204,7 @@ public sealed class StoreOptions
         }
         Metrics.Validate(Listen);
         AccessLog.Validate();
+        Tracing.Validate();
     }
 
     /// <summary>
