@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A loopback cluster for development and failure drills: N storage nodes and a gateway on free ports.
-#   deploy/local-cluster.sh start DIR [--nodes 6] [--ec 4+2] [--base-port P]
+#   deploy/local-cluster.sh start DIR [--nodes 6] [--ec 4+2] [--base-port P] [--postgres]
 #                                                               start, wait until ready, write DIR/cluster.env; ports are
 #                                                               free ones, or with --base-port the gateway on P and node I
-#                                                               on P+2I-1 (its read port P+2I)
+#                                                               on P+2I-1 (its read port P+2I); --postgres: the catalogue
+#                                                               in a throwaway PostgreSQL (DIR/postgres, a free port)
 #   deploy/local-cluster.sh stop DIR                            stop the gateway and every node (by PID)
 #   deploy/local-cluster.sh node-stop DIR I                     kill node I (1-based) with SIGKILL, as a crash would
 #   deploy/local-cluster.sh node-start DIR I                    start node I again, same port and data
-# Node I keeps its shards in DIR/node-I; the gateway's catalogue is DIR/gateway/catalogue.db. `source DIR/cluster.env`
+# Node I keeps its shards in DIR/node-I; the gateway's catalogue is DIR/gateway/catalogue.db (with --postgres, a
+# database of deploy/postgres-throwaway.sh, stopped and removed by stop). `source DIR/cluster.env`
 # exports what aws-cli and the SDKs read (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL)
 # and what `objstore admin` reads (OBJSTORE_ENDPOINT, OBJSTORE_ACCESS_KEY, OBJSTORE_SECRET_KEY), then GATEWAY_PID and
 # NODE_PIDS (space-separated, node order). OBJSTORE_NODE_ARGS, if set, is added to every node's command line (e.g.
@@ -19,7 +21,7 @@ objstore="$root/src/ObjStore/bin/Release/net10.0/objstore.dll"
 # other (measured: 4 KiB PUTs at 32 clients went from 296 to 427 ops/s without the spin).
 export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 load() { [ -f "$1/cluster.env" ] || { echo "no cluster in $1"; exit 1; }; set -a; source "$1/cluster.env"; set +a; }
 save_env() {
@@ -57,18 +59,23 @@ cmd=${1:-}; dir=${2:-}
 case $cmd in
   start)
     shift 2
-    nodes=6; ec=4+2; base_port=""
+    nodes=6; ec=4+2; base_port=""; postgres=""
     while [ $# -gt 0 ]; do
       case $1 in
         --nodes) nodes=$2; shift 2 ;;
         --ec) ec=$2; shift 2 ;;
         --base-port) base_port=$2; shift 2 ;;
+        --postgres) postgres=1; shift ;;
         *) usage ;;
       esac
     done
     [ -f "$objstore" ] || dotnet build "$root/src/ObjStore" -c Release -nologo -v q >/dev/null
     mkdir -p "$dir/gateway"
     dir=$(cd "$dir" && pwd)
+    catalogue="\"MetadataPath\": \"$dir/gateway/catalogue.db\""
+    if [ -n "$postgres" ]; then
+      catalogue="\"Catalogue\": \"$("$root/deploy/postgres-throwaway.sh" start "$dir/postgres")\""
+    fi
     CLUSTER_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     OBJSTORE_ACCESS_KEY=cluster
     OBJSTORE_SECRET_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
@@ -93,7 +100,7 @@ case $cmd in
 {
   "Listen": "$OBJSTORE_ENDPOINT",
   "DataDir": "$dir/gateway",
-  "MetadataPath": "$dir/gateway/catalogue.db",
+  $catalogue,
   "Erasure": "$ec",
   "ClusterSecret": "$CLUSTER_SECRET",
   "AccessKey": "$OBJSTORE_ACCESS_KEY",
@@ -115,6 +122,7 @@ JSON
     load "$dir"
     for pid in $GATEWAY_PID $NODE_PIDS; do kill "$pid" 2>/dev/null || true; done
     for pid in $GATEWAY_PID $NODE_PIDS; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+    [ -d "$dir/postgres" ] && "$root/deploy/postgres-throwaway.sh" stop "$dir/postgres"
     echo "cluster stopped"
     ;;
   node-stop|node-start)

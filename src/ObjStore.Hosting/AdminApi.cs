@@ -18,6 +18,7 @@ namespace ObjStore.Hosting;
 /// The admin API, signed with SigV4 like S3 requests (the same credentials), JSON in and out:
 /// <code>
 /// GET  /_objstore/admin/status                      stores (health, disk), job workers and their load, degraded shards, job counts
+/// GET  /_objstore/admin/info                        version, uptime, mode, nodes, stores, buckets, objects, bytes, heal backlog, jobs (<see cref="AdminInfo"/>)
 /// GET  /_objstore/admin/jobs                        the latest jobs with progress
 /// GET  /_objstore/admin/jobs/{id}
 /// POST /_objstore/admin/jobs?kind=heal|scrub|gc|rebuild-metadata|backup|drain|rebalance[&amp;target=...]   queue a job; 201 with the job
@@ -35,7 +36,7 @@ namespace ObjStore.Hosting;
 /// </summary>
 public sealed class AdminApi(
     Authenticator authenticator, ICatalogue catalogue, IReadOnlyList<IShardStore> stores, MaintenanceOptions maintenance, IEnumerable<IBackgroundJob> jobs,
-    IdentityAdminApi identities, KeysAdminApi keys)
+    IdentityAdminApi identities, KeysAdminApi keys, AdminInfo? info = null)
 {
     /// <summary>The kinds a job may be queued as: the ones this gateway's worker can run.</summary>
     private readonly string[] _kinds = [.. jobs.Select(j => j.Kind).Order(StringComparer.Ordinal)];
@@ -79,6 +80,9 @@ public sealed class AdminApi(
             {
                 case ("GET", "/status"):
                     await StatusAsync(context);
+                    break;
+                case ("GET", "/info") when info is not null:
+                    await info.WriteAsync(context);
                     break;
                 case ("GET", "/jobs"):
                     await context.Response.WriteAsJsonAsync(await catalogue.Jobs.ListAsync(100));

@@ -19,9 +19,22 @@ public static class CatalogueRestore
         {
             var overrides = settings.ToList();
             // Resolve the real target before pointing the host's catalogue at the scratch one.
-            var probe = StoreHost.Build([], overrides.Append(new($"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}", Path.Combine(scratch, "probe.db"))), mode, listens: false);
+            string? named = overrides.LastOrDefault(p => p.Key == $"{StoreOptions.Section}:{nameof(StoreOptions.Catalogue)}").Value;
+            if (target is null && !string.IsNullOrWhiteSpace(named) && !named.Trim().StartsWith(CatalogueSetting.SqlitePrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new Storage.StartupException(
+                    "The catalogue is on PostgreSQL, which is restored from its own backups (pg_dump, base backups and WAL): " +
+                    "this command writes the store's newest catalogue backup as a SQLite file, so give it --target PATH; " +
+                    "`objstore admin rebuild-metadata` rebuilds either catalogue from the shards.");
+            }
+            string catalogueKey = $"{StoreOptions.Section}:{nameof(StoreOptions.Catalogue)}", pathKey = $"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}";
+            var probe = StoreHost.Build([], overrides
+                .Where(p => p.Key != catalogueKey && p.Key != pathKey)
+                .Append(new(catalogueKey, CatalogueSetting.SqlitePrefix + Path.Combine(scratch, "probe.db"))), mode, listens: false);
             var options = probe.Services.GetRequiredService<StoreOptions>();
-            var settingsTarget = overrides.LastOrDefault(p => p.Key == $"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}").Value;
+            var settingsTarget = named is not null && named.Trim().StartsWith(CatalogueSetting.SqlitePrefix, StringComparison.OrdinalIgnoreCase)
+                ? named.Trim()[CatalogueSetting.SqlitePrefix.Length..]
+                : overrides.LastOrDefault(p => p.Key == $"{StoreOptions.Section}:{nameof(StoreOptions.MetadataPath)}").Value;
             target ??= settingsTarget ?? Path.Combine(Path.GetFullPath(options.DataDir), "catalogue.db");
             if (File.Exists(target) && !force)
             {

@@ -103,8 +103,10 @@ public static partial class StoreHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
             builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton<ICatalogue>(sp => new SqliteCatalogue(
-                options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"), sp.GetRequiredService<TimeProvider>()));
+            var catalogue = options.ResolveCatalogue();
+            builder.Services.AddSingleton(catalogue);
+            // With tracing on, every catalogue call inside a trace is a span (TracedCatalogue); off, the catalogue itself.
+            builder.Services.AddSingleton(sp => TracedCatalogue.Wrap(catalogue.Open(sp.GetRequiredService<TimeProvider>()), options.Tracing.On));
             builder.Services.AddSingleton(layerOptions);
             if (mode == StoreMode.Dev)
             {
@@ -127,7 +129,7 @@ public static partial class StoreHost
             }
             builder.Services.AddSingleton(sp => new ShardCluster(
                 sp.GetRequiredService<IReadOnlyList<IShardStore>>(), layerOptions, sp.GetRequiredService<ILogger<ShardCluster>>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReadOnlyList<PlacementNode>>(), sp.GetRequiredService<ObjectLayerMetrics>()));
             var masterKeys = MasterKeys.Load(options, dataDir);
             builder.Services.AddSingleton(masterKeys);
             builder.Services.AddSingleton(sp => new BuiltInKeyProvider(sp.GetRequiredService<ICatalogue>().Keys, masterKeys, sp.GetRequiredService<TimeProvider>()));
@@ -148,14 +150,18 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new KeysAdminApi(sp.GetRequiredService<BuiltInKeyProvider>(), masterKeys, MasterKeys.KeyFile(options, dataDir),
                 sp.GetRequiredService<ICatalogue>().Jobs));
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
-            AddTelemetry(builder.Services, options, options.MetadataPath ?? Path.Combine(dataDir, "catalogue.db"));
+            // The SQLite file's size is a metric; a PostgreSQL catalogue's is PostgreSQL's own (pg_database_size), so
+            // the gauge is given a file that is never there and reads 0.
+            AddTelemetry(builder.Services, options, catalogue.SqlitePath ?? Path.Combine(dataDir, ".catalogue-in-postgresql"));
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddSingleton(new ConsoleEndpoint(s3Options.Region));
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new AdminApi(
                 sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), options.Maintenance,
-                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>()));
+                sp.GetServices<IBackgroundJob>(), sp.GetRequiredService<IdentityAdminApi>(), sp.GetRequiredService<KeysAdminApi>(),
+                new AdminInfo(sp.GetRequiredService<ICatalogue>(), sp.GetRequiredService<IReadOnlyList<IShardStore>>(), mode, options.Erasure,
+                    sp.GetRequiredService<TimeProvider>())));
 
             // Held until the host stops, or is disposed without having started (an offline restore's probe host).
             builder.Services.AddSingleton(_ => folderLock);
@@ -206,14 +212,16 @@ public static partial class StoreHost
         services.AddSingleton(options.Metrics);
         services.AddSingleton<AccessLog>();
         services.AddSingleton<S3Metrics>();
+        services.AddSingleton<ObjectLayerMetrics>();
         services.AddSingleton(sp => new ClusterMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IObjectLayer>(),
             sp.GetRequiredService<ICatalogue>(), cataloguePath));
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<HealthEndpoints>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName)
+            .AddMeter(S3Metrics.MeterName, ClusterMetrics.MeterName, SqliteCatalogue.MeterName, ObjectLayerMetrics.MeterName)
             // Every scrape sees the counts of the moment (the exporter would otherwise answer from a cache for 300 ms).
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        TracingOptions.AddExporter(services, options.Tracing.Endpoint, options.Tracing.ServiceName, options.Tracing.SampleRatio);
         services.ConfigureOpenTelemetryMeterProvider((sp, provider) =>
         {
             var ours = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();

@@ -76,6 +76,16 @@ public sealed class StoreOptions
     /// <summary>The SQLite catalogue; default DATA/catalogue.db.</summary>
     public string? MetadataPath { get; set; }
 
+    /// <summary>
+    /// The catalogue: <c>sqlite:PATH</c>, or PostgreSQL as a <c>postgres://user@host:port/database</c> URL or an
+    /// Npgsql connection string, shared by every gateway of a cluster (<see cref="CatalogueSetting"/>). Default: the
+    /// SQLite file at <see cref="MetadataPath"/>.
+    /// </summary>
+    public string? Catalogue { get; set; }
+
+    /// <summary>The catalogue these options name (<see cref="Catalogue"/>, else <see cref="MetadataPath"/>, else DATA/catalogue.db).</summary>
+    public CatalogueSetting ResolveCatalogue() => CatalogueSetting.Parse(Catalogue, MetadataPath, Path.GetFullPath(DataDir));
+
     /// <summary>Gateway: the storage nodes (id, URL, failure domain, weight).</summary>
     public List<NodeEntry> Nodes { get; set; } = [];
 
@@ -105,6 +115,9 @@ public sealed class StoreOptions
 
     /// <summary>One line per S3 request (ObjStore:AccessLog:*), logged under the category "ObjStore.Access".</summary>
     public AccessLogOptions AccessLog { get; set; } = new();
+
+    /// <summary>OpenTelemetry traces (ObjStore:Tracing:*), exported over OTLP when an endpoint is set; off by default.</summary>
+    public TracingOptions Tracing { get; set; } = new();
 
     /// <summary>Gateway: how often each node's health is probed.</summary>
     public TimeSpan NodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -152,6 +165,7 @@ public sealed class StoreOptions
         {
             throw new ArgumentException("--tls-key goes with --tls-cert.");
         }
+        ResolveCatalogue();
         if (Stores is { } count && count < layout.DataShards + layout.ParityShards)
         {
             throw new ArgumentException($"ObjStore:Stores must be at least K+M ({layout.DataShards + layout.ParityShards}).");
@@ -190,6 +204,7 @@ public sealed class StoreOptions
         }
         Metrics.Validate(Listen);
         AccessLog.Validate();
+        Tracing.Validate();
     }
 
     /// <summary>
@@ -199,10 +214,7 @@ public sealed class StoreOptions
     public void CheckSurroundings(bool listens)
     {
         StartupChecks.DataFolderIsUsable(DataDir, "ObjStore:DataDir (--data)");
-        if (MetadataPath is { } catalogue && Path.GetDirectoryName(Path.GetFullPath(catalogue)) is { } catalogueFolder)
-        {
-            StartupChecks.DataFolderIsUsable(catalogueFolder, "the folder of ObjStore:MetadataPath");
-        }
+        ResolveCatalogue().CheckReachable();
         if (!listens)
         {
             return;

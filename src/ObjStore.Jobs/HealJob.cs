@@ -90,7 +90,7 @@ public sealed partial class HealJob(ShardCluster cluster, ICatalogue catalogue, 
 
     private async Task<bool> HealOneAsync(DataRef data, IoBudget budget, IReadOnlyCollection<int>? only, CancellationToken cancellationToken)
     {
-        var problems = await _inspector.VerifyAsync(data, IoBudget.Unlimited, cancellationToken, only);
+        var problems = await _inspector.VerifyAsync(data, budget, cancellationToken, only);
         if (problems.Count == 0)
         {
             return false;

@@ -20,7 +20,7 @@ public sealed class MaintenanceOptions
     /// <summary>
     /// Heal, drain and rebalance pace themselves by the clients' requests: each block waits until no request has been
     /// in flight for <see cref="HealQuietPeriod"/>, at most <see cref="HealMaxYield"/>; full speed while the store is
-    /// idle. Off: only the fixed ceilings above apply.
+    /// idle. Off: only the fixed ceilings above apply (none when they are 0: set them when turning this off).
     /// </summary>
     public bool HealYieldsToRequests { get; set; } = true;
 
@@ -30,8 +30,14 @@ public sealed class MaintenanceOptions
     /// <summary>How long the clients' requests must have paused before a heal block runs.</summary>
     public TimeSpan HealQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>The longest a heal block waits for the requests to pause: under constant load, one block per this long (waiting blocks take turns).</summary>
+    /// <summary>The longest a heal block waits for the requests to pause (waiting blocks take turns).</summary>
     public TimeSpan HealMaxYield { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The least share of the time heal, drain and rebalance get under constant load: a wait that ran out is followed
+    /// by a burst without waits (0.05: 2.6 ms after each 50 ms wait), so a repair always ends, however busy the store.
+    /// </summary>
+    public double HealMinShare { get; set; } = 0.05;
 
     /// <summary>A claimed job's lease; renewed while it runs, so a dead worker's job is free again after this long.</summary>
     public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
@@ -84,5 +90,6 @@ public sealed class MaintenanceOptions
 
     /// <summary>The pace of a heal's, drain's or rebalance's reads and writes: yielding to <paramref name="requests"/>, under the fixed ceilings.</summary>
     public IoBudget HealBudget(TimeProvider clock, ForegroundActivity requests) =>
-        new(HealBytesPerSecond, HealOpsPerSecond, clock, HealYieldsToRequests ? new ForegroundYield(requests, HealQuietPeriod, HealMaxYield) : null);
+        new(HealBytesPerSecond, HealOpsPerSecond, clock,
+            HealYieldsToRequests ? ForegroundYield.WithShare(requests, HealQuietPeriod, HealMaxYield, HealMinShare) : null);
 }

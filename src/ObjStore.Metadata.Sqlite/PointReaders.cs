@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -19,8 +18,9 @@ internal sealed class PointReaders(string connectionString) : IDisposable
     /// <summary>Idle connections kept; more concurrent reads open more, closed when they are done.</summary>
     private static readonly int Kept = Math.Max(8, 4 * Environment.ProcessorCount);
 
-    private readonly ConcurrentBag<PointReader> _idle = [];
-    private volatile bool _disposed;
+    private readonly Stack<PointReader> _idle = new();
+    private readonly Lock _lock = new();
+    private bool _disposed;
 
     /// <summary>
     /// The first row of <paramref name="sql"/> (a constant: it keys the prepared statement) with the parameters
@@ -28,11 +28,13 @@ internal sealed class PointReaders(string connectionString) : IDisposable
     /// </summary>
     public T? Row<T>(string sql, ReadOnlySpan<string> names, ReadOnlySpan<object?> values) where T : class
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_idle.TryTake(out var reader))
+        PointReader? reader;
+        lock (_lock)
         {
-            reader = new PointReader(connectionString);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _idle.TryPop(out reader);
         }
+        reader ??= new PointReader(connectionString);
         bool healthy = false;
         try
         {
@@ -42,23 +44,32 @@ internal sealed class PointReaders(string connectionString) : IDisposable
         }
         finally
         {
+            Return(reader, healthy);
+        }
+    }
+
+    private void Return(PointReader reader, bool healthy)
+    {
+        lock (_lock)
+        {
             if (healthy && !_disposed && _idle.Count < Kept)
             {
-                _idle.Add(reader);
-            }
-            else
-            {
-                reader.Dispose(); // a reader whose statement failed is not trusted again
+                _idle.Push(reader);
+                return;
             }
         }
+        reader.Dispose(); // a reader whose statement failed is not trusted again
     }
 
     public void Dispose()
     {
-        _disposed = true;
-        while (_idle.TryTake(out var reader))
+        lock (_lock)
         {
-            reader.Dispose();
+            _disposed = true;
+            while (_idle.TryPop(out var reader))
+            {
+                reader.Dispose();
+            }
         }
     }
 

@@ -47,7 +47,7 @@ internal sealed class ObjectRow
     public byte[]? sealed_key { get; set; }
     public byte[]? frames { get; set; }
 
-    /// <summary>Read only by <see cref="Statements.ReadLatest"/> and <see cref="Statements.ReadVersion"/>: the bucket's versioning, with the row.</summary>
+    /// <summary>Read only by <c>Statements.ReadLatest</c> and <c>Statements.ReadVersion</c>: the bucket's versioning, with the row.</summary>
     public long bucket_versioning { get; set; }
 
     public bool IsDeleteMarker => delete_marker != 0;
@@ -56,7 +56,7 @@ internal sealed class ObjectRow
 
     /// <summary>
     /// A single-PUT object keeps its one layout in the row; a multipart one names its upload instead; a delete marker
-    /// has neither. The sequence and latest flag are the catalogue's (<see cref="Statements.AddVersion"/>).
+    /// has neither. The sequence and latest flag are the catalogue's (<c>Statements.AddVersion</c>, in each backend).
     /// </summary>
     public static ObjectRow From(ObjectInfo info)
     {

@@ -42,5 +42,26 @@ public sealed class SqliteCatalogue : ICatalogue
         await connection.ExecuteAsync("VACUUM INTO @path", new { path });
     }
 
+    /// <summary>Three aggregate queries on one reader connection (scans of the objects and parts rows).</summary>
+    public async Task<CatalogueUsage> MeasureUsageAsync()
+    {
+        await using var connection = await _database.OpenReaderAsync();
+        long buckets = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM buckets");
+        var current = await connection.QuerySingleAsync<(long Count, long? Bytes)>(
+            "SELECT COUNT(*), SUM(size) FROM objects WHERE is_latest = 1 AND delete_marker = 0");
+        var all = await connection.QuerySingleAsync<(long Count, long? Bytes)>(
+            "SELECT COUNT(*), SUM(size) FROM objects WHERE delete_marker = 0");
+        long raw = await connection.ExecuteScalarAsync<long?>(
+            """
+            SELECT SUM((s + k - 1) / k * (k + m)) FROM (
+                SELECT COALESCE(o.stored_size, o.size) AS s, o.data_shards AS k, o.parity_shards AS m
+                FROM objects o WHERE o.parts_count = 0 AND o.delete_marker = 0 AND o.data_shards > 0
+                UNION ALL
+                SELECT COALESCE(p.stored_size, p.size), p.data_shards, p.parity_shards
+                FROM parts p JOIN objects o ON o.data_id = p.upload_id AND o.parts_count > 0 WHERE p.data_shards > 0)
+            """) ?? 0;
+        return new CatalogueUsage(buckets, current.Count, current.Bytes ?? 0, all.Count, all.Bytes ?? 0, raw);
+    }
+
     public void Dispose() => _database.Dispose();
 }

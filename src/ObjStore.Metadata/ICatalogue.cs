@@ -22,6 +22,44 @@ public interface ICatalogue : IDisposable
 
     /// <summary>Writes a consistent copy of the catalogue, taken without stopping writes, to <paramref name="path"/>.</summary>
     Task BackupToAsync(string path);
+
+    /// <summary>
+    /// What the store holds, for `objstore admin info`. A backend answers it with a query of its own (SQLite does);
+    /// this default pages through the aggregates' queries, O(buckets + stored layouts), and counts versions as objects.
+    /// </summary>
+    async Task<CatalogueUsage> MeasureUsageAsync()
+    {
+        var buckets = await Buckets.ListAsync();
+        long versions = 0;
+        foreach (var bucket in buckets)
+        {
+            versions += await Objects.CountVersionsAsync(bucket.Name, "");
+        }
+        long stored = 0, raw = 0;
+        string? after = null;
+        while (await Shards.ListDataAsync(after, 1000) is { Count: > 0 } page)
+        {
+            foreach (var data in page)
+            {
+                stored += data.Size;
+                raw += CatalogueUsage.RawBytesOf(data.Size, data.Layout.DataShards, data.Layout.ParityShards);
+            }
+            after = page[^1].Layout.DataId;
+        }
+        return new CatalogueUsage(buckets.Count, versions, stored, versions, stored, raw);
+    }
+}
+
+/// <summary>
+/// Totals of a catalogue: buckets; objects (latest versions that are not delete markers) and their bytes as clients
+/// see them; every stored version and its bytes; and the shard bytes they take on the stores (raw: data and parity
+/// blocks, without the block checksums and footers).
+/// </summary>
+public sealed record CatalogueUsage(long Buckets, long Objects, long ObjectBytes, long Versions, long VersionBytes, long RawBytes)
+{
+    /// <summary>The data and parity blocks of <paramref name="storedSize"/> bytes at k+m: each shard holds ceil(size/k).</summary>
+    public static long RawBytesOf(long storedSize, int dataShards, int parityShards) =>
+        dataShards <= 0 ? 0 : (storedSize + dataShards - 1) / dataShards * (dataShards + parityShards);
 }
 
 public interface IBucketCatalogue

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Globalization;
@@ -135,7 +136,9 @@ public sealed class NodeOptions
 /// </summary>
 public static partial class NodeHost
 {
-    public static WebApplication Build(NodeOptions options)
+    /// <param name="configure">Adds to the node's services before it is built (the CLI's tracing and metrics exporters).</param>
+    /// <param name="map">Adds middleware in front of the node's routes (the metrics scrape).</param>
+    public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         options.Validate();
         options.CheckSurroundings();
@@ -170,11 +173,15 @@ public static partial class NodeHost
             builder.Services.AddSingleton(store);
             builder.Services.AddSingleton(_ => folderLock);
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+            builder.Services.AddMetrics();
+            builder.Services.AddSingleton<NodeMetrics>();
+            configure?.Invoke(builder);
             app = builder.Build();
             _ = app.Services.GetRequiredService<DataFolderLock>(); // released when the node is disposed
             logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ObjStore.Node");
             // sendfile cannot encrypt: with TLS every byte goes through Kestrel, and no read port is advertised.
-            reads = options.Tls ? null : new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger);
+            reads = options.Tls ? null : new ShardReadServer(new IPEndPoint(ListenAddress(options.Listen), options.ReadPort), store, key, options.NodeId, guard, logger,
+                app.Services.GetRequiredService<NodeMetrics>());
         }
         catch
         {
@@ -191,7 +198,9 @@ public static partial class NodeHost
             app.Lifetime.ApplicationStopped.Register(certificate.Dispose);
         }
         var auth = new Auth(key, options.NodeId, guard);
-        app.Run(context => HandleAsync(context, store, reads?.Port, auth, logger));
+        var metrics = app.Services.GetRequiredService<NodeMetrics>();
+        map?.Invoke(app);
+        app.Run(context => HandleAsync(context, store, reads?.Port, auth, logger, metrics));
         if (options.Gateway is not null)
         {
             var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -212,7 +221,63 @@ public static partial class NodeHost
     /// <summary>What the node checks requests with: the cluster key, its own id (the target), its replay guard.</summary>
     private sealed record Auth(byte[] Key, string NodeId, ReplayGuard Guard);
 
-    private static async Task HandleAsync(HttpContext context, LocalShardStore store, int? readPort, Auth auth, ILogger logger)
+    /// <summary>
+    /// One request, counted (<see cref="NodeMetrics"/>) and, when it carries a trace context (a gateway's request made
+    /// inside a trace), a span of that trace.
+    /// </summary>
+    private static async Task HandleAsync(HttpContext context, LocalShardStore store, int? readPort, Auth auth, ILogger logger, NodeMetrics metrics)
+    {
+        long start = Stopwatch.GetTimestamp();
+        string operation = OperationOf(context.Request);
+        using var span = Tracing.StartServer("node " + operation, context.Request.Headers[Tracing.TraceParentHeader],
+            context.Request.Headers[Tracing.TraceStateHeader], rootIfNone: false);
+        if (span is not null)
+        {
+            span.SetTag("objstore.node", auth.NodeId);
+            span.SetTag("http.request.method", context.Request.Method);
+            span.SetTag("url.path", context.Request.Path.Value);
+        }
+        try
+        {
+            await ServeAsync(context, store, readPort, auth, logger, metrics);
+        }
+        finally
+        {
+            int status = context.Response.StatusCode;
+            metrics.Request(operation, status, start);
+            if (span is not null)
+            {
+                span.SetTag("http.response.status_code", status);
+                if (status >= 500)
+                {
+                    span.SetStatus(ActivityStatusCode.Error);
+                }
+            }
+        }
+    }
+
+    private static string OperationOf(HttpRequest request)
+    {
+        string path = request.Path.Value ?? "/";
+        if (path.StartsWith("/_objstore/health/", StringComparison.Ordinal))
+        {
+            return NodeMetrics.Operations.Health;
+        }
+        if (path == "/shards")
+        {
+            return NodeMetrics.Operations.List;
+        }
+        return request.Method switch
+        {
+            "PUT" => NodeMetrics.Operations.Put,
+            "GET" => NodeMetrics.Operations.Get,
+            "HEAD" => NodeMetrics.Operations.Head,
+            "DELETE" => NodeMetrics.Operations.Delete,
+            _ => NodeMetrics.Operations.Other,
+        };
+    }
+
+    private static async Task ServeAsync(HttpContext context, LocalShardStore store, int? readPort, Auth auth, ILogger logger, NodeMetrics metrics)
     {
         var request = context.Request;
         string path = request.Path.Value ?? "/";
@@ -255,7 +320,7 @@ public static partial class NodeHost
             switch (request.Method)
             {
                 case "PUT":
-                    if (!await PutAsync(context, store, shardId, auth.Key, nonce!))
+                    if (!await PutAsync(context, store, shardId, auth.Key, nonce!, metrics))
                     {
                         LogRefused(logger, request.Method, path, "body MAC mismatch");
                         context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -263,7 +328,7 @@ public static partial class NodeHost
                     }
                     break;
                 case "GET" or "HEAD":
-                    await GetAsync(context, store, shardId);
+                    await GetAsync(context, store, shardId, metrics);
                     break;
                 case "DELETE":
                     await store.DeleteAsync(shardId, context.RequestAborted);
@@ -311,7 +376,7 @@ public static partial class NodeHost
     /// request pipe, as they may be the trailer. The shard commits only when the body ends with the MAC of the rest;
     /// false (nothing committed, the temporary file deleted) when it does not.
     /// </summary>
-    private static async Task<bool> PutAsync(HttpContext context, LocalShardStore store, string shardId, byte[] key, string nonce)
+    private static async Task<bool> PutAsync(HttpContext context, LocalShardStore store, string shardId, byte[] key, string nonce, NodeMetrics metrics)
     {
         await using var writer = store.Create(shardId);
         using var mac = NodeAuth.BodyMac(key, nonce);
@@ -324,6 +389,7 @@ public static partial class NodeHost
             {
                 var data = buffer.Slice(0, buffer.Length - NodeAuth.BodyMacSize);
                 writer.Write(data);
+                metrics.Received(data.Length);
                 foreach (var segment in data)
                 {
                     mac.Append(segment.Span);
@@ -357,7 +423,7 @@ public static partial class NodeHost
         return CryptographicOperations.FixedTimeEquals(expected, received);
     }
 
-    private static async Task GetAsync(HttpContext context, LocalShardStore store, string shardId)
+    private static async Task GetAsync(HttpContext context, LocalShardStore store, string shardId, NodeMetrics metrics)
     {
         await using var reader = store.Open(shardId);
         long length = reader.Length;
@@ -395,6 +461,7 @@ public static partial class NodeHost
             }
             output.Advance(n);
             await output.FlushAsync(context.RequestAborted);
+            metrics.Sent(n);
             at += n;
         }
     }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using ObjStore.Core;
@@ -32,12 +34,14 @@ public sealed partial class ShardReadServer : IAsyncDisposable
     private readonly string _nodeId;
     private readonly ReplayGuard _guard;
     private readonly ILogger _logger;
+    private readonly NodeMetrics? _metrics;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
     /// <param name="guard">The node's replay guard, shared with its main port: a nonce is used once on either.</param>
-    public ShardReadServer(IPEndPoint endpoint, LocalShardStore store, byte[] key, string nodeId, ReplayGuard guard, ILogger logger)
+    public ShardReadServer(IPEndPoint endpoint, LocalShardStore store, byte[] key, string nodeId, ReplayGuard guard, ILogger logger, NodeMetrics? metrics = null)
     {
+        _metrics = metrics;
         _store = store;
         _key = key;
         _nodeId = nodeId;
@@ -90,7 +94,7 @@ public sealed partial class ShardReadServer : IAsyncDisposable
                     {
                         if (filled == buffer.Length)
                         {
-                            await SendHeadAsync(socket, 431, "Request Header Fields Too Large", 0, null, close: true);
+                            await SendHeadAsync(socket, null, 431, "Request Header Fields Too Large", 0, null, close: true);
                             return;
                         }
                         using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -145,21 +149,47 @@ public sealed partial class ShardReadServer : IAsyncDisposable
     }
 
     /// <summary>Answers one request; false when the connection must close (refusals, bodies, "Connection: close").</summary>
+    /// <summary>
+    /// One request, counted (<see cref="NodeMetrics"/>) and, when it carries a trace context (a gateway's read made
+    /// inside a trace), a span of that trace.
+    /// </summary>
     private async Task<bool> RespondAsync(Socket socket, Head request)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var answered = new StrongBox<int>(0);
+        using var span = Tracing.StartServer("node read-port GET", request.Headers.GetValueOrDefault(Tracing.TraceParentHeader),
+            request.Headers.GetValueOrDefault(Tracing.TraceStateHeader), rootIfNone: false);
+        if (span is not null)
+        {
+            span.SetTag("objstore.node", _nodeId);
+            span.SetTag("url.path", request.Target);
+        }
+        try
+        {
+            return await RespondCoreAsync(socket, request, answered);
+        }
+        finally
+        {
+            _metrics?.Request(NodeMetrics.Operations.ReadPortGet, answered.Value, start);
+            span?.SetTag("http.response.status_code", answered.Value);
+        }
+    }
+
+    private async Task<bool> RespondCoreAsync(Socket socket, Head request, StrongBox<int> answered)
     {
         if (!request.Valid)
         {
-            await SendHeadAsync(socket, 400, "Bad Request", 0, null, close: true);
+            await SendHeadAsync(socket, answered, 400, "Bad Request", 0, null, close: true);
             return false;
         }
         if (request.Headers.ContainsKey("Transfer-Encoding") || request.Headers.TryGetValue("Content-Length", out var cl) && cl != "0")
         {
-            await SendHeadAsync(socket, 405, "Method Not Allowed", 0, null, close: true); // this port reads; writes go to the node's main port
+            await SendHeadAsync(socket, answered, 405, "Method Not Allowed", 0, null, close: true); // this port reads; writes go to the node's main port
             return false;
         }
         if (request.Method is not ("GET" or "HEAD"))
         {
-            await SendHeadAsync(socket, 405, "Method Not Allowed", 0, null, close: true);
+            await SendHeadAsync(socket, answered, 405, "Method Not Allowed", 0, null, close: true);
             return false;
         }
         string? refused = NodeAuth.Verify(_key, _nodeId, _guard, request.Method, request.Target,
@@ -168,14 +198,14 @@ public sealed partial class ShardReadServer : IAsyncDisposable
         if (refused is not null)
         {
             LogRefused(_logger, request.Method, request.Target, refused);
-            await SendHeadAsync(socket, 403, "Forbidden", 0, null, close: true);
+            await SendHeadAsync(socket, answered, 403, "Forbidden", 0, null, close: true);
             return false;
         }
         bool keepAlive = !string.Equals(request.Headers.GetValueOrDefault("Connection"), "close", StringComparison.OrdinalIgnoreCase);
         string shardId = request.Target.StartsWith("/shards/", StringComparison.Ordinal) ? request.Target[8..] : "";
         if (!ShardId.IsValid(shardId))
         {
-            await SendHeadAsync(socket, 404, "Not Found", 0, null, !keepAlive);
+            await SendHeadAsync(socket, answered, 404, "Not Found", 0, null, !keepAlive);
             return keepAlive;
         }
         FileStream file;
@@ -186,7 +216,7 @@ public sealed partial class ShardReadServer : IAsyncDisposable
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            await SendHeadAsync(socket, 404, "Not Found", 0, null, !keepAlive);
+            await SendHeadAsync(socket, answered, 404, "Not Found", 0, null, !keepAlive);
             return keepAlive;
         }
         await using (file)
@@ -198,25 +228,26 @@ public sealed partial class ShardReadServer : IAsyncDisposable
             {
                 if (!TryParseRange(range, out long start, out long? last))
                 {
-                    await SendHeadAsync(socket, 400, "Bad Request", 0, null, close: true);
+                    await SendHeadAsync(socket, answered, 400, "Bad Request", 0, null, close: true);
                     return false;
                 }
                 if (start >= length)
                 {
-                    await SendHeadAsync(socket, 416, "Range Not Satisfiable", 0, $"bytes */{length}", !keepAlive);
+                    await SendHeadAsync(socket, answered, 416, "Range Not Satisfiable", 0, $"bytes */{length}", !keepAlive);
                     return keepAlive;
                 }
                 (from, to, status) = (start, Math.Min(last ?? length - 1, length - 1), 206);
                 contentRange = $"bytes {from}-{to}/{length}";
             }
             long count = Math.Max(0, to - from + 1);
-            await SendHeadAsync(socket, status, status == 206 ? "Partial Content" : "OK", count, contentRange, !keepAlive);
+            await SendHeadAsync(socket, answered, status, status == 206 ? "Partial Content" : "OK", count, contentRange, !keepAlive);
             if (request.Method == "GET")
             {
                 for (long at = from; at < from + count;)
                 {
                     int step = (int)Math.Min(SendChunk, from + count - at);
                     await SendFileAsync(socket, file, at, step);
+                    _metrics?.Sent(step);
                     at += step;
                 }
             }
@@ -249,8 +280,12 @@ public sealed partial class ShardReadServer : IAsyncDisposable
         return true;
     }
 
-    private static async Task SendHeadAsync(Socket socket, int status, string reason, long contentLength, string? contentRange, bool close)
+    private static async Task SendHeadAsync(Socket socket, StrongBox<int>? answered, int status, string reason, long contentLength, string? contentRange, bool close)
     {
+        if (answered is not null)
+        {
+            answered.Value = status;
+        }
         var head = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {reason}\r\n")
             .Append(CultureInfo.InvariantCulture, $"Content-Length: {contentLength}\r\n")

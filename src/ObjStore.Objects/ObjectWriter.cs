@@ -138,7 +138,7 @@ public sealed class ObjectWriter(ShardCluster cluster)
                 {
                     break;
                 }
-                previous = WriteStripeAsync(current, read, hasher, shards, cancellationToken);
+                previous = WriteStripeAsync(current, read, hasher, shards, cluster.Metrics, cancellationToken);
                 if (read < layout.StripeDataSize)
                 {
                     break;
@@ -170,7 +170,8 @@ public sealed class ObjectWriter(ShardCluster cluster)
         }
     }
 
-    private static async Task WriteStripeAsync(StripeBuffer stripe, int length, ContentHasher? hasher, ShardWriteSet shards, CancellationToken cancellationToken)
+    private static async Task WriteStripeAsync(
+        StripeBuffer stripe, int length, ContentHasher? hasher, ShardWriteSet shards, ObjectLayerMetrics? metrics, CancellationToken cancellationToken)
     {
         // MD5 runs on another core while this one encodes: hashing is the slowest step of a PUT.
         var data = stripe.DataRegion[..length];
@@ -178,6 +179,7 @@ public sealed class ObjectWriter(ShardCluster cluster)
         try
         {
             stripe.Seal(length);
+            metrics?.Encoded(length);
             await shards.WriteStripeAsync(stripe, cancellationToken);
         }
         finally

@@ -17,11 +17,14 @@ public sealed class ShardCluster
     private volatile IReadOnlySet<string> _closedStores = new HashSet<string>();
 
     /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
+    /// <param name="metrics">The store and codec instruments; none when null (tests, benchmarks' stores).</param>
     public ShardCluster(IEnumerable<IShardStore> stores, ObjectLayerOptions options, ILogger logger, TimeProvider? clock = null,
-        IReadOnlyList<PlacementNode>? topology = null)
+        IReadOnlyList<PlacementNode>? topology = null, ObjectLayerMetrics? metrics = null)
     {
         options.Validate();
-        Stores = stores.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        // Every call to a store goes through its instrumented wrapper: timed, counted, traced (InstrumentedShardStore).
+        Stores = stores.ToDictionary(s => s.Id, s => (IShardStore)new InstrumentedShardStore(s, metrics), StringComparer.Ordinal);
+        Metrics = metrics;
         Topology = topology ?? [.. Stores.Keys.Order(StringComparer.Ordinal).Select(id => new PlacementNode(id, id))];
         if (Topology.Any(n => !Stores.ContainsKey(n.Id)))
         {
@@ -43,6 +46,9 @@ public sealed class ShardCluster
     }
 
     public IReadOnlyDictionary<string, IShardStore> Stores { get; }
+
+    /// <summary>The store and codec instruments, when the host has them.</summary>
+    public ObjectLayerMetrics? Metrics { get; }
     public IReadOnlyList<PlacementNode> Topology { get; }
     public ObjectLayerOptions Options { get; }
 

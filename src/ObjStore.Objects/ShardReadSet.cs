@@ -46,7 +46,12 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
         hedge.CancelAfter(cluster.ReadLatency.HedgeDelay);
         var read = await Task.WhenAll(Enumerable.Range(first, last - first + 1).Select(i => ReadBlockAsync(stripe, i, blockOffset, hedge.Token)));
         cancellationToken.ThrowIfCancellationRequested();
-        return read.All(ok => ok);
+        bool whole = read.All(ok => ok);
+        if (whole)
+        {
+            cluster.Metrics?.Decoded(Math.Min((long)(last - first + 1) * stripe.BlockLength, stripe.DataLength));
+        }
+        return whole;
     }
 
     public async Task ReadStripeAsync(StripeBuffer stripe, StripeLayout stripeLayout, long objectSize, long index, CancellationToken cancellationToken)
@@ -134,6 +139,11 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
         if (!allData)
         {
             stripe.Rebuild(_present);
+            cluster.Metrics?.Reconstructed(stripe.DataLength);
+        }
+        else
+        {
+            cluster.Metrics?.Decoded(stripe.DataLength);
         }
     }
 

@@ -168,6 +168,10 @@ internal sealed record S3Failure(S3Error Error, string Message, IReadOnlyList<Ke
             new(S3Error.From(store.Kind), S3Error.From(store.Kind).Message, []) { LogDetail = store.Message },
         ObjectStoreException store => new(S3Error.From(store.Kind), store.Message, []),
         StoreFullException full => new(S3Error.InsufficientStorage, full.Message, []),
+        // The catalogue's database is unreachable or restarting (PostgreSQL down, failing over; SQLite busy): a 503
+        // that every SDK retries, never a 500. Its own message (host, port) is for the log only.
+        System.Data.Common.DbException { IsTransient: true } db =>
+            new(S3Error.ServiceUnavailable, "The catalogue is unavailable; retry later.", []) { LogDetail = db.Message },
         _ => null,
     };
 }

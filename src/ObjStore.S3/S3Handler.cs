@@ -94,9 +94,18 @@ public sealed partial class S3Handler
     private async Task MeasuredAsync(HttpContext context)
     {
         string requestId = Guid.NewGuid().ToString("N")[..16].ToUpperInvariant();
+        using var span = S3Tracing.Start(context);
         if (_metrics is null && _accessLog is null)
         {
-            await ServeAsync(context, new S3Exchange(requestId, default, 0));
+            var untimed = new S3Exchange(requestId, default, 0);
+            try
+            {
+                await ServeAsync(context, untimed);
+            }
+            finally
+            {
+                S3Tracing.End(span, untimed, context.Response.StatusCode);
+            }
             return;
         }
         var exchange = new S3Exchange(requestId, _clock.GetUtcNow(), Stopwatch.GetTimestamp());
@@ -122,6 +131,7 @@ public sealed partial class S3Handler
             double seconds = Stopwatch.GetElapsedTime(exchange.StartTimestamp).TotalSeconds;
             _metrics?.RequestEnded(exchange, seconds);
             _accessLog?.Write(exchange, seconds);
+            S3Tracing.End(span, exchange, exchange.Status);
         }
     }
 

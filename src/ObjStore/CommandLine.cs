@@ -247,6 +247,7 @@ internal static class CommandLine
             option.Recursive = true;
             admin.Add(option);
         }
+        admin.Add(AdminLeaf("info", "Summary: version, uptime, nodes, disks, buckets, objects, bytes used and raw, heal backlog, jobs."));
         admin.Add(AdminLeaf("status", "Stores, workers, degraded shards and job counts."));
         admin.Add(AdminLeaf("jobs", "Every job with its state and progress."));
         admin.Add(AdminJob("heal", "Rebuild missing or bad shards (default: everything).", ("TARGET", 0, 1, "BUCKET[/PREFIX] or store:NODE")));

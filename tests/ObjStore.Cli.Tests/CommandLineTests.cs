@@ -79,7 +79,7 @@ public sealed class CommandLineTests
 
     [Theory]
     [InlineData(new[] { "node", "--data", "d", "--cluster-secret", "0123456789abcdef" }, "objstore: Option '--node-id' is required.")]
-    [InlineData(new[] { "admin" }, "objstore: objstore admin needs a command: status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy, kms, compression (see objstore admin --help)")]
+    [InlineData(new[] { "admin" }, "objstore: objstore admin needs a command: info, status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy, kms, compression (see objstore admin --help)")]
     public async Task WhatIsMissingIsNamed(string[] args, string message)
     {
         var (exit, _, error) = await CliRun.RunAsync(args);

@@ -30,8 +30,8 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task AnIdleStoreLetsABlockRunAtOnce()
     {
-        using var requests = new ForegroundActivity(_clock);
-        var wait = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None);
+        var requests = new ForegroundActivity(_clock);
+        var wait = requests.YieldAsync(Quiet, MaxWait, TimeSpan.Zero, CancellationToken.None);
         Assert.True(wait.IsCompletedSuccessfully);
         Assert.Equal(TimeSpan.Zero, await wait);
     }
@@ -39,10 +39,10 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task ABlockWaitsForTheRequestsToEndAndThenForTheQuietPeriod()
     {
-        using var requests = new ForegroundActivity(_clock);
+        var requests = new ForegroundActivity(_clock);
         requests.Begin();
         requests.Begin();
-        var wait = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
+        var wait = requests.YieldAsync(Quiet, MaxWait, TimeSpan.Zero, CancellationToken.None).AsTask();
         _clock.Advance(TimeSpan.FromMilliseconds(20));
         requests.End();
         _clock.Advance(TimeSpan.FromMilliseconds(20));
@@ -56,9 +56,9 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task UnderConstantLoadABlockWaitsOnlyTheBoundedTime()
     {
-        using var requests = new ForegroundActivity(_clock);
+        var requests = new ForegroundActivity(_clock);
         requests.Begin();
-        var wait = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
+        var wait = requests.YieldAsync(Quiet, MaxWait, TimeSpan.Zero, CancellationToken.None).AsTask();
         await RunClockUntilAsync(wait);
         Assert.Equal(MaxWait, await wait);
     }
@@ -66,10 +66,10 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task UnderConstantLoadWaitingBlocksTakeTurns()
     {
-        using var requests = new ForegroundActivity(_clock);
+        var requests = new ForegroundActivity(_clock);
         requests.Begin();
-        var first = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
-        var second = requests.YieldAsync(Quiet, MaxWait, CancellationToken.None).AsTask();
+        var first = requests.YieldAsync(Quiet, MaxWait, TimeSpan.Zero, CancellationToken.None).AsTask();
+        var second = requests.YieldAsync(Quiet, MaxWait, TimeSpan.Zero, CancellationToken.None).AsTask();
         await RunClockUntilAsync(first);
         Assert.False(second.IsCompleted); // released one at a time, not together
         await RunClockUntilAsync(second);
@@ -78,10 +78,33 @@ public sealed class ForegroundActivityTests
     }
 
     [Fact]
+    public async Task AWaitThatRanOutOpensABurstSoHealGetsItsShareUnderLoad()
+    {
+        var requests = new ForegroundActivity(_clock);
+        var burst = TimeSpan.FromMilliseconds(10);
+        requests.Begin();
+        var wait = requests.YieldAsync(Quiet, MaxWait, burst, CancellationToken.None).AsTask();
+        await RunClockUntilAsync(wait);
+        Assert.Equal(MaxWait, await wait);
+        // In the burst, blocks go at once although the request is still in flight...
+        Assert.True(requests.YieldAsync(Quiet, MaxWait, burst, CancellationToken.None).AsTask().IsCompletedSuccessfully);
+        _clock.Advance(TimeSpan.FromMilliseconds(9));
+        Assert.True(requests.YieldAsync(Quiet, MaxWait, burst, CancellationToken.None).AsTask().IsCompletedSuccessfully);
+        // ...and after it they wait again.
+        _clock.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.False(requests.YieldAsync(Quiet, MaxWait, burst, CancellationToken.None).AsTask().IsCompleted);
+        // A share of 5 % under constant load: 50 ms waits, bursts of 50 * 0.05 / 0.95 ms.
+        var share = ForegroundYield.WithShare(requests, Quiet, TimeSpan.FromMilliseconds(50), 0.05);
+        Assert.Equal(50 * 0.05 / 0.95, share.Burst.TotalMilliseconds, precision: 3);
+        Assert.Equal(TimeSpan.Zero, ForegroundYield.WithShare(requests, Quiet, MaxWait, 0).Burst);
+        requests.End();
+    }
+
+    [Fact]
     public async Task ABudgetYieldsFirstAndKeepsItsCeilingAfter()
     {
-        using var requests = new ForegroundActivity(_clock);
-        var budget = new IoBudget(0, opsPerSecond: 10, _clock, new ForegroundYield(requests, Quiet, MaxWait));
+        var requests = new ForegroundActivity(_clock);
+        var budget = new IoBudget(0, opsPerSecond: 10, _clock, new ForegroundYield(requests, Quiet, MaxWait, TimeSpan.Zero));
         Assert.True(budget.SpendAsync(1, CancellationToken.None).AsTask().IsCompletedSuccessfully); // idle: no wait at all
         requests.Begin();
         var held = budget.SpendAsync(1, CancellationToken.None).AsTask();
@@ -99,10 +122,10 @@ public sealed class ForegroundActivityTests
     [Fact]
     public async Task CancellingAHealStopsItsWait()
     {
-        using var requests = new ForegroundActivity(_clock);
+        var requests = new ForegroundActivity(_clock);
         requests.Begin();
         using var cancel = new CancellationTokenSource();
-        var wait = requests.YieldAsync(Quiet, MaxWait, cancel.Token).AsTask();
+        var wait = requests.YieldAsync(Quiet, MaxWait, TimeSpan.Zero, cancel.Token).AsTask();
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
     }

@@ -77,6 +77,73 @@ public sealed class MonitoringTests
         Assert.Equal(1, metrics.Value("objstore_cluster_writable"));
         Assert.True(metrics.Value("objstore_catalogue_size_bytes") > 0);
         Assert.True(metrics.Find("objstore_catalogue_commit_duration_seconds_count").Sum(s => s.Value) > 0);
+
+        // Per shard store: every call timed by operation, errors, bytes. Three PUTs of 1000 bytes at 4+2 are 6 shards
+        // each (one stripe: 250-byte blocks, a checksum after each, and a footer), so each store was written three times.
+        Assert.Equal("histogram", metrics.Types["objstore_store_operation_duration_seconds"]);
+        foreach (var store in up.Select(s => s.Labels["store"]))
+        {
+            Assert.Equal(3, metrics.Value("objstore_store_operation_duration_seconds_count", $"store={store}", "operation=create"));
+            Assert.Equal(3, metrics.Value("objstore_store_operation_duration_seconds_count", $"store={store}", "operation=commit"));
+            Assert.True(metrics.Value("objstore_store_written_bytes_total", $"store={store}") > 3 * 250);
+        }
+        Assert.Empty(metrics.Find("objstore_store_errors_total"));
+        // The GET read the four data shards' blocks (the HEAD of a missing key read none).
+        Assert.Equal(4, metrics.Find("objstore_store_read_bytes_total").Count);
+        Assert.All(metrics.Find("objstore_store_read_bytes_total"), s => Assert.True(s.Value >= 250));
+        // Codec throughput: 3000 bytes encoded, the GET's 1000 decoded from data shards, nothing reconstructed.
+        Assert.Equal(3000, metrics.Value("objstore_codec_encoded_bytes_total"));
+        Assert.Equal(1000, metrics.Value("objstore_codec_decoded_bytes_total"));
+        Assert.Empty(metrics.Find("objstore_codec_reconstructed_bytes_total"));
+    }
+
+    [Fact]
+    public async Task AReadWithAShardMissingCountsReconstructedBytesAndTheStoreError()
+    {
+        await using var server = await DevServer.StartAsync("4+2", settings: new Dictionary<string, string?> { ["Metrics:Anonymous"] = "true" });
+        using var s3 = server.Client();
+        await s3.PutBucketAsync("rebuilt");
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "rebuilt", Key = "k", InputStream = new MemoryStream(new byte[4000]) });
+        // Data shard 0's file goes: the GET reads a parity shard instead and rebuilds the stripe.
+        var shard0 = server.ShardFiles().Single(f => f.EndsWith(".00", StringComparison.Ordinal));
+        File.Delete(shard0);
+        string store = server.Stores.Single(s => shard0.StartsWith(Path.Combine(server.DataDir, s.Id) + Path.DirectorySeparatorChar, StringComparison.Ordinal)).Id;
+        Assert.Equal(4000, (await s3.GetBytesAsync("rebuilt", "k")).Length);
+
+        var metrics = Prometheus.Parse(await Http.GetStringAsync(server.Url + "/_objstore/metrics"));
+        Assert.Equal(4000, metrics.Value("objstore_codec_reconstructed_bytes_total"));
+        Assert.True(metrics.Value("objstore_store_errors_total", $"store={store}", "operation=open") >= 1);
+    }
+
+    [Fact]
+    public async Task AStorageNodeServesItsRequestAndByteCountersUnsigned()
+    {
+        await using var node = await TestNode.StartAsync("metered", exportMetrics: true);
+        var store = node.Client();
+        string id = ObjStore.Core.ShardId.For(ObjStore.Core.ShardId.NewDataId(), 0);
+        var data = TestData.Bytes(300_000, seed: 3);
+        await using (var writer = await store.CreateAsync(id, CancellationToken.None))
+        {
+            await writer.WriteAsync(data, CancellationToken.None);
+            await writer.CommitAsync("footer"u8.ToArray(), CancellationToken.None);
+        }
+        await using (var reader = await store.OpenAsync(id, CancellationToken.None))
+        {
+            var buffer = new byte[100_000];
+            Assert.Equal(buffer.Length, await reader.ReadAsync(0, buffer, CancellationToken.None));
+        }
+        await store.DeleteAsync(id, CancellationToken.None);
+
+        using var scrape = await Http.GetAsync(new Uri(node.Url, "/_objstore/metrics"));
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        var metrics = Prometheus.Parse(await scrape.Content.ReadAsStringAsync());
+        Assert.Equal(1, metrics.Value("objstore_node_requests_total", "operation=put", "status=201"));
+        Assert.Equal(1, metrics.Value("objstore_node_requests_total", "operation=delete", "status=204"));
+        Assert.Equal(1, metrics.Find("objstore_node_requests_total", "operation=get").Sum(s => s.Value)); // the main port: no probe named the read port
+        Assert.Equal(300_000 + 6, metrics.Value("objstore_node_received_bytes_total"));
+        Assert.True(metrics.Value("objstore_node_sent_bytes_total") >= 100_000);
+        Assert.Equal("histogram", metrics.Types["objstore_node_request_duration_seconds"]);
+        Assert.Equal(1, metrics.Value("objstore_node_request_duration_seconds_count", "operation=put"));
     }
 
     [Fact]

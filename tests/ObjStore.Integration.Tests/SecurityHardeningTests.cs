@@ -326,6 +326,32 @@ public class SecurityHardeningTests
         Assert.Equal(404, (await RawS3.SendSignedAsync(server, "HEAD", "/mine/bell")).Status);
     }
 
+    [Fact]
+    public async Task PagesAndImagesABrowserWouldRunAreSandboxedOffTheConsolesOrigin()
+    {
+        await using var server = await StartWithObjectAsync();
+        using var s3 = server.Client();
+        const string sandbox = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
+        foreach (var (key, type) in new[] { ("page.html", "text/html; charset=utf-8"), ("logo.svg", "image/svg+xml"), ("feed", "application/atom+xml") })
+        {
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mine", Key = key, ContentBody = "<script>steal()</script>", ContentType = type });
+            foreach (string method in new[] { "GET", "HEAD" })
+            {
+                var answer = await RawS3.SendSignedAsync(server, method, "/mine/" + key);
+                Assert.Equal(200, answer.Status);
+                Assert.Equal(sandbox, answer.Headers["content-security-policy"]);
+                Assert.Equal("nosniff", answer.Headers["x-content-type-options"]);
+            }
+        }
+        // Served as a page on request (response-content-type) is sandboxed all the same; plain text is not.
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mine", Key = "notes.txt", ContentBody = "plain", ContentType = "text/plain" });
+        var plain = await RawS3.SendSignedAsync(server, "GET", "/mine/notes.txt");
+        Assert.False(plain.Headers.ContainsKey("content-security-policy"));
+        Assert.Equal("nosniff", plain.Headers["x-content-type-options"]);
+        var asPage = await RawS3.SendSignedAsync(server, "GET", "/mine/notes.txt?response-content-type=text%2Fhtml");
+        Assert.Equal(sandbox, asPage.Headers["content-security-policy"]);
+    }
+
     // ---- work an attacker can impose ---------------------------------------------------------------------------
 
     [Fact]

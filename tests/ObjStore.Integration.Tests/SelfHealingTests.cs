@@ -171,6 +171,13 @@ public class SelfHealingTests
         using (var s3 = first.Client())
         {
             objects = await WriteObjectsAsync(s3, "grow");
+            // Enough layouts that each added store is sure to rank among some object's stores: placement is by data
+            // id, random, and with only the five above an added store got no shard in about one run in a hundred.
+            for (int i = 0; i < 24; i++)
+            {
+                objects[$"small/{i}"] = TestData.Bytes(1024, i);
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = "grow", Key = $"small/{i}", InputStream = new MemoryStream(objects[$"small/{i}"]) });
+            }
         }
         await first.StopAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -31,10 +31,14 @@ public sealed class TestNode : IAsyncDisposable
     public string NodeId { get; }
     public string Secret { get; }
 
-    public static async Task<TestNode> StartAsync(string nodeId = "n1", string secret = DefaultSecret)
+    /// <param name="exportMetrics">Serve the node's metrics at /_objstore/metrics, as `objstore node` does.</param>
+    public static async Task<TestNode> StartAsync(string nodeId = "n1", string secret = DefaultSecret, bool exportMetrics = false)
     {
         string dataDir = Directory.CreateTempSubdirectory("objstore-node-").FullName;
-        var app = NodeHost.Build(new NodeOptions { DataDir = dataDir, Listen = "http://127.0.0.1:0", NodeId = nodeId, ClusterSecret = secret });
+        var options = new NodeOptions { DataDir = dataDir, Listen = "http://127.0.0.1:0", NodeId = nodeId, ClusterSecret = secret };
+        var app = exportMetrics
+            ? NodeHost.Build(options, Hosting.Monitoring.NodeTelemetry.Configure(otlpEndpoint: null), Hosting.Monitoring.NodeTelemetry.Map)
+            : NodeHost.Build(options);
         try
         {
             await app.StartAsync();

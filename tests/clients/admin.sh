@@ -14,6 +14,10 @@ check "make a bucket" "$aws" --endpoint-url "$ENDPOINT" s3 mb s3://admin-bucket
 check "upload an object" "$aws" --endpoint-url "$ENDPOINT" s3 cp --no-progress "$WORK/object.bin" s3://admin-bucket/object.bin
 status() { "${objstore[@]}" admin status --json | json "len(r['stores']) == 6 and all(s['ready'] for s in r['stores'])" | has True; }
 check "admin status: six ready stores" status
+info() { "${objstore[@]}" admin info --json | json "r['buckets'] == 1 and r['objects'] == 1 and r['objectBytes'] == 3000000 and r['rawBytes'] == 4500000 and len(r['stores']) == 6 and all(s['state'] == 'up' for s in r['stores'])" | has True; }
+check "admin info --json: one bucket, one object, its bytes and raw bytes, six stores up" info
+info_table() { "${objstore[@]}" admin info | has '1 buckets, 1 objects, 2.9 MiB used'; }
+check "admin info prints the summary" info_table
 # Rot one byte of one shard on disk.
 shard=$(find "$WORK/data/store-02/shards" -type f | head -1)
 printf '\x55' | dd of="$shard" bs=1 seek=10 conv=notrunc status=none

@@ -3,9 +3,10 @@ namespace ObjStore.Core.Jobs;
 /// <summary>
 /// The clients' requests this process is serving, for background I/O (heal, drain, rebalance) to yield to: a
 /// background operation waits while any request is in flight, and until none has been for a short quiet period, but
-/// never longer than a bounded time, so a store under constant load still heals, one operation per wait. Waiting
-/// operations take turns: under constant load the whole process runs one background operation per bounded wait,
-/// however many heal workers there are, rather than all of them at once when their waits end together.
+/// never longer than a bounded time. Waiting operations take turns, so waits that end together do not release every
+/// heal worker at once; and a wait that ran out opens a short burst in which operations run without waiting, so that
+/// under constant load background work still gets its minimum share of the time (heal must finish, however busy the
+/// store: the data is at risk until it does).
 /// </summary>
 /// <remarks>
 /// Why occupancy and not latency: on a store whose every request competes for the same cores and disks, a heal block
@@ -14,13 +15,16 @@ namespace ObjStore.Core.Jobs;
 /// The request path pays one interlocked increment and one decrement; the clock is read only when the last request in
 /// flight ends.
 /// </remarks>
-public sealed class ForegroundActivity : IDisposable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "The semaphore holds no OS handle (AvailableWaitHandle is never read), and a job that outlives the host's shutdown must not meet a disposed one.")]
+public sealed class ForegroundActivity
 {
     private readonly TimeProvider _clock;
     private int _inFlight;
     private long _lastEnded;
     private TaskCompletionSource? _idle; // completed (and cleared) when the count of requests in flight falls to zero
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private long _burstUntil; // until this timestamp, background operations run without waiting
 
     public ForegroundActivity(TimeProvider? clock = null)
     {
@@ -44,19 +48,23 @@ public sealed class ForegroundActivity : IDisposable
 
     /// <summary>
     /// Waits until no request is in flight and none has ended for <paramref name="quiet"/>, or until
-    /// <paramref name="maxWait"/> has passed, whichever is first; returns how long it waited.
+    /// <paramref name="maxWait"/> has passed, whichever is first; a wait that ran out lets the operations of the next
+    /// <paramref name="burst"/> go without waiting. Returns how long it waited.
     /// </summary>
-    public async ValueTask<TimeSpan> YieldAsync(TimeSpan quiet, TimeSpan maxWait, CancellationToken cancellationToken)
+    public async ValueTask<TimeSpan> YieldAsync(TimeSpan quiet, TimeSpan maxWait, TimeSpan burst, CancellationToken cancellationToken)
     {
-        if (InFlight == 0 && _clock.GetElapsedTime(Volatile.Read(ref _lastEnded)) >= quiet)
-        {
-            return TimeSpan.Zero; // idle: no turn to take
-        }
         long start = _clock.GetTimestamp();
+        if (start < Volatile.Read(ref _burstUntil) || (InFlight == 0 && _clock.GetElapsedTime(Volatile.Read(ref _lastEnded)) >= quiet))
+        {
+            return TimeSpan.Zero; // idle, or in a burst: no turn to take
+        }
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await WaitForPauseAsync(quiet, maxWait, cancellationToken).ConfigureAwait(false);
+            if (!await WaitForPauseAsync(quiet, maxWait, cancellationToken).ConfigureAwait(false) && burst > TimeSpan.Zero)
+            {
+                Volatile.Write(ref _burstUntil, _clock.GetTimestamp() + (long)(burst.TotalSeconds * _clock.TimestampFrequency));
+            }
             return _clock.GetElapsedTime(start);
         }
         finally
@@ -65,10 +73,8 @@ public sealed class ForegroundActivity : IDisposable
         }
     }
 
-    public void Dispose() => _turn.Dispose();
-
-    /// <summary>The wait of the operation whose turn it is.</summary>
-    private async ValueTask WaitForPauseAsync(TimeSpan quiet, TimeSpan maxWait, CancellationToken cancellationToken)
+    /// <summary>The wait of the operation whose turn it is: true when the requests paused, false when it ran out.</summary>
+    private async ValueTask<bool> WaitForPauseAsync(TimeSpan quiet, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         long start = _clock.GetTimestamp();
         while (true)
@@ -76,14 +82,14 @@ public sealed class ForegroundActivity : IDisposable
             var left = maxWait - _clock.GetElapsedTime(start);
             if (left <= TimeSpan.Zero)
             {
-                return;
+                return false;
             }
             if (InFlight == 0)
             {
                 var stillQuiet = quiet - _clock.GetElapsedTime(Volatile.Read(ref _lastEnded));
                 if (stillQuiet <= TimeSpan.Zero)
                 {
-                    return;
+                    return true;
                 }
                 await Task.Delay(stillQuiet < left ? stillQuiet : left, _clock, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -100,7 +106,7 @@ public sealed class ForegroundActivity : IDisposable
             }
             catch (TimeoutException)
             {
-                return;
+                return false;
             }
         }
     }

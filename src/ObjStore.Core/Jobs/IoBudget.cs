@@ -20,7 +20,7 @@ public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimePro
     {
         if (yieldTo is { } y)
         {
-            await y.Activity.YieldAsync(y.Quiet, y.MaxWait, cancellationToken).ConfigureAwait(false);
+            await y.Activity.YieldAsync(y.Quiet, y.MaxWait, y.Burst, cancellationToken).ConfigureAwait(false);
         }
         var wait = Reserve(bytes);
         if (wait > TimeSpan.Zero)
@@ -49,5 +49,13 @@ public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimePro
     }
 }
 
-/// <summary>What background I/O yields to: the clients' requests, until they pause for <paramref name="Quiet"/> or at most <paramref name="MaxWait"/> an operation.</summary>
-public sealed record ForegroundYield(ForegroundActivity Activity, TimeSpan Quiet, TimeSpan MaxWait);
+/// <summary>
+/// What background I/O yields to: the clients' requests, until they pause for <paramref name="Quiet"/> or at most
+/// <paramref name="MaxWait"/> an operation; a wait that ran out opens a <paramref name="Burst"/> without waits.
+/// </summary>
+public sealed record ForegroundYield(ForegroundActivity Activity, TimeSpan Quiet, TimeSpan MaxWait, TimeSpan Burst)
+{
+    /// <summary>The yield that gives background work at least <paramref name="minShare"/> of the time under constant load.</summary>
+    public static ForegroundYield WithShare(ForegroundActivity activity, TimeSpan quiet, TimeSpan maxWait, double minShare) =>
+        new(activity, quiet, maxWait, minShare <= 0 ? TimeSpan.Zero : maxWait * (Math.Min(minShare, 0.9) / (1 - Math.Min(minShare, 0.9))));
+}

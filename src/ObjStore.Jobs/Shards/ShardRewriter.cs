@@ -76,6 +76,7 @@ public sealed class ShardRewriter(ShardCluster cluster, IShardCatalogue shards)
                     await reading;
                     reading = s + 1 < stripeCount ? readers.ReadStripeAsync(spare, stripes, data.Size, s + 1, cancellationToken) : Task.CompletedTask;
                     stripe.Seal(stripe.DataLength);
+                    cluster.Metrics?.Encoded(stripe.DataLength);
                     foreach (var (index, writer) in writers)
                     {
                         await budget.SpendAsync(stripe.BlockLength, cancellationToken);

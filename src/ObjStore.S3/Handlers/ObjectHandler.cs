@@ -128,6 +128,7 @@ internal sealed class ObjectHandler(
                 response.Headers[header] = HeaderValues.ForResponse(header, HeaderValues.RequireStorable(query, value));
             }
         }
+        SandboxActiveContent(response);
         if (partRequested && info.IsMultipart)
         {
             response.Headers["x-amz-mp-parts-count"] = info.Parts.Count.ToString(CultureInfo.InvariantCulture);
@@ -182,6 +183,30 @@ internal sealed class ObjectHandler(
             new("ActualPartCount", partCount.ToString(CultureInfo.InvariantCulture)),
         ],
     };
+
+    /// <summary>
+    /// Content a browser runs (HTML, SVG, XML with scripts) is served in a sandbox of its own, an opaque origin: scripts
+    /// in it still run, but an uploaded page opened from the store cannot act as the store's origin, where the web
+    /// console (/_objstore/console/) runs with a signed-in user's keys.
+    /// </summary>
+    private static void SandboxActiveContent(HttpResponse response)
+    {
+        string type = response.ContentType ?? "";
+        int end = type.IndexOf(';');
+        var mediaType = (end < 0 ? type : type[..end]).AsSpan().Trim();
+        bool active = mediaType.IsEmpty || mediaType.EndsWith("+xml", StringComparison.OrdinalIgnoreCase);
+        foreach (string activeType in ActiveContentTypes)
+        {
+            active |= mediaType.Equals(activeType, StringComparison.OrdinalIgnoreCase);
+        }
+        if (active)
+        {
+            response.Headers.ContentSecurityPolicy = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
+        }
+        response.Headers.XContentTypeOptions = "nosniff"; // never sniffed into one of those
+    }
+
+    private static readonly string[] ActiveContentTypes = ["text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/xsl"];
 
     private static void WriteObjectHeaders(HttpResponse response, ObjectInfo info)
     {

@@ -63,14 +63,13 @@ public sealed partial class AccessLog : IDisposable
     {
         options.Validate();
         _json = options.Format == AccessLogOptions.JsonFormat;
-        _logger = options.Enabled && options.Output == AccessLogOptions.LoggerOutput
-            ? loggers.CreateLogger(Category)
-            : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        if (options.Enabled && options.Output != AccessLogOptions.LoggerOutput)
+        bool throughLogger = options.Output.Equals(AccessLogOptions.LoggerOutput, StringComparison.OrdinalIgnoreCase);
+        _logger = options.Enabled && throughLogger ? loggers.CreateLogger(Category) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        if (options.Enabled && !throughLogger)
         {
-            _writer = new AccessLogWriter(options.Output == AccessLogOptions.StandardOutput
-                ? Console.OpenStandardOutput()
-                : new FileStream(options.Output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete));
+            _writer = options.Output.Equals(AccessLogOptions.StandardOutput, StringComparison.OrdinalIgnoreCase)
+                ? new AccessLogWriter(Console.OpenStandardOutput(), path: null)
+                : new AccessLogWriter(output: null, options.Output);
         }
     }
 
@@ -156,10 +155,12 @@ public sealed partial class AccessLog : IDisposable
 }
 
 /// <summary>
-/// Access entries as bare lines on a stream, written by one task of their own: a request only queues its line, and the
-/// writer takes every line queued since its last write in one go, in writes of at most 4 KiB (PIPE_BUF: on a pipe,
-/// shared with the server's own log, a write that size is never interleaved with another), flushing when the queue
-/// runs dry. The queue is bounded: when the output cannot keep up, requests wait, as with any synchronous log.
+/// Access entries as bare lines, written by a thread of their own: a request only queues its line, and the writer
+/// takes every line queued since its last write in one go, in writes of at most 4 KiB (PIPE_BUF: on a pipe shared
+/// with the server's own log, a write that size is never interleaved with another). A file is opened for each batch
+/// (appending), so logrotate's rename and copytruncate both work without a signal. The queue is bounded: when the
+/// output cannot keep up, requests wait for room, as with any synchronous log; the writer needs no thread-pool thread
+/// to make room, so a slow output slows requests but cannot starve the server. An output that fails is given up.
 /// </summary>
 internal sealed class AccessLogWriter : IDisposable
 {
@@ -170,18 +171,22 @@ internal sealed class AccessLogWriter : IDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly Stream _output;
-    private readonly Task _drain;
+    private readonly Stream? _output;
+    private readonly string? _path;
+    private readonly Thread _thread;
+    private volatile bool _dead;
 
-    public AccessLogWriter(Stream output)
+    /// <summary>Writes to <paramref name="output"/>, or appends to the file at <paramref name="path"/>.</summary>
+    public AccessLogWriter(Stream? output, string? path)
     {
-        _output = output;
-        _drain = Task.Run(DrainAsync);
+        (_output, _path) = (output, path);
+        _thread = new Thread(Drain) { IsBackground = true, Name = "access log" };
+        _thread.Start();
     }
 
     public void Write(string line)
     {
-        if (_lines.Writer.TryWrite(line))
+        if (_dead || _lines.Writer.TryWrite(line))
         {
             return;
         }
@@ -191,37 +196,41 @@ internal sealed class AccessLogWriter : IDisposable
         }
         catch (ChannelClosedException)
         {
-            // disposed, or its output is gone
+            // disposed meanwhile
         }
     }
 
     public void Dispose()
     {
         _lines.Writer.TryComplete();
-        _drain.Wait(TimeSpan.FromSeconds(5));
-        _output.Dispose();
+        if (_thread.Join(TimeSpan.FromSeconds(5)))
+        {
+            _output?.Dispose(); // not while the writer may still be writing to it
+        }
     }
 
-    private async Task DrainAsync()
+    private void Drain()
     {
         var buffer = new byte[WriteSize];
         var reader = _lines.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
+                using var output = _output is null ? OpenFile() : null;
+                var target = output ?? _output!;
                 int used = 0;
                 while (reader.TryRead(out var line))
                 {
                     int length = Encoding.UTF8.GetByteCount(line) + 1;
                     if (used + length > WriteSize && used > 0)
                     {
-                        await _output.WriteAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
+                        target.Write(buffer, 0, used);
                         used = 0;
                     }
                     if (length > WriteSize)
                     {
-                        await _output.WriteAsync(Encoding.UTF8.GetBytes(line + "\n")).ConfigureAwait(false);
+                        target.Write(Encoding.UTF8.GetBytes(line + "\n"));
                         continue;
                     }
                     used += Encoding.UTF8.GetBytes(line, buffer.AsSpan(used));
@@ -229,18 +238,23 @@ internal sealed class AccessLogWriter : IDisposable
                 }
                 if (used > 0)
                 {
-                    await _output.WriteAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
+                    target.Write(buffer, 0, used);
                 }
-                await _output.FlushAsync().ConfigureAwait(false);
+                target.Flush();
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            // The output is gone (a closed pipe): the entries have nowhere to go; requests must not wait on them.
+            // The output is gone (a closed pipe, a removed folder): the entries have nowhere to go, and requests
+            // must not wait for them.
+            _dead = true;
             _lines.Writer.TryComplete();
             while (reader.TryRead(out _))
             {
             }
         }
     }
+
+    private FileStream OpenFile() =>
+        new(_path!, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
 }

@@ -73,8 +73,12 @@ internal sealed class ReadPortClient(string host, int port, byte[] key, TimeProv
         long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         string nonce = NonceSource.Shared.Next();
         string signature = NodeAuth.Signature(key, "GET", path, now, Target, nonce, NodeAuth.EmptyBody);
+        // Inside a trace, the node's span of this read joins it (W3C traceparent, as on the main port).
+        string traceParent = System.Diagnostics.Activity.Current is { Recorded: true } current && current.Source == Tracing.Source
+            ? $"{Tracing.TraceParentHeader}: {Tracing.TraceParent(current)}\r\n"
+            : "";
         return Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"GET {path} HTTP/1.1\r\nHost: {Host}:{Port}\r\nRange: bytes={offset}-\r\n"
+            $"GET {path} HTTP/1.1\r\nHost: {Host}:{Port}\r\nRange: bytes={offset}-\r\n{traceParent}"
             + $"{NodeAuth.DateHeader}: {now}\r\n{NodeAuth.NonceHeader}: {nonce}\r\n{NodeAuth.SignatureHeader}: {signature}\r\n\r\n"));
     }
 

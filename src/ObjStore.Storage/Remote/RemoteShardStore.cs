@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -271,8 +272,28 @@ public sealed partial class RemoteShardStore : IShardStore, IDisposable
         using var request = new HttpRequestMessage(method, new Uri(BaseUri, pathAndQuery));
         configure?.Invoke(request);
         NodeAuth.Sign(request, _key, _clock, target: Id, nonce: nonce);
-        return await CallAsync($"{method} {pathAndQuery}", timed: request.Content is null, track,
-            token => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token), cancellationToken);
+        // Inside a trace: a client span, whose context the node continues (W3C traceparent; not signed, it grants nothing).
+        using var span = Tracing.StartChild("node " + method.Method, ActivityKind.Client);
+        if (span is not null)
+        {
+            span.SetTag("objstore.node", Id);
+            span.SetTag("http.request.method", method.Method);
+            span.SetTag("server.address", BaseUri.Host);
+            span.SetTag("server.port", BaseUri.Port);
+            request.Headers.TryAddWithoutValidation(Tracing.TraceParentHeader, Tracing.TraceParent(span));
+        }
+        try
+        {
+            var response = await CallAsync($"{method} {pathAndQuery}", timed: request.Content is null, track,
+                token => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token), cancellationToken);
+            span?.SetTag("http.response.status_code", (int)response.StatusCode);
+            return response;
+        }
+        catch (Exception e)
+        {
+            Tracing.Fail(span, e);
+            throw;
+        }
     }
 
     /// <summary>One request to the node within a request slot, its outcome counted for the node's health (<paramref name="track"/>).</summary>

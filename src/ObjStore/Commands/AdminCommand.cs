@@ -7,13 +7,14 @@ using ObjStore.S3.Auth;
 namespace ObjStore.Cli.Commands;
 
 /// <summary>
-/// `objstore admin status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance|lifecycle BUCKET`
+/// `objstore admin info|status|jobs|heal [bucket[/prefix]|store:NODE]|scrub [NODE]|gc|rebuild-metadata|backup|drain NODE|rebalance|lifecycle BUCKET`
 /// (and users, keys, policies: <see cref="IdentityCommands"/>; SSE-KMS keys and compression: <see cref="StorageCommands"/>) against a running gateway or dev server, over its
 /// SigV4-signed admin API. --wait blocks until the started job ends (exit 0 only if it succeeded); --json prints JSON.
 /// </summary>
 internal static class AdminCommand
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Relaxed escaping: "4+2" and versions stay readable ("+", not "\u002B"); the output is never embedded in HTML.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static async Task<int> RunAsync(string verb, Options options)
     {
@@ -34,6 +35,17 @@ internal static class AdminCommand
                 case "status":
                     var status = await admin.GetAsync<JsonElement>("/status");
                     Console.WriteLine(json ? JsonSerializer.Serialize(status, Json) : FormatStatus(status));
+                    return 0;
+                case "info":
+                    var info = await admin.GetAsync<Hosting.AdminInfoReport>("/info");
+                    if (json)
+                    {
+                        Console.WriteLine(JsonSerializer.Serialize(info, Json));
+                    }
+                    else
+                    {
+                        InfoCommand.Print(info, Console.Out);
+                    }
                     return 0;
                 case "jobs":
                     var jobs = await admin.GetAsync<List<JobInfo>>("/jobs");
@@ -58,7 +70,7 @@ internal static class AdminCommand
                     return await StorageCommands.RunAsync(verb, options.Positional, compression, wait, admin, json);
                 default:
                     throw new OptionException(
-                        $"unknown admin command '{verb}' (status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy, kms, compression)");
+                        $"unknown admin command '{verb}' (info, status, jobs, heal, scrub, gc, rebuild-metadata, backup, drain, rebalance, lifecycle, user, key, policy, kms, compression)");
             }
         }
         catch (HttpRequestException e)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using ObjStore.Hosting.Monitoring;
 using ObjStore.Node;
 
 namespace ObjStore.Cli.Commands;
@@ -25,7 +26,10 @@ internal static class NodeCommand
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
-            app = NodeHost.Build(node);
+            // Metrics at /_objstore/metrics; spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+            var tracing = new TracingOptions();
+            tracing.Validate();
+            app = NodeHost.Build(node, NodeTelemetry.Configure(tracing.Endpoint), NodeTelemetry.Map);
         }
         catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
         {
