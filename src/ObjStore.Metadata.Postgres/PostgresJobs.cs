@@ -28,7 +28,7 @@ internal sealed class PostgresJobs(PostgresDatabase database) : IJobCatalogue
             """
             INSERT INTO jobs(kind, target, state, priority, max_attempts, created)
             SELECT @kind, @target, 'queued', @priority, 3, @now
-            WHERE NOT EXISTS(SELECT 1 FROM jobs WHERE kind = @kind AND target = @target AND state IN ('queued', 'running'))
+            WHERE NOT EXISTS(SELECT 1 FROM jobs WHERE kind = @kind AND target = @target AND state IN ('queued', 'running', 'cancelling'))
             """,
             new { kind, target, priority, now = database.Now() }, tx);
     });
@@ -96,6 +96,10 @@ internal sealed class PostgresJobs(PostgresDatabase database) : IJobCatalogue
     /// <summary>The scheduling round of <see cref="ClaimAsync"/>: expired leases first, then assignments.</summary>
     private static void Schedule(NpgsqlConnection connection, NpgsqlTransaction tx, List<WorkerLoad> live, long now)
     {
+        // A cancelled job whose worker never reported back: its lease is over, so nothing runs it any more.
+        connection.Execute(
+            "UPDATE jobs SET state = 'failed', finished = @now, lease_owner = NULL, lease_expiry = NULL WHERE state = 'cancelling' AND lease_expiry < @now",
+            new { now }, tx);
         foreach (var expired in connection.Query<JobRow>(
             $"SELECT {Columns} FROM jobs WHERE state = 'running' AND lease_expiry < @now FOR UPDATE SKIP LOCKED", new { now }, tx).ToList())
         {
@@ -143,7 +147,7 @@ internal sealed class PostgresJobs(PostgresDatabase database) : IJobCatalogue
         connection.Query<WorkerRow>(
             """
             SELECT w.id, w.kinds, w.holds, w.io_bytes_per_second, w.disk_free_ratio, w.heartbeat,
-                (SELECT COUNT(*) FROM jobs j WHERE j.state = 'running' AND j.lease_owner = w.id) AS running,
+                (SELECT COUNT(*) FROM jobs j WHERE j.state IN ('running', 'cancelling') AND j.lease_owner = w.id) AS running,
                 (SELECT COUNT(*) FROM jobs j WHERE j.state = 'queued' AND j.assigned_to = w.id) AS queued
             FROM workers w WHERE w.heartbeat >= @since ORDER BY w.id
             """, new { since }, tx).Select(r => r.ToLoad()).ToList();
@@ -161,7 +165,10 @@ internal sealed class PostgresJobs(PostgresDatabase database) : IJobCatalogue
         return LiveWorkers(connection, null, database.Now() - (long)liveWithin.TotalMilliseconds);
     }
 
-    /// <summary>Extends the lease and records progress; false when the lease was lost (another worker took over).</summary>
+    /// <summary>
+    /// Extends the lease and records progress; false when the lease was lost (another worker took over) or the job was
+    /// cancelled (state <c>cancelling</c>): either way the worker stops at once.
+    /// </summary>
     public Task<bool> RenewAsync(long id, string owner, TimeSpan lease, JobProgress progress) => database.WriteAsync(connection =>
         connection.Execute(
             """
@@ -175,42 +182,73 @@ internal sealed class PostgresJobs(PostgresDatabase database) : IJobCatalogue
                 bytesDone = progress.BytesDone, bytesTotal = progress.BytesTotal, checkpoint = progress.Checkpoint,
             }) == 1);
 
-    /// <summary>Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>.</summary>
+    /// <summary>
+    /// Ends a claimed job. A failure with attempts left goes back to the queue after <paramref name="backoff"/>. A
+    /// cancelled job (<c>cancelling</c>) becomes failed whatever its worker reports, keeping the cancel's reason.
+    /// </summary>
     public Task FinishAsync(long id, string owner, bool succeeded, string? failure, string? result, TimeSpan backoff) => database.WriteAsync(connection =>
     {
         long now = database.Now();
         return succeeded
             ? connection.Execute(
-                "UPDATE jobs SET state = 'succeeded', finished = @now, result = @result, last_error = NULL, lease_owner = NULL WHERE id = @id AND lease_owner = @owner",
+                """
+                UPDATE jobs SET state = CASE WHEN state = 'cancelling' THEN 'failed' ELSE 'succeeded' END, finished = @now, result = @result,
+                    last_error = CASE WHEN state = 'cancelling' THEN last_error ELSE NULL END, lease_owner = NULL, lease_expiry = NULL
+                WHERE id = @id AND lease_owner = @owner AND state IN ('running', 'cancelling')
+                """,
                 new { id, owner, now, result })
             : connection.Execute(
                 """
-                UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                    finished = CASE WHEN attempts >= max_attempts THEN @now ELSE NULL END,
-                    not_before = @notBefore, last_error = @error, result = @result, lease_owner = NULL
-                WHERE id = @id AND lease_owner = @owner
+                UPDATE jobs SET state = CASE WHEN state = 'cancelling' OR attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                    finished = CASE WHEN state = 'cancelling' OR attempts >= max_attempts THEN @now ELSE NULL END,
+                    not_before = @notBefore, last_error = CASE WHEN state = 'cancelling' THEN last_error ELSE @error END, result = @result,
+                    lease_owner = NULL, lease_expiry = NULL
+                WHERE id = @id AND lease_owner = @owner AND state IN ('running', 'cancelling')
                 """,
                 new { id, owner, now, error = failure, result, notBefore = now + (long)backoff.TotalMilliseconds });
     });
 
-    /// <summary>One statement, on the job's row: a claim or renewal racing it waits for it and then finds the job failed.</summary>
+    /// <summary>
+    /// One statement, on the job's row: a queued job fails at once; a running one becomes <c>cancelling</c> (its lease
+    /// kept, so nothing else claims it while the old run may still be going) until its worker, told by its next
+    /// renewal, finishes it, or its lease expires; either makes it failed with <paramref name="reason"/>.
+    /// </summary>
     public Task<bool> CancelAsync(long id, string reason) => database.WriteAsync(connection =>
         connection.Execute(
             """
-            UPDATE jobs SET state = 'failed', finished = @now, last_error = @reason, lease_owner = NULL, lease_expiry = NULL,
-                attempts = max_attempts
+            UPDATE jobs SET state = CASE WHEN state = 'running' THEN 'cancelling' ELSE 'failed' END,
+                finished = CASE WHEN state = 'running' THEN NULL ELSE @now END,
+                lease_owner = CASE WHEN state = 'running' THEN lease_owner ELSE NULL END,
+                lease_expiry = CASE WHEN state = 'running' THEN lease_expiry ELSE NULL END,
+                last_error = @reason, attempts = max_attempts
             WHERE id = @id AND state IN ('queued', 'running')
             """,
             new { id, reason, now = database.Now() }) == 1);
 
-    public Task<bool> RetryAsync(long id) => database.WriteAsync(connection =>
-        connection.Execute(
+    /// <summary>
+    /// Queues a failed job again (attempts reset, error cleared, checkpoint kept): only one whose lease has ended, and
+    /// only while no other job of its kind and target is queued, running or cancelling; under the same (kind, target)
+    /// lock as <see cref="EnsureQueuedAsync"/>, so the two cannot both queue one.
+    /// </summary>
+    public Task<bool> RetryAsync(long id) => database.TransactAsync((connection, tx) =>
+    {
+        var job = connection.QuerySingleOrDefault<(string Kind, string Target)?>("SELECT kind, target FROM jobs WHERE id = @id", new { id }, tx);
+        if (job is not { } named)
+        {
+            return false;
+        }
+        connection.Execute("SELECT pg_advisory_xact_lock(@space, hashtext(@kind || '/' || @target))",
+            new { space = PostgresDatabase.JobKindLockSpace, kind = named.Kind, target = named.Target }, tx);
+        return connection.Execute(
             """
             UPDATE jobs SET state = 'queued', finished = NULL, attempts = 0, not_before = @now, assigned_to = NULL, lease_owner = NULL,
                 lease_expiry = NULL, last_error = NULL
-            WHERE id = @id AND state = 'failed'
+            WHERE id = @id AND state = 'failed' AND lease_owner IS NULL AND (lease_expiry IS NULL OR lease_expiry < @now)
+                AND NOT EXISTS(SELECT 1 FROM jobs other WHERE other.kind = jobs.kind AND other.target = jobs.target AND other.id <> jobs.id
+                    AND other.state IN ('queued', 'running', 'cancelling'))
             """,
-            new { id, now = database.Now() }) == 1);
+            new { id, now = database.Now() }, tx) == 1;
+    });
 
     public async Task<JobInfo?> GetAsync(long id)
     {
