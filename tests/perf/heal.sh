@@ -42,7 +42,8 @@ gets() { # 4 KiB GETs for $seconds; the report to $1
   dotnet "$objstore" bench s3 --endpoint "$endpoint" "${credentials[@]}" --bucket foreground --op get --size 4KiB \
     --concurrency "$clients" --duration "${seconds}s" --keep --json "$1" >/dev/null 2>&1
 }
-seconds=$(python3 -c "print(max(2, int($end - $start)))")
+seconds=$(python3 -c "print(max(4, int($end - $start)))")
+gets "$work/warm-up.json" # the GET path and the client JIT-compiled before anything is measured
 gets "$work/before.json"
 find "$store" -type f -delete
 sync
