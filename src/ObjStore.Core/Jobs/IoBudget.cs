@@ -14,8 +14,6 @@ public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimePro
     private readonly Lock _lock = new();
     private long _free = long.MinValue; // timestamp from which the budget has room again
 
-    public static IoBudget Unlimited { get; } = new(0);
-
     public async ValueTask SpendAsync(long bytes, CancellationToken cancellationToken)
     {
         if (yieldTo is { } y)
@@ -56,6 +54,9 @@ public sealed class IoBudget(long bytesPerSecond, long opsPerSecond = 0, TimePro
 public sealed record ForegroundYield(ForegroundActivity Activity, TimeSpan Quiet, TimeSpan MaxWait, TimeSpan Burst)
 {
     /// <summary>The yield that gives background work at least <paramref name="minShare"/> of the time under constant load.</summary>
-    public static ForegroundYield WithShare(ForegroundActivity activity, TimeSpan quiet, TimeSpan maxWait, double minShare) =>
-        new(activity, quiet, maxWait, minShare <= 0 ? TimeSpan.Zero : maxWait * (Math.Min(minShare, 0.9) / (1 - Math.Min(minShare, 0.9))));
+    public static ForegroundYield WithShare(ForegroundActivity activity, TimeSpan quiet, TimeSpan maxWait, double minShare)
+    {
+        double share = Math.Clamp(minShare, 0, 0.9); // a burst of share / (1 - share) waits after each wait
+        return new(activity, quiet, maxWait, maxWait * (share / (1 - share)));
+    }
 }
