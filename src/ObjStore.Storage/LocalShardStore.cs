@@ -81,7 +81,7 @@ public sealed class LocalShardStore : IShardStore
     {
         try
         {
-            var handle = File.OpenHandle(PathOf(shardId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous | FileOptions.RandomAccess);
+            var handle = File.OpenHandle(PathOf(shardId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
             return new LocalShardReader(handle);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -256,7 +256,10 @@ public sealed class LocalShardStore : IShardStore
 
     public sealed class LocalShardReader(SafeFileHandle handle) : IShardReader
     {
-        public long Length { get; } = RandomAccess.GetLength(handle);
+        private long _length = -1;
+
+        /// <summary>Asked for only when a node serves a range or a scrub verifies: not an fstat for every GET.</summary>
+        public long Length => _length >= 0 ? _length : _length = RandomAccess.GetLength(handle);
 
         public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
             ReadFullyAsync(offset, buffer, cancellationToken);
