@@ -230,8 +230,16 @@ public sealed class LocalShardStore : IShardStore
             }
             _handle.Dispose();
             string directory = Path.GetDirectoryName(_finalPath)!;
-            Directory.CreateDirectory(directory);
-            File.Move(_tempPath, _finalPath, overwrite: true);
+            try
+            {
+                File.Move(_tempPath, _finalPath, overwrite: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // The first shard of its fan-out folder: made once, not asked for (a mkdir) on every commit.
+                Directory.CreateDirectory(directory);
+                File.Move(_tempPath, _finalPath, overwrite: true);
+            }
             _committed = true;
             // Until the sync completes the shard may not survive a crash; the caller commits nothing before it does,
             // and a shard at its final name that no catalogue row references is garbage to collect.
