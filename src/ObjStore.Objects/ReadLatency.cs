@@ -8,6 +8,7 @@ internal sealed class ReadLatency(double percentile, TimeSpan floor)
 {
     private const int Window = 1024;
     private readonly double[] _samples = new double[Window];
+    private readonly double[] _scratch = new double[Window];
     private readonly Lock _lock = new();
     private long _count;
     private TimeSpan _hedgeDelay = floor * 4;
@@ -23,8 +24,9 @@ internal sealed class ReadLatency(double percentile, TimeSpan floor)
             {
                 return;
             }
-            var recent = _samples.AsSpan(0, (int)Math.Min(_count, Window)).ToArray();
-            Array.Sort(recent);
+            var recent = _scratch.AsSpan(0, (int)Math.Min(_count, Window));
+            _samples.AsSpan(0, recent.Length).CopyTo(recent);
+            recent.Sort();
             double ms = recent[Math.Min(recent.Length - 1, (int)(percentile * recent.Length))];
             _hedgeDelay = TimeSpan.FromMilliseconds(Math.Max(ms, floor.TotalMilliseconds));
         }

@@ -43,8 +43,16 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
         stripe.BeginRead(stripeLayout.StripeDataLength(objectSize, index));
         long blockOffset = stripeLayout.BlockOffset(index);
         using var hedge = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        hedge.CancelAfter(cluster.ReadLatency.HedgeDelay);
-        var read = await Task.WhenAll(Enumerable.Range(first, last - first + 1).Select(i => ReadBlockAsync(stripe, i, blockOffset, hedge.Token)));
+        var reads = new Task<bool>[last - first + 1];
+        for (int i = first; i <= last; i++)
+        {
+            reads[i - first] = ReadBlockAsync(stripe, i, blockOffset, hedge.Token);
+        }
+        if (!reads.All(r => r.IsCompleted))
+        {
+            hedge.CancelAfter(cluster.ReadLatency.HedgeDelay); // local reads finish inline: no timer for them
+        }
+        var read = await Task.WhenAll(reads);
         cancellationToken.ThrowIfCancellationRequested();
         bool whole = read.All(ok => ok);
         if (whole)
@@ -89,23 +97,28 @@ public sealed partial class ShardReadSet(ShardCluster cluster, ObjectLayout layo
                     cancellationToken.ThrowIfCancellationRequested();
                     throw new ReadQuorumException(good, k, $"stripe {index} of {layout.DataId}");
                 }
-                var reads = inflight.Select(f => (Task)f.Read).ToList();
-                if (hedge is null && _asked.Count(a => a) < _readers.Length)
+                // A read that already ended (a local read ends inline) is taken without arming a hedge timer.
+                int at = inflight.FindIndex(f => f.Read.IsCompleted);
+                if (at < 0)
                 {
-                    hedge = Task.Delay(cluster.ReadLatency.HedgeDelay, stripeCancel.Token);
+                    var reads = inflight.Select(f => (Task)f.Read).ToList();
+                    if (hedge is null && _asked.Count(a => a) < _readers.Length)
+                    {
+                        hedge = Task.Delay(cluster.ReadLatency.HedgeDelay, stripeCancel.Token);
+                    }
+                    if (hedge is not null)
+                    {
+                        reads.Add(hedge);
+                    }
+                    var done = await Task.WhenAny(reads);
+                    if (done == hedge)
+                    {
+                        hedge = null; // the next hedge waits a full delay again
+                        Launch();
+                        continue;
+                    }
+                    at = inflight.FindIndex(f => f.Read == done);
                 }
-                if (hedge is not null)
-                {
-                    reads.Add(hedge);
-                }
-                var done = await Task.WhenAny(reads);
-                if (done == hedge)
-                {
-                    hedge = null; // the next hedge waits a full delay again
-                    Launch();
-                    continue;
-                }
-                int at = inflight.FindIndex(f => f.Read == done);
                 var (read, shard) = inflight[at];
                 inflight.RemoveAt(at);
                 if (await read)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ObjStore.Storage;
 
@@ -8,10 +9,11 @@ public sealed class DataFolderInUseException(string message, Exception? inner = 
 /// <summary>
 /// An exclusive lock on a data folder (<c>DIR/.lock</c>, holding the owner's process id), held while a process uses
 /// it: two processes writing one folder's shards and catalogue would each treat the other's files as garbage. On
-/// Linux the lock is flock(2), which .NET takes for FileShare.None; it goes with the process, so a killed process
-/// leaves no stale lock behind.
+/// Unix the lock is flock(2), taken here explicitly rather than through .NET's emulation of FileShare.None, which
+/// the objstore binary turns off (System.IO.DisableFileLocking: it cost every shard file opened two flock calls);
+/// it goes with the process, so a killed process leaves no stale lock behind.
 /// </summary>
-public sealed class DataFolderLock : IDisposable
+public sealed partial class DataFolderLock : IDisposable
 {
     public const string FileName = ".lock";
 
@@ -20,6 +22,8 @@ public sealed class DataFolderLock : IDisposable
 
     /// <summary>EWOULDBLOCK from flock(LOCK_NB), which .NET reports on Unix.</summary>
     private const int WouldBlock = 11;
+
+    private const int LockExclusive = 2, LockNonBlocking = 4;
     private readonly FileStream _file;
 
     private DataFolderLock(FileStream file) => _file = file;
@@ -31,7 +35,9 @@ public sealed class DataFolderLock : IDisposable
         FileStream file;
         try
         {
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file = OperatingSystem.IsWindows()
+                ? new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)
+                : LockedOnUnix(path);
         }
         catch (IOException e) when ((e.HResult & 0xFFFF) is SharingViolation or WouldBlock)
         {
@@ -47,6 +53,21 @@ public sealed class DataFolderLock : IDisposable
         file.Flush();
         return new DataFolderLock(file);
     }
+
+    private static FileStream LockedOnUnix(string path)
+    {
+        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        if (Flock((int)file.SafeFileHandle.DangerousGetHandle(), LockExclusive | LockNonBlocking) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            file.Dispose();
+            throw new IOException($"flock failed (errno {errno}).", errno);
+        }
+        return file;
+    }
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
 
     private static string TryReadOwner(string path)
     {

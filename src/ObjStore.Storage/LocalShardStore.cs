@@ -81,7 +81,7 @@ public sealed class LocalShardStore : IShardStore
     {
         try
         {
-            var handle = File.OpenHandle(PathOf(shardId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous | FileOptions.RandomAccess);
+            var handle = File.OpenHandle(PathOf(shardId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
             return new LocalShardReader(handle);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -230,8 +230,16 @@ public sealed class LocalShardStore : IShardStore
             }
             _handle.Dispose();
             string directory = Path.GetDirectoryName(_finalPath)!;
-            Directory.CreateDirectory(directory);
-            File.Move(_tempPath, _finalPath, overwrite: true);
+            try
+            {
+                File.Move(_tempPath, _finalPath, overwrite: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // The first shard of its fan-out folder: made once, not asked for (a mkdir) on every commit.
+                Directory.CreateDirectory(directory);
+                File.Move(_tempPath, _finalPath, overwrite: true);
+            }
             _committed = true;
             // Until the sync completes the shard may not survive a crash; the caller commits nothing before it does,
             // and a shard at its final name that no catalogue row references is garbage to collect.
@@ -256,16 +264,37 @@ public sealed class LocalShardStore : IShardStore
 
     public sealed class LocalShardReader(SafeFileHandle handle) : IShardReader
     {
-        public long Length { get; } = RandomAccess.GetLength(handle);
+        private long _length = -1;
+
+        /// <summary>Asked for only when a node serves a range or a scrub verifies: not an fstat for every GET.</summary>
+        public long Length => _length >= 0 ? _length : _length = RandomAccess.GetLength(handle);
 
         public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
             ReadFullyAsync(offset, buffer, cancellationToken);
 
-        /// <summary>One preadv for the block and its checksum: half the system calls and thread-pool hops of a GET.</summary>
+        /// <summary>
+        /// Blocks up to this size are read on the caller's thread. .NET has no asynchronous file I/O on Linux: an
+        /// asynchronous read is a synchronous pread on another thread-pool thread, and for a small block (usually in
+        /// the page cache, a few microseconds) waking that thread and coming back costs more than the read. Measured
+        /// with tests/perf/request-cost.sh; larger blocks keep the hand-off, so a slow disk stalls no request thread long.
+        /// </summary>
+        public const int InlineReadLimit = 64 * 1024;
+
+        /// <summary>One preadv for the block and its checksum: half the system calls of a GET.</summary>
         public async ValueTask<bool> ReadBlockAsync(long offset, Memory<byte> block, Memory<byte> checksum, CancellationToken cancellationToken)
         {
-            long read = await RandomAccess.ReadAsync(handle, [block, checksum], offset, cancellationToken);
-            if (read == block.Length + checksum.Length)
+            long wanted = block.Length + checksum.Length;
+            long read;
+            if (wanted <= InlineReadLimit)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                read = RandomAccess.Read(handle, [block, checksum], offset);
+            }
+            else
+            {
+                read = await RandomAccess.ReadAsync(handle, [block, checksum], offset, cancellationToken);
+            }
+            if (read == wanted)
             {
                 return true;
             }

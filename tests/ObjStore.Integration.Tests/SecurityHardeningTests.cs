@@ -531,6 +531,45 @@ public class SecurityHardeningTests
         Assert.True(Core.StoreFullException.IsDiskFull(e), $"HResult {e.HResult:x}");
     }
 
+    /// <summary>
+    /// The binary turns off .NET's flock emulation of FileShare (System.IO.DisableFileLocking); the data folder's
+    /// lock takes flock itself, so a second process on the folder is still refused.
+    /// </summary>
+    [Fact]
+    public async Task ASecondObjstoreProcessOnADataFolderIsRefused()
+    {
+        string dir = Directory.CreateTempSubdirectory("objstore-lock-").FullName;
+        try
+        {
+            using var first = await DevProcess.StartAsync(dir, new Dictionary<string, string>());
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in new[] { RepoPaths.Objstore, "dev", "--listen", "http://127.0.0.1:0", "--data", dir, "--access-key", "it", "--secret-key", "integration-secret" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            using var second = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            finally
+            {
+                if (!second.HasExited)
+                {
+                    second.Kill(entireProcessTree: true); // it started on the folder: the failure the test is for
+                }
+            }
+            var output = second.StandardOutput.ReadToEndAsync();
+            string error = await second.StandardError.ReadToEndAsync();
+            Assert.NotEqual(0, second.ExitCode);
+            Assert.Contains("in use by another objstore process", error + await output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task ADataFolderServesOneProcessAndKeepsItsLayout()
     {

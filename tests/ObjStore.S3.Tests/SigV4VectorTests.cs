@@ -102,8 +102,26 @@ public class SigV4VectorTests
         Assert.Equal("SignatureDoesNotMatch", Assert.Throws<S3Exception>(() => Verify(Verifier(), Request("GET", "/test.tx", Headers(good)), "/test.tx")).Error.Code);
         Assert.Equal("RequestTimeTooSkewed", Assert.Throws<S3Exception>(() => Verify(Verifier(SignedAt.AddMinutes(16)), Request("GET", "/test.txt", Headers(good)), "/test.txt")).Error.Code);
         Assert.Equal("InvalidAccessKeyId", Assert.Throws<S3Exception>(() => Verify(Verifier(), Request("GET", "/test.txt", Headers(good, "AKIDUNKNOWN")), "/test.txt")).Error.Code);
+        // The comparison is of the exact lower-case hex clients send: upper case, a short or long value, non-hex.
+        foreach (string wrong in new[] { good.ToUpperInvariant(), good[..^2], good + "00", "g" + good[1..], "" })
+        {
+            Assert.Equal("SignatureDoesNotMatch", Assert.Throws<S3Exception>(() => Verify(Verifier(), Request("GET", "/test.txt", Headers(wrong)), "/test.txt")).Error.Code);
+        }
         // Unsigned is not refused here: it is anonymous, and authorization decides what (if anything) that may do.
         Assert.Same(AuthContext.Anonymous, Verify(Verifier(), Request("GET", "/test.txt"), "/test.txt"));
+    }
+
+    /// <summary>The allocation-free check agrees with the string form it replaces on the server.</summary>
+    [Theory]
+    [InlineData("20130524T000000Z", "20130524/us-east-1/s3/aws4_request", "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n\nhost\nUNSIGNED-PAYLOAD")]
+    [InlineData("20261202T101500Z", "20261202/eu-west-1/s3/aws4_request", "PUT\n/%C3%A9t%C3%A9\na=1\nhost:h\n\nhost\nUNSIGNED-PAYLOAD")]
+    public void SignatureMatchesAgreesWithSign(string amzDate, string scope, string canonical)
+    {
+        byte[] key = SigV4.SigningKey(Secret, scope[..8], scope.Split('/')[1], "s3");
+        string signature = SigV4.Sign(key, SigV4.StringToSign(amzDate, scope, canonical));
+        Assert.True(SigV4.SignatureMatches(key, amzDate, scope, canonical, signature));
+        Assert.False(SigV4.SignatureMatches(key, amzDate, scope, canonical + " ", signature));
+        Assert.False(SigV4.SignatureMatches(key, amzDate, scope, canonical, signature[1..] + signature[0]));
     }
 
     [Fact]

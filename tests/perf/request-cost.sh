@@ -4,6 +4,7 @@
 # (VARIANTS: space-separated "name:VAR=value,VAR=value" server environments) runs ROUNDS times, alternating.
 #   tests/perf/request-cost.sh
 #   OP=put SIZE=4KiB CLIENTS=32 tests/perf/request-cost.sh
+#   VARIANTS="before:OBJSTORE_DLL=/tmp/base/objstore.dll after:" tests/perf/request-cost.sh
 #   VARIANTS="logger:ObjStore__AccessLog__Output=logger stdout: off:ObjStore__AccessLog__Enabled=false" tests/perf/request-cost.sh
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,10 +22,12 @@ credentials=(--access-key perf --secret-key perf-secret-key)
 
 measure() { # $1 variant name, $2 comma-separated VAR=value
   local env_vars=(); IFS=, read -ra env_vars <<<"$2"
+  local dll=$objstore # OBJSTORE_DLL=path in a variant runs another build (a copy of an earlier bin/ folder)
+  for v in "${env_vars[@]}"; do [[ $v == OBJSTORE_DLL=* ]] && dll=${v#OBJSTORE_DLL=}; done
   rm -rf "$work/data"
   local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local endpoint="http://127.0.0.1:$port"
-  env "${env_vars[@]}" dotnet "$objstore" dev --listen "$endpoint" --data "$work/data" "${credentials[@]}" >"$work/server.log" 2>&1 &
+  env "${env_vars[@]}" dotnet "$dll" dev --listen "$endpoint" --data "$work/data" "${credentials[@]}" >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 300); do curl -fs "$endpoint/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
   local bench=(dotnet "$objstore" bench s3 --endpoint "$endpoint" "${credentials[@]}" --bucket cost --op "$op" --size "$size" --concurrency "$clients" --keep)

@@ -138,13 +138,32 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
         {
             throw new S3Exception(S3Error.InvalidArgument, "Unsupported Authorization Type: use AWS4-HMAC-SHA256.");
         }
-        var parts = authorization[(SigV4.Algorithm.Length + 1)..]
-            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
-        if (!parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signedHeaders)
-            || !parts.TryGetValue("Signature", out var signature))
+        string? credential = null, signedHeaders = null, signature = null;
+        var fields = authorization.AsSpan(SigV4.Algorithm.Length + 1);
+        foreach (var range in fields.Split(','))
+        {
+            var field = fields[range].Trim();
+            int equals = field.IndexOf('=');
+            if (equals < 0)
+            {
+                continue;
+            }
+            var name = field[..equals];
+            var value = field[(equals + 1)..];
+            if (name.SequenceEqual("Credential"))
+            {
+                credential = value.ToString();
+            }
+            else if (name.SequenceEqual("SignedHeaders"))
+            {
+                signedHeaders = value.ToString();
+            }
+            else if (name.SequenceEqual("Signature"))
+            {
+                signature = value.ToString();
+            }
+        }
+        if (credential is null || signedHeaders is null || signature is null)
         {
             throw new S3Exception(S3Error.AuthorizationHeaderMalformed, "The authorization header needs Credential, SignedHeaders and Signature.");
         }
@@ -233,8 +252,7 @@ public sealed class Authenticator(ICredentialStore credentials, TimeProvider clo
         string scope = $"{date}/{signedRegion}/{service}/aws4_request";
         string canonical = SigV4.CanonicalRequest(request.Method, path, query, headers, payloadHash);
         byte[] key = SigV4.SigningKey(found.Secret, date, signedRegion, service);
-        string expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, scope, canonical));
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
+        if (!SigV4.SignatureMatches(key, amzDate, scope, canonical, signature))
         {
             throw new S3Exception(S3Error.SignatureDoesNotMatch);
         }
