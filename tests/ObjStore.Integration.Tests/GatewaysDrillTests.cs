@@ -33,7 +33,7 @@ public sealed class GatewaysDrillTests(ITestOutputHelper output) : IAsyncLifetim
         ["ObjStore__Maintenance__JobLease"] = "00:00:03",
         ["ObjStore__Maintenance__WorkerTimeout"] = "00:00:03",
         ["ObjStore__Maintenance__JobPollInterval"] = "00:00:00.200",
-        ["ObjStore__Maintenance__ScrubOpsPerSecond"] = "1000",
+        ["ObjStore__Maintenance__ScrubOpsPerSecond"] = "400",
     };
 
     // Not CreateTempSubdirectory (mode 0700): PostgreSQL runs as its own user (as root, postgres) and needs to reach DIR/postgres.
@@ -167,7 +167,7 @@ public sealed class GatewaysDrillTests(ITestOutputHelper output) : IAsyncLifetim
     private async Task AGatewayKilledMidWriteLosesNothingAndItsJobFinishesElsewhereAsync()
     {
         // Objects for the scrub to read, so that it is still running when its gateway dies.
-        await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, 400), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
             await PutAsync(_s3[i % 2], $"seed/{i:D4}", 100_000 + i, 1000 + (i % 3000)));
 
         var acks = new int[2];

@@ -82,4 +82,4 @@ r = lambda a, b: f'{a / b:.2f}' if b > 0 else '-'
 print(f'| $op | $size | $c | {$sqlite:.1f} | {$pg:.1f} | {$two:.1f} | {r($pg, $sqlite)} | {r($two, $pg)} |')"
 done
 echo
-echo "medians of $reps runs of ${seconds}s each, clusters started in turn; two gateways: clients ${via/split/split across both}; $(nproc) cores; $(date -u +%Y-%m-%d)"
+echo "medians of $reps runs of ${seconds}s each, clusters started in turn; two gateways: clients $([ "$via" = nginx ] && echo "through nginx" || echo "split across both"); $(nproc) cores; $(date -u +%Y-%m-%d)"
