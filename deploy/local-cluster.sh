@@ -48,7 +48,6 @@ export AWS_ENDPOINT_URL=$OBJSTORE_ENDPOINT
 export AWS_ACCESS_KEY_ID=$OBJSTORE_ACCESS_KEY
 export AWS_SECRET_ACCESS_KEY=$OBJSTORE_SECRET_KEY
 export AWS_DEFAULT_REGION=us-east-1
-${OBJSTORE_LB_ENDPOINT:+export OBJSTORE_LB_ENDPOINT=$OBJSTORE_LB_ENDPOINT}
 GATEWAY_PID=${GATEWAY_PIDS%% *}
 GATEWAY_PIDS="$GATEWAY_PIDS"
 NGINX_PID=${NGINX_PID:-}
@@ -57,6 +56,8 @@ NODE_PORTS="$NODE_PORTS"
 NODE_READ_PORTS="$NODE_READ_PORTS"
 CLUSTER_SECRET=$CLUSTER_SECRET
 ENV
+  # No empty line when there is no nginx: the tests read this file line by line as KEY=VALUE.
+  if [ -n "${OBJSTORE_LB_ENDPOINT:-}" ]; then echo "export OBJSTORE_LB_ENDPOINT=$OBJSTORE_LB_ENDPOINT" >>"$dir/cluster.env"; fi
 }
 start_node() { # dir index port read-port secret gateway -> pid
   local dir=$1 i=$2 port=$3 read_port=$4 secret=$5 gateway=$6
@@ -150,6 +151,8 @@ case $cmd in
     done
     shared=""
     if [ -n "$postgres" ]; then
+      # As root PostgreSQL runs as the postgres user, who must pass through DIR (often a private mktemp -d) to DIR/postgres.
+      if [ "$(id -u)" -eq 0 ]; then chmod o+x "$dir"; fi
       # One database and one master key for every gateway: the catalogue's secrets and data keys are sealed under it.
       pg_url=$("$root/deploy/postgres-throwaway.sh" start "$dir/postgres") || { stop_started; exit 1; }
       shared="\"Catalogue\": \"$pg_url\",
