@@ -4,6 +4,8 @@
 #
 #   deploy/postgres-throwaway.sh start DIR   initdb + start; prints the admin connection string (also in DIR/url)
 #   deploy/postgres-throwaway.sh stop DIR    stops that server (by its postmaster.pid) and removes DIR
+#   deploy/postgres-throwaway.sh pause DIR   stops that server, keeping DIR (a restart or an outage, for drills)
+#   deploy/postgres-throwaway.sh resume DIR  starts a paused server again, on its port
 #
 # PostgreSQL refuses to run as root: as root it runs as the `postgres` user the package creates (DIR is given to it).
 # PG_BIN overrides where initdb and pg_ctl are found (default: the newest /usr/lib/postgresql/*/bin, else PATH).
@@ -33,6 +35,10 @@ as_owner() {
   fi
 }
 
+server_options() { # dir port
+  echo "-c listen_addresses=127.0.0.1 -p $2 -c unix_socket_directories=$1/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+}
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start() {
@@ -52,8 +58,7 @@ start() {
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
     port_free "$port" || continue
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-        start >/dev/null; then
+        -o "$(server_options "$dir" "$port")" start >/dev/null; then
       echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres" | tee "$dir/url"
       return 0
     fi
@@ -72,8 +77,24 @@ stop() {
   rm -rf "$dir"
 }
 
+pause() {
+  local dir=$1 bin; bin=$(find_bin)
+  [ -f "$dir/data/postmaster.pid" ] || die "no server running in $dir"
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+resume() {
+  local dir=$1 bin port; bin=$(find_bin)
+  [ -f "$dir/url" ] || die "no server in $dir"
+  [ -f "$dir/data/postmaster.pid" ] && return 0
+  port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' "$dir/url")
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(server_options "$dir" "$port")" start >/dev/null
+}
+
 case "${1:-}" in
   start) [ $# -eq 2 ] || die "usage: $0 start DIR"; start "$2" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 start|stop DIR" ;;
+  pause) [ $# -eq 2 ] || die "usage: $0 pause DIR"; pause "$(cd "$2" && pwd)" ;;
+  resume) [ $# -eq 2 ] || die "usage: $0 resume DIR"; resume "$(cd "$2" && pwd)" ;;
+  *) die "usage: $0 start|stop|pause|resume DIR" ;;
 esac

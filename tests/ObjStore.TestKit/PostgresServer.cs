@@ -84,30 +84,12 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Stops a throwaway server, keeping its data (see <see cref="Resume"/>).</summary>
-    public void Pause() => Control("stop", "-m", "fast");
+    public void Pause() => RunScript("pause", ThrowawayFolder);
 
     /// <summary>Starts a paused throwaway server again, on its port.</summary>
-    public void Resume() => Control("start", "-l", Path.Combine(_folder!, "server.log"));
+    public void Resume() => RunScript("resume", ThrowawayFolder);
 
-    private void Control(string action, params string[] extra)
-    {
-        string port = new NpgsqlConnectionStringBuilder(AdminConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        string options = $"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={Path.Combine(_folder!, "sock")} -c fsync=off -c max_connections=300";
-        string bin = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(Directory.Exists).Order().LastOrDefault()
-            ?? throw new InvalidOperationException("No PostgreSQL binaries under /usr/lib/postgresql.");
-        var args = new List<string> { Path.Combine(bin, "pg_ctl"), "-D", Path.Combine(_folder!, "data"), "-w", "-o", options };
-        args.AddRange(extra);
-        args.Add(action);
-        if (Environment.UserName == "root")
-        {
-            args.InsertRange(0, ["-u", "postgres", "--"]);
-            Run("runuser", args);
-        }
-        else
-        {
-            Run(args[0], args.Skip(1));
-        }
-    }
+    private string ThrowawayFolder => _folder ?? throw new InvalidOperationException("Only a throwaway server can be stopped and started.");
 
     public ValueTask DisposeAsync()
     {
