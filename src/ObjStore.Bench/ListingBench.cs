@@ -2,11 +2,15 @@ using System.Diagnostics;
 
 namespace ObjStore.Bench;
 
-/// <summary>One kind of listing page the bench times.</summary>
-public sealed record ListingMode(string Name, bool Versions, bool Delimiter)
+/// <summary>
+/// One kind of listing page the bench times. <paramref name="FromStart"/>: the bucket's first page (no start-after)
+/// and its continuation, where the others start at a random position deep in the bucket.
+/// </summary>
+public sealed record ListingMode(string Name, bool Versions, bool Delimiter, bool FromStart = false)
 {
     public static readonly IReadOnlyList<ListingMode> All =
     [
+        new("ListObjectsV2, first page", Versions: false, Delimiter: false, FromStart: true),
         new("ListObjectsV2", Versions: false, Delimiter: false),
         new("ListObjectsV2, delimiter /", Versions: false, Delimiter: true),
         new("ListObjectVersions", Versions: true, Delimiter: false),
@@ -14,11 +18,14 @@ public sealed record ListingMode(string Name, bool Versions, bool Delimiter)
     ];
 }
 
-/// <summary>A bucket holding exactly <paramref name="Keys"/>' keys, and a client of the store it is in.</summary>
-public sealed record ListingTarget(ListingKeySpace Keys, BenchClient Client);
+/// <summary>
+/// A bucket holding exactly <paramref name="Keys"/>' keys, and a client of the store it is in, whose catalogue is
+/// <paramref name="Catalogue"/> (a label: sqlite, postgres).
+/// </summary>
+public sealed record ListingTarget(ListingKeySpace Keys, BenchClient Client, string Catalogue = "sqlite");
 
 /// <summary>How long the pages of one mode took on one bucket, as the client saw them (request sent to last byte parsed).</summary>
-public sealed record ListingTiming(long Keys, string Mode, int Pages, double EntriesPerPage, double P50Milliseconds, double P99Milliseconds);
+public sealed record ListingTiming(long Keys, string Mode, int Pages, double EntriesPerPage, double P50Milliseconds, double P99Milliseconds, string Catalogue = "sqlite");
 
 /// <summary>A listing page that is not what the key space says it holds: the bench would be timing a wrong answer.</summary>
 public sealed class ListingMismatchException(string message) : Exception(message);
@@ -67,7 +74,7 @@ public sealed class ListingBench(IReadOnlyList<ListingTarget> targets, int pages
         {
             times[s].Sort();
             return new ListingTiming(sampler.target.Keys.Count, sampler.mode.Name, times[s].Count, entries[s].Average(),
-                BenchRunner.Percentile(times[s], 0.50), BenchRunner.Percentile(times[s], 0.99));
+                BenchRunner.Percentile(times[s], 0.50), BenchRunner.Percentile(times[s], 0.99), sampler.target.Catalogue);
         }).ToList();
     }
 
@@ -94,7 +101,7 @@ public sealed class ListingBench(IReadOnlyList<ListingTarget> targets, int pages
 
     private static (ListQuery Query, string? First, int Count) FlatStart(ListingKeySpace keys, ListingMode mode, Random random)
     {
-        long index = random.NextInt64(0, Math.Max(0, keys.Count - 2 * PageSize) + 1);
+        long index = mode.FromStart ? 0 : random.NextInt64(0, Math.Max(0, keys.Count - 2 * PageSize) + 1);
         string? after = index == 0 ? null : keys.KeyAt(index - 1);
         var query = mode.Versions ? new ListQuery { Versions = true, KeyMarker = after } : new ListQuery { StartAfter = after };
         return (query, keys.KeyAt(index), (int)Math.Min(PageSize, keys.Count - index));

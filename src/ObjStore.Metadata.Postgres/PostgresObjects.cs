@@ -96,14 +96,10 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
         var prefixes = new List<string>();
         string? last = null;
         int wanted = Math.Max(0, request.MaxKeys);
-        string range = $"bucket = @bucket AND key >= @from{(end is null ? "" : " AND key < @end")} AND {Current}";
-        // The WHERE names the partial index's predicate, so the planner reads objects_current (index-only: it includes
-        // ObjectRow.SummaryColumns), never every old version of every key.
+        string range = ListRange(bounded: end is not null);
         // One prepared statement for every seek of the page (a delimiter listing makes one per common prefix), its
         // rows read one at a time: a seek that lands in a common prefix reads one row, not a page of them.
-        await using var seek = Seek(connection,
-            $"SELECT {ObjectRow.SummaryColumns} FROM objects WHERE {range} ORDER BY key LIMIT @limit",
-            request.Bucket, end, out var fromParameter, out var limitParameter);
+        await using var seek = Seek(connection, ListSeek(bounded: end is not null), request.Bucket, end, out var fromParameter, out var limitParameter);
 
         while (from is not null && objects.Count + prefixes.Count < wanted)
         {
@@ -135,6 +131,16 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
             $"SELECT EXISTS(SELECT 1 FROM objects WHERE {range})", new { bucket = request.Bucket, from, end });
         return new ListPage(objects, prefixes, truncated, truncated ? last : null);
     }
+
+    /// <summary>
+    /// The rows a ListObjects seek reads: from @from, below @end when the prefix has one. The WHERE names the partial
+    /// index's predicate, so the planner reads objects_current (index-only: it includes ObjectRow.SummaryColumns),
+    /// never every old version of every key.
+    /// </summary>
+    internal static string ListRange(bool bounded) => $"bucket = @bucket AND key >= @from{(bounded ? " AND key < @end" : "")} AND {Current}";
+
+    /// <summary>One seek of ListObjects (also what <see cref="SyntheticPostgresCatalogue.ExplainListingAsync"/> explains).</summary>
+    internal static string ListSeek(bool bounded) => $"SELECT {ObjectRow.SummaryColumns} FROM objects WHERE {ListRange(bounded)} ORDER BY key LIMIT @limit";
 
     /// <summary>
     /// A walk of objects_by_seq from a position: the versions of one key older than a sequence (after a

@@ -19,7 +19,7 @@ public static class SyntheticCatalogue
     public const int RowsPerTransaction = 200_000;
 
     /// <summary>The erasure layout every synthetic row names (4+2 on six stores, 1 MiB stripes), as dev mode's default.</summary>
-    private const string Placement = "store-00,store-01,store-02,store-03,store-04,store-05";
+    public const string Placement = "store-00,store-01,store-02,store-03,store-04,store-05";
 
     /// <summary>
     /// Creates <paramref name="path"/> with bucket <paramref name="bucket"/> and one object per key of
@@ -105,10 +105,9 @@ public static class SyntheticCatalogue
                 }
                 previous = bytes;
                 key.Value = bytes;
-                // Sizes and ETags vary so the rows are as wide as real ones; data ids increase, so their index grows at its end too.
-                size.Value = 1024 + written * 7919 % (1 << 20);
-                etag.Value = written.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
-                dataId.Value = "b" + written.ToString("x31", System.Globalization.CultureInfo.InvariantCulture);
+                size.Value = Size(written);
+                etag.Value = ETag(written);
+                dataId.Value = DataId(written);
                 insert.ExecuteNonQuery();
                 written++;
                 if (written % RowsPerTransaction == 0)
@@ -129,6 +128,15 @@ public static class SyntheticCatalogue
             tx.Dispose();
         }
     }
+
+    // The n-th synthetic object's columns (the PostgreSQL loader writes the same). Sizes and ETags vary so the rows
+    // are as wide as real ones; data ids increase, so their index grows at its end too.
+
+    public static long Size(long n) => 1024 + n * 7919 % (1 << 20);
+
+    public static string ETag(long n) => n.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string DataId(long n) => "b" + n.ToString("x31", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Execute(SqliteConnection connection, string sql)
     {

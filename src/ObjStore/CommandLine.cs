@@ -386,9 +386,11 @@ internal static class CommandLine
         lifecycle.SetAction((parsed, _) => LifecycleBench.RunAsync(Options.From(parsed)));
         bench.Add(lifecycle);
 
-        var list = new Command("list", "Listing page p50/p99 over N synthetic keys, through S3.")
+        var list = new Command("list", "Listing page p50/p99 over N synthetic keys, on SQLite and/or PostgreSQL, through S3.")
         {
             Text("--keys", "Keys per bucket, comma-separated sizes compared with the first [default: 1000000]", "N[,N...]"),
+            Text("--catalogue", "Catalogues to list from, each holding every size: sqlite, postgres or both [default: sqlite]", "sqlite,postgres"),
+            Text("--postgres", "PostgreSQL server for --catalogue postgres (an admin's connection string or URL); the bench creates and drops databases of its own on it", "SERVER"),
             WholeNumber("--pages", "Pages timed per listing [default: 200]"),
             WholeNumber("--seed", "Seed of the markers [default: 1]"),
             Text("--json", "Also write the results as JSON", "FILE"),

@@ -36,6 +36,9 @@ public sealed class ListingBenchCommandLineTests
     [InlineData(new[] { "--keys" }, "--keys needs a value")]
     [InlineData(new[] { "--pages", "0" }, "--pages must be from 1 to 100000, not 0")]
     [InlineData(new[] { "--pages", "many" }, "--pages expects a whole number, got 'many'")]
+    [InlineData(new[] { "--catalogue", "mysql" }, "--catalogue takes sqlite, postgres or both, comma-separated, not 'mysql'")]
+    [InlineData(new[] { "--catalogue", "sqlite,sqlite" }, "--catalogue takes sqlite, postgres or both, comma-separated, not 'sqlite,sqlite'")]
+    [InlineData(new[] { "--catalogue", "sqlite,postgres" }, "--catalogue postgres needs --postgres SERVER")]
     [InlineData(new[] { "--keys", "1000", "--page", "10" }, "unknown option '--page'; did you mean --pages? (see objstore bench list --help)")]
     public async Task ArgumentsItCannotUseAreRefusedBeforeAnythingIsLoaded(string[] arguments, string message)
     {
