@@ -47,9 +47,9 @@ public static class SigV4
     public static string HexSha256(string data) => HexSha256(Encoding.UTF8.GetBytes(data));
 
     /// <summary>
-    /// Whether <paramref name="signature"/> (lower-case hex, as clients send it) signs this canonical request: the
-    /// same computation as <see cref="Sign"/> over <see cref="StringToSign"/>, done in pooled and stack buffers (the
-    /// string forms cost every authenticated request about a kilobyte), compared in constant time.
+    /// Whether <paramref name="signature"/> (lower-case hex, as clients send it) signs this canonical request,
+    /// compared in constant time. The server's check: computed in pooled and stack buffers, as the string forms
+    /// cost every authenticated request about a kilobyte.
     /// </summary>
     public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, string canonicalRequest, string signature)
     {
@@ -59,24 +59,26 @@ public static class SigV4
         {
             return false;
         }
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(
-            Encoding.UTF8.GetMaxByteCount(canonicalRequest.Length),
-            Algorithm.Length + 3 + Encoding.UTF8.GetMaxByteCount(amzDate.Length + scope.Length) + 64));
+        Span<byte> expected = stackalloc byte[32];
+        RequestMac(signingKey, amzDate, scope, canonicalRequest, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    /// <summary>The signature (lower-case hex) of a canonical request: what a client puts in Signature=.</summary>
+    public static string SignRequest(byte[] signingKey, string amzDate, string scope, string canonicalRequest)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        RequestMac(signingKey, amzDate, scope, canonicalRequest, mac);
+        return Convert.ToHexStringLower(mac);
+    }
+
+    /// <summary>The HMAC of <see cref="StringToSign"/> under the signing key, into <paramref name="mac"/> (32 bytes).</summary>
+    private static void RequestMac(byte[] signingKey, string amzDate, string scope, string canonicalRequest, Span<byte> mac)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StringToSignMaxBytes(amzDate, scope, canonicalRequest));
         try
         {
-            Span<byte> hash = stackalloc byte[32];
-            SHA256.HashData(buffer.AsSpan(0, Encoding.UTF8.GetBytes(canonicalRequest, buffer)), hash);
-            int length = Encoding.UTF8.GetBytes(Algorithm, buffer);
-            buffer[length++] = (byte)'\n';
-            length += Encoding.UTF8.GetBytes(amzDate, buffer.AsSpan(length));
-            buffer[length++] = (byte)'\n';
-            length += Encoding.UTF8.GetBytes(scope, buffer.AsSpan(length));
-            buffer[length++] = (byte)'\n';
-            Convert.TryToHexStringLower(hash, buffer.AsSpan(length, 64), out int hex);
-            length += hex;
-            Span<byte> expected = stackalloc byte[32];
-            HMACSHA256.HashData(signingKey, buffer.AsSpan(0, length), expected);
-            return CryptographicOperations.FixedTimeEquals(expected, given);
+            HMACSHA256.HashData(signingKey, buffer.AsSpan(0, WriteStringToSign(amzDate, scope, canonicalRequest, buffer)), mac);
         }
         finally
         {
@@ -84,10 +86,43 @@ public static class SigV4
         }
     }
 
+    private static int StringToSignMaxBytes(string amzDate, string scope, string canonicalRequest) => Math.Max(
+        Encoding.UTF8.GetMaxByteCount(canonicalRequest.Length),
+        Algorithm.Length + 3 + Encoding.UTF8.GetMaxByteCount(amzDate.Length + scope.Length) + 64);
+
+    /// <summary>
+    /// The string to sign, as UTF-8 into <paramref name="buffer"/> (at least <see cref="StringToSignMaxBytes"/>; the
+    /// canonical request is hashed in it first): "AWS4-HMAC-SHA256\n" amzDate "\n" scope "\n" hex(SHA-256(canonical)).
+    /// Returns its length.
+    /// </summary>
+    private static int WriteStringToSign(string amzDate, string scope, string canonicalRequest, byte[] buffer)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(buffer.AsSpan(0, Encoding.UTF8.GetBytes(canonicalRequest, buffer)), hash);
+        int length = Encoding.UTF8.GetBytes(Algorithm, buffer);
+        buffer[length++] = (byte)'\n';
+        length += Encoding.UTF8.GetBytes(amzDate, buffer.AsSpan(length));
+        buffer[length++] = (byte)'\n';
+        length += Encoding.UTF8.GetBytes(scope, buffer.AsSpan(length));
+        buffer[length++] = (byte)'\n';
+        Convert.TryToHexStringLower(hash, buffer.AsSpan(length, 64), out int hex);
+        return length + hex;
+    }
+
     public static string Sign(byte[] signingKey, string stringToSign) => Convert.ToHexStringLower(Hmac(signingKey, stringToSign));
 
-    public static string StringToSign(string amzDate, string scope, string canonicalRequest) =>
-        $"{Algorithm}\n{amzDate}\n{scope}\n{HexSha256(canonicalRequest)}";
+    public static string StringToSign(string amzDate, string scope, string canonicalRequest)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StringToSignMaxBytes(amzDate, scope, canonicalRequest));
+        try
+        {
+            return Encoding.UTF8.GetString(buffer, 0, WriteStringToSign(amzDate, scope, canonicalRequest, buffer));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     /// <summary>String to sign of one aws-chunked chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD).</summary>
     public static string ChunkStringToSign(string amzDate, string scope, string previousSignature, string chunkSha256Hex) =>

@@ -31,7 +31,7 @@ public sealed class SigV4Signer(string accessKey, string secretKey, string regio
             .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), SigV4.CanonicalHeaderValue(string.Join(',', h.Value)))));
         headers.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         string canonical = SigV4.CanonicalRequest(request.Method.Method, DecodedPath(uri), S3Request.ParseQuery(uri.Query.TrimStart('?')), headers, payloadHash);
-        string signature = SigV4.Sign(Key(amzDate), SigV4.StringToSign(amzDate, scope, canonical));
+        string signature = SigV4.SignRequest(Key(amzDate), amzDate, scope, canonical);
         request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
         request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
         request.Headers.TryAddWithoutValidation("Authorization",
@@ -50,7 +50,7 @@ public sealed class SigV4Signer(string accessKey, string secretKey, string regio
         query.Add(new("X-Amz-Expires", ((long)expires.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
         query.Add(new("X-Amz-SignedHeaders", "host"));
         string canonical = SigV4.CanonicalRequest(method, DecodedPath(uri), query, [new("host", uri.Authority)], SigV4.UnsignedPayload);
-        string signature = SigV4.Sign(Key(amzDate), SigV4.StringToSign(amzDate, scope, canonical));
+        string signature = SigV4.SignRequest(Key(amzDate), amzDate, scope, canonical);
         return $"{uri.GetLeftPart(UriPartial.Path)}?{SigV4.CanonicalQuery(query)}&X-Amz-Signature={signature}";
     }
 
