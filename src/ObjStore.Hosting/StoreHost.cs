@@ -154,6 +154,9 @@ public static partial class StoreHost
             // the gauge is given a file that is never there and reads 0.
             AddTelemetry(builder.Services, options, catalogue.SqlitePath ?? Path.Combine(dataDir, ".catalogue-in-postgresql"));
             builder.Services.AddSingleton<S3Handler>();
+            builder.Services.AddHostedService(sp => new CatalogueChangeFollower(sp.GetRequiredService<ICatalogue>(),
+                sp.GetRequiredService<S3Handler>().BucketSettings, sp.GetRequiredService<IdentityDirectory>(), sp.GetRequiredService<ShardCluster>(),
+                sp.GetRequiredService<ILogger<CatalogueChangeFollower>>()));
             builder.Services.AddSingleton(new ConsoleEndpoint(s3Options.Region));
             builder.Services.AddSingleton(sp => new IdentityAdminApi(sp.GetRequiredService<ICatalogue>().Identities, sp.GetRequiredService<IdentityDirectory>(),
                 sp.GetRequiredService<TimeProvider>()));
@@ -261,7 +264,8 @@ public static partial class StoreHost
         {
             services.AddHostedService(sp => new NodeMonitors(sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>()));
         }
-        services.AddHostedService<StoreStateLoader>();
+        services.AddHostedService(sp => new StoreStateRefresher(sp.GetRequiredService<ShardCluster>(), sp.GetRequiredService<ICatalogue>(),
+            options.StoreStateRefreshInterval, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<MasterKeyCheck>();
         services.AddSingleton(options.Maintenance);
         services.AddSingleton(sp => new ForegroundActivity(sp.GetRequiredService<TimeProvider>()));
@@ -287,12 +291,34 @@ public static partial class StoreHost
             options.NodeProbeInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreInstanceWatch>>()));
     }
 
-    /// <summary>Loads the drain states before the host takes requests, so the first PUT already avoids draining stores.</summary>
-    private sealed class StoreStateLoader(ShardCluster cluster, ICatalogue catalogue) : IHostedService
+    /// <summary>
+    /// Loads the drain states before the host takes requests, so the first PUT already avoids draining stores, and
+    /// again every <paramref name="interval"/>: the bound for a drain started through another gateway whose
+    /// notification (<see cref="CatalogueChangeFollower"/>) was lost.
+    /// </summary>
+    private sealed class StoreStateRefresher(ShardCluster cluster, ICatalogue catalogue, TimeSpan interval, TimeProvider clock) : BackgroundService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => cluster.RefreshStoreStatesAsync(catalogue.Stores);
+        public override async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await cluster.RefreshStoreStatesAsync(catalogue.Stores);
+            await base.StartAsync(cancellationToken);
+        }
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(interval, clock);
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await cluster.RefreshStoreStatesAsync(catalogue.Stores);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // the states last read stay in use; the catalogue's own failures are logged where they happen
+                }
+            }
+        }
     }
 
     /// <summary>Refuses to serve with a master key that did not seal the catalogue's keys (<see cref="BuiltInKeyProvider.VerifyMasterKeyAsync"/>).</summary>

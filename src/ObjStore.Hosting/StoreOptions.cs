@@ -70,8 +70,14 @@ public sealed class StoreOptions
     /// </summary>
     public List<string> PreviousMasterKeys { get; set; } = [];
 
-    /// <summary>How often the users and keys are re-read, so changes made through another gateway take effect.</summary>
+    /// <summary>
+    /// How often the users and keys are re-read regardless of the catalogue's change notifications (which bring a
+    /// change made through another gateway at once): the bound when a notification is lost.
+    /// </summary>
     public TimeSpan IdentityRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the stores' drain states are re-read regardless of the catalogue's change notifications.</summary>
+    public TimeSpan StoreStateRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The SQLite catalogue; default DATA/catalogue.db.</summary>
     public string? MetadataPath { get; set; }

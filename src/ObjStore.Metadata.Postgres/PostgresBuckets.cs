@@ -7,7 +7,7 @@ namespace ObjStore.Metadata.Postgres;
 internal sealed class PostgresBuckets(PostgresDatabase database) : IBucketCatalogue
 {
     public Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false, string owner = "",
-        IReadOnlyDictionary<string, string>? configs = null) => database.TransactAsync((connection, tx) =>
+        IReadOnlyDictionary<string, string>? configs = null) => database.TransactAsync(CatalogueChange.OfBucket(name), (connection, tx) =>
     {
         bool inserted = connection.Execute(
             "INSERT INTO buckets(name, created, versioning, object_lock, owner) VALUES (@name, @created, @versioning, @objectLock, @owner) ON CONFLICT(name) DO NOTHING",
@@ -29,7 +29,7 @@ internal sealed class PostgresBuckets(PostgresDatabase database) : IBucketCatalo
         return inserted;
     });
 
-    public Task<bool> DeleteAsync(string name) => database.TransactAsync((connection, tx) =>
+    public Task<bool> DeleteAsync(string name) => database.TransactAsync(CatalogueChange.OfBucket(name), (connection, tx) =>
     {
         // The row lock waits for every write into the bucket that holds it FOR SHARE (Statements.RequireBucket), so
         // the emptiness check below sees what they committed, and later ones find no bucket.
@@ -63,7 +63,7 @@ internal sealed class PostgresBuckets(PostgresDatabase database) : IBucketCatalo
         return row.ToInfo(configs.ToDictionary(c => c.Kind, c => c.Document, StringComparer.Ordinal));
     }
 
-    public Task PutConfigAsync(string name, string kind, string document) => database.TransactAsync((connection, tx) =>
+    public Task PutConfigAsync(string name, string kind, string document) => database.TransactAsync(CatalogueChange.OfBucket(name), (connection, tx) =>
     {
         Statements.RequireBucket(connection, tx, name);
         return connection.Execute(
@@ -71,7 +71,7 @@ internal sealed class PostgresBuckets(PostgresDatabase database) : IBucketCatalo
             new { name, kind, document }, tx);
     });
 
-    public Task<bool> DeleteConfigAsync(string name, string kind) => database.TransactAsync((connection, tx) =>
+    public Task<bool> DeleteConfigAsync(string name, string kind) => database.TransactAsync(CatalogueChange.OfBucket(name), (connection, tx) =>
     {
         Statements.RequireBucket(connection, tx, name);
         return connection.Execute("DELETE FROM bucket_configs WHERE bucket = @name AND kind = @kind", new { name, kind }, tx) == 1;
@@ -97,7 +97,7 @@ internal sealed class PostgresBuckets(PostgresDatabase database) : IBucketCatalo
         return await connection.ExecuteScalarAsync<bool>("SELECT EXISTS(SELECT 1 FROM buckets)");
     }
 
-    public Task SetVersioningAsync(string name, VersioningState state) => database.TransactAsync((connection, tx) =>
+    public Task SetVersioningAsync(string name, VersioningState state) => database.TransactAsync(CatalogueChange.OfBucket(name), (connection, tx) =>
     {
         var bucket = Statements.RequireBucket(connection, tx, name, forUpdate: true);
         if (bucket.object_lock != 0 && state != VersioningState.Enabled)
@@ -107,7 +107,7 @@ internal sealed class PostgresBuckets(PostgresDatabase database) : IBucketCatalo
         return connection.Execute("UPDATE buckets SET versioning = @state WHERE name = @name", new { name, state = (long)state }, tx);
     });
 
-    public Task SetObjectLockAsync(string name, DefaultRetention? defaultRetention) => database.TransactAsync((connection, tx) =>
+    public Task SetObjectLockAsync(string name, DefaultRetention? defaultRetention) => database.TransactAsync(CatalogueChange.OfBucket(name), (connection, tx) =>
     {
         if ((VersioningState)Statements.RequireBucket(connection, tx, name, forUpdate: true).versioning != VersioningState.Enabled)
         {

@@ -39,6 +39,7 @@ public sealed class PostgresCatalogue : ICatalogue
             }
             throw;
         }
+        Changes = new PostgresCatalogueChanges(dataSource, _database.Clock);
         Buckets = new PostgresBuckets(_database);
         Objects = new PostgresObjects(_database);
         Uploads = new PostgresUploads(_database);
@@ -57,6 +58,7 @@ public sealed class PostgresCatalogue : ICatalogue
     public IStoreStateCatalogue Stores { get; }
     public IIdentityCatalogue Identities { get; }
     public IKeyCatalogue Keys { get; }
+    public CatalogueChanges Changes { get; }
 
     /// <summary>
     /// A logical copy into a SQLite catalogue file at <paramref name="path"/>, read in one REPEATABLE READ snapshot

@@ -69,6 +69,19 @@ internal sealed class PostgresDatabase : IDisposable
             return result;
         });
 
+    /// <summary>
+    /// <see cref="TransactAsync{T}(Func{NpgsqlConnection, NpgsqlTransaction, T}, IsolationLevel)"/> that also tells every listening gateway of <paramref name="change"/>
+    /// (<see cref="PostgresCatalogueChanges"/>): NOTIFY in the same transaction is delivered when it commits and only
+    /// if it does, so no gateway hears of a change it cannot yet read, and none misses one that committed.
+    /// </summary>
+    public Task<T> TransactAsync<T>(CatalogueChange change, Func<NpgsqlConnection, NpgsqlTransaction, T> work) =>
+        TransactAsync((connection, tx) =>
+        {
+            var result = work(connection, tx);
+            connection.Execute("SELECT pg_notify(@channel, @payload)", new { channel = PostgresCatalogueChanges.Channel, payload = change.ToPayload() }, tx);
+            return result;
+        });
+
     private async Task<T> RunAsync<T>(Func<NpgsqlConnection, T> work)
     {
         for (int attempt = 1; ; attempt++)

@@ -4,9 +4,9 @@ namespace ObjStore.Metadata.Postgres;
 
 internal sealed class PostgresIdentities(PostgresDatabase database) : IIdentityCatalogue
 {
-    public Task<bool> AddUserAsync(UserRecord user) => database.WriteAsync(connection => connection.Execute(
+    public Task<bool> AddUserAsync(UserRecord user) => database.TransactAsync(CatalogueChange.Identities, (connection, tx) => connection.Execute(
         "INSERT INTO users(name, canonical_id, created, disabled, policy) VALUES (@Name, @CanonicalId, @created, @disabled, @Policy) ON CONFLICT DO NOTHING",
-        new { user.Name, user.CanonicalId, created = user.Created.ToUnixTimeMilliseconds(), disabled = user.Disabled ? 1 : 0, user.Policy }) == 1);
+        new { user.Name, user.CanonicalId, created = user.Created.ToUnixTimeMilliseconds(), disabled = user.Disabled ? 1 : 0, user.Policy }, tx) == 1);
 
     public async Task<IReadOnlyList<UserRecord>> ListUsersAsync()
     {
@@ -16,25 +16,25 @@ internal sealed class PostgresIdentities(PostgresDatabase database) : IIdentityC
         return [.. rows.Select(r => new UserRecord(r.Name, r.CanonicalId, DateTimeOffset.FromUnixTimeMilliseconds(r.Created), r.Disabled != 0, r.Policy))];
     }
 
-    public Task<bool> SetDisabledAsync(string name, bool disabled) => database.WriteAsync(connection =>
-        connection.Execute("UPDATE users SET disabled = @disabled WHERE name = @name", new { name, disabled = disabled ? 1 : 0 }) == 1);
+    public Task<bool> SetDisabledAsync(string name, bool disabled) => database.TransactAsync(CatalogueChange.Identities, (connection, tx) =>
+        connection.Execute("UPDATE users SET disabled = @disabled WHERE name = @name", new { name, disabled = disabled ? 1 : 0 }, tx) == 1);
 
-    public Task<bool> SetPolicyAsync(string name, string? policy) => database.WriteAsync(connection =>
-        connection.Execute("UPDATE users SET policy = @policy WHERE name = @name", new { name, policy }) == 1);
+    public Task<bool> SetPolicyAsync(string name, string? policy) => database.TransactAsync(CatalogueChange.Identities, (connection, tx) =>
+        connection.Execute("UPDATE users SET policy = @policy WHERE name = @name", new { name, policy }, tx) == 1);
 
-    public Task<bool> RemoveUserAsync(string name) => database.TransactAsync((connection, tx) =>
+    public Task<bool> RemoveUserAsync(string name) => database.TransactAsync(CatalogueChange.Identities, (connection, tx) =>
     {
         connection.Execute("DELETE FROM access_keys WHERE user_name = @name", new { name }, tx);
         return connection.Execute("DELETE FROM users WHERE name = @name", new { name }, tx) == 1;
     });
 
-    public Task<bool> AddKeyAsync(AccessKeyRecord key) => database.WriteAsync(connection => connection.Execute(
+    public Task<bool> AddKeyAsync(AccessKeyRecord key) => database.TransactAsync(CatalogueChange.Identities, (connection, tx) => connection.Execute(
         """
         INSERT INTO access_keys(access_key, user_name, secret, created)
         SELECT @AccessKey, @UserName, @SealedSecret, @created WHERE EXISTS(SELECT 1 FROM users WHERE name = @UserName)
         ON CONFLICT DO NOTHING
         """,
-        new { key.AccessKey, key.UserName, key.SealedSecret, created = key.Created.ToUnixTimeMilliseconds() }) == 1);
+        new { key.AccessKey, key.UserName, key.SealedSecret, created = key.Created.ToUnixTimeMilliseconds() }, tx) == 1);
 
     public async Task<IReadOnlyList<AccessKeyRecord>> ListKeysAsync(string? userName = null)
     {
@@ -45,8 +45,8 @@ internal sealed class PostgresIdentities(PostgresDatabase database) : IIdentityC
         return [.. rows.Select(r => new AccessKeyRecord(r.AccessKey, r.UserName, r.Secret, DateTimeOffset.FromUnixTimeMilliseconds(r.Created)))];
     }
 
-    public Task<bool> RemoveKeyAsync(string accessKey) => database.WriteAsync(connection =>
-        connection.Execute("DELETE FROM access_keys WHERE access_key = @accessKey", new { accessKey }) == 1);
+    public Task<bool> RemoveKeyAsync(string accessKey) => database.TransactAsync(CatalogueChange.Identities, (connection, tx) =>
+        connection.Execute("DELETE FROM access_keys WHERE access_key = @accessKey", new { accessKey }, tx) == 1);
 
     public Task ResealAsync(IReadOnlyList<(string AccessKey, byte[] SealedSecret)> secrets) => database.TransactAsync((connection, tx) =>
     {

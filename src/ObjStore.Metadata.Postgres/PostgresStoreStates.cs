@@ -4,10 +4,10 @@ namespace ObjStore.Metadata.Postgres;
 
 internal sealed class PostgresStoreStates(PostgresDatabase database) : IStoreStateCatalogue
 {
-    public Task SetStateAsync(string storeId, string state) => database.WriteAsync(connection =>
+    public Task SetStateAsync(string storeId, string state) => database.TransactAsync(CatalogueChange.StoreStates, (connection, tx) =>
         connection.Execute(
             "INSERT INTO store_states(store_id, state, changed) VALUES (@storeId, @state, @now) ON CONFLICT(store_id) DO UPDATE SET state = @state, changed = @now",
-            new { storeId, state, now = database.Now() }));
+            new { storeId, state, now = database.Now() }, tx));
 
     public async Task<IReadOnlyDictionary<string, string>> StatesAsync()
     {

@@ -3,7 +3,7 @@ using ObjStore.Core;
 
 namespace ObjStore.Metadata.Sqlite;
 
-internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
+internal sealed class SqliteBuckets(SqliteDatabase database, CatalogueChanges changes) : IBucketCatalogue
 {
     public Task<bool> CreateAsync(string name, DateTimeOffset created, bool objectLock = false, string owner = "",
         IReadOnlyDictionary<string, string>? configs = null) => database.TransactAsync((connection, tx) =>
@@ -26,7 +26,7 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
             }
         }
         return inserted;
-    });
+    }).Announced(changes, CatalogueChange.OfBucket(name));
 
     public Task<bool> DeleteAsync(string name) => database.TransactAsync((connection, tx) =>
     {
@@ -41,7 +41,7 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         }
         connection.Execute("DELETE FROM bucket_configs WHERE bucket = @name", new { name }, tx);
         return connection.Execute("DELETE FROM buckets WHERE name = @name", new { name }, tx) == 1;
-    });
+    }).Announced(changes, CatalogueChange.OfBucket(name));
 
     public async Task<BucketInfo?> GetAsync(string name)
     {
@@ -62,13 +62,13 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         return connection.Execute(
             "INSERT INTO bucket_configs(bucket, kind, document) VALUES (@name, @kind, @document) ON CONFLICT(bucket, kind) DO UPDATE SET document = excluded.document",
             new { name, kind, document }, tx);
-    });
+    }).Announced(changes, CatalogueChange.OfBucket(name));
 
     public Task<bool> DeleteConfigAsync(string name, string kind) => database.TransactAsync((connection, tx) =>
     {
         Statements.RequireBucket(connection, tx, name);
         return connection.Execute("DELETE FROM bucket_configs WHERE bucket = @name AND kind = @kind", new { name, kind }, tx) == 1;
-    });
+    }).Announced(changes, CatalogueChange.OfBucket(name));
 
     public async Task<IReadOnlyList<BucketInfo>> ListAsync()
     {
@@ -98,7 +98,7 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
             throw CatalogueErrors.LockedBucketCannotSuspend();
         }
         return connection.Execute("UPDATE buckets SET versioning = @state WHERE name = @name", new { name, state = (long)state }, tx);
-    });
+    }).Announced(changes, CatalogueChange.OfBucket(name));
 
     public Task SetObjectLockAsync(string name, DefaultRetention? defaultRetention) => database.TransactAsync((connection, tx) =>
     {
@@ -109,5 +109,5 @@ internal sealed class SqliteBuckets(SqliteDatabase database) : IBucketCatalogue
         return connection.Execute(
             "UPDATE buckets SET object_lock = 1, lock_mode = @mode, lock_days = @days, lock_years = @years WHERE name = @name",
             new { name, mode = defaultRetention is null ? null : RetentionModes.Name(defaultRetention.Mode), days = defaultRetention?.Days, years = defaultRetention?.Years }, tx);
-    });
+    }).Announced(changes, CatalogueChange.OfBucket(name));
 }

@@ -13,13 +13,13 @@ public sealed class SqliteCatalogue : ICatalogue
     public SqliteCatalogue(string path, TimeProvider? clock = null, bool synchronousFull = true)
     {
         _database = new SqliteDatabase(path, clock ?? TimeProvider.System, synchronousFull);
-        Buckets = new SqliteBuckets(_database);
+        Buckets = new SqliteBuckets(_database, Changes);
         Objects = new SqliteObjects(_database);
         Uploads = new SqliteUploads(_database);
         Shards = new SqliteShards(_database);
         Jobs = new SqliteJobs(_database);
-        Stores = new SqliteStoreStates(_database);
-        Identities = new SqliteIdentities(_database);
+        Stores = new SqliteStoreStates(_database, Changes);
+        Identities = new SqliteIdentities(_database, Changes);
         Keys = new SqliteKeys(_database);
     }
 
@@ -31,6 +31,7 @@ public sealed class SqliteCatalogue : ICatalogue
     public IStoreStateCatalogue Stores { get; }
     public IIdentityCatalogue Identities { get; }
     public IKeyCatalogue Keys { get; }
+    public CatalogueChanges Changes { get; } = new();
 
     /// <summary>The database under the aggregates, for tests: they hold its writer and read its group-commit statistics.</summary>
     internal SqliteDatabase Database => _database;

@@ -2,11 +2,11 @@ using Dapper;
 
 namespace ObjStore.Metadata.Sqlite;
 
-internal sealed class SqliteIdentities(SqliteDatabase database) : IIdentityCatalogue
+internal sealed class SqliteIdentities(SqliteDatabase database, CatalogueChanges changes) : IIdentityCatalogue
 {
     public Task<bool> AddUserAsync(UserRecord user) => database.WriteAsync(connection => connection.Execute(
         "INSERT INTO users(name, canonical_id, created, disabled, policy) VALUES (@Name, @CanonicalId, @created, @disabled, @Policy) ON CONFLICT DO NOTHING",
-        new { user.Name, user.CanonicalId, created = user.Created.ToUnixTimeMilliseconds(), disabled = user.Disabled ? 1 : 0, user.Policy }) == 1);
+        new { user.Name, user.CanonicalId, created = user.Created.ToUnixTimeMilliseconds(), disabled = user.Disabled ? 1 : 0, user.Policy }) == 1).Announced(changes, CatalogueChange.Identities);
 
     public async Task<IReadOnlyList<UserRecord>> ListUsersAsync()
     {
@@ -17,16 +17,16 @@ internal sealed class SqliteIdentities(SqliteDatabase database) : IIdentityCatal
     }
 
     public Task<bool> SetDisabledAsync(string name, bool disabled) => database.WriteAsync(connection =>
-        connection.Execute("UPDATE users SET disabled = @disabled WHERE name = @name", new { name, disabled = disabled ? 1 : 0 }) == 1);
+        connection.Execute("UPDATE users SET disabled = @disabled WHERE name = @name", new { name, disabled = disabled ? 1 : 0 }) == 1).Announced(changes, CatalogueChange.Identities);
 
     public Task<bool> SetPolicyAsync(string name, string? policy) => database.WriteAsync(connection =>
-        connection.Execute("UPDATE users SET policy = @policy WHERE name = @name", new { name, policy }) == 1);
+        connection.Execute("UPDATE users SET policy = @policy WHERE name = @name", new { name, policy }) == 1).Announced(changes, CatalogueChange.Identities);
 
     public Task<bool> RemoveUserAsync(string name) => database.TransactAsync((connection, tx) =>
     {
         connection.Execute("DELETE FROM access_keys WHERE user_name = @name", new { name }, tx);
         return connection.Execute("DELETE FROM users WHERE name = @name", new { name }, tx) == 1;
-    });
+    }).Announced(changes, CatalogueChange.Identities);
 
     public Task<bool> AddKeyAsync(AccessKeyRecord key) => database.WriteAsync(connection => connection.Execute(
         """
@@ -34,7 +34,7 @@ internal sealed class SqliteIdentities(SqliteDatabase database) : IIdentityCatal
         SELECT @AccessKey, @UserName, @SealedSecret, @created WHERE EXISTS(SELECT 1 FROM users WHERE name = @UserName)
         ON CONFLICT DO NOTHING
         """,
-        new { key.AccessKey, key.UserName, key.SealedSecret, created = key.Created.ToUnixTimeMilliseconds() }) == 1);
+        new { key.AccessKey, key.UserName, key.SealedSecret, created = key.Created.ToUnixTimeMilliseconds() }) == 1).Announced(changes, CatalogueChange.Identities);
 
     public async Task<IReadOnlyList<AccessKeyRecord>> ListKeysAsync(string? userName = null)
     {
@@ -46,7 +46,7 @@ internal sealed class SqliteIdentities(SqliteDatabase database) : IIdentityCatal
     }
 
     public Task<bool> RemoveKeyAsync(string accessKey) => database.WriteAsync(connection =>
-        connection.Execute("DELETE FROM access_keys WHERE access_key = @accessKey", new { accessKey }) == 1);
+        connection.Execute("DELETE FROM access_keys WHERE access_key = @accessKey", new { accessKey }) == 1).Announced(changes, CatalogueChange.Identities);
 
     public Task ResealAsync(IReadOnlyList<(string AccessKey, byte[] SealedSecret)> secrets) => database.TransactAsync((connection, tx) =>
     {

@@ -2,12 +2,12 @@ using Dapper;
 
 namespace ObjStore.Metadata.Sqlite;
 
-internal sealed class SqliteStoreStates(SqliteDatabase database) : IStoreStateCatalogue
+internal sealed class SqliteStoreStates(SqliteDatabase database, CatalogueChanges changes) : IStoreStateCatalogue
 {
     public Task SetStateAsync(string storeId, string state) => database.WriteAsync(connection =>
         connection.Execute(
             "INSERT INTO store_states(store_id, state, changed) VALUES (@storeId, @state, @now) ON CONFLICT(store_id) DO UPDATE SET state = @state, changed = @now",
-            new { storeId, state, now = database.Now() }));
+            new { storeId, state, now = database.Now() })).Announced(changes, CatalogueChange.StoreStates);
 
     public async Task<IReadOnlyDictionary<string, string>> StatesAsync()
     {

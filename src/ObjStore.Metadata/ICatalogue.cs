@@ -20,6 +20,9 @@ public interface ICatalogue : IDisposable
     IIdentityCatalogue Identities { get; }
     IKeyCatalogue Keys { get; }
 
+    /// <summary>Committed changes to what gateways cache (bucket settings, identities, store states), from any gateway.</summary>
+    CatalogueChanges Changes { get; }
+
     /// <summary>Writes a consistent copy of the catalogue, taken without stopping writes, to <paramref name="path"/>.</summary>
     Task BackupToAsync(string path);
 

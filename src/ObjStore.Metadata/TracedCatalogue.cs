@@ -33,6 +33,8 @@ public sealed class TracedCatalogue : ICatalogue
 
     public ICatalogue Inner => _inner;
 
+    public CatalogueChanges Changes => _inner.Changes;
+
     public IBucketCatalogue Buckets { get; }
     public IObjectCatalogue Objects { get; }
     public IUploadCatalogue Uploads { get; }

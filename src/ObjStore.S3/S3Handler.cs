@@ -58,7 +58,7 @@ public sealed partial class S3Handler
         _options = options;
         _logger = logger;
         var bodies = new RequestBodies(new UploadRateGuard(options.Uploads, clock));
-        var settings = new BucketSettingsCache(objects, clock);
+        var settings = BucketSettings = new BucketSettingsCache(objects, clock, options.BucketSettingsMaxAge);
         _authorizer = new S3Authorizer(settings, objects, identities.RootCanonicalId, clock, logger);
         _buckets = new BucketHandler(objects, options, bodies, settings, _authorizer);
         var lifecycleHeaders = new LifecycleHeaders(settings, lifecycleClock ?? LifecycleClock.Standard);
@@ -77,6 +77,9 @@ public sealed partial class S3Handler
         _encryption = new BucketEncryptionHandler(settings, bodies);
         _probes = new ConfigurationProbeHandler(objects);
     }
+
+    /// <summary>What this gateway knows of its buckets' settings, for the catalogue's change notifications to invalidate.</summary>
+    public BucketSettingsCache BucketSettings { get; }
 
     public async Task HandleAsync(HttpContext context)
     {

@@ -31,6 +31,13 @@ public sealed class S3Options
     /// </summary>
     public bool AllowCustomerKeysOverHttp { get; set; }
 
+    /// <summary>
+    /// The longest a gateway serves a bucket's settings (policy, ACL, CORS, versioning, ...) without reading them
+    /// again. Changes made through any gateway reach the others at once by the catalogue's notifications; this bounds
+    /// the staleness when one is lost.
+    /// </summary>
+    public TimeSpan BucketSettingsMaxAge { get; set; } = Access.BucketSettingsCache.DefaultMaxAge;
+
     /// <summary>The slowest request bodies accepted (ObjStore:S3:Uploads:*).</summary>
     public Auth.UploadRateOptions Uploads { get; set; } = new();
 }

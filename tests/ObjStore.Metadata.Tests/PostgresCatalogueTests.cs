@@ -26,8 +26,15 @@ public sealed class PostgresCatalogueTests : CatalogueContract
     /// <summary>Another gateway: a catalogue with a pool of its own over the same database.</summary>
     private PostgresCatalogue Second() => new(Database.ConnectionString, Clock);
 
+    private PostgresCatalogue? _follower;
+
+    protected override ICatalogue Follower => _follower ??= Second();
+
+    protected override bool FollowsOverTheNetwork => true;
+
     public override void Dispose()
     {
+        _follower?.Dispose();
         base.Dispose();
         _database?.Dispose();
     }

@@ -28,13 +28,15 @@ public sealed class BucketSettings(BucketInfo info)
 }
 
 /// <summary>
-/// Bucket settings by name, read from the catalogue on first use and kept until this gateway changes them or
-/// <see cref="MaxAge"/> passes (the bound on how long a change made elsewhere takes to be seen). Buckets that do not
-/// exist are not remembered: anyone can ask for any name, and must not be able to fill or flush the cache with them.
+/// Bucket settings by name, read from the catalogue on first use and kept until they change (through this gateway, or
+/// through another, which the catalogue's change notifications report: <see cref="Invalidate"/>,
+/// <see cref="InvalidateAll"/>) or <paramref name="maxAge"/> passes: the bound for a change whose notification was
+/// lost. Buckets that do not exist are not remembered: anyone can ask for any name, and must not be able to fill or
+/// flush the cache with them.
 /// </summary>
-public sealed class BucketSettingsCache(IObjectLayer objects, TimeProvider clock)
+public sealed class BucketSettingsCache(IObjectLayer objects, TimeProvider clock, TimeSpan maxAge)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromSeconds(5);
 
     /// <summary>Buckets remembered at most (as many as exist, on any store short of this).</summary>
     private const int MaxEntries = 100_000;
@@ -48,7 +50,7 @@ public sealed class BucketSettingsCache(IObjectLayer objects, TimeProvider clock
     public async ValueTask<BucketSettings?> GetAsync(string bucket, CancellationToken cancellationToken)
     {
         long now = clock.GetTimestamp();
-        if (_entries.TryGetValue(bucket, out var entry) && clock.GetElapsedTime(entry.LoadedAt, now) < MaxAge)
+        if (_entries.TryGetValue(bucket, out var entry) && clock.GetElapsedTime(entry.LoadedAt, now) < maxAge)
         {
             return entry.Settings;
         }
@@ -76,6 +78,13 @@ public sealed class BucketSettingsCache(IObjectLayer objects, TimeProvider clock
     {
         Interlocked.Increment(ref _generation);
         _entries.TryRemove(bucket, out _);
+    }
+
+    /// <summary>Forget every bucket: changes may have been missed.</summary>
+    public void InvalidateAll()
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.Clear();
     }
 
     public async Task PutConfigAsync(string bucket, string kind, string document, CancellationToken cancellationToken)
