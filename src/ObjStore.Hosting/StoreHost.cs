@@ -265,7 +265,7 @@ public static partial class StoreHost
             services.AddHostedService(sp => new NodeMonitors(sp.GetRequiredService<IReadOnlyList<RemoteShardStore>>()));
         }
         services.AddHostedService(sp => new StoreStateRefresher(sp.GetRequiredService<ShardCluster>(), sp.GetRequiredService<ICatalogue>(),
-            options.StoreStateRefreshInterval, sp.GetRequiredService<TimeProvider>()));
+            options.StoreStateRefreshInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreStateRefresher>>()));
         services.AddHostedService<MasterKeyCheck>();
         services.AddSingleton(options.Maintenance);
         services.AddSingleton(sp => new ForegroundActivity(sp.GetRequiredService<TimeProvider>()));
@@ -296,7 +296,8 @@ public static partial class StoreHost
     /// again every <paramref name="interval"/>: the bound for a drain started through another gateway whose
     /// notification (<see cref="CatalogueChangeFollower"/>) was lost.
     /// </summary>
-    private sealed class StoreStateRefresher(ShardCluster cluster, ICatalogue catalogue, TimeSpan interval, TimeProvider clock) : BackgroundService
+    private sealed partial class StoreStateRefresher(ShardCluster cluster, ICatalogue catalogue, TimeSpan interval, TimeProvider clock,
+        ILogger<StoreStateRefresher> logger) : BackgroundService
     {
         public override async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -315,10 +316,13 @@ public static partial class StoreHost
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // the states last read stay in use; the catalogue's own failures are logged where they happen
+                    LogRefreshFailed(logger, e.Message); // the states last read stay in use
                 }
             }
         }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the stores' drain states failed ({Reason}); the last ones read stay in use")]
+        private static partial void LogRefreshFailed(ILogger logger, string reason);
     }
 
     /// <summary>Refuses to serve with a master key that did not seal the catalogue's keys (<see cref="BuiltInKeyProvider.VerifyMasterKeyAsync"/>).</summary>
