@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using ObjStore.Access;
 using ObjStore.Access.Policies;
 using ObjStore.Kms;
+using ObjStore.Core;
 using ObjStore.Metadata;
 
 namespace ObjStore.Hosting;
@@ -24,6 +25,7 @@ public sealed partial class IdentityDirectory : ICredentialStore
     private readonly string _rootName;
     private readonly ILogger _logger;
     private volatile Snapshot _snapshot;
+    private readonly OneAtATime _reloads = new();
 
     /// <param name="rootAccessKey">The root user's key (ObjStore:AccessKey): its canonical id is derived from it.</param>
     /// <param name="rootKeys">Every configured key pair (ObjStore:AccessKey/SecretKey and ObjStore:S3:Credentials): all act as the root user.</param>
@@ -46,8 +48,13 @@ public sealed partial class IdentityDirectory : ICredentialStore
 
     public string? DisplayName(string canonicalId) => _snapshot.Names.GetValueOrDefault(canonicalId);
 
-    /// <summary>Reads every user and key again; a key whose secret cannot be unsealed is left out (and logged).</summary>
-    public async Task ReloadAsync()
+    /// <summary>
+    /// Reads every user and key again, after any reload already running (an admin change's, a notification's, the
+    /// periodic one) has finished; a key whose secret cannot be unsealed is left out (and logged).
+    /// </summary>
+    public Task ReloadAsync() => _reloads.RunAsync(LoadAsync);
+
+    private async Task LoadAsync()
     {
         var users = (await _catalogue.ListUsersAsync()).ToDictionary(u => u.Name, StringComparer.Ordinal);
         var keys = _rootKeys.ToDictionary(k => k.AccessKey, StringComparer.Ordinal);

@@ -15,6 +15,7 @@ public sealed class ShardCluster
 {
     private readonly ConcurrentDictionary<(LayoutKind, int, int), IErasureCode> _codecs = new();
     private volatile IReadOnlySet<string> _closedStores = new HashSet<string>();
+    private readonly OneAtATime _storeStateReloads = new();
 
     /// <param name="topology">Failure domain and weight of each store; by default each store is its own domain.</param>
     /// <param name="metrics">The store and codec instruments; none when null (tests, benchmarks' stores).</param>
@@ -75,12 +76,12 @@ public sealed class ShardCluster
         _ => throw new InvalidOperationException($"Layout {key.Item1} {key.Item2}+{key.Item3} is not one this build writes or reads."),
     });
 
-    /// <summary>Reloads which stores take no new shards (draining or drained).</summary>
-    public async Task RefreshStoreStatesAsync(IStoreStateCatalogue states)
+    /// <summary>Reloads which stores take no new shards (draining or drained), after any reload already running.</summary>
+    public Task RefreshStoreStatesAsync(IStoreStateCatalogue states) => _storeStateReloads.RunAsync(async () =>
     {
         var all = await states.StatesAsync();
         _closedStores = all.Where(s => s.Value is StoreStates.Draining or StoreStates.Drained).Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
-    }
+    });
 
     /// <summary>Where new shards may go: every store but draining and drained ones (all, if too few would remain).</summary>
     public IReadOnlyList<PlacementNode> OpenTopology(int needed)
