@@ -30,6 +30,7 @@ public sealed class PostgresCatalogue : ICatalogue
         try
         {
             _database = new PostgresDatabase(dataSource, clock ?? TimeProvider.System, ownsDataSource);
+            _database.RefuseAnUnfinishedMigration();
         }
         catch
         {
@@ -75,7 +76,7 @@ public sealed class PostgresCatalogue : ICatalogue
         await using var postgres = await _database.OpenReaderAsync();
         await using var snapshot = await postgres.BeginTransactionAsync(IsolationLevel.RepeatableRead);
         await using var into = (SqliteTransaction)await sqlite.BeginTransactionAsync();
-        foreach (string table in PostgresSchema.Tables)
+        foreach (string table in PostgresSchema.Tables.Select(t => t.Name))
         {
             await using var select = new NpgsqlCommand($"SELECT * FROM {table}", postgres, snapshot);
             await using var reader = await select.ExecuteReaderAsync();

@@ -134,7 +134,7 @@ internal sealed class PostgresDatabase : IDisposable
         int version = stored ?? 0;
         if (version > PostgresSchema.Migrations.Length)
         {
-            throw new InvalidOperationException(
+            throw new CatalogueRefusedException(
                 $"The catalogue is at schema version {version}, newer than this build knows ({PostgresSchema.Migrations.Length}): run a newer objstore.");
         }
         for (int i = version; i < PostgresSchema.Migrations.Length; i++)
@@ -147,6 +147,21 @@ internal sealed class PostgresDatabase : IDisposable
             connection.Execute("INSERT INTO schema_version(version) VALUES (@v)", new { v = PostgresSchema.Migrations.Length }, tx);
         }
         tx.Commit();
+    }
+
+    /// <summary>
+    /// Refuses a catalogue that <c>objstore migrate-catalogue</c> is still filling (or found different from its
+    /// source): served half-copied, objects would seem lost and their shards be collected as garbage.
+    /// </summary>
+    /// <exception cref="CatalogueRefusedException">A migration into this database is not verified.</exception>
+    public void RefuseAnUnfinishedMigration()
+    {
+        using var connection = _dataSource.OpenConnection();
+        if (connection.QueryFirstOrDefault<string>("SELECT source FROM catalogue_migration WHERE verified IS NULL LIMIT 1") is { } source)
+        {
+            throw new CatalogueRefusedException(
+                $"The catalogue's migration from {source} is unfinished: run `objstore migrate-catalogue` again to finish it, before any gateway starts.");
+        }
     }
 
     public void Dispose()

@@ -205,12 +205,33 @@ internal static class PostgresSchema
             created bigint NOT NULL
         );
         """,
+        """
+        -- PostgreSQL's own, no SQLite twin: the progress of `objstore migrate-catalogue`, one row per table copied from
+        -- a SQLite catalogue. Kept once verified, as the record of where the catalogue came from; while a row is not
+        -- verified, gateways refuse the catalogue (PostgresCatalogue).
+        CREATE TABLE catalogue_migration (
+            table_name text COLLATE "C" PRIMARY KEY,
+            source     text   NOT NULL,
+            copied     bigint NOT NULL DEFAULT 0,   -- rows committed, in the table's key order
+            complete   bigint NOT NULL DEFAULT 0,
+            verified   bigint                       -- Unix ms of the verification that found every table equal
+        );
+        """,
     ];
 
-    /// <summary>The tables a backup copies, parents before children (access_keys names users).</summary>
-    public static readonly string[] Tables =
+    /// <summary>
+    /// The catalogue's tables, parents before children (access_keys names users), each with the columns that order
+    /// its rows uniquely (its primary key, or objects' unique (bucket, key, seq)): what a backup and a migration copy.
+    /// </summary>
+    public static readonly CatalogueTable[] Tables =
     [
-        "buckets", "bucket_configs", "objects", "pending_deletes", "uploads", "parts", "degraded_shards", "jobs",
-        "store_states", "workers", "store_instances", "users", "access_keys", "kms_keys",
+        new("buckets", "name"), new("bucket_configs", "bucket", "kind"), new("objects", "bucket", "key", "seq"),
+        new("pending_deletes", "data_id"), new("uploads", "upload_id"), new("parts", "upload_id", "part_number"),
+        new("degraded_shards", "data_id", "shard_index"), new("jobs", "id"), new("store_states", "store_id"),
+        new("workers", "id"), new("store_instances", "store_id"), new("users", "name"), new("access_keys", "access_key"),
+        new("kms_keys", "key_id"),
     ];
 }
+
+/// <summary>A catalogue table and the columns of its key, in order.</summary>
+internal sealed record CatalogueTable(string Name, params string[] Key);

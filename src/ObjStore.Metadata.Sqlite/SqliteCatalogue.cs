@@ -8,6 +8,9 @@ public sealed class SqliteCatalogue : ICatalogue
     /// <summary>The meter of the catalogue's commit latency and writes.</summary>
     public const string MeterName = "ObjStore.Catalogue";
 
+    /// <summary>The schema version (user_version) this build migrates a catalogue file to.</summary>
+    public static int SchemaVersion => Schema.Migrations.Length;
+
     private readonly SqliteDatabase _database;
 
     public SqliteCatalogue(string path, TimeProvider? clock = null, bool synchronousFull = true)

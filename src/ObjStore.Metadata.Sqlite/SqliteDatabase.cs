@@ -317,7 +317,7 @@ internal sealed class SqliteDatabase : IDisposable
         long version = _writer.ExecuteScalar<long>("PRAGMA user_version", commandType: CommandType.Text);
         if (version > Schema.Migrations.Length)
         {
-            throw new InvalidOperationException(
+            throw new CatalogueRefusedException(
                 $"The catalogue is at schema version {version}, newer than this build knows ({Schema.Migrations.Length}): run a newer objstore.");
         }
         for (long i = version; i < Schema.Migrations.Length; i++)

@@ -438,3 +438,9 @@ public static class CatalogueExtensions
         }
     }
 }
+
+/// <summary>
+/// A catalogue this build must not open: one a newer build migrated, or a PostgreSQL catalogue a migration from SQLite
+/// has not finished filling. The message says what to do; the host reports it in one line.
+/// </summary>
+public sealed class CatalogueRefusedException(string message) : InvalidOperationException(message);

@@ -53,7 +53,7 @@ internal static class CommandLine
     /// </summary>
     internal static string? StartupMistake(Exception e) => e switch
     {
-        OptionException or StartupException or Kms.MasterKeyMismatchException or DataFolderInUseException => e.Message,
+        OptionException or StartupException or Kms.MasterKeyMismatchException or DataFolderInUseException or Metadata.CatalogueRefusedException => e.Message,
         // A malformed appsettings.json: the configuration loader names the file, its inner exception the line.
         InvalidDataException { InnerException: { } inner } when e.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase)
             => $"{e.Message.TrimEnd('.')}: {inner.Message}",
@@ -164,6 +164,7 @@ internal static class CommandLine
         root.Add(Gateway());
         root.Add(Admin());
         root.Add(Restore());
+        root.Add(MigrateCatalogue());
         root.Add(Bench());
         return root;
     }
@@ -230,6 +231,22 @@ internal static class CommandLine
         };
         restore.SetAction((parsed, _) => RestoreCommand.RunAsync(Options.From(parsed)));
         return restore;
+    }
+
+    private static Command MigrateCatalogue()
+    {
+        var migrate = new Command("migrate-catalogue", "Copy the SQLite catalogue into PostgreSQL and verify it, for several gateways (store stopped).")
+        {
+            Required(Text("--to", "The PostgreSQL catalogue: an empty database, or one this command was interrupted filling", "postgres://USER@HOST:PORT/DB")),
+            Text("--data", "Data folder of a dev store (its catalogue.db)", "DIR"),
+            Text("--config", "Cluster file of a gateway on SQLite", "FILE.json"),
+            Text("--from", "The SQLite catalogue file itself", "PATH"),
+            WholeNumber("--batch-size", "Rows a COPY commits at once (an interruption resumes after the last) [default: 10000]"),
+            Flag("--verify-only", "Compare the two catalogues again, copying nothing"),
+            Flag("--restart", "Empty a half-migrated target and copy from the start"),
+        };
+        migrate.SetAction((parsed, cancellation) => MigrateCatalogueCommand.RunAsync(Options.From(parsed), cancellation));
+        return migrate;
     }
 
     private static Command Admin()

@@ -48,7 +48,7 @@ public sealed class PostgresCatalogueTests : CatalogueContract
             await using var command = new NpgsqlCommand("UPDATE schema_version SET version = 999", connection);
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
-        var refused = Assert.Throws<InvalidOperationException>(() => new PostgresCatalogue(Database.ConnectionString, Clock));
+        var refused = Assert.Throws<CatalogueRefusedException>(() => new PostgresCatalogue(Database.ConnectionString, Clock));
         Assert.Contains("newer", refused.Message, StringComparison.Ordinal);
     }
 

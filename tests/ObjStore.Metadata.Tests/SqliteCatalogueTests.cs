@@ -37,7 +37,7 @@ public sealed class SqliteCatalogueTests : CatalogueContract
             command.CommandText = "PRAGMA user_version = 999";
             command.ExecuteNonQuery();
         }
-        var refused = Assert.Throws<InvalidOperationException>(() => new SqliteCatalogue(path, Clock));
+        var refused = Assert.Throws<CatalogueRefusedException>(() => new SqliteCatalogue(path, Clock));
         Assert.Contains("newer", refused.Message, StringComparison.Ordinal);
     }
 
