@@ -414,6 +414,15 @@ internal static class CommandLine
         };
         list.SetAction((parsed, _) => ListingBenchCommand.RunAsync(Options.From(parsed)));
         bench.Add(list);
+
+        var migrate = new Command("migrate", "migrate-catalogue over N synthetic objects: copy and verify rows/s, against a direct COPY of the same rows.")
+        {
+            Required(Text("--postgres", "PostgreSQL server (an admin's connection string or URL); the bench creates and drops two databases on it", "SERVER")),
+            WholeNumber("--keys", "Objects in the catalogue [default: 100000]"),
+            Text("--json", "Also write the results as JSON", "FILE"),
+        };
+        migrate.SetAction((parsed, _) => MigrateBenchCommand.RunAsync(Options.From(parsed)));
+        bench.Add(migrate);
         return bench;
     }
 
