@@ -183,3 +183,37 @@ public sealed class MigrateCatalogueTests
         Assert.Single(error.Trim().Split('\n'));
     }
 }
+
+/// <summary>`objstore bench migrate` on a small catalogue: every line of its report, and nothing left behind.</summary>
+[Collection(ConsoleUsers.Name)]
+public sealed class MigrateBenchTests
+{
+    [Fact]
+    public async Task ItReportsCopyVerifyAndTheDirectCopyAndDropsItsDatabases()
+    {
+        static HashSet<string> Folders() => [.. Directory.EnumerateDirectories(Path.GetTempPath(), "objstore-bench-migrate-*")];
+        var before = Folders();
+        string json = Path.Combine(Path.GetTempPath(), $"objstore-bench-migrate-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, output, error) = await CliRun.RunAsync("bench", "migrate", "--postgres", PostgresServer.Shared.AdminConnectionString, "--keys", "2000", "--json", json);
+            Assert.True(exit == 0, error);
+            Assert.Contains("migrate-catalogue, 2,000 objects", output, StringComparison.Ordinal);
+            foreach (string line in new[] { "copy", "verify", "total", "direct COPY" })
+            {
+                Assert.Matches($@"(?m)^  {line} +[0-9.]+ s +[0-9,]+ rows/s", output);
+            }
+            Assert.Matches("copy / direct COPY time: [0-9.]+", output);
+            Assert.Contains("\"keys\":2000", await File.ReadAllTextAsync(json), StringComparison.Ordinal);
+            Assert.True(Folders().SetEquals(before));
+            await using var connection = new NpgsqlConnection(PostgresServer.Shared.AdminConnectionString);
+            await connection.OpenAsync();
+            await using var left = new NpgsqlCommand($"SELECT count(*) FROM pg_database WHERE datname LIKE 'objstore_bench_%_{Environment.ProcessId}_%'", connection);
+            Assert.Equal(0L, await left.ExecuteScalarAsync());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+}
