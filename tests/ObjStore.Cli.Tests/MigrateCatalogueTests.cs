@@ -173,6 +173,7 @@ public sealed class MigrateCatalogueTests
     [InlineData("--to postgres://u@127.0.0.1:1/db", "Name the SQLite catalogue with one of --data DIR")]
     [InlineData("--to postgres://u@127.0.0.1:1/db --data /tmp/a --from /tmp/b", "Name the SQLite catalogue with one of --data DIR")]
     [InlineData("--to postgres://u@127.0.0.1:1/db --from /tmp/objstore-no-such-catalogue.db", "no SQLite catalogue there")]
+    [InlineData("--to postgres://u@127.0.0.1:1/db --from /etc/hostname", "/etc/hostname cannot be read as a SQLite catalogue")]
     public async Task MistakesAreOneLine(string arguments, string message)
     {
         var (exit, output, error) = await CliRun.RunAsync(["migrate-catalogue", .. arguments.Split(' ')]);
@@ -215,5 +216,24 @@ public sealed class MigrateBenchTests
         {
             File.Delete(json);
         }
+    }
+}
+
+/// <summary>An unreachable PostgreSQL is one line too, naming where it was looked for (never a password).</summary>
+[Collection(ConsoleUsers.Name)]
+public sealed class MigrateToUnreachablePostgresTests
+{
+    [Fact]
+    public async Task AnUnreachableTargetIsOneLine()
+    {
+        using var folder = new TempFolder();
+        string catalogue = folder.Combine("catalogue.db");
+        new Metadata.Sqlite.SqliteCatalogue(catalogue).Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var (exit, _, error) = await CliRun.RunAsync("migrate-catalogue", "--from", catalogue, "--to", "postgres://objstore:hunter2@127.0.0.1:1/objstore");
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.StartsWith("objstore: PostgreSQL at 127.0.0.1:1/objstore: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
     }
 }

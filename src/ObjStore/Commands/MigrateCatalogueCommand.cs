@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 using ObjStore.Hosting;
 using ObjStore.Metadata.Postgres;
 using ObjStore.Storage;
@@ -62,6 +64,14 @@ internal static class MigrateCatalogueCommand
         catch (MigrationRefusedException e)
         {
             throw new OptionException(e.Message);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new OptionException($"PostgreSQL at {PostgresConnection.Describe(to)}: {e.Message.Split('\n')[0].Trim()}");
+        }
+        catch (SqliteException e)
+        {
+            throw new OptionException($"{source} cannot be read as a SQLite catalogue: {e.Message}");
         }
         catch (MigrationMismatchException e)
         {
