@@ -150,9 +150,7 @@ public static partial class StoreHost
             builder.Services.AddSingleton(sp => new KeysAdminApi(sp.GetRequiredService<BuiltInKeyProvider>(), masterKeys, MasterKeys.KeyFile(options, dataDir),
                 sp.GetRequiredService<ICatalogue>().Jobs));
             builder.Services.AddSingleton(sp => new Authenticator(sp.GetRequiredService<ICredentialStore>(), sp.GetRequiredService<TimeProvider>(), s3Options.Region));
-            // The SQLite file's size is a metric; a PostgreSQL catalogue's is PostgreSQL's own (pg_database_size), so
-            // the gauge is given a file that is never there and reads 0.
-            AddTelemetry(builder.Services, options, catalogue.SqlitePath ?? Path.Combine(dataDir, ".catalogue-in-postgresql"));
+            AddTelemetry(builder.Services, options);
             builder.Services.AddSingleton<S3Handler>();
             builder.Services.AddHostedService(sp => new CatalogueChangeFollower(sp.GetRequiredService<ICatalogue>(),
                 sp.GetRequiredService<S3Handler>().BucketSettings, sp.GetRequiredService<IdentityDirectory>(), sp.GetRequiredService<ShardCluster>(),
@@ -208,7 +206,7 @@ public static partial class StoreHost
     /// (their scope), so a second host in the process (the tests run many) never shows in this one's scrape. Meters
     /// without a scope are process-wide (the catalogue's commit latency) and are exported by every host.
     /// </summary>
-    private static void AddTelemetry(IServiceCollection services, StoreOptions options, string cataloguePath)
+    private static void AddTelemetry(IServiceCollection services, StoreOptions options)
     {
         services.AddMetrics();
         services.AddSingleton(options.AccessLog);
@@ -217,7 +215,7 @@ public static partial class StoreHost
         services.AddSingleton<S3Metrics>();
         services.AddSingleton<ObjectLayerMetrics>();
         services.AddSingleton(sp => new ClusterMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IObjectLayer>(),
-            sp.GetRequiredService<ICatalogue>(), cataloguePath));
+            sp.GetRequiredService<ICatalogue>()));
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<HealthEndpoints>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -1,4 +1,5 @@
 using System.Data;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using ObjStore.Metadata.Sqlite;
@@ -98,6 +99,12 @@ public sealed class PostgresCatalogue : ICatalogue
         }
         await into.CommitAsync();
         await snapshot.CommitAsync();
+    }
+
+    public async Task<long> SizeBytesAsync()
+    {
+        await using var connection = await _database.OpenReaderAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT pg_database_size(current_database())");
     }
 
     public void Dispose() => _database.Dispose();

@@ -11,10 +11,13 @@ public sealed class SqliteCatalogue : ICatalogue
     /// <summary>The schema version (user_version) this build migrates a catalogue file to.</summary>
     public static int SchemaVersion => Schema.Migrations.Length;
 
+    private readonly string _path;
+
     private readonly SqliteDatabase _database;
 
     public SqliteCatalogue(string path, TimeProvider? clock = null, bool synchronousFull = true)
     {
+        _path = Path.GetFullPath(path);
         _database = new SqliteDatabase(path, clock ?? TimeProvider.System, synchronousFull);
         Buckets = new SqliteBuckets(_database, Changes);
         Objects = new SqliteObjects(_database);
@@ -44,6 +47,14 @@ public sealed class SqliteCatalogue : ICatalogue
     {
         await using var connection = await _database.OpenReaderAsync();
         await connection.ExecuteAsync("VACUUM INTO @path", new { path });
+    }
+
+    public Task<long> SizeBytesAsync() => Task.FromResult(FileBytes(_path) + FileBytes(_path + "-wal"));
+
+    private static long FileBytes(string path)
+    {
+        var file = new FileInfo(path);
+        return file.Exists ? file.Length : 0;
     }
 
     /// <summary>Three aggregate queries on one reader connection (scans of the objects and parts rows).</summary>

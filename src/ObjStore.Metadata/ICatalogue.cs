@@ -26,6 +26,9 @@ public interface ICatalogue : IDisposable
     /// <summary>Writes a consistent copy of the catalogue, taken without stopping writes, to <paramref name="path"/>.</summary>
     Task BackupToAsync(string path);
 
+    /// <summary>Bytes the catalogue takes on disk: SQLite's file and write-ahead log, PostgreSQL's database.</summary>
+    Task<long> SizeBytesAsync();
+
     /// <summary>
     /// What the store holds, for `objstore admin info`. A backend answers it with a query of its own (SQLite does);
     /// this default pages through the aggregates' queries, O(buckets + stored layouts), and counts versions as objects.

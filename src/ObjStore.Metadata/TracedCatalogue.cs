@@ -46,6 +46,8 @@ public sealed class TracedCatalogue : ICatalogue
 
     public Task BackupToAsync(string path) => _inner.BackupToAsync(path);
 
+    public Task<long> SizeBytesAsync() => _inner.SizeBytesAsync();
+
     public Task<CatalogueUsage> MeasureUsageAsync() => _inner.MeasureUsageAsync();
 
     public void Dispose() => _inner.Dispose();

@@ -104,6 +104,14 @@ public abstract partial class CatalogueContract
         }
     }
 
+    [Fact]
+    public async Task ItsSizeOnDiskIsMeasured()
+    {
+        await BucketAsync();
+        await Catalogue.Objects.CommitAsync(ObjectAt("bucket", "k"), null, false);
+        Assert.True(await Catalogue.SizeBytesAsync() > 0);
+    }
+
     /// <summary>Opens what <see cref="ICatalogue.BackupToAsync"/> wrote.</summary>
     protected abstract ICatalogue OpenCopy(string path);
 }

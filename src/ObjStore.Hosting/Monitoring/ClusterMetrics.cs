@@ -20,16 +20,14 @@ public sealed class ClusterMetrics
 
     private readonly IObjectLayer _objects;
     private readonly ICatalogue _catalogue;
-    private readonly string _cataloguePath;
     private readonly Lock _gate = new();
     private Task? _refresh;
     private volatile Snapshot _latest = Snapshot.Empty;
 
-    public ClusterMetrics(IMeterFactory meters, IObjectLayer objects, ICatalogue catalogue, string cataloguePath)
+    public ClusterMetrics(IMeterFactory meters, IObjectLayer objects, ICatalogue catalogue)
     {
         _objects = objects;
         _catalogue = catalogue;
-        _cataloguePath = cataloguePath;
         var meter = meters.Create(MeterName);
         meter.CreateObservableGauge("objstore.store.up", () => PerStore(s => s.Up ? 1 : 0), "{store}", "1 while the shard store answers, else 0.");
         meter.CreateObservableGauge("objstore.store.full", () => PerStore(s => s.Full ? 1 : 0), "{store}", "1 while the store has no room above its reserve.");
@@ -42,7 +40,7 @@ public sealed class ClusterMetrics
         meter.CreateObservableGauge("objstore.jobs.running.items.done", () => _latest.ItemsDone, "{item}", "Items done by the running jobs, by kind.");
         meter.CreateObservableGauge("objstore.jobs.running.items.total", () => _latest.ItemsTotal, "{item}", "Items the running jobs know they have to do (0: not known), by kind.");
         meter.CreateObservableGauge("objstore.jobs.running.done", () => _latest.BytesDone, "By", "Bytes done by the running jobs, by kind.");
-        meter.CreateObservableGauge("objstore.catalogue.size", () => _latest.CatalogueBytes, "By", "The catalogue's files on disk (database and write-ahead log).");
+        meter.CreateObservableGauge("objstore.catalogue.size", () => _latest.CatalogueBytes, "By", "The catalogue on disk: SQLite's file and write-ahead log, or PostgreSQL's database.");
     }
 
     private IEnumerable<Measurement<long>> PerStore(Func<StoreReadiness, long> value) =>
@@ -74,16 +72,10 @@ public sealed class ClusterMetrics
             [.. running.Select(g => new Measurement<long>(g.Sum(j => j.ItemsDone), Tag("kind", g.Key)))],
             [.. running.Select(g => new Measurement<long>(g.Sum(j => j.ItemsTotal), Tag("kind", g.Key)))],
             [.. running.Select(g => new Measurement<long>(g.Sum(j => j.BytesDone), Tag("kind", g.Key)))],
-            FileBytes(_cataloguePath) + FileBytes(_cataloguePath + "-wal"));
+            await _catalogue.SizeBytesAsync());
     }
 
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
-
-    private static long FileBytes(string path)
-    {
-        var file = new FileInfo(path);
-        return file.Exists ? file.Length : 0;
-    }
 
     private sealed record Snapshot(
         bool Ready, bool Writable, IReadOnlyList<StoreReadiness> Stores, long DegradedShards, Measurement<long>[] Jobs,
