@@ -221,11 +221,12 @@ internal static class PostgresSchema
 
     /// <summary>
     /// The catalogue's tables, parents before children (access_keys names users), each with the columns that order
-    /// its rows uniquely (its primary key, or objects' unique (bucket, key, seq)): what a backup and a migration copy.
+    /// its rows uniquely, in its index's directions (its primary key, or objects' unique (bucket, key, seq DESC)): what
+    /// a backup and a migration copy.
     /// </summary>
     public static readonly CatalogueTable[] Tables =
     [
-        new("buckets", "name"), new("bucket_configs", "bucket", "kind"), new("objects", "bucket", "key", "seq"),
+        new("buckets", "name"), new("bucket_configs", "bucket", "kind"), new("objects", "bucket", "key", "seq DESC"),
         new("pending_deletes", "data_id"), new("uploads", "upload_id"), new("parts", "upload_id", "part_number"),
         new("degraded_shards", "data_id", "shard_index"), new("jobs", "id"), new("store_states", "store_id"),
         new("workers", "id"), new("store_instances", "store_id"), new("users", "name"), new("access_keys", "access_key"),
@@ -233,5 +234,5 @@ internal static class PostgresSchema
     ];
 }
 
-/// <summary>A catalogue table and the columns of its key, in order.</summary>
+/// <summary>A catalogue table and the columns of its key, in order, each followed by " DESC" where its index descends.</summary>
 internal sealed record CatalogueTable(string Name, params string[] Key);

@@ -97,7 +97,7 @@ public static class SqliteMigration
             {
                 Copy(reader, dataSource, table, states[table.Name].Copied, options, cancellation);
             }
-            Finish(dataSource, tables);
+            Finish(reader, dataSource, tables);
         }
         List<VerifiedTable> verified;
         try
@@ -120,14 +120,17 @@ public static class SqliteMigration
     private sealed record MigrationState(string Table, string Source, long Copied, long Complete, long? Verified);
 
     /// <summary>A table as both sides have it: its columns (the target's order and types) and its key.</summary>
-    private sealed record TableCopy(string Name, string[] Columns, ColumnType[] Types, int[] KeyColumns)
+    private sealed record TableCopy(string Name, string[] Columns, ColumnType[] Types, int[] KeyColumns, bool[] Descending)
     {
         public string ColumnList => string.Join(", ", Columns);
 
-        public string SourceOrder => string.Join(", ", KeyColumns.Select(i => Columns[i]));
+        /// <summary>The key's order, the direction of each column as its index has it (objects' seq DESC): a scan, not a sort.</summary>
+        public string SourceOrder => string.Join(", ", KeyColumns.Select((c, i) => Columns[c] + Direction(i)));
 
         /// <summary>Byte order on the PostgreSQL side too, whatever a text column's collation.</summary>
-        public string TargetOrder => string.Join(", ", KeyColumns.Select(i => Types[i] == ColumnType.Text ? $"{Columns[i]} COLLATE \"C\"" : Columns[i]));
+        public string TargetOrder => string.Join(", ", KeyColumns.Select((c, i) => (Types[c] == ColumnType.Text ? $"{Columns[c]} COLLATE \"C\"" : Columns[c]) + Direction(i)));
+
+        private string Direction(int keyColumn) => Descending[keyColumn] ? " DESC" : "";
     }
 
     private enum ColumnType : byte
@@ -236,7 +239,7 @@ public static class SqliteMigration
             }
             var names = columns.Select(c => c.Name).ToArray();
             tables.Add(new TableCopy(table.Name, names, [.. columns.Select(c => TypeOf(table.Name, c.Name, c.Type))],
-                [.. table.Key.Select(k => Array.IndexOf(names, k))]));
+                [.. table.Key.Select(k => Array.IndexOf(names, k.Split(' ')[0]))], [.. table.Key.Select(k => k.EndsWith(" DESC", StringComparison.Ordinal))]));
         }
         return tables;
     }
@@ -398,11 +401,20 @@ public static class SqliteMigration
         }
     }
 
-    /// <summary>Identity past the copied ids, and statistics and visibility for the planner (index-only listing scans).</summary>
-    private static void Finish(NpgsqlDataSource dataSource, List<TableCopy> tables)
+    /// <summary>
+    /// The jobs' identity past every id SQLite ever gave (its AUTOINCREMENT counter: pruned jobs' ids are not handed
+    /// out again), and statistics and visibility for the planner (index-only listing scans).
+    /// </summary>
+    private static void Finish(SqliteSnapshot source, NpgsqlDataSource dataSource, List<TableCopy> tables)
     {
+        long lastJobId;
+        using (var sequence = source.Command("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0)"))
+        {
+            lastJobId = (long)sequence.ExecuteScalar()!;
+        }
         using var connection = dataSource.OpenConnection();
-        connection.Execute("SELECT setval(pg_get_serial_sequence('jobs', 'id'), max(id)) FROM jobs HAVING max(id) IS NOT NULL");
+        connection.Execute("SELECT setval(pg_get_serial_sequence('jobs', 'id'), greatest(@lastJobId, max(id))) FROM jobs HAVING greatest(@lastJobId, max(id)) > 0",
+            new { lastJobId });
         foreach (var table in tables)
         {
             connection.Execute($"VACUUM (ANALYZE) {table.Name}", commandTimeout: 0);

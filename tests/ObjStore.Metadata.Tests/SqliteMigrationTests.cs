@@ -86,6 +86,9 @@ public sealed class SqliteMigrationTests : IDisposable
         await catalogue.Shards.RecordDegradedAsync(Version("plain", "p0002", now, 3).Parts[0].Layout, [1], "missing");
         await catalogue.Jobs.EnqueueAsync("scrub", "all");
         await catalogue.Jobs.EnqueueAsync("heal", "photos");
+        await catalogue.Jobs.CancelAsync(await catalogue.Jobs.EnqueueAsync("gc", "all"), "test"); // id 3, pruned below
+        _clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(1, await catalogue.Jobs.PruneFinishedAsync(TimeSpan.FromDays(7)));
         await catalogue.Stores.SetStateAsync("s1", StoreStates.Draining);
         await catalogue.Stores.SwapInstanceAsync("s1", "instance-1");
         Assert.True(await catalogue.Identities.AddUserAsync(new UserRecord("alice", "alice-id", now, false, "{\"Version\":\"2012-10-17\"}")));
@@ -142,8 +145,8 @@ public sealed class SqliteMigrationTests : IDisposable
         Assert.Equal([1, 2, 3], (await postgres.Identities.ListKeysAsync("alice")).Single().SealedSecret);
         Assert.Equal(StoreStates.Draining, (await postgres.Stores.StatesAsync())["s1"]);
         Assert.Equal(1, await postgres.Shards.CountDegradedAsync());
-        // The jobs' identity continues after the copied ids.
-        Assert.Equal(3, await postgres.Jobs.EnqueueAsync("gc", "all"));
+        // The jobs' identity continues after every id SQLite gave, the pruned job's too.
+        Assert.Equal(4, await postgres.Jobs.EnqueueAsync("gc", "all"));
 
         // Run again: nothing to do, and --verify-only compares again.
         var notes = new List<string>();
