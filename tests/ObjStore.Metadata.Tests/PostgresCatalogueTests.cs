@@ -200,10 +200,35 @@ public sealed class PostgresCatalogueTests : CatalogueContract
             }
         }
 
+        async Task<List<string>> WalkVersions(ICatalogue catalogue, string prefix, string? delimiter, int pageSize)
+        {
+            var seen = new List<string>();
+            string? keyMarker = null, versionMarker = null;
+            while (true)
+            {
+                var page = await catalogue.Objects.ListVersionsAsync(new ListVersionsRequest
+                {
+                    Bucket = "bucket", Prefix = prefix, Delimiter = delimiter, MaxKeys = pageSize, KeyMarker = keyMarker, VersionIdMarker = versionMarker,
+                });
+                seen.AddRange(page.Versions.Select(v => v.Entry.Key + "@" + v.VersionId).Concat(page.CommonPrefixes.Select(p => "prefix:" + p)));
+                if (!page.IsTruncated)
+                {
+                    return seen;
+                }
+                (keyMarker, versionMarker) = (page.NextKeyMarker, page.NextVersionIdMarker);
+            }
+        }
+
         Assert.Equal(byteOrder, await Walk(Catalogue, "", null, 1000));
-        foreach (var (prefix, delimiter, size) in new[] { ("", (string?)null, 3), ("", "/", 2), ("a", "/", 1), ("日", null, 5), ("dir/", "/", 2) })
+        foreach (var (prefix, delimiter, size) in new[]
+        {
+            ("", (string?)null, 3), ("", "/", 2), ("a", "/", 1), ("日", null, 5), ("dir/", "/", 2),
+            // PostgreSQL walks delimiter pages itself (PostgresObjects.DelimiterWalk): delimiters of several bytes and characters.
+            ("", "/", 1000), ("", "-", 3), ("", "ab", 2), ("", "日", 1), ("a", "b", 2), ("😀", "/", 1), ("", "é", 4), ("", "😀", 3), ("d", "r/", 1),
+        })
         {
             Assert.Equal(await Walk(sqlite, prefix, delimiter, size), await Walk(Catalogue, prefix, delimiter, size));
+            Assert.Equal(await WalkVersions(sqlite, prefix, delimiter, size), await WalkVersions(Catalogue, prefix, delimiter, size));
         }
         var versionsPg = (await Catalogue.Objects.ListVersionsAsync(new ListVersionsRequest { Bucket = "bucket", MaxKeys = 1000 })).Versions.Select(v => v.Entry.Key);
         var versionsSqlite = (await sqlite.Objects.ListVersionsAsync(new ListVersionsRequest { Bucket = "bucket", MaxKeys = 1000 })).Versions.Select(v => v.Entry.Key);
