@@ -170,6 +170,7 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, I
                 filled.Writer.Complete(e);
             }
         }, CancellationToken.None);
+        bool recorded = false;
         try
         {
             for (long s = first; s <= last; s++)
@@ -184,6 +185,13 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, I
                     ExceptionDispatchInfo.Throw(e.InnerException); // the reading task's failure, as it was thrown
                     throw;
                 }
+                if (s == last)
+                {
+                    // Every shard is read: what was bad is recorded before the client has the last byte, so a client
+                    // that saw the whole object can count on the heal queue knowing.
+                    await RecordBadAsync(readers, objectLayout);
+                    recorded = true;
+                }
                 await WriteRangeAsync(stripe, layout, s, offset, end, destination, cancellationToken);
                 free.Writer.TryWrite(stripe);
             }
@@ -197,7 +205,10 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, I
             {
                 buffer.Dispose();
             }
-            await RecordBadAsync(readers, objectLayout);
+            if (!recorded)
+            {
+                await RecordBadAsync(readers, objectLayout);
+            }
         }
     }
 
@@ -206,14 +217,20 @@ public sealed class ObjectReader(ShardCluster cluster, IShardCatalogue shards, I
         CancellationToken cancellationToken)
     {
         using var stripe = new StripeBuffer(codec, layout);
+        bool recorded = false;
         try
         {
             await FillAsync(stripe, readers, layout, part.StoredSize, s, offset, end, cancellationToken);
+            await RecordBadAsync(readers, part.Layout); // before the client has the bytes, as above
+            recorded = true;
             await WriteRangeAsync(stripe, layout, s, offset, end, destination, cancellationToken);
         }
         finally
         {
-            await RecordBadAsync(readers, part.Layout);
+            if (!recorded)
+            {
+                await RecordBadAsync(readers, part.Layout);
+            }
         }
     }
 
