@@ -148,49 +148,87 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
     private static async Task<ListPage> ListDelimitedAsync(NpgsqlConnection connection, ListRequest request, byte[] prefix, byte[]? end,
         byte[]? startAfter, byte[] from, int wanted)
     {
-#pragma warning disable CA2100 // the statement is built from the catalogue's own fragments; values are parameters
-        await using var walk = new NpgsqlCommand(DelimiterWalk(bounded: end is not null), connection);
-#pragma warning restore CA2100
-        walk.Parameters.AddWithValue("bucket", NpgsqlTypes.NpgsqlDbType.Text, request.Bucket);
+        await using var walk = WalkCommand(connection, DelimiterWalk(bounded: end is not null), request.Bucket, request.Delimiter!, prefix, end, wanted);
         walk.Parameters.AddWithValue("from", NpgsqlTypes.NpgsqlDbType.Bytea, from);
-        walk.Parameters.AddWithValue("delimiter", NpgsqlTypes.NpgsqlDbType.Bytea, KeyOrder.Bytes(request.Delimiter!));
+        var objects = new List<ObjectSummary>();
+        var prefixes = new List<string>();
+        string? last = null;
+        bool truncated = await WalkPageAsync(walk, startAfter, wanted,
+            common => prefixes.Add(last = KeyOrder.Text(common)),
+            row =>
+            {
+                objects.Add(row.ToSummary());
+                last = KeyOrder.Text(row.key);
+            });
+        return new ListPage(objects, prefixes, truncated, truncated ? last : null);
+    }
+
+    /// <summary>
+    /// A delimiter walk's command with what both walks take: the bucket, the delimiter and the prefix's length in
+    /// bytes (the common prefix is found in the key's bytes after it), @end when the prefix has one, and two steps
+    /// more than the page (<see cref="WalkPageAsync"/>).
+    /// </summary>
+    private static NpgsqlCommand WalkCommand(NpgsqlConnection connection, string sql, string bucket, string delimiter, byte[] prefix, byte[]? end, int wanted)
+    {
+#pragma warning disable CA2100 // the statement is built from the catalogue's own fragments; values are parameters
+        var walk = new NpgsqlCommand(sql, connection);
+#pragma warning restore CA2100
+        walk.Parameters.AddWithValue("bucket", NpgsqlTypes.NpgsqlDbType.Text, bucket);
+        walk.Parameters.AddWithValue("delimiter", NpgsqlTypes.NpgsqlDbType.Bytea, KeyOrder.Bytes(delimiter));
         walk.Parameters.AddWithValue("prefixLength", NpgsqlTypes.NpgsqlDbType.Integer, prefix.Length);
         walk.Parameters.AddWithValue("steps", NpgsqlTypes.NpgsqlDbType.Integer, wanted + 2);
         if (end is not null)
         {
             walk.Parameters.AddWithValue("end", NpgsqlTypes.NpgsqlDbType.Bytea, end);
         }
-        var objects = new List<ObjectSummary>();
-        var prefixes = new List<string>();
-        string? last = null;
-        bool truncated = false;
+        return walk;
+    }
+
+    /// <summary>
+    /// Reads a delimiter walk's steps into a page of <paramref name="wanted"/> entries: a common prefix at or before
+    /// <paramref name="marker"/> (StartAfter, KeyMarker: it holds the marker, so an earlier page listed it) is passed
+    /// over; a step beyond the page means the listing is truncated (the return value).
+    /// </summary>
+    private static async Task<bool> WalkPageAsync(NpgsqlCommand walk, byte[]? marker, int wanted, Action<byte[]> onCommon, Action<ObjectRow> onRow)
+    {
         await using var reader = await walk.ExecuteReaderAsync();
         var parse = reader.GetRowParser<ObjectRow>();
+        int listed = 0;
         while (await reader.ReadAsync())
         {
             bool common = reader.GetBoolean(0);
             var key = (byte[])reader["key"];
-            if (common && startAfter is not null && KeyOrder.Compare(key, startAfter) <= 0)
+            if (common && marker is not null && KeyOrder.Compare(key, marker) <= 0)
             {
-                continue; // StartAfter lies under it: it was listed on an earlier page
+                continue;
             }
-            if (objects.Count + prefixes.Count == wanted)
+            if (listed++ == wanted)
             {
-                truncated = true;
-                break;
+                return true;
             }
-            last = KeyOrder.Text(key);
             if (common)
             {
-                prefixes.Add(last);
+                onCommon(key);
             }
             else
             {
-                objects.Add(parse(reader).ToSummary());
+                onRow(parse(reader));
             }
         }
-        return new ListPage(objects, prefixes, truncated, truncated ? last : null);
+        return false;
     }
+
+    /// <summary>
+    /// A walk step's common prefix, from the row it found (o): d.at is where the delimiter first stands in the key's
+    /// bytes after the prefix (0: nowhere, the row is listed itself), c.common the key up to and with it.
+    /// </summary>
+    private const string CommonPrefixOfStep = """
+        LATERAL (SELECT position(@delimiter IN substring(o.key FROM @prefixLength + 1)) AS at) d,
+        LATERAL (SELECT substring(o.key FROM 1 FOR @prefixLength + d.at - 1 + length(@delimiter)) AS common) c
+        """;
+
+    /// <summary>Where the walk goes after c.common: the common prefix with its last byte (the delimiter's, never 0xFF in UTF-8) one higher.</summary>
+    private const string PastCommonPrefix = """overlay(c.common PLACING set_byte('\x00'::bytea, 0, get_byte(c.common, length(c.common) - 1) + 1) FROM length(c.common) FOR 1)""";
 
     /// <summary>The statement of <see cref="ListDelimitedAsync"/>: a recursive walk of @steps steps from @from.</summary>
     internal static string DelimiterWalk(bool bounded) => $$"""
@@ -201,13 +239,12 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
                    CASE WHEN d.at > 0 THEN c.common ELSE o.key END,
                    o.size, o.etag, o.last_modified, o.checksum_algo, o.storage_class, o.owner,
                    CASE WHEN d.at > 0
-                        THEN overlay(c.common PLACING set_byte('\x00'::bytea, 0, get_byte(c.common, length(c.common) - 1) + 1) FROM length(c.common) FOR 1)
+                        THEN {{PastCommonPrefix}}
                         ELSE o.key || '\x00'::bytea END
             FROM walk w,
                  LATERAL (SELECT {{ObjectRow.SummaryColumns}} FROM objects
                           WHERE bucket = @bucket AND key >= w.next_from{{(bounded ? " AND key < @end" : "")}} AND {{Current}} ORDER BY key LIMIT 1) o,
-                 LATERAL (SELECT position(@delimiter IN substring(o.key FROM @prefixLength + 1)) AS at) d,
-                 LATERAL (SELECT substring(o.key FROM 1 FOR @prefixLength + d.at - 1 + length(@delimiter)) AS common) c
+                 {{CommonPrefixOfStep}}
             WHERE w.n < @steps
         )
         SELECT common, key, size, etag, last_modified, checksum_algo, storage_class, owner FROM walk WHERE n > 0 ORDER BY n
@@ -321,51 +358,23 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
     private static async Task<VersionsPage> ListVersionsDelimitedAsync(NpgsqlConnection connection, ListVersionsRequest request, byte[] prefix, byte[]? end,
         byte[]? keyMarker, WalkPosition position, int wanted)
     {
-#pragma warning disable CA2100 // the statement is built from the catalogue's own fragments; values are parameters
-        await using var walk = new NpgsqlCommand(VersionsDelimiterWalk(bounded: end is not null), connection);
-#pragma warning restore CA2100
-        walk.Parameters.AddWithValue("bucket", NpgsqlTypes.NpgsqlDbType.Text, request.Bucket);
+        await using var walk = WalkCommand(connection, VersionsDelimiterWalk(bounded: end is not null), request.Bucket, request.Delimiter!, prefix, end, wanted);
         walk.Parameters.AddWithValue("from", NpgsqlTypes.NpgsqlDbType.Bytea, position.Key);
         walk.Parameters.AddWithValue("below", NpgsqlTypes.NpgsqlDbType.Bigint, position.Below is { } below ? below : DBNull.Value);
-        walk.Parameters.AddWithValue("delimiter", NpgsqlTypes.NpgsqlDbType.Bytea, KeyOrder.Bytes(request.Delimiter!));
-        walk.Parameters.AddWithValue("prefixLength", NpgsqlTypes.NpgsqlDbType.Integer, prefix.Length);
-        walk.Parameters.AddWithValue("steps", NpgsqlTypes.NpgsqlDbType.Integer, wanted + 2);
-        if (end is not null)
-        {
-            walk.Parameters.AddWithValue("end", NpgsqlTypes.NpgsqlDbType.Bytea, end);
-        }
         var versions = new List<VersionSummary>();
         var prefixes = new List<string>();
         string? nextKey = null, nextVersion = null;
-        bool truncated = false;
-        await using var reader = await walk.ExecuteReaderAsync();
-        var parse = reader.GetRowParser<ObjectRow>();
-        while (await reader.ReadAsync())
-        {
-            bool common = reader.GetBoolean(0);
-            var key = (byte[])reader["key"];
-            if (common && keyMarker is not null && KeyOrder.Compare(key, keyMarker) <= 0)
+        bool truncated = await WalkPageAsync(walk, keyMarker, wanted,
+            common =>
             {
-                continue; // the key marker lies under it: it was listed on an earlier page
-            }
-            if (versions.Count + prefixes.Count == wanted)
+                prefixes.Add(nextKey = KeyOrder.Text(common));
+                nextVersion = null;
+            },
+            row =>
             {
-                truncated = true;
-                break;
-            }
-            if (common)
-            {
-                string text = KeyOrder.Text(key);
-                prefixes.Add(text);
-                (nextKey, nextVersion) = (text, null);
-            }
-            else
-            {
-                var row = parse(reader);
                 versions.Add(row.ToVersionSummary());
                 (nextKey, nextVersion) = (KeyOrder.Text(row.key), row.version_id);
-            }
-        }
+            });
         return new VersionsPage(versions, prefixes, truncated, truncated ? nextKey : null, truncated ? nextVersion : null);
     }
 
@@ -384,7 +393,7 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
                    CASE WHEN d.at > 0 THEN c.common ELSE o.key END,
                    o.seq, o.version_id, o.is_latest, o.delete_marker, o.size, o.etag, o.last_modified, o.checksum_algo, o.storage_class, o.owner,
                    CASE WHEN d.at > 0
-                        THEN overlay(c.common PLACING set_byte('\x00'::bytea, 0, get_byte(c.common, length(c.common) - 1) + 1) FROM length(c.common) FOR 1)
+                        THEN {{PastCommonPrefix}}
                         ELSE o.key END,
                    CASE WHEN d.at > 0 THEN NULL ELSE o.seq END
             FROM walk w,
@@ -396,8 +405,7 @@ internal sealed class PostgresObjects(PostgresDatabase database) : IObjectCatalo
                       WHERE bucket = @bucket AND key >= CASE WHEN w.next_below IS NULL THEN w.next_key ELSE w.next_key || '\x00'::bytea END{{(bounded ? " AND key < @end" : "")}}
                       ORDER BY key, seq DESC LIMIT 1)
                  ) candidates ORDER BY branch LIMIT 1) o,
-                 LATERAL (SELECT position(@delimiter IN substring(o.key FROM @prefixLength + 1)) AS at) d,
-                 LATERAL (SELECT substring(o.key FROM 1 FOR @prefixLength + d.at - 1 + length(@delimiter)) AS common) c
+                 {{CommonPrefixOfStep}}
             WHERE w.n < @steps
         )
         SELECT common, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, checksum_algo, storage_class, owner
