@@ -27,13 +27,25 @@ run() { # target op size concurrency -> "ops/s MiB/s server-CPU-µs/op" (CPU 0 w
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
-# compare A B "A label" "B label": warm-up pass, then REPS alternating runs per case, one table row per case.
+# warm target op size concurrency: unmeasured runs of WARMUP_SECONDS (3) until one is no more than 5% faster than the
+# one before it (at most 8). A fresh .NET server keeps getting faster for its first 20-30 s under load while tiered
+# compilation replaces its first, quick code with optimised code (measured: a 4 KiB GET at 32 clients rose from 4,000
+# to 9,700 ops/s over five 6-s runs); one fixed short pass left the first cases measuring the JIT.
+warm() {
+  local previous=0 now
+  for _ in $(seq 8); do
+    read -r now _ < <(seconds=${WARMUP_SECONDS:-3} run "$@")
+    python3 -c "import sys; sys.exit(0 if $now <= $previous * 1.05 else 1)" && return
+    previous=$now
+  done
+}
+
+# compare A B "A label" "B label": every case warmed on both targets, then REPS alternating runs per case, one table row per case.
 compare() {
   local a=$1 b=$2 label_a=$3 label_b=$4 case op size c target ops mib cpu cpu_head="" cpu_rule=""
-  # Fresh processes spend their first seconds in the JIT: one unmeasured pass of every case warms both up.
   for case in $cases; do
     IFS=: read -r op size c <<<"$case"
-    for target in "$a" "$b"; do seconds=2 run "$target" "$op" "$size" "$c" >/dev/null; done
+    for target in "$a" "$b"; do warm "$target" "$op" "$size" "$c"; done
   done
   if declare -F server_pids >/dev/null; then
     cpu_head=" server CPU µs/op $label_a / $label_b |"; cpu_rule="---:|"

@@ -27,11 +27,11 @@ measure() { # $1 variant name, $2 comma-separated VAR=value
   rm -rf "$work/data"
   local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local endpoint="http://127.0.0.1:$port"
-  env "${env_vars[@]}" dotnet "$dll" dev --listen "$endpoint" --data "$work/data" "${credentials[@]}" >"$work/server.log" 2>&1 &
+  setsid env "${env_vars[@]}" dotnet "$dll" dev --listen "$endpoint" --data "$work/data" "${credentials[@]}" >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 300); do curl -fs "$endpoint/_objstore/health/ready" >/dev/null && break; sleep 0.1; done
   local bench=(dotnet "$objstore" bench s3 --endpoint "$endpoint" "${credentials[@]}" --bucket cost --op "$op" --size "$size" --concurrency "$clients" --keep)
-  "${bench[@]}" --duration 3s >/dev/null 2>&1 # warm-up: JIT, caches, the bucket
+  "${bench[@]}" --duration "${WARMUP_SECONDS:-20}s" >/dev/null 2>&1 # warm-up: tiered compilation takes 20-30 s under load
   "$counters" collect -p "$server" --counters System.Runtime --format csv -o "$work/counters.csv" --refresh-interval 1 >/dev/null 2>&1 &
   collector=$!
   sleep 2
